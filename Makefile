@@ -1,0 +1,37 @@
+# gongkai — the two commands a new user needs: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up, then score the Shandong 2017 demo on the embedded SQLite database and print the ranking
+run: $(STAMP)
+	$(BIN)/gongkai demo
+	$(BIN)/gongkai score --level body --format table
+
+lint: $(STAMP)
+	$(BIN)/ruff check scoring dashboard tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy scoring
+
+## test: set up, lint, type-check scoring/, run the test suite (benchmarks run once, untimed)
+test: lint typecheck
+	$(BIN)/pytest -q
+
+check: test
+
+## bench: the pytest-benchmark figures
+bench: $(STAMP)
+	$(BIN)/pytest tests/benchmarks --benchmark-enable --benchmark-only -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Named exceptions whose messages name the bad value and, where useful, the valid ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GongkaiError(Exception):
+    """A user's mistake (bad scheme, bad evidence, bad option): shown as a message, never a traceback."""
+
+
+class SchemeError(GongkaiError):
+    """A scheme file that does not load; `faults` lists every problem found, each naming its place."""
+
+    def __init__(self, path: str, faults: list[str]):
+        self.path = path
+        self.faults = faults
+        super().__init__(f"{path}: " + "; ".join(faults) if len(faults) == 1 else
+                         f"{path}: {len(faults)} faults:\n" + "\n".join(f"  - {f}" for f in faults))
+
+
+class CalendarError(GongkaiError):
+    """A date in a year the working-day calendar does not cover."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem of one evidence row: row number as a spreadsheet shows it (header = row 1)."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class EvidenceError(GongkaiError):
+    """An evidence file with invalid rows: nothing from it is used."""
+
+    def __init__(self, source: str, problems: list[RowProblem]):
+        self.source = source
+        self.problems = problems
+        shown = "\n".join(f"  row {p.row}, {p.column} = {p.value!r}: {p.reason}" for p in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n{shown}{more}")
