@@ -13,10 +13,12 @@ from scoring.names import BodyResolver, normalize
 from scoring.scheme import PeriodicRule, ResponseRule, Scheme, ShareRule
 from scoring.tables import read_table
 
-KEY = ["body", "obligation", "period", "event", "step", "assessor"]
+# spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same
+# obligation are different records (an obligation may carry both a deadline and a rating rule).
+KEY = ["body", "obligation", "period", "event", "step", "assessor", "record"]
 EVIDENCE_COLUMNS = [
     "row", "body", "obligation", "period", "event", "event_at", "step",
-    "published_at", "has_time", "value", "url", "assessor", "note",
+    "published_at", "has_time", "value", "url", "assessor", "note", "record",
 ]
 _DATETIME = (
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -132,6 +134,7 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     _check_periods(p, ev, ok & is_period & ~is_event, shapes, scheme)
     _check_events(p, ev, table, ok & is_event, has, event_has_time, scheme)
 
+    ev["record"] = np.where(is_value, "value", "publication")
     dated = ok & ~is_value
     p.add(dated & ~is_event & ~is_period & ~(has("deadline") | has("count")), "published_at",
           "this obligation takes no plain publication row (give a period, an event or a value)")
@@ -161,7 +164,6 @@ def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.
     p.add(share & ((number <= 0) | (number > 1)), "value", "a share is between 0 and 1 (e.g. 0.04 or 4%)")
     rating = rows & has("rating") & ~has("share") & number.notna()
     p.add(rating & ((number < 0) | (number > 100)), "value", "a rating is between 0 and 100")
-    p.add(rows & (table["published_at"] == "") & False, "value", "")
 
 
 def _check_periods(p: _Problems, ev: pd.DataFrame, rows: pd.Series, shapes: pd.DataFrame,
@@ -253,4 +255,5 @@ def empty_evidence() -> pd.DataFrame:
     frame["value"] = frame["value"].astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
     frame["row"] = frame["row"].astype(np.int64)
+    frame["record"] = frame["record"].astype(str)
     return frame

@@ -22,7 +22,7 @@ def normalize(text: str) -> str:
 def _keys(name: str) -> set[str]:
     key = normalize(name)
     keys = {key}
-    if key.endswith("市") and len(key) > 2:  # 濟南 matches 濟南市
+    if key.endswith("市") and len(key) >= 2:  # 濟南 matches 濟南市
         keys.add(key[:-1])
     return keys
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: the 2017 scheme, its demo evidence, and small schemes built from a default header."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scoring.scheme import Scheme, parse_scheme
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEME_2017 = ROOT / "criteria" / "shandong-2017.yaml"
+SOURCE = ROOT.parent / "shared" / "source" / "2017-shandong-zhengwu-gongkai-yaodian.txt"
+if not SOURCE.exists():  # CI clones beside a copy of shared/
+    SOURCE = next(ROOT.parent.glob("*/shared/source/*.txt"), SOURCE)
+
+HEADER = {
+    "id": "case",
+    "title": "test case",
+    "issued": "2017-05-04",
+    "period": {"start": "2017-01-01", "end": "2017-12-31"},
+    "transparency_share": 0.04,
+    "grades": [{"name": "優秀", "min": 90}, {"name": "良好", "min": 75},
+               {"name": "合格", "min": 60}, {"name": "不合格", "min": 0}],
+}
+
+
+def make_scheme(header: dict | None = None, bodies: list | None = None,
+                obligations: list | None = None) -> Scheme:
+    """A scheme from the default header (overridden by `header`), bodies and obligations."""
+    doc = {"scheme": {**copy.deepcopy(HEADER), **(header or {})},
+           "bodies": bodies or [], "obligations": obligations or []}
+    for o in doc["obligations"]:
+        o.setdefault("section", ["一"])
+        o.setdefault("title", f"obligation {o['id']}")
+        o.setdefault("source", "—")
+    return parse_scheme(yaml.safe_dump(doc, allow_unicode=True), "case")
+
+
+@pytest.fixture(scope="session")
+def scheme_2017() -> Scheme:
+    from scoring.scheme import load_scheme
+
+    return load_scheme(SCHEME_2017)
+
+
+@pytest.fixture(scope="session")
+def demo_evidence(scheme_2017):
+    from scoring import demo
+    from scoring.evidence import validate
+    from scoring.tables import read_table
+
+    data = demo.generate(scheme_2017).to_csv(index=False).encode("utf-8")
+    return validate(read_table(data, "demo.csv"), scheme_2017, "demo.csv")
