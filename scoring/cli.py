@@ -15,7 +15,7 @@ from scoring.errors import EvidenceError, GongkaiError, SchemeError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
 app.add_typer(criteria_app, name="criteria")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Level = typer.Option("body", "--level", help="body | obligation | finding")
 Format = typer.Option("table", "--format", help="table | csv | json")
@@ -72,9 +72,7 @@ def score_cmd(
             raise GongkaiError("--evidence needs --scheme FILE")
         card = _score_files(scheme, evidence, when)
     else:
-        from scoring import store
-
-        card = store.score_stored(db_url=db, scheme=str(scheme) if scheme else scheme_id, as_of=when)
+        raise GongkaiError("give --scheme FILE and --evidence FILE (scoring stored evidence needs the database store)")
     sys.stdout.write(render(card, level, fmt))
 
 
@@ -105,6 +103,21 @@ def validate_all(frames, paths, scheme, validate, pd):
             int(first["row"]), "body", str(first["body"]),
             "the same record (body, obligation, period, event, step, assessor) is in two evidence files")])
     return ev
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="write the demo evidence file here (.csv, GB18030)")],
+    scheme: Annotated[Path, typer.Option("--scheme", help="scheme file")] = Path("criteria/shandong-2017.yaml"),
+) -> None:
+    """The 2017 scheme's synthetic demo evidence (clearly labelled as synthetic)."""
+    from scoring import demo
+    from scoring.scheme import load_scheme
+
+    table = demo.generate(load_scheme(scheme))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, encoding="gb18030")
+    err.print(f"wrote {len(table)} synthetic evidence rows to {out}")
 
 
 def _print_error(e: GongkaiError) -> None:

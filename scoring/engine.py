@@ -88,7 +88,8 @@ def judge(items: pd.DataFrame, evidence: pd.DataFrame, scheme: Scheme, as_of: dt
         _count_findings(items, evidence, scheme.scheme.period.start, as_of_end),
         _value_findings(items, evidence),
     ]
-    f = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    nonempty = [p for p in parts if not p.empty]
+    f = pd.concat(nonempty, ignore_index=True) if nonempty else parts[0].iloc[0:0]
     modes = {o.id: o.mode for o in scheme.obligations}
     f["deduction"] = f["deduction"].where(f["obligation"].map(modes) == "deduction", 0.0)
     f = f.rename(columns={"rule": "rule_no"}).rename(columns={"ref": "rule"})

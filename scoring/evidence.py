@@ -10,7 +10,7 @@ import pandas as pd
 from scoring import periods
 from scoring.errors import EvidenceError, RowProblem
 from scoring.names import BodyResolver, normalize
-from scoring.scheme import PeriodicRule, ResponseRule, Scheme, ShareRule
+from scoring.scheme import PeriodicRule, ResponseRule, Scheme
 from scoring.tables import read_table
 
 # spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same
@@ -186,7 +186,7 @@ def _check_periods(p: _Problems, ev: pd.DataFrame, rows: pd.Series, shapes: pd.D
 def _expected_periods(shapes: pd.DataFrame, scheme: Scheme) -> pd.MultiIndex:
     frames = []
     for ob in scheme.obligations:
-        for n, rule in enumerate(ob.rules):
+        for _n, rule in enumerate(ob.rules):
             if isinstance(rule, PeriodicRule):
                 labels = expected_labels(scheme, rule)
                 bodies = scheme.assessed(ob, rule)

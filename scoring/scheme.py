@@ -218,7 +218,6 @@ def _describe(err: ValidationError) -> list[str]:
 
 def _check_ids(scheme: Scheme) -> list[str]:
     faults: list[str] = []
-    h = scheme.scheme
     body_ids = [b.id for b in scheme.bodies]
     by_id = {b.id: b for b in scheme.bodies}
     for dup in sorted({i for i in body_ids if body_ids.count(i) > 1}):

@@ -1,0 +1,122 @@
+"""The command line as a user runs it: spec §6 columns, formats, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCHEME_2017
+
+CASE_SCHEME = """\
+scheme:
+  id: t
+  title: t
+  issued: 2017-05-04
+  period: {start: 2017-01-01, end: 2017-12-31}
+  transparency_share: 0.04
+  grades: [{name: 優秀, min: 90}, {name: 合格, min: 60}, {name: 不合格, min: 0}]
+bodies:
+  - {id: jinan, name: 濟南市, kind: city}
+  - {id: qingdao, name: 青島市, kind: city}
+obligations:
+  - id: "1"
+    section: [一]
+    title: plan
+    source: 30個工作日內
+    applies_to: [city]
+    points: 10
+    rules: [{kind: deadline, due: {after: issued, within: {working_days: 30}}}]
+"""
+
+
+def gongkai(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    scheme = tmp_path / "t.yaml"
+    scheme.write_text(CASE_SCHEME, encoding="utf-8")
+    ev = tmp_path / "e.csv"
+    ev.write_bytes("單位,任務編號,發佈時間\n濟南,1,2017-06-16\n青島市,1,2017-06-19\n".encode("gb18030"))
+    return scheme, ev
+
+
+def test_criteria_check_2017():
+    r = gongkai("criteria", "check", str(SCHEME_2017))
+    assert r.returncode == 0
+    assert "17 cities" in r.stdout and "40 with" in r.stdout and "100 points" in r.stdout
+
+
+def test_criteria_check_fault(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CASE_SCHEME.replace("0.04", "0.03"), encoding="utf-8")
+    r = gongkai("criteria", "check", str(bad))
+    assert r.returncode == 1
+    assert "transparency_share 0.03 is below min_transparency_share 0.04" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_score_body_csv(files):
+    scheme, ev = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["body"], x["name"], x["kind"], x["score"], x["rank"], x["grade"]) for x in rows] == [
+        ("jinan", "濟南市", "city", "100.00", "1", "優秀"),
+        ("qingdao", "青島市", "city", "50.00", "2", "不合格")]
+
+
+def test_score_levels_have_spec_columns(files):
+    scheme, ev = files
+    ob = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--level", "obligation", "--format", "csv")
+    assert ob.stdout.splitlines()[0] == "body,obligation,points,earned,gap,status"
+    f = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--level", "finding", "--format", "json")
+    records = json.loads(f.stdout)
+    assert list(records[1]) == ["body", "obligation", "rule", "item", "due", "published_at", "outcome",
+                                "credit", "deduction"]
+    assert records[1] | {} == {"body": "qingdao", "obligation": "1", "rule": "deadline", "item": "deadline",
+                               "due": "2017-06-16", "published_at": "2017-06-19", "outcome": "late",
+                               "credit": 0.5, "deduction": 0.0}
+
+
+def test_as_of_leaves_out_items_not_yet_due(files):
+    scheme, ev = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--as-of", "2017-06-01",
+                "--level", "obligation", "--format", "csv")
+    assert [line.split(",")[-1] for line in r.stdout.splitlines()[1:]] == ["na", "na"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", "yesterday"], "--as-of 'yesterday' is not a date"),
+        (["--level", "city"], "--level 'city' is not one of: body, obligation, finding"),
+        (["--format", "pdf"], "--format 'pdf' is not one of: table, csv, json"),
+    ],
+)
+def test_bad_options(files, args, message):
+    scheme, ev = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), *args)
+    assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_evidence_names_row_and_scores_nothing(files, tmp_path):
+    scheme, _ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("body,obligation,published_at\njinan,1,2017-06-16\n上海,1,2017-06-01\n", encoding="utf-8")
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(bad))
+    assert r.returncode == 1
+    assert "row 3, column body, value '上海': unknown body" in r.stderr
+    assert r.stdout == ""
+
+
+def test_missing_file_is_a_message(files, tmp_path):
+    scheme, _ = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(tmp_path / "nope.csv"))
+    assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr

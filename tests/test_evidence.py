@@ -1,0 +1,132 @@
+"""Reading evidence files: encodings, headers, spellings, and the exact report of every bad row."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from scoring.errors import EvidenceError, RowProblem
+from scoring.evidence import validate
+from scoring.tables import read_table
+from tests.conftest import make_scheme
+
+BODIES = [{"id": "jinan", "name": "濟南市", "kind": "city", "aliases": ["Jinan"]},
+          {"id": "fgw", "name": "省發展改革委", "kind": "department"}]
+OBLIGATIONS = [
+    {"id": "1.1", "leads": ["fgw"], "points": 3,
+     "rules": [{"kind": "periodic", "frequency": "monthly", "within": {"working_days": 10}}]},
+    {"id": "2.1", "applies_to": ["city"], "points": 2, "rules": [{"kind": "deadline", "due": "2017-05-31"}]},
+    {"id": "6.2", "applies_to": ["city", "department"], "points": 4, "rules": [{"kind": "rating"}]},
+    {"id": "6.3", "applies_to": ["city", "department"], "points": 6,
+     "rules": [{"kind": "response", "steps": [{"name": "release", "within": {"hours": 5}}]}]},
+]
+
+
+@pytest.fixture(scope="module")
+def scheme():
+    return make_scheme({}, BODIES, OBLIGATIONS)
+
+
+def load(scheme, data: bytes):
+    return validate(read_table(data, "f.csv"), scheme, "f.csv")
+
+
+def problems(scheme, text: str) -> list[RowProblem]:
+    with pytest.raises(EvidenceError) as caught:
+        load(scheme, text.encode("utf-8"))
+    return caught.value.problems
+
+
+def test_gb18030_simplified_fullwidth_imports(scheme):
+    text = ("单位,任务编号,期间,发布时间\n"
+            "省发展改革委,１．１,２０１７－０３,２０１７年４月１０日 ０９：３０\n"
+            "济南,2.1,,2017/5/31\n")
+    ev = load(scheme, text.encode("gb18030"))
+    assert ev[["body", "obligation", "period"]].values.tolist() == [
+        ["fgw", "1.1", "2017-03"], ["jinan", "2.1", ""]]
+    assert ev["published_at"].tolist() == [pd.Timestamp("2017-04-10 09:30"), pd.Timestamp("2017-05-31")]
+    assert ev["has_time"].tolist() == [True, False]
+
+
+def test_utf8_bom_and_bilingual_headers(scheme):
+    text = "\ufeffbody (單位),obligation (任務編號),value (分值)\nJinan,6.2,85\n"
+    assert load(scheme, text.encode("utf-8"))["value"].tolist() == [85.0]
+
+
+def test_offsets_convert_to_scheme_time(scheme):
+    text = "body,obligation,event,event_at,step,published_at\n濟南市,6.3,E1,2017-07-14T01:00Z,release,2017-07-14 12:00+08:00\n"
+    ev = load(scheme, text.encode())
+    assert ev.loc[0, "event_at"] == pd.Timestamp("2017-07-14 09:00")
+    assert ev.loc[0, "published_at"] == pd.Timestamp("2017-07-14 12:00")
+
+
+def test_xlsx(scheme):
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["單位", "任務編號", "期間", "發佈時間"])
+    ws.write_row(1, 0, ["省發展改革委", "1.1", "2017-03"])
+    import datetime as dt
+    ws.write_datetime(1, 3, dt.datetime(2017, 4, 10), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    wb.close()
+    ev = validate(read_table(buf.getvalue(), "f.xlsx"), scheme, "f.xlsx")
+    assert ev.loc[0, "published_at"] == pd.Timestamp("2017-04-10")
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("上海市,2.1,,2017-05-01,", [RowProblem(2, "body", "上海市", "unknown body")]),
+        ("濟南市,9.9,,2017-05-01,", [RowProblem(2, "obligation", "9.9",
+                                                "unknown obligation; valid: 1.1, 2.1, 6.2, 6.3")]),
+        ("濟南市,1.1,2017-03,2017-04-01,", [RowProblem(2, "obligation", "1.1",
+                                                        "this body is not assessed on this obligation")]),
+        ("fgw,1.1,2017-Q1,2017-04-01,", [RowProblem(2, "period", "2017-Q1",
+          "this period is not one the obligation's periodic rule expects (wrong frequency or outside its dates)")]),
+        ("fgw,1.1,2018-01,2018-02-01,", [RowProblem(2, "period", "2018-01",
+          "this period is not one the obligation's periodic rule expects (wrong frequency or outside its dates)")]),
+        ("fgw,1.1,March,2017-04-01,", [RowProblem(2, "period", "March",
+                                                  "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")]),
+        ("濟南市,2.1,,31/05/2017,", [RowProblem(2, "published_at", "31/05/2017",
+          "not a date or date-time (2017-05-31, 2017-05-31 14:00, 2017/5/31, 2017年5月31日 14:00)")]),
+        ("濟南市,2.1,,,", [RowProblem(2, "published_at", "", "missing: a publication needs its date")]),
+        ("濟南市,6.2,,,101", [RowProblem(2, "value", "101", "a rating is between 0 and 100")]),
+        ("濟南市,6.2,,,good", [RowProblem(2, "value", "good", "not a number")]),
+        ("濟南市,2.1,,2017-05-01,\n濟南,2.1,,2017-05-02,", [RowProblem(3, "body", "濟南", "duplicate of row 2")]),
+    ],
+)
+def test_bad_rows_are_reported_exactly(scheme, rows, expected):
+    assert problems(scheme, "單位,任務編號,期間,發佈時間,分值\n" + rows + "\n") == expected
+
+
+def test_hours_window_needs_a_time(scheme):
+    got = problems(scheme, "body,obligation,event,event_at,step,published_at\n"
+                           "jinan,6.3,E1,2017-07-14 09:00,release,2017-07-14\n"
+                           "jinan,6.3,E2,2017-07-15 09:00,speech,2017-07-15 10:00\n")
+    assert got == [RowProblem(2, "published_at", "2017-07-14", "an hours window needs a time of day, not just a date"),
+                   RowProblem(3, "step", "speech", "unknown step; valid: release")]
+
+
+def test_every_problem_is_listed(scheme):
+    got = problems(scheme, "body,obligation,published_at\n上海,2.1,2017-05-01\n濟南,2.1,\n濟南,7,2017-05-01\n")
+    assert [(p.row, p.column) for p in got] == [(2, "body"), (3, "published_at"), (4, "obligation")]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file: no header and no evidence rows"),
+        ("單位,任務編號\n".encode(), "empty file: no evidence rows"),
+        (b"%PDF-1.4\x00\x01\x02binary", "not a CSV or XLSX file (binary content)"),
+        (b"PK\x03\x04broken zip", "not a readable XLSX workbook"),
+        (b"body,obligation,colour\njinan,2.1,red\n", "unknown column; valid columns: body (單位)"),
+    ],
+)
+def test_unreadable_files(scheme, data, reason):
+    with pytest.raises(EvidenceError) as caught:
+        load(scheme, data)
+    assert reason in caught.value.problems[0].reason
+    assert caught.value.problems[0].row == 1
