@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 ## run: set up, then score the Shandong 2017 demo on the embedded SQLite database and print the ranking
 run: $(STAMP)
-	$(BIN)/gongkai demo --out data/local/demo-evidence.csv
-	$(BIN)/gongkai score --scheme criteria/shandong-2017.yaml --evidence data/local/demo-evidence.csv
+	$(BIN)/gongkai demo
+	$(BIN)/gongkai score
 
 lint: $(STAMP)
 	$(BIN)/ruff check scoring dashboard tests

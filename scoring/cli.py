@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from scoring.errors import EvidenceError, GongkaiError, SchemeError
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="政務公開 scoring (gongkai)")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
+runs_app = typer.Typer(no_args_is_help=True, help="Stored scoring runs: list and verify")
 app.add_typer(criteria_app, name="criteria")
+app.add_typer(runs_app, name="runs")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-Level = typer.Option("body", "--level", help="body | obligation | finding")
-Format = typer.Option("table", "--format", help="table | csv | json")
+DEFAULT_SCHEME = Path(__file__).resolve().parents[1] / "criteria" / "shandong-2017.yaml"
+Db = Annotated[str | None, typer.Option("--db", help="database URL (default: GONGKAI_DATABASE_URL or data/local/gongkai.db)")]
+SchemeId = Annotated[str | None, typer.Option("--scheme", help="scheme id (may be left out when one is stored)")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD")]
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -36,6 +42,22 @@ def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
+@contextmanager
+def _session(db: str | None):
+    """A session in one transaction: committed on success, rolled back on any error."""
+    from sqlmodel import Session
+
+    from scoring.db import engine_for
+
+    with Session(engine_for(db)) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 @criteria_app.command("check")
 def criteria_check(file: Path) -> None:
     """Validate a scheme: a summary, or every fault with its place."""
@@ -51,17 +73,28 @@ def criteria_check(file: Path) -> None:
     print(f"  transparency share {s.scheme.transparency_share:.1%} >= {s.scheme.min_transparency_share:.1%}")
 
 
+@criteria_app.command("load")
+def criteria_load(file: Path, db: Db = None) -> None:
+    """Store or update a scheme in the database."""
+    from scoring import store
+    from scoring.scheme import load_scheme
+
+    s = load_scheme(file)
+    with _session(db) as session:
+        changed = store.save_scheme(session, scheme=s)
+    print(f"scheme {s.id}: {'stored' if changed else 'unchanged'} (sha256 {s.sha256[:12]})")
+
+
 @app.command("score")
 def score_cmd(
-    scheme: Annotated[Path | None, typer.Option("--scheme", help="scheme file (with --evidence)")] = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="scheme FILE (with --evidence) or stored scheme ID")] = None,
     evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="evidence CSV/XLSX")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="database URL (stored evidence)")] = None,
-    scheme_id: Annotated[str | None, typer.Option("--scheme-id", hidden=True)] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD")] = None,
-    level: str = Level,
-    fmt: str = Format,
+    db: Db = None,
+    as_of: AsOf = None,
+    level: Annotated[str, typer.Option("--level", help="body | obligation | finding")] = "body",
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
 ) -> None:
-    """Score every body: from a scheme file and evidence files, or from the database."""
+    """Score every body: from a scheme file and evidence files, or from the database (run stored)."""
     from scoring.output import LEVEL_COLUMNS, render
 
     _choice("--level", level, tuple(LEVEL_COLUMNS))
@@ -70,9 +103,13 @@ def score_cmd(
     if evidence:
         if scheme is None:
             raise GongkaiError("--evidence needs --scheme FILE")
-        card = _score_files(scheme, evidence, when)
+        card = _score_files(Path(scheme), evidence, when)
     else:
-        raise GongkaiError("give --scheme FILE and --evidence FILE (scoring stored evidence needs the database store)")
+        from scoring import store
+
+        with _session(db) as session:
+            card, run_id = store.score_stored(session, scheme_id=scheme, as_of=when)
+        err.print(f"scoring run {run_id} stored (as of {card.as_of})")
     sys.stdout.write(render(card, level, fmt))
 
 
@@ -80,44 +117,122 @@ def _score_files(scheme_path: Path, evidence: list[Path], as_of: dt.date | None)
     import pandas as pd
 
     from scoring.engine import score
-    from scoring.evidence import read_evidence, validate
+    from scoring.evidence import KEY, read_evidence
     from scoring.scheme import load_scheme
 
     s = load_scheme(scheme_path)
-    frames = [read_evidence(p, s) for p in evidence]
-    ev = frames[0] if len(frames) == 1 else validate_all(frames, evidence, s, validate, pd)
-    return score(s, ev, as_of)
-
-
-def validate_all(frames, paths, scheme, validate, pd):
-    """Several files score together; a key given in two files is a conflict, not a silent pick."""
-    ev = pd.concat(frames, ignore_index=True)
-    from scoring.evidence import KEY
-
+    ev = pd.concat([read_evidence(p, s).assign(file=p.name) for p in evidence], ignore_index=True)
     dup = ev.duplicated(KEY, keep=False)
     if dup.any():
-        from scoring.errors import RowProblem
-
         first = ev[dup].iloc[0]
-        raise EvidenceError(", ".join(p.name for p in paths), [RowProblem(
+        raise EvidenceError(", ".join(sorted(set(ev.loc[dup, "file"]))), [RowProblem(
             int(first["row"]), "body", str(first["body"]),
             "the same record (body, obligation, period, event, step, assessor) is in two evidence files")])
-    return ev
+    return score(s, ev.drop(columns="file"), as_of)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path,
+    scheme: SchemeId = None,
+    db: Db = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and report; store nothing")] = False,
+    firm: Annotated[str | None, typer.Option("--firm", help="the assessment firm (default: the file's assessor column)")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
+) -> None:
+    """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
+    from rich.progress import Progress
+
+    from scoring import store
+    from scoring.evidence import problem_report, validate
+    from scoring.tables import read_table
+
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
+    with _session(db) as session:
+        s = store.get_scheme(session, scheme_id=scheme)
+        table = read_table(data, file.name)
+        try:
+            ev = validate(table, s, file.name)
+        except EvidenceError as e:
+            out = report or file.with_name(file.stem + ".problems.csv")
+            problem_report(table, e.problems).to_csv(out, index=False, encoding="utf-8-sig")
+            err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}")
+            raise
+        who = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
+        with Progress(console=err, transient=True, disable=dry_run or len(ev) < 20_000) as bar:
+            task = bar.add_task("importing", total=len(ev))
+            result = store.import_evidence(
+                session, scheme=s, evidence=ev, file_name=file.name, dry_run=dry_run,
+                sha256=hashlib.sha256(data).hexdigest(), firm=who,
+                progress=lambda n: bar.advance(task, n))
+        if dry_run:
+            session.rollback()
+    verb = "would import" if dry_run else "imported"
+    where = "" if result.batch_id is None else f" as batch {result.batch_id}"
+    print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
+          f"(old values kept in history), {result.unchanged} unchanged{where}")
 
 
 @app.command("demo")
 def demo_cmd(
-    out: Annotated[Path, typer.Option("--out", help="write the demo evidence file here (.csv, GB18030)")],
-    scheme: Annotated[Path, typer.Option("--scheme", help="scheme file")] = Path("criteria/shandong-2017.yaml"),
+    db: Db = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the demo evidence as a GB18030 CSV instead")] = None,
+    scheme: Annotated[Path, typer.Option("--scheme-file", help="scheme file")] = DEFAULT_SCHEME,
 ) -> None:
-    """The 2017 scheme's synthetic demo evidence (clearly labelled as synthetic)."""
-    from scoring import demo
+    """Load the 2017 scheme with synthetic demo evidence (clearly labelled) into the database."""
+    from scoring import demo, store
+    from scoring.evidence import validate
     from scoring.scheme import load_scheme
+    from scoring.tables import read_table
 
-    table = demo.generate(load_scheme(scheme))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, encoding="gb18030")
-    err.print(f"wrote {len(table)} synthetic evidence rows to {out}")
+    s = load_scheme(scheme)
+    table = demo.generate(s)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, encoding="gb18030")
+        print(f"wrote {len(table)} synthetic evidence rows to {out}")
+        return
+    data = table.to_csv(index=False).encode("utf-8")
+    ev = validate(read_table(data, "demo"), s, "demo")
+    with _session(db) as session:
+        store.save_scheme(session, scheme=s)
+        result = store.import_evidence(session, scheme=s, evidence=ev, file_name="demo（合成數據 synthetic）",
+                                       sha256=hashlib.sha256(data).hexdigest(), firm=demo.FIRM)
+    print(f"demo: scheme {s.id} with {result.total} synthetic evidence rows "
+          f"({result.new} new, {result.unchanged} already there)")
+
+
+@app.command("templates")
+def templates_cmd(out: Annotated[Path, typer.Option("--out", help="folder")] = Path("templates")) -> None:
+    """Write the import templates (CSV and XLSX per rule kind, Chinese headers, an example row)."""
+    from scoring.templates import write_templates
+
+    for path in write_templates(out):
+        print(path)
+
+
+@runs_app.command("list")
+def runs_list(db: Db = None, scheme: SchemeId = None) -> None:
+    """Stored scoring runs, newest first."""
+    from scoring import store
+
+    with _session(db) as session:
+        print(store.runs(session, scheme_id=scheme).to_string(index=False))
+
+
+@runs_app.command("verify")
+def runs_verify(run: int, db: Db = None) -> None:
+    """Recompute a stored run: the same numbers, or what changed since."""
+    from scoring import store
+
+    with _session(db) as session:
+        changes = store.verify_run(session, run_id=run)
+    if changes:
+        raise GongkaiError(f"run {run} cannot be reproduced: " + "; ".join(changes))
+    print(f"run {run}: recomputed to the same scores")
 
 
 def _print_error(e: GongkaiError) -> None:
@@ -137,23 +252,21 @@ def _print_error(e: GongkaiError) -> None:
 
 def main() -> None:
     """Entry point: user mistakes become one clear message and exit 1, never a traceback."""
+    import click
+
     try:
         app(standalone_mode=False)
     except GongkaiError as e:
         _print_error(e)
         sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as e:
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

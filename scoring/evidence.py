@@ -257,3 +257,22 @@ def empty_evidence() -> pd.DataFrame:
     frame["row"] = frame["row"].astype(np.int64)
     frame["record"] = frame["record"].astype(str)
     return frame
+
+
+def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFrame:
+    """The rows with problems, as the firm sent them, with a 問題 column: fix and re-send."""
+    reasons: dict[int, list[str]] = {}
+    for p in problems:
+        reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}")
+    from scoring.tables import COLUMNS
+
+    rows = table[table["row"].isin(reasons)].copy()
+    bad = rows.rename(columns=COLUMNS)
+    bad.insert(0, "問題 problems", rows["row"].map(lambda r: "; ".join(reasons[r])))
+    bad = bad.rename(columns={"row": "行號 row"})
+    file_level = [p for p in problems if p.row not in set(table["row"])]
+    if file_level:
+        extra = pd.DataFrame({"行號 row": [p.row for p in file_level],
+                              "問題 problems": [f"{p.column}: {p.reason}" for p in file_level]})
+        bad = pd.concat([extra, bad], ignore_index=True)
+    return bad.fillna("")

@@ -1,0 +1,10 @@
+"""Alembic environment: runs on the connection gongkai hands it (see scoring.db.migrate)."""
+
+from alembic import context
+
+from scoring.models import SQLModel
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,109 @@
+"""All database tables (SQLModel): schemes, bodies, obligations, evidence and its history, imports, runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import NaiveDatetime
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class SchemeRecord(SQLModel, table=True):
+    """A scheme as loaded: its id, the file's text (snapshot) and sha256."""
+
+    __tablename__ = "scheme"
+    id: str = Field(primary_key=True)
+    title: str
+    sha256: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_at: NaiveDatetime
+
+
+class BodyRecord(SQLModel, table=True):
+    __tablename__ = "body"
+    scheme_id: str = Field(foreign_key="scheme.id", primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str
+    kind: str
+    parent: str | None = None
+
+
+class ObligationRecord(SQLModel, table=True):
+    __tablename__ = "obligation"
+    scheme_id: str = Field(foreign_key="scheme.id", primary_key=True)
+    id: str = Field(primary_key=True)
+    title: str
+    points: float
+
+
+class ImportBatch(SQLModel, table=True):
+    """One import of one file: where it came from and what it changed."""
+
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    file_name: str
+    sha256: str = Field(index=True)
+    firm: str = ""
+    imported_at: NaiveDatetime
+    rows_total: int
+    rows_new: int
+    rows_replaced: int
+    rows_unchanged: int
+
+
+class Evidence(SQLModel, table=True):
+    """The current value of one evidence record; its key is unique per scheme (spec §5)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("scheme_id", "body", "obligation", "period", "event", "step",
+                                       "assessor", "record", name="uq_evidence_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    body: str
+    obligation: str
+    period: str = ""
+    event: str = ""
+    step: str = ""
+    assessor: str = ""
+    record: str = "publication"
+    event_at: NaiveDatetime | None = None
+    published_at: NaiveDatetime | None = None
+    has_time: bool = False
+    value: float | None = None
+    url: str = ""
+    note: str = ""
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+
+
+class EvidenceHistory(SQLModel, table=True):
+    """A value an evidence record held before a later import replaced it."""
+
+    __tablename__ = "evidence_history"
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    event_at: NaiveDatetime | None = None
+    published_at: NaiveDatetime | None = None
+    has_time: bool = False
+    value: float | None = None
+    url: str = ""
+    note: str = ""
+    batch_id: int = Field(foreign_key="import_batch.id")
+    replaced_by: int = Field(foreign_key="import_batch.id")
+
+
+class ScoringRun(SQLModel, table=True):
+    """A stored scoring run: enough to recompute it, and its results (body scores as JSON)."""
+
+    __tablename__ = "scoring_run"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    scheme_sha256: str
+    as_of: dt.date
+    evidence_digest: str
+    evidence_rows: int
+    engine_version: str
+    created_at: NaiveDatetime
+    scores_json: str = Field(sa_column=Column(Text, nullable=False))
+    obligations_json: str = Field(sa_column=Column(Text, nullable=False))

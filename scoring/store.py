@@ -1,0 +1,241 @@
+"""Storing schemes, evidence (with history) and scoring runs. Functions are keyword-only and take an
+explicit session; only this module and models/db touch SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session
+
+from scoring import ENGINE_VERSION
+from scoring.engine import Scorecard, rescore, score
+from scoring.errors import GongkaiError
+from scoring.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence
+from scoring.models import (
+    BodyRecord,
+    Evidence,
+    EvidenceHistory,
+    ImportBatch,
+    ObligationRecord,
+    SchemeRecord,
+    ScoringRun,
+)
+from scoring.scheme import Scheme, parse_scheme
+
+VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
+CHUNK = 50_000
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def save_scheme(session: Session, *, scheme: Scheme) -> bool:
+    """Store or update a scheme (snapshot, hash, bodies, obligations). True if anything changed."""
+    old = session.get(SchemeRecord, scheme.id)
+    if old is not None and old.sha256 == scheme.sha256:
+        return False
+    if old is None:
+        session.add(SchemeRecord(id=scheme.id, title=scheme.scheme.title, sha256=scheme.sha256,
+                                 text=scheme.text, loaded_at=_now()))
+    else:
+        old.title, old.sha256, old.text, old.loaded_at = scheme.scheme.title, scheme.sha256, scheme.text, _now()
+    session.flush()
+    session.execute(delete(BodyRecord).where(BodyRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
+    session.execute(delete(ObligationRecord).where(ObligationRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
+    session.add_all(BodyRecord(scheme_id=scheme.id, id=b.id, name=b.name, kind=b.kind, parent=b.parent)
+                    for b in scheme.bodies)
+    session.add_all(ObligationRecord(scheme_id=scheme.id, id=o.id, title=o.title, points=o.points)
+                    for o in scheme.obligations)
+    return True
+
+
+def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
+    """The stored scheme `scheme_id`, or the only one stored when it is left out."""
+    ids = list(session.execute(select(SchemeRecord.__table__.c.id)).scalars())  # type: ignore[attr-defined]
+    if scheme_id is None:
+        if len(ids) != 1:
+            raise GongkaiError("the database holds no scheme; run `gongkai criteria load FILE` or `gongkai demo`"
+                               if not ids else f"the database holds several schemes; give --scheme (one of: {', '.join(ids)})")
+        scheme_id = ids[0]
+    rec = session.get(SchemeRecord, scheme_id)
+    if rec is None:
+        raise GongkaiError(f"no scheme {scheme_id!r} in the database (stored: {', '.join(ids) or 'none'})")
+    return parse_scheme(rec.text, f"stored scheme {scheme_id}")
+
+
+def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
+    cols = ["id", "batch_id", *KEY, *VALUES]
+    stmt = select(*(getattr(Evidence, c) for c in cols)).where(Evidence.scheme_id == scheme_id)  # type: ignore[arg-type]
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=cols)
+    for c in ("event_at", "published_at"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    frame["value"] = frame["value"].astype(float)
+    frame["has_time"] = frame["has_time"].astype(bool)
+    return frame
+
+
+def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
+    """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id)."""
+    frame = _stored(session, scheme_id)
+    if frame.empty:
+        return empty_evidence()
+    return frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did (or, in a dry run, would do)."""
+
+    batch_id: int | None
+    total: int
+    new: int
+    replaced: int
+    unchanged: int
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a == b) | (a.isna() & b.isna())
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values for executemany (NaN/NaT → None)."""
+    columns = {}
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            values = np.array([None if pd.isna(v) else v.to_pydatetime() for v in col], dtype=object)
+        else:
+            values = col.astype(object).to_numpy(copy=True)
+            values[col.isna().to_numpy()] = None
+        columns[c] = values
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
+                    sha256: str, firm: str = "", dry_run: bool = False,
+                    progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Import validated evidence in the caller's transaction: new keys inserted, changed values
+    replaced (the old value kept in history), identical records left alone. Nothing changed, no batch."""
+    existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old"})
+    merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
+    known = merged["id"].notna()
+    same = pd.Series(True, index=merged.index)
+    for c in VALUES:
+        same &= _same(merged[c], merged[f"{c}_old"])
+    new, changed = merged[~known], merged[known & ~same]
+    result = ImportResult(None, len(evidence), len(new), len(changed), int((known & same).sum()))
+    if dry_run or (new.empty and changed.empty):
+        return result
+    batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
+                        imported_at=_now(), rows_total=result.total, rows_new=result.new,
+                        rows_replaced=result.replaced, rows_unchanged=result.unchanged)
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    if not changed.empty:
+        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES)]]
+        old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
+        old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
+                         batch_id=old["batch_id"].astype(int))
+        session.execute(insert(EvidenceHistory), _records(old))
+        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int))
+        session.execute(update(Evidence), _records(upd))
+    rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(Evidence), _records(rows.iloc[start:start + CHUNK]))
+        if progress:
+            progress(min(CHUNK, len(rows) - start))
+    return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged)
+
+
+def history(session: Session, *, evidence_id: int) -> pd.DataFrame:
+    """Earlier values of one evidence record, oldest first."""
+    stmt = select(EvidenceHistory).where(EvidenceHistory.evidence_id == evidence_id).order_by(EvidenceHistory.id)  # type: ignore[arg-type]
+    return pd.DataFrame([h.model_dump() for h in session.exec(stmt).scalars()])  # type: ignore[call-overload]
+
+
+def evidence_digest(evidence: pd.DataFrame) -> str:
+    """A digest of the evidence scored: independent of row order and of record ids."""
+    cols = [*KEY, *VALUES]
+    frame = evidence[cols].sort_values(KEY, ignore_index=True)
+    hashed = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame) -> int:
+    """Record a scoring run: scheme hash, as-of date, evidence digest, engine version, results."""
+    run = ScoringRun(
+        scheme_id=card.scheme.id, scheme_sha256=card.scheme.sha256, as_of=card.as_of,
+        evidence_digest=evidence_digest(evidence), evidence_rows=len(evidence),
+        engine_version=ENGINE_VERSION, created_at=_now(),
+        scores_json=card.scores.drop(columns=["parent"]).to_json(orient="records", force_ascii=False),
+        obligations_json=card.obligations.to_json(orient="records", force_ascii=False),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    return run.id
+
+
+def runs(session: Session, *, scheme_id: str | None = None) -> pd.DataFrame:
+    """Stored runs, newest first."""
+    t = ScoringRun.__table__.c  # type: ignore[attr-defined]
+    stmt = select(t.id, t.scheme_id, t.as_of, t.created_at, t.evidence_rows, t.engine_version)
+    if scheme_id:
+        stmt = stmt.where(t.scheme_id == scheme_id)
+    rows = session.execute(stmt.order_by(t.id.desc())).all()
+    return pd.DataFrame(rows, columns=["run", "scheme", "as_of", "created_at", "evidence_rows", "engine"])
+
+
+def run_scores(session: Session, *, run_id: int) -> pd.DataFrame:
+    run = session.get(ScoringRun, run_id)
+    if run is None:
+        raise GongkaiError(f"no scoring run {run_id}")
+    return pd.DataFrame(json.loads(run.scores_json))
+
+
+def verify_run(session: Session, *, run_id: int) -> list[str]:
+    """Recompute a stored run. Returns [] when it reproduces exactly, else what changed since."""
+    run = session.get(ScoringRun, run_id)
+    if run is None:
+        raise GongkaiError(f"no scoring run {run_id}")
+    scheme = get_scheme(session, scheme_id=run.scheme_id)
+    evidence = load_evidence(session, scheme_id=run.scheme_id)
+    changes = []
+    if scheme.sha256 != run.scheme_sha256:
+        changes.append(f"the scheme {run.scheme_id} was reloaded with different content since run {run_id}")
+    if evidence_digest(evidence) != run.evidence_digest:
+        changes.append(f"the evidence changed since run {run_id} ({run.evidence_rows} → {len(evidence)} records)")
+    if run.engine_version != ENGINE_VERSION:
+        changes.append(f"the engine changed (run {run.engine_version}, now {ENGINE_VERSION})")
+    if changes:
+        return changes
+    card = score(scheme, evidence, run.as_of)
+    then = pd.DataFrame(json.loads(run.scores_json)).set_index("body")["score"]
+    now = card.scores.set_index("body")["score"].reindex(then.index)
+    if not np.allclose(then.to_numpy(dtype=float), now.to_numpy(dtype=float), equal_nan=True, atol=1e-9):
+        changes.append("recomputed scores differ although scheme and evidence are unchanged")
+    return changes
+
+
+def score_stored(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
+                 keep: bool = True) -> tuple[Scorecard, int | None]:
+    """Score a stored scheme on its stored evidence; the run is recorded unless keep is False."""
+    scheme = get_scheme(session, scheme_id=scheme_id)
+    evidence = load_evidence(session, scheme_id=scheme.id)
+    card = score(scheme, evidence, as_of)
+    return card, (store_run(session, card=card, evidence=evidence) if keep else None)
+
+
+__all__ = ["ImportResult", "evidence_digest", "get_scheme", "history", "import_evidence",
+           "load_evidence", "rescore", "run_scores", "runs", "save_scheme", "score_stored",
+           "store_run", "verify_run"]

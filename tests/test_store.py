@@ -1,0 +1,159 @@
+"""The evidence store, on SQLite and on PostgreSQL (GONGKAI_TEST_POSTGRES_URL): all-or-nothing
+imports with exact reports, idempotent re-import, replacement with history, stored runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import uuid
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from scoring import store
+from scoring.db import dispose, engine_for
+from scoring.engine import score
+from scoring.errors import EvidenceError, RowProblem
+from scoring.evidence import validate
+from scoring.models import Evidence, ImportBatch
+from scoring.tables import read_table
+from tests.conftest import SCHEME_2017
+
+PG = os.environ.get("GONGKAI_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'g.db'}"
+        yield url
+        dispose(url)
+        return
+    if not PG:
+        pytest.skip("GONGKAI_TEST_POSTGRES_URL not set")
+    import psycopg
+
+    name = f"gongkai_test_{uuid.uuid4().hex[:10]}"
+    admin = PG.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG.rsplit("/", 1)[0] + "/" + name
+    yield url
+    dispose(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def do_import(url, scheme, text: str | bytes, name="f.csv"):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    with Session(engine_for(url)) as s:
+        store.save_scheme(s, scheme=scheme)
+        ev = validate(read_table(data, name), scheme, name)
+        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name,
+                                       sha256=hashlib.sha256(data).hexdigest())
+        s.commit()
+    return result
+
+
+def counts(url) -> tuple[int, int]:
+    with Session(engine_for(url)) as s:
+        return (s.execute(select(func.count()).select_from(Evidence)).scalar_one(),
+                s.execute(select(func.count()).select_from(ImportBatch)).scalar_one())
+
+
+GOOD = "單位,任務編號,期間,發佈時間,分值\n濟南市,6.7,,2017-06-10,\n省財政廳,1.1.1,2017-03,2017-04-14,\n淄博市,6.4,,,86.5\n"
+
+
+def test_import_then_reimport_is_a_noop(db_url, scheme_2017):
+    first = do_import(db_url, scheme_2017, GOOD)
+    assert (first.new, first.replaced, first.unchanged) == (3, 0, 0)
+    again = do_import(db_url, scheme_2017, GOOD)
+    assert (again.batch_id, again.new, again.replaced, again.unchanged) == (None, 0, 0, 3)
+    assert counts(db_url) == (3, 1)
+
+
+def test_changed_value_replaces_and_keeps_history(db_url, scheme_2017):
+    do_import(db_url, scheme_2017, GOOD)
+    changed = do_import(db_url, scheme_2017, GOOD.replace("86.5", "91"))
+    assert (changed.new, changed.replaced, changed.unchanged) == (0, 1, 2)
+    with Session(engine_for(db_url)) as s:
+        ev = store.load_evidence(s, scheme_id="shandong-2017")
+        rated = ev[ev["obligation"] == "6.4"].iloc[0]
+        assert rated["value"] == 91
+        old = store.history(s, evidence_id=int(rated["row"]))
+    assert old[["value", "batch_id", "replaced_by"]].values.tolist() == [[86.5, 1, 2]]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("單位,任務編號,發佈時間\n上海市,6.7,2017-06-10\n", RowProblem(2, "body", "上海市", "unknown body")),
+        ("單位,任務編號,發佈時間\n濟南市,8.8,2017-06-10\n", RowProblem(2, "obligation", "8.8", "unknown obligation")),
+        ("單位,任務編號,期間,發佈時間\n省財政廳,1.1.1,2017-Q1,2017-04-14\n", RowProblem(
+            2, "period", "2017-Q1",
+            "this period is not one the obligation's periodic rule expects (wrong frequency or outside its dates)")),
+        ("單位,任務編號,事件編號,發生時間,環節,發佈時間\n臨沂市,6.3,E1,2017-07-14 09:20,release,2017-07-14\n",
+         RowProblem(2, "published_at", "2017-07-14", "an hours window needs a time of day, not just a date")),
+        ("單位,任務編號,分值\n淄博市,6.4,120\n", RowProblem(2, "value", "120", "a rating is between 0 and 100")),
+        ("單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n濟南,6.7,2017-06-11\n",
+         RowProblem(3, "body", "濟南", "duplicate of row 2")),
+        ("", RowProblem(1, "file", "", "empty file: no header and no evidence rows")),
+    ],
+)
+def test_bad_file_changes_nothing(db_url, scheme_2017, text, problem):
+    do_import(db_url, scheme_2017, GOOD)
+    before = counts(db_url)
+    with pytest.raises(EvidenceError) as caught:
+        do_import(db_url, scheme_2017, text)
+    assert problem in caught.value.problems
+    assert counts(db_url) == before
+
+
+def test_gb18030_fullwidth_file_imports(db_url, scheme_2017):
+    text = "单位,任务编号,期间,发布时间\n省财政厅,１．１．１,２０１７－０５,２０１７年６月１２日\n临沂,６．７,,2017/6/9\n"
+    result = do_import(db_url, scheme_2017, text.encode("gb18030"))
+    assert result.new == 2
+
+
+def test_round_trip_scores_equal_file_scores(db_url, scheme_2017, demo_evidence):
+    from scoring import demo
+
+    data = demo.generate(scheme_2017).to_csv(index=False)
+    do_import(db_url, scheme_2017, data)
+    from_file = score(scheme_2017, demo_evidence).scores
+    with Session(engine_for(db_url)) as s:
+        card, run_id = store.score_stored(s, scheme_id=None, as_of=None)
+        s.commit()
+    pd.testing.assert_frame_equal(card.scores, from_file)
+    with Session(engine_for(db_url)) as s:
+        assert store.verify_run(s, run_id=run_id) == []
+    do_import(db_url, scheme_2017, GOOD.replace("86.5", "10"), name="later.csv")
+    with Session(engine_for(db_url)) as s:
+        changes = store.verify_run(s, run_id=run_id)
+    assert len(changes) == 1 and changes[0].startswith(f"the evidence changed since run {run_id}")
+
+
+def gongkai(*args):
+    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_import_report_and_dry_run(db_url, tmp_path):
+    assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db_url).returncode == 0
+    bad = tmp_path / "firm.csv"
+    bad.write_text("單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n上海市,6.7,2017-06-10\n", encoding="utf-8")
+    r = gongkai("import", str(bad), "--db", db_url)
+    assert r.returncode == 1
+    assert "row 3, column body, value '上海市': unknown body" in r.stderr
+    report = pd.read_csv(tmp_path / "firm.problems.csv", dtype=str, keep_default_na=False)
+    assert report[["行號 row", "問題 problems", "單位"]].values.tolist() == [["3", "body: unknown body", "上海市"]]
+    good = tmp_path / "good.csv"
+    good.write_text("單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n", encoding="utf-8")
+    dry = gongkai("import", str(good), "--db", db_url, "--dry-run")
+    assert dry.returncode == 0 and "would import 1 new" in dry.stdout
+    assert counts(db_url) == (0, 0)
+    real = gongkai("import", str(good), "--db", db_url)
+    assert "imported 1 new" in real.stdout and counts(db_url) == (1, 1)
