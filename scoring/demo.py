@@ -72,8 +72,9 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
     keep = out["published_at"].notna() | rating | share
     keep &= ~((items["kind"] == "count") & (u > p + 0.2)).to_numpy()  # some never met their leaders
     out = out[keep]
+    names = {b.id: b.name for b in scheme.bodies}
     table = pd.DataFrame({
-        "body": out["body"].map(lambda b: scheme.body(b).name),
+        "body": out["body"].map(names),
         "obligation": out["obligation"],
         "period": np.where(out["kind"] == "periodic", out["item"], ""),
         "published_at": np.where(out["published_at"].notna(),
@@ -100,7 +101,7 @@ def _event_rows(scheme: Scheme) -> pd.DataFrame:
                 when = at + dt.timedelta(hours=hours)
             else:
                 when = at + dt.timedelta(days=40)
-            rows.append({"body": scheme.body(ev.body).name, "obligation": ev.obligation,
+            rows.append({"body": ev.body, "obligation": ev.obligation,
                          "event": ev.event, "event_at": ev.event_at, "step": step.name,
                          "published_at": when.strftime("%Y-%m-%d %H:%M")})
     return pd.DataFrame(rows)

@@ -26,9 +26,23 @@ _DATETIME = (
 )
 
 
+def per_distinct(text: pd.Series, func) -> pd.Series:
+    """Apply a Series → Series function once per distinct value (evidence repeats values a lot)."""
+    codes, uniques = pd.factorize(text)
+    result = func(pd.Series(uniques, dtype=object).astype(str))
+    return pd.Series(result.to_numpy()[codes], index=text.index, dtype=result.dtype)
+
+
 def parse_datetimes(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     """Parse ISO dates/date-times, `2017/5/31` and `2017年5月31日 14:00` into naive local time of
     the scheme's timezone. Returns (datetimes, has_time); unparseable values are NaT."""
+    codes, uniques = pd.factorize(text)
+    stamp, has_time = _parse_distinct(pd.Series(uniques, dtype=object).astype(str), timezone)
+    return (pd.Series(stamp.to_numpy()[codes], index=text.index, dtype="datetime64[ns]"),
+            pd.Series(has_time.to_numpy()[codes], index=text.index, dtype=bool))
+
+
+def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     t = text.str.normalize("NFKC").str.strip()
     t = t.str.replace(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*", r"\1-\2-\3 ", regex=True)
     t = t.str.replace("/", "-", regex=False).str.strip()
@@ -97,30 +111,32 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     ev = table.copy()
 
     resolver = BodyResolver((b.id, b.name, b.aliases) for b in scheme.bodies)
-    spellings = ev["body"].unique()
-    resolved = {s: resolver.resolve(s) for s in spellings}
-    ev["body"] = ev["body"].map(lambda s: resolved[s][0])
-    body_reason = table["body"].map(lambda s: resolved[s][1])
+    resolved = {s: resolver.resolve(s) for s in ev["body"].unique()}
+    ev["body"] = per_distinct(table["body"], lambda u: u.map(lambda s: resolved[s][0]))
+    body_reason = per_distinct(table["body"], lambda u: u.map(lambda s: resolved[s][1]))
     p.add(ev["body"].isna() & (table["body"] == ""), "body", "empty")
     p.add(ev["body"].isna() & (table["body"] != ""), "body", body_reason)
 
     ob_ids = {normalize(o.id): o.id for o in scheme.obligations}
-    ev["obligation"] = table["obligation"].map(lambda s: ob_ids.get(normalize(s)))
+    ev["obligation"] = per_distinct(table["obligation"], lambda u: u.map(lambda s: ob_ids.get(normalize(s))))
     p.add(ev["obligation"].isna(), "obligation",
           "unknown obligation" if len(ob_ids) > 30 else "unknown obligation; valid: " + ", ".join(ob_ids.values()))
     known = ev["body"].notna() & ev["obligation"].notna()
 
     shapes = _rule_shapes(scheme)
-    kinds = shapes.groupby(["body", "obligation"])["kind"].agg(frozenset)
+    kinds = (shapes.drop_duplicates(["body", "obligation", "kind"]).assign(v=True)
+             .pivot(index=["body", "obligation"], columns="kind", values="v").notna())
     pair = pd.MultiIndex.from_frame(ev[["body", "obligation"]].fillna(""))
-    ev_kinds = pd.Series(kinds.reindex(pair).to_numpy(), index=ev.index)
-    assessed = ev_kinds.notna()
+    ev_kinds = kinds.reindex(pair, fill_value=False).set_axis(ev.index)
+    assessed = pd.Series(pair.isin(kinds.index), index=ev.index)
     p.add(known & ~assessed, "obligation", "this body is not assessed on this obligation")
     ok = known & assessed
-    has = lambda kind: ev_kinds.map(lambda k: isinstance(k, frozenset) and kind in k)  # noqa: E731
+
+    def has(kind: str) -> pd.Series:
+        return ev_kinds[kind] if kind in ev_kinds else pd.Series(False, index=ev.index)
 
     for col in ("period", "event", "step"):
-        ev[col] = table[col].str.normalize("NFKC").str.strip()
+        ev[col] = per_distinct(table[col], lambda u: u.str.normalize("NFKC").str.strip())
     ev["assessor"] = table["assessor"]
     ev["published_at"], ev["has_time"] = parse_datetimes(table["published_at"], tz)
     ev["event_at"], event_has_time = parse_datetimes(table["event_at"], tz)
@@ -152,7 +168,7 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
 
 def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series,
                   has, scheme: Scheme) -> None:
-    text = table["value"].str.normalize("NFKC").str.strip()
+    text = per_distinct(table["value"], lambda u: u.str.normalize("NFKC").str.strip())
     pct = text.str.endswith("%")
     number = pd.to_numeric(text.str.rstrip("%"), errors="coerce")
     number = number.where(~pct, number / 100)
@@ -171,7 +187,7 @@ def _check_periods(p: _Problems, ev: pd.DataFrame, rows: pd.Series, shapes: pd.D
     if not rows.any():
         return
     parsed = {s: periods.parse(s) for s in ev.loc[rows, "period"].unique()}
-    freq = ev["period"].map(lambda s: (parsed.get(s) or (None,))[0])
+    freq = per_distinct(ev["period"], lambda u: u.map(lambda s: (parsed.get(s) or (None,))[0]))
     p.add(rows & freq.isna(), "period", "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
     expected = _expected_periods(shapes, scheme)
     key = pd.MultiIndex.from_frame(ev[["body", "obligation", "period"]].fillna(""))
@@ -220,12 +236,12 @@ def _check_events(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.
             if isinstance(rule, ResponseRule):
                 for s in rule.steps:
                     steps.setdefault(ob.id, {})[s.name] = s.within.hours is not None
-    valid = pd.Series([ev.at[i, "step"] in steps.get(ev.at[i, "obligation"], {}) if resp[i] else True
-                       for i in ev.index], index=ev.index)
-    names = ev["obligation"].map(lambda o: ", ".join(steps.get(o, {})) if isinstance(o, str) else "")
+    table_steps = pd.Series({(o, n): h for o, named in steps.items() for n, h in named.items()}, dtype=bool)
+    pairs = pd.MultiIndex.from_frame(ev[["obligation", "step"]].fillna(""))
+    valid = pd.Series(pairs.isin(table_steps.index), index=ev.index)
+    names = ev["obligation"].map({o: ", ".join(named) for o, named in steps.items()}).fillna("")
     p.add(resp & ~valid, "step", "unknown step; valid: " + names)
-    hourly = pd.Series([bool(steps.get(o, {}).get(s)) for o, s in zip(ev["obligation"], ev["step"], strict=True)],
-                       index=ev.index)
+    hourly = pd.Series(table_steps.reindex(pairs, fill_value=False).to_numpy(), index=ev.index)
     p.add(resp & valid & hourly & ev["published_at"].notna() & ~ev["has_time"], "published_at",
           "an hours window needs a time of day, not just a date")
     p.add(resp & hourly & ev["event_at"].notna() & ~event_has_time, "event_at",

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from scoring import periods
 from scoring.errors import SchemeError
@@ -182,6 +192,12 @@ class Scheme(_Strict):
     obligations: list[Obligation]
     sha256: str = ""
     text: str = ""
+    _bodies: dict[str, Body] = PrivateAttr(default_factory=dict)
+    _obligations: dict[str, Obligation] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, _context: Any) -> None:
+        self._bodies = {b.id: b for b in self.bodies}
+        self._obligations = {o.id: o for o in self.obligations}
 
     @property
     def id(self) -> str:
@@ -192,18 +208,20 @@ class Scheme(_Strict):
         return self.scheme.as_of or self.scheme.period.end
 
     def body(self, body_id: str) -> Body:
-        return next(b for b in self.bodies if b.id == body_id)
+        return self._bodies[body_id]
 
     def obligation(self, obligation_id: str) -> Obligation:
-        return next(o for o in self.obligations if o.id == obligation_id)
+        return self._obligations[obligation_id]
 
     def assessed(self, ob: Obligation, rule: _Rule | None = None) -> list[str]:
         """Ids of the bodies assessed on an obligation (its leads and every body of applies_to),
         narrowed by a rule's `bodies` (ids or kinds)."""
-        ids = [b.id for b in self.bodies if b.id in ob.leads or b.kind in ob.applies_to]
+        leads, kinds = set(ob.leads), set(ob.applies_to)
         if rule is not None and rule.bodies is not None:
-            ids = [i for i in ids if i in rule.bodies or self.body(i).kind in rule.bodies]
-        return ids
+            named = set(rule.bodies)
+            return [b.id for b in self.bodies if (b.id in leads or b.kind in kinds)
+                    and (b.id in named or b.kind in named)]
+        return [b.id for b in self.bodies if b.id in leads or b.kind in kinds]
 
 
 def _describe(err: ValidationError) -> list[str]:
@@ -216,14 +234,16 @@ def _describe(err: ValidationError) -> list[str]:
     return out
 
 
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
 def _check_ids(scheme: Scheme) -> list[str]:
     faults: list[str] = []
-    body_ids = [b.id for b in scheme.bodies]
     by_id = {b.id: b for b in scheme.bodies}
-    for dup in sorted({i for i in body_ids if body_ids.count(i) > 1}):
+    for dup in _duplicates(b.id for b in scheme.bodies):
         faults.append(f"body {dup}: duplicate id")
-    ob_ids = [o.id for o in scheme.obligations]
-    for dup in sorted({i for i in ob_ids if ob_ids.count(i) > 1}):
+    for dup in _duplicates(o.id for o in scheme.obligations):
         faults.append(f"obligation {dup}: duplicate id")
     for b in scheme.bodies:
         if b.kind == "county":
@@ -281,7 +301,7 @@ def _check_header(h: Header) -> list[str]:
 def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
     """Parse and validate scheme YAML; raise SchemeError listing every fault."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise SchemeError(where, [f"not valid YAML: {e}"]) from None
     if not isinstance(raw, dict) or not {"scheme", "bodies", "obligations"} <= raw.keys():

@@ -146,12 +146,13 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
         old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
                          batch_id=old["batch_id"].astype(int))
-        session.execute(insert(EvidenceHistory), _records(old))
+        session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
         upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int))
         session.execute(update(Evidence), _records(upd))
     rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(Evidence), _records(rows.iloc[start:start + CHUNK]))
+        # Core insert on the table: the ORM's per-row bookkeeping would double the time
+        session.execute(insert(Evidence.__table__), _records(rows.iloc[start:start + CHUNK]))  # type: ignore[attr-defined]
         if progress:
             progress(min(CHUNK, len(rows) - start))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged)

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard for evaluators: rankings, gaps, evidence, import, scheme."""

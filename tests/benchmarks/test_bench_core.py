@@ -1,0 +1,63 @@
+"""Scoring, validation and import benchmarks (`make bench`; figures in the issue notes)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+from sqlmodel import Session
+
+from scoring import store
+from scoring.db import dispose, engine_for
+from scoring.engine import rescore, score
+from scoring.evidence import validate
+from scoring.tables import read_table
+
+
+def test_score_province(benchmark, scheme_2017, demo_evidence):
+    card = benchmark(score, scheme_2017, demo_evidence)
+    assert len(card.scores) == len(scheme_2017.bodies)
+
+
+def test_score_national(benchmark, national):
+    scheme, _, evidence = national
+    card = benchmark.pedantic(score, args=(scheme, evidence), rounds=3, iterations=1)
+    assert card.scores["score"].between(0, 100).all()
+
+
+def test_rescore_after_points_change(benchmark, national):
+    scheme, _, evidence = national
+    card = score(scheme, evidence)
+    doubled = scheme.model_copy(update={"obligations": [
+        o.model_copy(update={"points": o.points * (2 if o.id == "6.3" else 1)}) for o in scheme.obligations]})
+    obligations, scores = benchmark(rescore, doubled, card.findings)
+    assert (obligations["points"] >= card.obligations["points"]).all()
+
+
+def test_read_and_validate(benchmark, national):
+    scheme, data, _ = national
+    ev = benchmark.pedantic(lambda: validate(read_table(data, "n.csv"), scheme, "n.csv"), rounds=1, iterations=1)
+    assert len(ev) > 0
+
+
+def test_import_into_sqlite(benchmark, national, tmp_path):
+    scheme, data, evidence = national
+    counter = itertools.count()
+
+    def setup():
+        url = f"sqlite:///{tmp_path / f'bench{next(counter)}.db'}"
+        with Session(engine_for(url)) as s:
+            store.save_scheme(s, scheme=scheme)
+            s.commit()
+        return (url,), {}
+
+    def run(url):
+        with Session(engine_for(url)) as s:
+            result = store.import_evidence(s, scheme=scheme, evidence=evidence, file_name="n.csv",
+                                           sha256=hashlib.sha256(data).hexdigest())
+            s.commit()
+        dispose(url)
+        return result
+
+    result = benchmark.pedantic(run, setup=setup, rounds=1, iterations=1)
+    assert result.new == len(evidence)
