@@ -12,10 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up, then score the Shandong 2017 demo on the embedded SQLite database and print the ranking
+## run: set up, load the Shandong 2017 demo into the embedded SQLite database, print the ranking,
+## and start the dashboard at http://localhost:8501
 run: $(STAMP)
 	$(BIN)/gongkai demo
 	$(BIN)/gongkai score
+	$(BIN)/gongkai serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check scoring dashboard tests

@@ -235,6 +235,28 @@ def runs_verify(run: int, db: Db = None) -> None:
     print(f"run {run}: recomputed to the same scores")
 
 
+@app.command("serve")
+def serve_cmd(
+    db: Db = None,
+    port: Annotated[int, typer.Option("--port", help="HTTP port")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="listen address")] = "localhost",
+) -> None:
+    """Start the dashboard (Streamlit) at http://localhost:8501; the demo is loaded into an empty database."""
+    import os
+    import subprocess
+
+    from scoring.db import engine_for, resolve_url
+
+    url = resolve_url(db)
+    engine_for(url)  # a bad URL fails here, with a message, not inside the server
+    app_file = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    env = {**os.environ, "GONGKAI_DATABASE_URL": url}
+    print(f"gongkai dashboard: http://{address}:{port}  (database {url})", flush=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
 def _print_error(e: GongkaiError) -> None:
     if isinstance(e, EvidenceError):
         err.print(f"[bold red]error:[/] {e.source}: {len(e.problems)} problem(s); nothing was imported or scored")

@@ -28,10 +28,10 @@ CONGRESS_CLOSED = "2017-01-22 12:00"  # synthetic date standing for 本級人代
 
 
 def diligence(scheme: Scheme, seed: int) -> pd.Series:
-    """A body's chance of publishing an item on time (seeded; spread from 0.45 to 0.99)."""
+    """A body's chance of publishing an item on time (seeded; spread from 0.30 to 0.97)."""
     rng = np.random.default_rng(seed)
     ids = [b.id for b in scheme.bodies]
-    return pd.Series(np.round(rng.uniform(0.45, 0.99, len(ids)), 3), index=ids)
+    return pd.Series(np.round(rng.uniform(0.30, 0.97, len(ids)), 3), index=ids)
 
 
 def _events(scheme: Scheme) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
     out.loc[~timed & (items["kind"] == "count").to_numpy(), "published_at"] = pd.Timestamp("2017-09-15")
     out["value"] = ""
     rating = (items["kind"] == "rating").to_numpy()
-    grade = np.clip(rng.normal(45 + 50 * p, 6), 20, 100).round(1)
+    grade = np.clip(rng.normal(30 + 65 * p, 7), 15, 100).round(1)
     out.loc[rating, "value"] = grade[rating].astype(str)
     share = (items["kind"] == "share").to_numpy()
     out.loc[share, "value"] = np.where(out.loc[share, "body"] == LOW_SHARE_CITY, "3%", "5%")

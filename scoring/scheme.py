@@ -213,6 +213,18 @@ class Scheme(_Strict):
     def obligation(self, obligation_id: str) -> Obligation:
         return self._obligations[obligation_id]
 
+    def with_changes(self, points: dict[str, float] | None = None, share: float | None = None) -> Scheme:
+        """The same scheme with other points and/or transparency share, checked like a file
+        (points > 0, the 4% rule). The what-if editor re-scores with it."""
+        points = points or {}
+        header = self.scheme if share is None else self.scheme.model_copy(update={"transparency_share": share})
+        faults = _check_header(header)
+        faults += [f"obligation {k}: points must be > 0 (got {v:g})" for k, v in points.items() if v <= 0]
+        if faults:
+            raise SchemeError("what-if", faults)
+        obligations = [o.model_copy(update={"points": float(points.get(o.id, o.points))}) for o in self.obligations]
+        return Scheme(scheme=header, bodies=self.bodies, obligations=obligations, sha256="", text="")
+
     def assessed(self, ob: Obligation, rule: _Rule | None = None) -> list[str]:
         """Ids of the bodies assessed on an obligation (its leads and every body of applies_to),
         narrowed by a rule's `bodies` (ids or kinds)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from scoring import ENGINE_VERSION
@@ -240,3 +240,42 @@ def score_stored(session: Session, *, scheme_id: str | None, as_of: dt.date | No
 __all__ = ["ImportResult", "evidence_digest", "get_scheme", "history", "import_evidence",
            "load_evidence", "rescore", "run_scores", "runs", "save_scheme", "score_stored",
            "store_run", "verify_run"]
+
+
+def state_token(session: Session, *, scheme_id: str) -> tuple[str, int]:
+    """(scheme sha256, latest import batch id): changes whenever scores could change."""
+    sha = session.execute(select(SchemeRecord.__table__.c.sha256).where(  # type: ignore[attr-defined]
+        SchemeRecord.__table__.c.id == scheme_id)).scalar_one_or_none() or ""  # type: ignore[attr-defined]
+    b = ImportBatch.__table__.c  # type: ignore[attr-defined]
+    latest = session.execute(select(func.max(b.id)).where(b.scheme_id == scheme_id)).scalar_one_or_none()
+    return sha, int(latest or 0)
+
+
+def scheme_ids(session: Session) -> list[str]:
+    return list(session.execute(select(SchemeRecord.__table__.c.id).order_by(  # type: ignore[attr-defined]
+        SchemeRecord.__table__.c.id)).scalars())  # type: ignore[attr-defined]
+
+
+def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFrame:
+    """Stored evidence with the file, firm and time of the import that brought its current value,
+    and how many earlier values it has."""
+    tables = (Evidence.__table__, ImportBatch.__table__, EvidenceHistory.__table__)  # type: ignore[attr-defined]
+    (e, b, h), (batches, _) = (t.c for t in tables), tables[1:]
+    replaced = select(h.evidence_id, func.count().label("versions")).group_by(h.evidence_id).subquery()
+    stmt = (select(e.id, e.body, e.obligation, e.period, e.event, e.step, e.published_at, e.value, e.url,
+                   e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions)
+            .join(batches, b.id == e.batch_id).outerjoin(replaced, replaced.c.evidence_id == e.id)
+            .where(e.scheme_id == scheme_id).order_by(e.id))
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=[
+        "id", "body", "obligation", "period", "event", "step", "published_at", "value", "url", "assessor",
+        "note", "file_name", "firm", "imported_at", "earlier_values"])
+    frame["earlier_values"] = frame["earlier_values"].fillna(0).astype(int)
+    return frame
+
+
+def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:
+    """The id of a stored run of this exact state (scheme, evidence, as-of, engine), if any."""
+    r = ScoringRun.__table__.c  # type: ignore[attr-defined]
+    stmt = select(r.id).where(r.scheme_id == scheme.id, r.scheme_sha256 == scheme.sha256, r.as_of == as_of,
+                              r.evidence_digest == digest, r.engine_version == ENGINE_VERSION)
+    return session.execute(stmt.order_by(r.id.desc())).scalars().first()

@@ -12,9 +12,7 @@ from scoring.scheme import Scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEME_2017 = ROOT / "criteria" / "shandong-2017.yaml"
-SOURCE = ROOT.parent / "shared" / "source" / "2017-shandong-zhengwu-gongkai-yaodian.txt"
-if not SOURCE.exists():  # CI clones beside a copy of shared/
-    SOURCE = next(ROOT.parent.glob("*/shared/source/*.txt"), SOURCE)
+SOURCE = ROOT / "criteria" / "source" / "2017-shandong-zhengwu-gongkai-yaodian.txt"
 
 HEADER = {
     "id": "case",

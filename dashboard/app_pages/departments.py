@@ -1,0 +1,9 @@
+"""部門 Departments: the same gap view for provincial departments."""
+
+import streamlit as st
+
+from dashboard.ui import body_gap_view, synthetic_note, t
+
+st.title(t("page_departments"))
+synthetic_note()
+body_gap_view("department", "pick_department")

@@ -1,0 +1,40 @@
+"""導入 Import: upload, see the row-level report, confirm; download the templates."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.ui import ctx, t
+from scoring.templates import EXAMPLES, template_bytes
+
+c = ctx()
+st.title(t("page_import"))
+upload = st.file_uploader(t("upload"), type=["csv", "xlsx", "xls"])
+if upload is not None:
+    raw = upload.getvalue()
+    ev, result = data.check_upload(c.db, c.scheme_id, upload.name, raw)
+    if ev is None:
+        error, rows = result
+        st.error(f"{upload.name}: {len(error.problems)}{t('problems')}")
+        st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                      for p in error.problems], hide_index=True, width="stretch")
+        if len(rows):
+            st.download_button(t("problem_rows"), rows.to_csv(index=False).encode("utf-8-sig"),
+                               file_name=upload.name.rsplit(".", 1)[0] + ".problems.csv", mime="text/csv")
+    else:
+        st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
+                   f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged}")
+        if st.button(t("confirm_import"), type="primary", disabled=result.new + result.replaced == 0):
+            done = data.do_import(c.db, c.scheme_id, upload.name, raw, ev)
+            if done.batch_id is None:
+                st.info(t("nothing_changed"))
+            else:
+                st.success(f"{t('imported')} {done.batch_id}")
+                st.rerun()
+
+st.subheader(t("templates"))
+cols = st.columns(len(EXAMPLES))
+for col, kind in zip(cols, EXAMPLES, strict=True):
+    col.download_button(f"{kind}.csv", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
+                        mime="text/csv", key=f"tpl_csv_{kind}")
+    col.download_button(f"{kind}.xlsx", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",
+                        key=f"tpl_xlsx_{kind}")

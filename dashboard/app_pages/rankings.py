@@ -1,0 +1,39 @@
+"""排名 Rankings: score, rank, grade, the 4% rule and the change against an earlier run, per kind."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.ui import ctx, grades, share_status, synthetic_note, t
+from scoring import charts
+
+c = ctx()
+card = c.card
+st.title(t("page_rankings"))
+synthetic_note()
+kinds = [k for k in ("city", "department", "county") if (card.scores["kind"] == k).any()]
+kind = st.segmented_control(t("name"), kinds, format_func=lambda k: t(f"kind_{k}"), default=kinds[0],
+                            key="rank_kind") or kinds[0]
+scores = card.scores[card.scores["kind"] == kind].assign(share=share_status(card).to_numpy()[
+    (card.scores["kind"] == kind).to_numpy()])
+
+runs = data.runs(c.db, c.scheme_id, c.state)
+options = [None, *runs["run"].tolist()]
+labels = {r.run: f"#{r.run} · {r.as_of} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
+earlier = st.selectbox(t("compare_run"), options, format_func=lambda r: t("no_run") if r is None else labels[r])
+
+m = st.columns(3)
+m[0].metric(t("bodies_assessed"), len(scores))
+m[1].metric(t("average"), f"{scores['score'].mean():.2f}")
+m[2].metric(t("share_compliance"), f"{(scores['share'] == t('share_pass')).sum()} / {len(scores)}")
+
+table = scores[["rank", "name", "score", "grade", "share", "veto"]].copy()
+if earlier is not None:
+    before = data.run_scores(c.db, int(earlier)).set_index("body")
+    table[t("change")] = (scores["score"].to_numpy() - before["score"].reindex(scores["body"]).to_numpy()).round(2)
+    table[t("rank_change")] = before["rank"].reindex(scores["body"]).to_numpy() - scores["rank"].to_numpy()
+table = table.rename(columns={"rank": t("rank"), "name": t("name"), "score": t("score"), "grade": t("grade"),
+                              "share": t("share_rule"), "veto": t("veto")})
+st.dataframe(table.round(2), hide_index=True, width="stretch")
+st.plotly_chart(charts.ranking_bar(scores, grades(card), t("ranking_chart"), t("score")), key="ranking_bar")
+st.plotly_chart(charts.grade_distribution(card.scores.dropna(subset=["score"]).assign(
+    kind=lambda d: d["kind"].map(lambda k: t(f"kind_{k}"))), grades(card), t("grade_chart")), key="grade_dist")

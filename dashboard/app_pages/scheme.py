@@ -1,0 +1,56 @@
+"""指標 Scheme: the obligation tree in the document's words, the 4% rule, and a what-if editor."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.ui import ctx, t
+
+c = ctx()
+card = c.card
+h = card.scheme.scheme
+st.title(t("page_scheme"))
+st.caption(f"《{h.title}》 {h.document} · {h.issued}")
+
+ok = h.transparency_share >= h.min_transparency_share
+st.metric(t("share_check"), f"{h.transparency_share:.0%}", t("share_ok") if ok else t("share_low"),
+          delta_color="normal" if ok else "inverse")
+
+st.subheader(t("tree"))
+names = {b.id: b.name for b in card.scheme.bodies}
+sections: dict[str, list] = {}
+for o in card.scheme.obligations:
+    sections.setdefault(o.section[0], []).append(o)
+for section, obligations in sections.items():
+    with st.expander(f"{section}（{sum(o.points for o in obligations):g} {t('points')}）"):
+        for o in obligations:
+            st.markdown(f"**{o.id} {' '.join(o.section[1:])} {o.title}** · {t('points')} {o.points:g}")
+            st.text(f"「{o.source}」")
+            who = "、".join(names[x] for x in o.leads)
+            every = "、".join(t(f"kind_{k}") for k in o.applies_to)
+            st.caption(f"{t('leads')}: {who or '—'}" + (f" · {t('applies')}: {every}" if every else ""))
+            st.caption(f"{t('rules')}: " + "；".join(f"{r.kind}: {r.label or ''}" for r in o.rules))
+
+st.subheader(t("whatif"))
+base = pd.DataFrame([(o.id, o.title, o.points) for o in card.scheme.obligations],
+                    columns=["obligation", "title", "points"])
+edited = st.data_editor(base, disabled=["obligation", "title"], hide_index=True, key="whatif_points",
+                        column_config={"obligation": t("filter_obligation"), "title": t("obligation_title"),
+                                       "points": st.column_config.NumberColumn(t("points"), step=0.5, min_value=0.0)})
+share = st.number_input(t("whatif_share"), min_value=0.0, max_value=1.0, value=float(h.transparency_share),
+                        step=0.01, format="%.2f", key="whatif_share")
+points = tuple((r.obligation, float(r.points)) for r in edited.itertuples())
+after, refused = data.whatif(c.db, c.scheme_id, c.as_of, c.state, points, share)
+if refused:
+    st.error(t("whatif_refused") + refused)
+else:
+    before = card.scores.set_index("body")
+    now = after.set_index("body")
+    table = pd.DataFrame({
+        t("name"): before["name"], t("score_before"): before["score"].round(2),
+        t("score_after"): now["score"].reindex(before.index).round(2),
+        t("rank_before"): before["rank"], t("rank_after"): now["rank"].reindex(before.index),
+    })
+    table = table[before["kind"] == "city"].sort_values(t("rank_after"))
+    st.caption(t("whatif_result"))
+    st.dataframe(table, hide_index=True, width="stretch")

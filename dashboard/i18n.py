@@ -1,0 +1,122 @@
+"""UI strings: Simplified Chinese (default), Traditional (derived with OpenCC), English.
+
+The document's own wording (obligation titles, quotes, body names) is shown as the document writes it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import opencc
+
+LANGUAGES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
+
+# key: (简体中文, English)
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("政务公开考核", "Government openness assessment"),
+    "language": ("语言", "Language"),
+    "page_rankings": ("排名", "Rankings"),
+    "page_gaps": ("差距", "City gaps"),
+    "page_departments": ("部门", "Departments"),
+    "page_evidence": ("证据", "Evidence"),
+    "page_import": ("导入", "Import"),
+    "page_scheme": ("指标", "Scheme"),
+    "kind_city": ("设区市", "Cities"),
+    "kind_county": ("县（市、区）", "Counties"),
+    "kind_department": ("省直部门", "Departments"),
+    "rank": ("名次", "Rank"),
+    "name": ("单位", "Body"),
+    "score": ("得分", "Score"),
+    "grade": ("等次", "Grade"),
+    "change": ("较所选运行变化", "Change vs. chosen run"),
+    "rank_change": ("名次变化", "Rank change"),
+    "share_rule": ("4%规则", "4% rule"),
+    "share_pass": ("达标", "met"),
+    "share_fail": ("未达标", "not met"),
+    "share_none": ("无数据", "no value"),
+    "veto": ("一票否决", "Veto"),
+    "compare_run": ("对比的早前运行", "Compare with earlier run"),
+    "no_run": ("（不对比）", "(none)"),
+    "as_of": ("考核基准日", "Assessment date"),
+    "ranking_chart": ("得分排名（按等次着色）", "Scores by rank (coloured by grade)"),
+    "grade_chart": ("等次分布", "Grade distribution"),
+    "pick_city": ("选择设区市", "Choose a city"),
+    "pick_department": ("选择部门", "Choose a department"),
+    "lost_points": ("失分（折算得分）", "Points lost (score points)"),
+    "gap_chart": ("各任务失分，由大到小", "Points lost per obligation, largest first"),
+    "to_leader": ("与第一名差距", "Behind the leader"),
+    "to_median": ("与中位数差距", "Versus the median"),
+    "no_gaps": ("该单位没有失分。", "This body lost no points."),
+    "heatmap": ("全省薄弱环节：单位 × 任务得分率", "Weak spots: bodies × obligations (share earned)"),
+    "finding_item": ("事项", "Item"),
+    "finding_rule": ("要求", "Requirement"),
+    "finding_due": ("期限", "Due"),
+    "finding_published": ("发布时间", "Published"),
+    "finding_outcome": ("结果", "Outcome"),
+    "finding_lost": ("失分", "Lost"),
+    "finding_late": ("逾期", "Late by"),
+    "working_days": ("个工作日", " working days"),
+    "hours": ("小时", " hours"),
+    "outcome_on_time": ("按时", "on time"),
+    "outcome_late": ("逾期", "late"),
+    "outcome_missing": ("缺失", "missing"),
+    "outcome_met": ("达到", "met"),
+    "outcome_short": ("未达到", "short"),
+    "outcome_rated": ("评分", "rated"),
+    "outcome_pass": ("达标", "pass"),
+    "outcome_fail": ("未达标", "fail"),
+    "filter_body": ("单位", "Body"),
+    "filter_obligation": ("任务编号", "Obligation"),
+    "filter_firm": ("评估机构", "Firm"),
+    "evidence_count": ("条证据", " evidence records"),
+    "provenance": ("来源：文件、机构、导入时间", "Provenance: file, firm, import time"),
+    "history": ("历史值", "History"),
+    "history_pick": ("查看记录的历史（记录编号）", "Show the history of record (id)"),
+    "no_history": ("该记录没有被替换过。", "This record has never been replaced."),
+    "upload": ("上传证据文件（CSV 或 XLSX，UTF-8 或 GBK）", "Upload an evidence file (CSV or XLSX, UTF-8 or GBK)"),
+    "problems": ("个问题，未导入任何数据。请修改后重新提交。", " problem(s); nothing was imported. Fix and re-send."),
+    "problem_rows": ("下载问题行（CSV）", "Download the problem rows (CSV)"),
+    "valid_rows": ("行全部有效：", " rows, all valid: "),
+    "would_new": ("新增", "new"),
+    "would_replaced": ("替换（旧值保留在历史中）", "replaced (old values kept in history)"),
+    "would_unchanged": ("未变", "unchanged"),
+    "confirm_import": ("确认导入", "Confirm import"),
+    "imported": ("已导入，批次", "Imported as batch"),
+    "nothing_changed": ("没有变化：这些证据已在库中。", "Nothing changed: this evidence is already stored."),
+    "templates": ("导入模板（每种规则一个，含中文表头和示例行）", "Import templates (one per rule kind, Chinese headers, an example row)"),
+    "tree": ("任务树（原文引用、分值、规则）", "Obligation tree (quotes, points, rules)"),
+    "points": ("分值", "Points"),
+    "obligation_title": ("任务", "Obligation"),
+    "rules": ("规则", "Rules"),
+    "leads": ("牵头单位", "Leads"),
+    "applies": ("适用于全部", "Applies to every"),
+    "share_check": ("政务公开在绩效考核中的权重", "Weight of openness in the performance assessment"),
+    "share_ok": ("符合“分值不低于4%”", "meets the 4% floor"),
+    "share_low": ("低于文件规定的4%下限，方案不成立", "below the document's 4% floor: the scheme is refused"),
+    "whatif": ("假设分析：修改分值，实时查看排名变化", "What-if: change points and see the ranking change live"),
+    "whatif_share": ("政务公开权重", "Transparency share"),
+    "whatif_refused": ("已拒绝：", "Refused: "),
+    "whatif_result": ("修改后的排名", "Ranking after the change"),
+    "rank_before": ("原名次", "Rank before"),
+    "rank_after": ("新名次", "Rank after"),
+    "score_before": ("原得分", "Score before"),
+    "score_after": ("新得分", "Score after"),
+    "synthetic": ("注意：当前数据为合成示例数据（非真实考核结果）。", "Note: this is synthetic demo data, not a real assessment."),
+    "bodies_assessed": ("参评单位", "Bodies assessed"),
+    "average": ("平均分", "Average"),
+    "share_compliance": ("4%规则达标", "4% rule met"),
+}
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=2048)
+def text(key: str, lang: str) -> str:
+    """The string `key` in `lang` (zh-Hans, zh-Hant, en); unknown keys fail loudly in tests."""
+    hans, en = STRINGS[key]
+    if lang == "en":
+        return en
+    return _s2t().convert(hans) if lang == "zh-Hant" else hans

@@ -1,0 +1,118 @@
+"""Shared page pieces: the context chosen in the sidebar, translated labels, the body gap view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.i18n import text
+from scoring import charts
+from scoring.engine import Scorecard
+
+
+@dataclass(frozen=True)
+class Context:
+    lang: str
+    db: str
+    scheme_id: str
+    as_of: dt.date | None
+    state: tuple[str, int]
+
+    @property
+    def card(self) -> Scorecard:
+        return data.scorecard(self.db, self.scheme_id, self.as_of, self.state)
+
+
+def ctx() -> Context:
+    return st.session_state["ctx"]
+
+
+def t(key: str) -> str:
+    return text(key, st.session_state.get("lang", "zh-Hans"))
+
+
+def grades(card: Scorecard) -> list[str]:
+    return [g.name for g in card.scheme.scheme.grades]
+
+
+def share_status(card: Scorecard) -> pd.Series:
+    """Per body: the 4% rule (share finding) as met / not met / no value."""
+    f = card.findings[card.findings["kind"] == "share"]
+    status = f.groupby("body").apply(
+        lambda g: t("share_pass") if (g["outcome"] == "pass").all()
+        else (t("share_none") if g["value"].isna().all() else t("share_fail")), include_groups=False)
+    return status.reindex(card.scores["body"]).fillna("—")
+
+
+def outcome(value: str) -> str:
+    return t(f"outcome_{value}") if value else ""
+
+
+def synthetic_note() -> None:
+    """Say so plainly when the scores come from the synthetic demo evidence."""
+    from scoring.demo import FIRM
+
+    c = ctx()
+    if FIRM in set(data.evidence(c.db, c.scheme_id, c.state)["firm"]):
+        st.caption(t("synthetic"))
+
+
+def late_text(row: pd.Series) -> str:
+    if pd.notna(row.get("late_working_days")):
+        return f"{int(row['late_working_days'])}{t('working_days')}"
+    if pd.notna(row.get("late_hours")):
+        return f"{row['late_hours']:g}{t('hours')}"
+    return ""
+
+
+def body_gap_view(kind: str, pick_key: str) -> None:
+    """Pick a body of `kind`: its score, distance to leader and median, gaps largest first with the
+    findings behind each, and the heatmap of all bodies of that kind × obligations."""
+    c = ctx()
+    card = c.card
+    scores = card.scores[card.scores["kind"] == kind].dropna(subset=["score"])
+    if scores.empty:
+        st.info("—")
+        return
+    names = dict(zip(scores["body"], scores["name"], strict=True))
+    body = st.selectbox(t(pick_key), list(names), format_func=lambda b: f"{names[b]}（{b}）", key=f"pick_{kind}")
+    row = scores.set_index("body").loc[body]
+    cols = st.columns(5)
+    cols[0].metric(t("score"), f"{row['score']:.2f}")
+    cols[1].metric(t("rank"), f"{row['rank']} / {len(scores)}")
+    cols[2].metric(t("grade"), row["grade"])
+    cols[3].metric(t("to_leader"), f"{row['score'] - scores['score'].max():+.2f}")
+    cols[4].metric(t("to_median"), f"{row['score'] - scores['score'].median():+.2f}")
+    if row["veto"]:
+        st.error(f"{t('veto')}: {row['veto']}")
+    gaps = card.gaps_of(body)
+    titles = {o.id: o.title for o in card.scheme.obligations}
+    gaps = gaps.assign(title=gaps["obligation"].map(titles))
+    if gaps.empty:
+        st.success(t("no_gaps"))
+    else:
+        st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
+        found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body)
+        for g in gaps.itertuples():
+            with st.expander(f"{g.obligation} {g.title} — {t('finding_lost')} {g.gap:.2f}"):
+                st.dataframe(_findings_table(found[found["obligation"] == g.obligation]), hide_index=True)
+    bodies = card.scores[card.scores["kind"] == kind][["body", "name"]]
+    st.plotly_chart(charts.heatmap(card.obligations[card.obligations["body"].isin(bodies["body"])], bodies,
+                                   t("heatmap")), key=f"heatmap_{kind}")
+
+
+def _findings_table(f: pd.DataFrame) -> pd.DataFrame:
+    shown = f[f["lost"] > 1e-12]
+    return pd.DataFrame({
+        t("finding_rule"): shown["label"],
+        t("finding_item"): shown["item"],
+        t("finding_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+        t("finding_published"): shown["published_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+        t("finding_outcome"): shown["outcome"].map(outcome),
+        t("finding_late"): shown.apply(late_text, axis=1) if len(shown) else [],
+        t("finding_lost"): shown["lost"].round(3),
+    })

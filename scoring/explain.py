@@ -1,0 +1,59 @@
+"""Explaining points: what each finding cost a body (in score points) and how late a late item was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring.engine import Scorecard
+from scoring.rules import calendar_for
+
+
+def losses(card: Scorecard) -> pd.DataFrame:
+    """Findings with `lost`: the score points each one cost its body.
+
+    Proportional: p × (1 − credit) / (rules scored × items of its rule); deduction: its share of
+    the points actually deducted. Both × 100 / Σp of the body, so a body's losses add up to its gaps.
+    """
+    f = card.findings.merge(card.obligations[["body", "obligation", "points", "earned", "mode", "bonus"]],
+                            on=["body", "obligation"])
+    f = f.merge(card.scores[["body", "points_base"]], on="body")
+    per_rule = f.groupby(["body", "obligation", "rule_no"])["item"].transform("size")
+    rules = f.groupby(["body", "obligation"])["rule_no"].transform("nunique")
+    proportional = f["points"] * (1 - f["credit"]) / (rules * per_rule)
+    total_deducted = f.groupby(["body", "obligation"])["deduction"].transform("sum")
+    lost_points = np.where(total_deducted > 0, f["deduction"] / total_deducted * (f["points"] - f["earned"]), 0.0)
+    f["lost"] = np.where(f["mode"] == "deduction", lost_points, proportional) * 100 / f["points_base"]
+    f.loc[f["bonus"], "lost"] = 0.0
+    return f.drop(columns=["points", "earned", "mode", "bonus", "points_base"])
+
+
+def lateness(card: Scorecard) -> pd.DataFrame:
+    """For late time items: working days late (whole-day dues) or hours late (hour windows)."""
+    f = card.findings[card.findings["outcome"] == "late"].copy()
+    due, pub = f["due"], f["published_at"]
+    whole_day = (due + pd.Timedelta(1, "ns")).dt.normalize() == due + pd.Timedelta(1, "ns")
+    f["late_hours"] = ((pub - due).dt.total_seconds() / 3600).where(~whole_day).round(1)
+    f["late_working_days"] = pd.Series(pd.NA, index=f.index, dtype="Int64")
+    days = f[whole_day]
+    if not days.empty:
+        cal = calendar_for(card.scheme)
+        first = int(days["due"].dt.year.min())
+        last = int(days["published_at"].dt.year.max())
+        table = np.concatenate([cal._year_workdays(y) for y in range(first, last + 1)])
+        d0 = days["due"].to_numpy().astype("datetime64[D]")
+        d1 = days["published_at"].to_numpy().astype("datetime64[D]")
+        counts = np.searchsorted(table, d1, side="right") - np.searchsorted(table, d0, side="right")
+        f.loc[whole_day, "late_working_days"] = counts
+    return f[["body", "obligation", "rule", "item", "late_working_days", "late_hours"]]
+
+
+def explained(card: Scorecard, body: str) -> pd.DataFrame:
+    """A body's findings with what they cost and how late they were, worst first."""
+    f = losses(card)
+    f = f[f["body"] == body]
+    late = lateness(card)
+    f = f.merge(late[late["body"] == body], on=["body", "obligation", "rule", "item"], how="left")
+    labels = {(o.id, n): (r.label or r.kind) for o in card.scheme.obligations for n, r in enumerate(o.rules)}
+    f["label"] = [labels[(o, n)] for o, n in zip(f["obligation"], f["rule_no"], strict=True)]
+    return f.sort_values(["lost", "obligation", "item"], ascending=[False, True, True], ignore_index=True)

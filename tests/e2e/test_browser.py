@@ -1,0 +1,80 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against `gongkai serve`.
+
+Screenshots of every page go to out/e2e/ (or $GONGKAI_TEST_OUTPUT). Skips only where chromium is
+not installed (CI installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUT = Path(os.environ.get("GONGKAI_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "out")) / "e2e"
+PAGES = [("", "排名"), ("gaps", "差距"), ("departments", "部门"), ("evidence", "证据"), ("import", "导入"),
+         ("scheme", "指标")]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    db = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'dash.db'}"
+    proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_every_page_renders_in_chinese(server):
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        for path, title in PAGES:
+            page.goto(f"{server}/{path}")
+            page.wait_for_selector("h1", timeout=60_000)
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+            assert page.locator("h1").first.inner_text() == title
+            assert page.locator("[data-testid=stException]").count() == 0, path
+            assert "Page not found" not in page.content()
+            page.screenshot(path=str(OUT / f"{path or 'rankings'}.png"), full_page=True)
+        browser.close()
+    assert len(list(OUT.glob("*.png"))) >= len(PAGES)
+
+
+def test_cjk_fonts_installed():
+    """Chinese text needs a CJK font on the machine (fonts-noto-cjk), or it renders as boxes."""
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    assert "Noto" in fonts

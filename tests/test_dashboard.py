@@ -1,0 +1,133 @@
+"""Every dashboard page through streamlit's AppTest, on a fresh database with the demo loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from scoring.engine import score
+from scoring.explain import explained
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+@pytest.fixture()
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", f"sqlite:///{tmp_path / 'dash.db'}")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    return at
+
+
+def page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"app_pages/{name}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def demo_card(scheme_2017, demo_evidence):
+    return score(scheme_2017, demo_evidence)
+
+
+def test_rankings_show_the_demo_leader(app, demo_card):
+    cities = demo_card.scores[demo_card.scores["kind"] == "city"]
+    table = app.dataframe[0].value
+    assert table.iloc[0]["单位"] == cities.iloc[0]["name"]
+    assert table.iloc[0]["得分"] == pytest.approx(round(cities.iloc[0]["score"], 2))
+    assert table["名次"].tolist() == cities["rank"].tolist()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["参评单位"] == "17"
+    assert metrics["4%规则达标"] == "16 / 17"  # 聊城市's own assessment gives 3%
+    assert table.set_index("单位").loc["聊城市", "4%规则"] == "未达标"
+
+
+def test_rankings_compare_with_an_earlier_run(app):
+    runs = app.selectbox[0].options
+    assert len(runs) == 2  # (none) and the run stored when the dashboard first scored
+    app.selectbox[0].select_index(1).run()
+    table = app.dataframe[0].value
+    assert set(table["较所选运行变化"]) == {0.0}
+
+
+def test_city_gaps_open_to_their_findings(app, demo_card):
+    at = page(app, "gaps")
+    at.selectbox[0].set_value("linyi").run()
+    found = explained(demo_card, "linyi")
+    worst = demo_card.gaps_of("linyi").iloc[0]
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith(f"{worst['obligation']} ")
+    assert labels[0].endswith(f"失分 {worst['gap']:.2f}")
+    # the late press conference after 臨沂's emergency is named with how late it was
+    late = found[(found["obligation"] == "6.3") & (found["outcome"] == "late")].iloc[0]
+    tables = [d.value for d in at.dataframe]
+    rows = [r for t in tables if "事项" in t for r in t.to_dict("records") if r["事项"] == late["item"]]
+    assert rows and rows[0]["结果"] == "逾期" and rows[0]["逾期"] == "6小时"
+
+
+def test_departments_page(app, demo_card):
+    at = page(app, "departments")
+    depts = demo_card.scores[demo_card.scores["kind"] == "department"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["名次"] == f"1 / {len(depts)}"
+    assert metrics["得分"] == f"{depts.iloc[0]['score']:.2f}"
+
+
+def test_evidence_page_shows_provenance(app, demo_evidence):
+    at = page(app, "evidence")
+    table = at.dataframe[0].value
+    assert len(table) == len(demo_evidence)
+    assert set(table["firm"]) == {"示例評估機構（合成數據）"}
+    assert table["file_name"].iloc[0] == "demo（合成數據 synthetic）"
+
+
+def test_import_page_reports_bad_rows_and_imports_good_ones(app):
+    at = page(app, "import_evidence")
+    bad = "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n上海市,6.7,2017-06-10\n".encode("gb18030")
+    at.file_uploader[0].upload("firm.csv", bad, "text/csv").run()
+    assert at.error[0].value.startswith("firm.csv: 1")
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"row": 3, "column": "body", "value": "上海市", "reason": "unknown body"}]
+    good = "單位,任務編號,分值,評估機構\n濟南市,6.4,55,另一機構\n".encode("gb18030")
+    at.file_uploader[0].upload("ok.csv", good, "text/csv").run()
+    assert "新增 1" in at.success[0].value
+    at.button[0].click().run()
+    at = page(at, "evidence")
+    assert "另一機構" in set(at.dataframe[0].value["firm"])
+
+
+def test_scheme_page_what_if_refuses_a_share_below_4_percent(app):
+    at = page(app, "scheme")
+    assert at.metric[0].value == "4%"
+    assert any("「按月公開全省財政收支情況" in t.value for t in at.text)
+    at.number_input(key="whatif_share").set_value(0.03).run()
+    assert "transparency_share 0.03 is below min_transparency_share 0.04" in at.error[0].value
+
+
+def test_what_if_points_rerank_without_new_findings(demo_card):
+    """The what-if editor's computation: 6.6 (the 4% share) weighted 60 sinks 聊城市, whose own
+    assessment gives 政務公開 3%, to the last city rank; nothing else about the findings changes."""
+    from scoring.engine import rescore
+
+    heavy = demo_card.scheme.with_changes({"6.6": 60.0})
+    _, after = rescore(heavy, demo_card.findings)
+    cities = after[after["kind"] == "city"].set_index("body")
+    assert cities.loc["liaocheng", "rank"] == 17
+    before = demo_card.scores.set_index("body")
+    assert before.loc["liaocheng", "rank"] < 17
+
+
+def test_scheme_page_what_if_table_starts_unchanged(app):
+    at = page(app, "scheme")
+    table = at.dataframe[-1].value
+    assert table["新名次"].tolist() == table["原名次"].tolist()
+    assert table["新得分"].tolist() == table["原得分"].tolist()
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
+def test_languages(app, lang, title):
+    app.radio(key="lang").set_value(lang).run()
+    at = page(app, "scheme")
+    assert at.title[0].value == title
