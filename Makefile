@@ -7,6 +7,7 @@ STAMP   := $(VENV)/.installed
 .PHONY: run test check lint typecheck bench clean
 
 $(STAMP): pyproject.toml
+	bash tools/system-packages.sh
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.i18n import LANGUAGES, text
 from dashboard.ui import Context
+from scoring.i18n import LANGUAGES, text
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
 lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -28,5 +28,6 @@ pages = [
     st.Page("app_pages/evidence.py", title=text("page_evidence", lang), url_path="evidence"),
     st.Page("app_pages/import_evidence.py", title=text("page_import", lang), url_path="import"),
     st.Page("app_pages/scheme.py", title=text("page_scheme", lang), url_path="scheme"),
+    st.Page("app_pages/report.py", title=text("page_report", lang), url_path="report"),
 ]
 st.navigation(pages).run()

@@ -134,3 +134,25 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
     except GongkaiError as e:
         return None, str(e)
     return rescore(scheme, card.findings)[1], ""
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def report_file(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], fmt: str,
+                lang: str) -> tuple[bytes, str]:
+    """The report of the current run as bytes in one format, or the reason it cannot be made here."""
+    import tempfile
+    from pathlib import Path
+
+    from scoring import report
+
+    with Session(engine_for(db)) as s:
+        card, run_id = store.scored_run(s, scheme_id=scheme_id, as_of=as_of)
+        summary = store.evidence_summary(s, scheme_id=scheme_id)
+        s.commit()
+    with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
+        path = Path(tmp) / f"report{fmt}"
+        try:
+            report.write(report.build(card, summary, run_id, lang), path)
+        except GongkaiError as e:
+            return b"", str(e)
+        return path.read_bytes(), ""

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.i18n import text
 from scoring import charts
 from scoring.engine import Scorecard
+from scoring.i18n import text
 
 
 @dataclass(frozen=True)

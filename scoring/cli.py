@@ -214,6 +214,38 @@ def templates_cmd(out: Annotated[Path, typer.Option("--out", help="folder")] = P
         print(path)
 
 
+@app.command("report")
+def report_cmd(
+    out: Annotated[list[Path], typer.Option("--out", help="report file(s): .xlsx .docx .html .pdf")],
+    db: Db = None,
+    scheme: SchemeId = None,
+    as_of: AsOf = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant | en")] = "zh-Hans",
+) -> None:
+    """The annual report (年度政務公開考核報告) of the stored evidence, in every format asked for.
+    A format whose system part is missing says what to install; the others are still written."""
+    from scoring import report, store
+    from scoring.i18n import LANGUAGES
+
+    _choice("--lang", lang, tuple(LANGUAGES))
+    for path in out:
+        if path.suffix.lower() not in report.FORMATS:
+            raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(report.FORMATS)}")
+    with _session(db) as session:
+        card, run_id = store.scored_run(session, scheme_id=scheme, as_of=_date(as_of))
+        summary = store.evidence_summary(session, scheme_id=card.scheme.id)
+    built = report.build(card, summary, run_id, lang)
+    failed = []
+    for path in out:
+        try:
+            report.write(built, path)
+            print(f"{path}  (run {run_id}, as of {card.as_of})")
+        except GongkaiError as e:
+            failed.append(f"{path.name}: {e}")
+    if failed:
+        raise GongkaiError("; ".join(failed))
+
+
 @runs_app.command("list")
 def runs_list(db: Db = None, scheme: SchemeId = None) -> None:
     """Stored scoring runs, newest first."""

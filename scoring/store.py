@@ -279,3 +279,30 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
     stmt = select(r.id).where(r.scheme_id == scheme.id, r.scheme_sha256 == scheme.sha256, r.as_of == as_of,
                               r.evidence_digest == digest, r.engine_version == ENGINE_VERSION)
     return session.execute(stmt.order_by(r.id.desc())).scalars().first()
+
+
+def evidence_summary(session: Session, *, scheme_id: str):
+    """What a report says of its evidence: records, firms, import batches and dates, and the url and
+    note of every record (for the appendix)."""
+    from scoring.report import EvidenceSummary
+
+    b = ImportBatch.__table__.c  # type: ignore[attr-defined]
+    batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]
+    ev = pd.DataFrame(session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id)).all(),
+                      columns=cols)
+    firms = sorted({f for f, _ in batches if f} | set(ev["assessor"]) - {""})
+    dates = [d for _, d in batches]
+    return EvidenceSummary(records=len(ev), firms=firms, batches=len(batches),
+                           first_import=min(dates) if dates else None, last_import=max(dates) if dates else None,
+                           evidence=ev)
+
+
+def scored_run(session: Session, *, scheme_id: str | None, as_of: dt.date | None) -> tuple[Scorecard, int]:
+    """Score the stored evidence and return it with its run id (an identical stored run is reused)."""
+    scheme = get_scheme(session, scheme_id=scheme_id)
+    evidence = load_evidence(session, scheme_id=scheme.id)
+    card = score(scheme, evidence, as_of)
+    run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=evidence_digest(evidence))
+    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence)

@@ -126,6 +126,14 @@ def test_scheme_page_what_if_table_starts_unchanged(app):
     assert table["新得分"].tolist() == table["原得分"].tolist()
 
 
+def test_report_page_offers_the_workbook(app):
+    at = page(app, "report")
+    at.multiselect[0].set_value([".xlsx"]).run()
+    at.button[0].click().run()
+    assert not at.error
+    assert "下载 .xlsx" in [b.label for b in at.get("download_button")]
+
+
 @pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
 def test_languages(app, lang, title):
     app.radio(key="lang").set_value(lang).run()

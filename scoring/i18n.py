@@ -1,4 +1,4 @@
-"""UI strings: Simplified Chinese (default), Traditional (derived with OpenCC), English.
+"""UI and report strings: Simplified Chinese (default), Traditional (derived with OpenCC), English.
 
 The document's own wording (obligation titles, quotes, body names) is shown as the document writes it.
 """
@@ -21,6 +21,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_evidence": ("证据", "Evidence"),
     "page_import": ("导入", "Import"),
     "page_scheme": ("指标", "Scheme"),
+    "page_report": ("报告", "Report"),
+    "report_formats": ("格式", "Formats"),
+    "report_generate": ("生成年度报告", "Generate the annual report"),
+    "report_download": ("下载", "Download"),
     "kind_city": ("设区市", "Cities"),
     "kind_county": ("县（市、区）", "Counties"),
     "kind_department": ("省直部门", "Departments"),
@@ -104,6 +108,30 @@ STRINGS: dict[str, tuple[str, str]] = {
     "synthetic": ("注意：当前数据为合成示例数据（非真实考核结果）。", "Note: this is synthetic demo data, not a real assessment."),
     "bodies_assessed": ("参评单位", "Bodies assessed"),
     "average": ("平均分", "Average"),
+    "report_title": ("年度政务公开考核报告", "Annual government openness assessment report"),
+    "report_summary": ("一、总体情况", "1. Summary"),
+    "report_rankings": ("二、排名", "2. Rankings"),
+    "report_charts": ("三、图表", "3. Charts"),
+    "report_bodies": ("四、各单位得分与差距", "4. Scores and gaps of each body"),
+    "report_method": ("五、考核方法：任务、分值、规则与原文", "5. Method: obligations, points, rules and the document's words"),
+    "report_appendix": ("附录：缺失与逾期事项", "Appendix: missing and late items"),
+    "report_generated": ("生成时间", "Generated"),
+    "report_run": ("评分运行", "Scoring run"),
+    "report_evidence": ("证据", "Evidence"),
+    "report_records": ("证据记录", "Evidence records"),
+    "report_firms": ("评估机构", "Assessment firms"),
+    "report_imports": ("导入批次", "Import batches"),
+    "report_imported": ("导入日期", "Import dates"),
+    "report_grade_counts": ("等次分布", "Grades"),
+    "report_kind": ("类别", "Kind"),
+    "report_no_gaps": ("无失分。", "No points lost."),
+    "report_section": ("章节", "Section"),
+    "report_quote": ("原文", "Document's words"),
+    "report_note": ("备注", "Note"),
+    "report_url": ("网址", "URL"),
+    "report_count": ("数量", "Count"),
+    "sheet_summary": ("总体情况", "Summary"),
+    "sheet_appendix": ("缺失与逾期", "Missing and late"),
     "share_compliance": ("4%规则达标", "4% rule met"),
 }
 

@@ -1,0 +1,193 @@
+"""The annual report (年度政務公開考核報告) as data: named tables and per-body sections from one
+scoring run, written by report_xlsx / report_html (HTML, PDF) / report_docx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from scoring.engine import Scorecard
+from scoring.errors import GongkaiError
+from scoring.explain import explained, lateness
+from scoring.i18n import text
+
+KINDS = ("city", "department", "county")
+
+
+@dataclass
+class EvidenceSummary:
+    """What the scores rest on: record count, firms, import batches and their dates."""
+
+    records: int
+    firms: list[str]
+    batches: int
+    first_import: dt.datetime | None = None
+    last_import: dt.datetime | None = None
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url and note per evidence key
+
+
+@dataclass
+class Report:
+    """Everything the report shows, in the chosen language."""
+
+    lang: str
+    card: Scorecard
+    run_id: int | None
+    generated: dt.datetime
+    evidence: EvidenceSummary
+    summary: pd.DataFrame
+    rankings: dict[str, pd.DataFrame]
+    bodies: list[dict]
+    method: pd.DataFrame
+    appendix: pd.DataFrame
+
+    def t(self, key: str) -> str:
+        return text(key, self.lang)
+
+    @property
+    def title(self) -> str:
+        h = self.card.scheme.scheme
+        return f"《{h.title}》{self.t('report_title')}"
+
+
+def _status(card: Scorecard, lang: str) -> pd.Series:
+    f = card.findings[card.findings["kind"] == "share"]
+    ok = f.groupby("body")["outcome"].agg(lambda o: (o == "pass").all())
+    return ok.map({True: text("share_pass", lang), False: text("share_fail", lang)}).reindex(
+        card.scores["body"]).fillna("—")
+
+
+def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
+    s = card.scores.assign(share_ok=(share == text("share_pass", lang)).to_numpy())
+    rows = []
+    for kind in KINDS:
+        part = s[(s["kind"] == kind) & s["score"].notna()]
+        if part.empty:
+            continue
+        row = {text("report_kind", lang): text(f"kind_{kind}", lang), text("bodies_assessed", lang): len(part),
+               text("average", lang): round(float(part["score"].mean()), 2),
+               text("share_compliance", lang): int(part["share_ok"].sum())}
+        for g in card.scheme.scheme.grades:
+            row[g.name] = int((part["grade"] == g.name).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.DataFrame]:
+    s = card.scores.assign(share=share.to_numpy())
+    out = {}
+    for kind in KINDS:
+        part = s[s["kind"] == kind]
+        if part.empty:
+            continue
+        out[kind] = pd.DataFrame({
+            text("rank", lang): part["rank"].astype("Int64"), text("name", lang): part["name"],
+            text("score", lang): part["score"].round(2), text("grade", lang): part["grade"],
+            text("share_rule", lang): part["share"], text("veto", lang): part["veto"]}).reset_index(drop=True)
+    return out
+
+
+def _late_text(row: pd.Series, lang: str) -> str:
+    if pd.notna(row.get("late_working_days")):
+        return f"{int(row['late_working_days'])}{text('working_days', lang)}"
+    if pd.notna(row.get("late_hours")):
+        return f"{row['late_hours']:g}{text('hours', lang)}"
+    return ""
+
+
+def _when(v: pd.Series) -> pd.Series:
+    return v.dt.strftime("%Y-%m-%d %H:%M").str.replace(" 23:59", "", regex=False).str.replace(
+        " 00:00", "", regex=False).fillna("")
+
+
+def _body_sections(card: Scorecard, lang: str) -> list[dict]:
+    titles = {o.id: o.title for o in card.scheme.obligations}
+    sections = []
+    for row in card.scores.dropna(subset=["score"]).itertuples():
+        gaps = card.gaps_of(row.body)
+        found = explained(card, row.body)
+        found = found[found["lost"] > 1e-12].head(12)
+        sections.append({
+            "body": row.body, "name": row.name, "kind": text(f"kind_{row.kind}", lang),
+            "score": round(float(row.score), 2), "rank": int(row.rank), "grade": row.grade, "veto": row.veto,
+            "gaps": pd.DataFrame({
+                text("filter_obligation", lang): gaps["obligation"],
+                text("obligation_title", lang): gaps["obligation"].map(titles),
+                text("finding_lost", lang): gaps["gap"].round(2)}),
+            "findings": pd.DataFrame({
+                text("filter_obligation", lang): found["obligation"], text("finding_rule", lang): found["label"],
+                text("finding_item", lang): found["item"], text("finding_due", lang): _when(found["due"]),
+                text("finding_published", lang): _when(found["published_at"]),
+                text("finding_outcome", lang): found["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
+                text("finding_late", lang): found.apply(lambda r: _late_text(r, lang), axis=1) if len(found) else [],
+                text("finding_lost", lang): found["lost"].round(3)}),
+        })
+    return sections
+
+
+def _method(card: Scorecard, lang: str) -> pd.DataFrame:
+    rows = []
+    for o in card.scheme.obligations:
+        rules = "；".join(f"{r.kind}" + (f"（{r.label}）" if r.label else "") for r in o.rules)
+        rows.append({text("filter_obligation", lang): o.id, text("report_section", lang): " ".join(o.section),
+                     text("obligation_title", lang): o.title, text("points", lang): o.points,
+                     text("rules", lang): rules, text("report_quote", lang): o.source})
+    return pd.DataFrame(rows)
+
+
+def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFrame:
+    f = card.findings[card.findings["outcome"].isin(["missing", "late"])]
+    f = f.merge(lateness(card), on=["body", "obligation", "rule", "item"], how="left")
+    names = {b.id: b.name for b in card.scheme.bodies}
+    if not evidence.empty:
+        ev = evidence.assign(item=evidence["period"].where(evidence["period"] != "", "deadline"))
+        ev.loc[ev["event"] != "", "item"] = ev["event"] + "/" + ev["step"]
+        ev = ev.sort_values("published_at").drop_duplicates(["body", "obligation", "item"])
+        f = f.merge(ev[["body", "obligation", "item", "url", "note"]], on=["body", "obligation", "item"], how="left")
+    else:
+        f = f.assign(url="", note="")
+    f = f.sort_values(["body", "obligation", "due"])
+    return pd.DataFrame({
+        text("name", lang): f["body"].map(names), text("filter_obligation", lang): f["obligation"],
+        text("finding_item", lang): f["item"], text("finding_due", lang): _when(f["due"]),
+        text("finding_published", lang): _when(f["published_at"]),
+        text("finding_outcome", lang): f["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
+        text("finding_late", lang): f.apply(lambda r: _late_text(r, lang), axis=1) if len(f) else [],
+        text("report_url", lang): f["url"].fillna(""), text("report_note", lang): f["note"].fillna(""),
+    }).reset_index(drop=True)
+
+
+def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans") -> Report:
+    """Assemble the report of one scoring run."""
+    share = _status(card, lang)
+    return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
+                  evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
+                  bodies=_body_sections(card, lang), method=_method(card, lang),
+                  appendix=_appendix(card, lang, evidence.evidence))
+
+
+FORMATS = (".xlsx", ".docx", ".html", ".pdf")
+
+
+def write(report: Report, path: Path) -> Path:
+    """Write the report in the format its suffix names."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".xlsx":
+        from scoring.report_xlsx import write_xlsx
+
+        write_xlsx(report, path)
+    elif suffix == ".docx":
+        from scoring.report_docx import write_docx
+
+        write_docx(report, path)
+    else:
+        from scoring.report_html import write_html, write_pdf
+
+        (write_html if suffix == ".html" else write_pdf)(report, path)
+    return path
