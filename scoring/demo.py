@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.evidence import empty_evidence
-from scoring.rules import expected_items
+from scoring.rules import expected_items, rule_table
 from scoring.scheme import ResponseRule, Scheme
 from scoring.tables import COLUMNS
 
@@ -53,7 +53,10 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     d = diligence(scheme, seed)
     items = expected_items(scheme, empty_evidence())
-    p = items["body"].map(d).to_numpy()
+    items = items.assign(kind=rule_table(scheme)["kind"].to_numpy()[items["rule_id"].to_numpy()],
+                         body=items["body"].astype(str), item=items["item"].astype(str),
+                         obligation=items["obligation"].astype(str))
+    p = items["body"].map(d).to_numpy(dtype=float)
     u = rng.uniform(size=len(items))
     timed = items["kind"].isin(["deadline", "periodic"]).to_numpy()
     due = items["due"].dt.normalize()

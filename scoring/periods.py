@@ -1,4 +1,5 @@
-"""Publication periods and their labels: 2017-W05 (ISO week), 2017-03, 2017-Q1, 2017, 2017-06-P1 (每五日)."""
+"""Publication periods and their labels: 2017-03-15 (day), 2017-W05 (ISO week), 2017-03, 2017-Q1, 2017,
+2017-06-P1 (每五日)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import re
 
 import pandas as pd
 
-FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly", "pentad")
+FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "yearly", "pentad")
 
 _PATTERNS = {
+    "daily": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
     "weekly": re.compile(r"^(\d{4})-W(\d{2})$"),
     "monthly": re.compile(r"^(\d{4})-(\d{2})$"),
     "quarterly": re.compile(r"^(\d{4})-Q([1-4])$"),
@@ -29,6 +31,9 @@ def parse(label: str) -> tuple[str, dt.date, dt.date] | None:
             continue
         y = int(m.group(1))
         try:
+            if freq == "daily":
+                day = dt.date(y, int(m.group(2)), int(m.group(3)))
+                return freq, day, day
             if freq == "weekly":
                 first = dt.date.fromisocalendar(y, int(m.group(2)), 1)
                 return freq, first, first + dt.timedelta(days=6)
@@ -53,6 +58,8 @@ def parse(label: str) -> tuple[str, dt.date, dt.date] | None:
 
 
 def _label(freq: str, first: dt.date) -> str:
+    if freq == "daily":
+        return first.isoformat()
     if freq == "weekly":
         iso = first.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
@@ -67,6 +74,9 @@ def _label(freq: str, first: dt.date) -> str:
 
 def expected(freq: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """The periods of `freq` whose last day lies in [start, end]: columns period, last_day."""
+    if freq == "daily":
+        days = pd.date_range(start, end, freq="D")
+        return pd.DataFrame({"period": days.strftime("%Y-%m-%d"), "last_day": days.date})
     if freq == "pentad":
         months = pd.period_range(start, end, freq="M")
         firsts = [dt.date(m.year, m.month, d) for m in months for d in _PENTAD_FIRST]

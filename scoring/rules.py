@@ -1,4 +1,8 @@
-"""Expanding a scheme's rules into items: what each rule expects from each body, and when it is due."""
+"""Expanding a scheme's rules into items: what each rule expects from each body, and when it is due.
+
+Items are coded for speed at national scale: `body`, `obligation` and `item` are categoricals whose
+categories are sorted (so sorting by code is sorting by text), `rule_id` indexes `rule_table`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from scoring.periods import parse
 from scoring.scheme import (
     DeadlineRule,
     DueAfter,
-    Obligation,
     PeriodicRule,
     ResponseRule,
     Scheme,
@@ -22,8 +25,7 @@ from scoring.scheme import (
     rule_ref,
 )
 
-ITEM_COLUMNS = ["body", "obligation", "rule", "ref", "kind", "item", "due",
-                "late_credit", "deduct_missing", "deduct_late", "min"]
+ITEM_COLUMNS = ["body", "obligation", "rule_id", "rule_no", "item", "due"]
 
 
 def calendar_for(scheme: Scheme) -> WorkCalendar:
@@ -31,6 +33,42 @@ def calendar_for(scheme: Scheme) -> WorkCalendar:
     extra = {y: {"holidays": c.holidays, "workdays": c.workdays}
              for y, c in scheme.scheme.calendar_years.items()}
     return WorkCalendar(extra)
+
+
+def rule_table(scheme: Scheme) -> pd.DataFrame:
+    """One row per rule of the scheme (`rule_id` is the row number) with what judging needs."""
+    return scheme.cached("rule_table", _rule_table)
+
+
+def _rule_table(scheme: Scheme) -> pd.DataFrame:
+    rows = []
+    h = scheme.scheme
+    for o in scheme.obligations:
+        for n, r in enumerate(o.rules):
+            share_min = (r.min if r.min is not None else h.min_transparency_share) if isinstance(r, ShareRule) else None
+            rows.append({
+                "obligation": o.id, "rule_no": n, "ref": rule_ref(o, n), "kind": r.kind, "label": r.label or r.kind,
+                "late_credit": h.late_credit if r.late_credit is None else r.late_credit,
+                "deduct_missing": r.deduct.missing, "deduct_late": r.deduct.late,
+                "min": float(share_min if share_min is not None else getattr(r, "min", np.nan) or np.nan),
+                "mode": o.mode})
+    return pd.DataFrame(rows)
+
+
+def body_ids(scheme: Scheme) -> pd.Index:
+    """Body ids, sorted: the categories of every `body` column."""
+    return scheme.cached("body_ids", lambda s: pd.Index(sorted(b.id for b in s.bodies)))
+
+
+def obligation_ids(scheme: Scheme) -> pd.Index:
+    return scheme.cached("obligation_ids", lambda s: pd.Index(sorted(o.id for o in s.obligations)))
+
+
+def body_table(scheme: Scheme) -> pd.DataFrame:
+    """name, kind, parent per body id, in `body_ids` order."""
+    return scheme.cached("body_table", lambda s: pd.DataFrame(
+        [(b.id, b.name, b.kind, b.parent) for b in s.bodies], columns=["body", "name", "kind", "parent"]
+    ).set_index("body").reindex(body_ids(s)))
 
 
 def due_after(days: np.ndarray, window: Window, cal: WorkCalendar,
@@ -57,45 +95,33 @@ def _deadline_due(scheme: Scheme, rule: DeadlineRule, cal: WorkCalendar) -> np.d
     return due_after(np.array([anchor], dtype="datetime64[D]"), rule.due.within, cal)[0]
 
 
-def _frame(bodies: list[str], ob: Obligation, n: int, item: list[str] | str,
-           due: np.ndarray | np.datetime64 | None, scheme: Scheme) -> pd.DataFrame:
-    rule = ob.rules[n]
-    frame = pd.DataFrame({"body": bodies}) if isinstance(item, str) else None
-    if frame is None:
-        frame = pd.MultiIndex.from_product([bodies, item], names=["body", "item"]).to_frame(index=False)
-        frame["due"] = np.tile(np.asarray(due, dtype="datetime64[ns]"), len(bodies))
-    else:
-        frame["item"] = item
-        frame["due"] = pd.NaT if due is None else due
-    frame["obligation"] = ob.id
-    frame["rule"] = n
-    frame["ref"] = rule_ref(ob, n)
-    frame["kind"] = rule.kind
-    frame["late_credit"] = scheme.scheme.late_credit if rule.late_credit is None else rule.late_credit
-    frame["deduct_missing"] = rule.deduct.missing
-    frame["deduct_late"] = rule.deduct.late
-    if isinstance(rule, ShareRule):
-        frame["min"] = rule.min if rule.min is not None else scheme.scheme.min_transparency_share
-    else:
-        frame["min"] = float(getattr(rule, "min", np.nan) or np.nan)
-    return frame
+class _Collector:
+    """Accumulates coded item blocks; labels are coded at the end, sorted."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+        self.labels: dict[str, int] = {}
+
+    def label(self, text: str) -> int:
+        return self.labels.setdefault(text, len(self.labels))
+
+    def add(self, bodies: np.ndarray, rule_id: int, labels: np.ndarray, dues: np.ndarray) -> None:
+        self.parts.append((bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues))
 
 
-def _response_items(scheme: Scheme, ob: Obligation, n: int, rule: ResponseRule,
-                    evidence: pd.DataFrame, cal: WorkCalendar) -> list[pd.DataFrame]:
-    bodies = scheme.assessed(ob, rule)
-    rows = evidence[(evidence["obligation"] == ob.id) & (evidence["event"] != "")
-                    & evidence["body"].isin(bodies)]
-    events = rows.groupby(["body", "event"], as_index=False)["event_at"].min()
-    out = []
+def _response(scheme: Scheme, ob_id: str, rule: ResponseRule, evidence: pd.DataFrame, codes: pd.Index,
+              cal: WorkCalendar, out: _Collector, rule_id: int) -> None:
+    assessed = scheme.assessed(scheme.obligation(ob_id), rule)
+    rows = evidence[(evidence["event"] != "") & (evidence["obligation"] == ob_id)]
+    rows = rows[rows["body"].isin(assessed)]
+    if rows.empty:
+        return
+    events = rows.groupby(["body", "event"], as_index=False, observed=True)["event_at"].min()
+    at = events["event_at"].to_numpy(dtype="datetime64[ns]")
+    bodies = codes.get_indexer(events["body"].astype(str))
     for step in rule.steps:
-        at = events["event_at"].to_numpy(dtype="datetime64[ns]")
-        due = due_after(at.astype("datetime64[D]"), step.within, cal, times=at)
-        frame = _frame(events["body"].tolist(), ob, n, "", None, scheme)
-        frame["item"] = (events["event"] + "/" + step.name).to_numpy()
-        frame["due"] = due
-        out.append(frame)
-    return out
+        labels = np.array([out.label(f"{e}/{step.name}") for e in events["event"].astype(str)])
+        out.add(bodies, rule_id, labels, due_after(at.astype("datetime64[D]"), step.within, cal, times=at))
 
 
 def expected_items(scheme: Scheme, evidence: pd.DataFrame, cal: WorkCalendar | None = None) -> pd.DataFrame:
@@ -105,20 +131,47 @@ def expected_items(scheme: Scheme, evidence: pd.DataFrame, cal: WorkCalendar | N
     Response items come from the events found in the evidence.
     """
     cal = cal or calendar_for(scheme)
-    frames: list[pd.DataFrame] = []
+    codes = body_ids(scheme)
+    out = _Collector()
+    rule_id = -1
     for ob in scheme.obligations:
-        for n, rule in enumerate(ob.rules):
-            bodies = scheme.assessed(ob, rule)
-            if isinstance(rule, DeadlineRule):
-                frames.append(_frame(bodies, ob, n, "deadline", _deadline_due(scheme, rule, cal), scheme))
-            elif isinstance(rule, PeriodicRule):
+        for rule in ob.rules:
+            rule_id += 1
+            bodies = codes.get_indexer(scheme.assessed(ob, rule))
+            nat = np.full(len(bodies), np.datetime64("NaT"), dtype="datetime64[ns]")
+            if isinstance(rule, PeriodicRule):
                 labels = expected_labels(scheme, rule)
                 last = np.array([parse(x)[2] for x in labels], dtype="datetime64[D]")  # type: ignore[index]
-                frames.append(_frame(bodies, ob, n, labels, due_after(last, rule.within, cal), scheme))
+                dues = due_after(last, rule.within, cal)
+                ids = np.array([out.label(x) for x in labels])
+                out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)), np.tile(dues, len(bodies)))
+            elif isinstance(rule, DeadlineRule):
+                due = np.full(len(bodies), _deadline_due(scheme, rule, cal), dtype="datetime64[ns]")
+                out.add(bodies, rule_id, np.full(len(bodies), out.label("deadline")), due)
             elif isinstance(rule, ResponseRule):
-                frames += _response_items(scheme, ob, n, rule, evidence, cal)
+                _response(scheme, ob.id, rule, evidence, codes, cal, out, rule_id)
             else:
-                frames.append(_frame(bodies, ob, n, rule.kind, None, scheme))
-    items = pd.concat([f for f in frames if not f.empty], ignore_index=True)
-    items["due"] = items["due"].astype("datetime64[ns]")
-    return items[ITEM_COLUMNS]
+                out.add(bodies, rule_id, np.full(len(bodies), out.label(rule.kind)), nat)
+    return _assemble(scheme, out, codes)
+
+
+def _assemble(scheme: Scheme, out: _Collector, codes: pd.Index) -> pd.DataFrame:
+    rules = rule_table(scheme)
+    names = np.array(list(out.labels), dtype=object)
+    order = np.argsort(names, kind="stable")
+    remap = np.empty(len(names), dtype=np.int32)
+    remap[order] = np.arange(len(names), dtype=np.int32)
+    body = np.concatenate([p[0] for p in out.parts]) if out.parts else np.array([], np.int32)
+    rule_id = np.concatenate([np.full(len(p[0]), p[1], np.int32) for p in out.parts]) if out.parts else body
+    label = remap[np.concatenate([p[2] for p in out.parts])] if out.parts else body
+    due = np.concatenate([p[3] for p in out.parts]) if out.parts else np.array([], "datetime64[ns]")
+    obs = obligation_ids(scheme)
+    ob_of_rule = obs.get_indexer(rules["obligation"]).astype(np.int32)
+    return pd.DataFrame({
+        "body": pd.Categorical.from_codes(body, categories=codes),
+        "obligation": pd.Categorical.from_codes(ob_of_rule[rule_id], categories=obs),
+        "rule_id": rule_id,
+        "rule_no": rules["rule_no"].to_numpy()[rule_id].astype(np.int16),
+        "item": pd.Categorical.from_codes(label, categories=pd.Index(names[order])),
+        "due": pd.to_datetime(due).astype("datetime64[ns]"),
+    })

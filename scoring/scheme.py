@@ -71,7 +71,7 @@ class DeadlineRule(_Rule):
 
 class PeriodicRule(_Rule):
     kind: Literal["periodic"]
-    frequency: Literal["weekly", "monthly", "quarterly", "yearly", "pentad"]
+    frequency: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"]
     within: Window = Window(days=0)
     start: str | None = None
     end: str | None = None
@@ -194,6 +194,7 @@ class Scheme(_Strict):
     text: str = ""
     _bodies: dict[str, Body] = PrivateAttr(default_factory=dict)
     _obligations: dict[str, Obligation] = PrivateAttr(default_factory=dict)
+    _static: dict[str, Any] = PrivateAttr(default_factory=dict)  # derived tables that points never change
 
     def model_post_init(self, _context: Any) -> None:
         self._bodies = {b.id: b for b in self.bodies}
@@ -206,6 +207,12 @@ class Scheme(_Strict):
     @property
     def default_as_of(self) -> dt.date:
         return self.scheme.as_of or self.scheme.period.end
+
+    def cached(self, name: str, build: Any) -> Any:
+        """A derived table that depends on bodies and rules but not on points (shared by what-ifs)."""
+        if name not in self._static:
+            self._static[name] = build(self)
+        return self._static[name]
 
     def body(self, body_id: str) -> Body:
         return self._bodies[body_id]
@@ -223,7 +230,9 @@ class Scheme(_Strict):
         if faults:
             raise SchemeError("what-if", faults)
         obligations = [o.model_copy(update={"points": float(points.get(o.id, o.points))}) for o in self.obligations]
-        return Scheme(scheme=header, bodies=self.bodies, obligations=obligations, sha256="", text="")
+        changed = Scheme(scheme=header, bodies=self.bodies, obligations=obligations, sha256="", text="")
+        changed._static = self._static
+        return changed
 
     def assessed(self, ob: Obligation, rule: _Rule | None = None) -> list[str]:
         """Ids of the bodies assessed on an obligation (its leads and every body of applies_to),
