@@ -205,6 +205,25 @@ def demo_cmd(
           f"({result.new} new, {result.unchanged} already there)")
 
 
+@app.command("synth")
+def synth_cmd(
+    rows: Annotated[int, typer.Option("--rows", help="about how many evidence records (≥ 36,000)")],
+    out: Annotated[Path, typer.Option("--out", help="evidence CSV to write")],
+    scheme_out: Annotated[Path, typer.Option("--scheme-out", help="scheme YAML to write")] = Path("synthetic.yaml"),
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+) -> None:
+    """A seeded national-scale scheme (333 cities, 2,844 counties, 60 departments, daily monitoring
+    channels) and its synthetic evidence, for load tests: `criteria load` the scheme, `import` the CSV."""
+    from scoring import synth
+
+    scheme = synth.for_rows(rows)
+    frame = synth.evidence(scheme, seed)
+    scheme_out.write_text(scheme.text, encoding="utf-8")
+    synth.write_csv(scheme, frame, out)
+    print(f"{scheme_out}: {len(scheme.bodies)} bodies, {len(scheme.obligations)} obligations; "
+          f"{out}: {len(frame)} synthetic evidence rows")
+
+
 @app.command("templates")
 def templates_cmd(out: Annotated[Path, typer.Option("--out", help="folder")] = Path("templates")) -> None:
     """Write the import templates (CSV and XLSX per rule kind, Chinese headers, an example row)."""

@@ -43,14 +43,19 @@ def _codes(values: pd.Series, index: pd.Index) -> np.ndarray:
 
 
 def _evidence_items(evidence: pd.DataFrame, labels: pd.Index) -> np.ndarray:
-    """The item code each evidence row speaks to: `deadline`, its period, or `event/step`."""
-    period = evidence["period"].astype(str)
-    text = period.where(period != "", "deadline")
+    """The item code each evidence row speaks to: `deadline`, its period, or `event/step`
+    (worked out once per distinct period; event rows, which are few, one by one)."""
+    codes, uniques = pd.factorize(evidence["period"])
+    names = pd.Index(uniques).astype(str)
+    mapped = labels.get_indexer(names.where(names != "", "deadline")) if len(names) else np.array([], np.int64)
+    out = np.full(len(codes), -1, dtype=np.int64)
+    valid = codes >= 0
+    out[valid] = mapped[codes[valid]]
     events = (evidence["event"] != "").to_numpy()
     if events.any():
-        text = text.copy()
-        text[events] = (evidence.loc[events, "event"].astype(str) + "/" + evidence.loc[events, "step"].astype(str))
-    return _codes(text, labels)
+        text = evidence.loc[events, "event"].astype(str) + "/" + evidence.loc[events, "step"].astype(str)
+        out[events] = labels.get_indexer(text)
+    return out
 
 
 NAT = np.iinfo(np.int64).min
@@ -88,27 +93,42 @@ def _code(evidence: pd.DataFrame, items: pd.DataFrame) -> _Coded:
 
 
 def _time(items: pd.DataFrame, ev: _Coded, rules: pd.DataFrame, as_of_end: int) -> dict[str, np.ndarray]:
-    """Earliest publication per item (by one int64 key) → on_time / late / missing."""
-    n_ob, n_item = len(items["obligation"].cat.categories), len(items["item"].cat.categories)
-    kind = rules["kind"].to_numpy()[items["rule_id"].to_numpy()]
+    """Earliest publication per item → on_time / late / missing.
+
+    Every (obligation, item label) pair that some item has gets a slot; the earliest publication
+    per (body, slot) is then a dense array filled with np.minimum.at — no hashing or sorting of
+    10^7 keys.
+    """
+    n_item = len(items["item"].cat.categories)
+    n_pairs = len(items["obligation"].cat.categories) * n_item
+    timed = rules["kind"].isin(TIME_KINDS).to_numpy()[items["rule_id"].to_numpy()]
     due = items["due"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    keep = np.isin(kind, TIME_KINDS) & (due <= as_of_end)
-    it = items[keep]
-    key_items = ((it["body"].cat.codes.to_numpy(np.int64) * n_ob + it["obligation"].cat.codes.to_numpy(np.int64))
-                 * n_item + it["item"].cat.codes.to_numpy(np.int64))
-    ok = (ev.published != NAT) & (ev.published <= as_of_end) & (ev.body >= 0) & (ev.item >= 0)
-    key_ev = (ev.body[ok] * n_ob + ev.ob[ok]) * n_item + ev.item[ok]
-    earliest = pd.Series(ev.published[ok]).groupby(key_ev, sort=False).min()
-    published, hit = _lookup(earliest, key_items)
-    missing = ~hit
+    keep = timed & (due <= as_of_end)
+    it_body = items["body"].cat.codes.to_numpy(np.int64)[keep]
+    it_pair = (items["obligation"].cat.codes.to_numpy(np.int64) * n_item + items["item"].cat.codes.to_numpy(np.int64))[keep]
+    present = np.bincount(it_pair, minlength=n_pairs) > 0
+    slot_of = np.cumsum(present) - 1
+    n_slots = max(int(present.sum()), 1)
+    ok = (ev.published != NAT) & (ev.published <= as_of_end) & (ev.body >= 0) & (ev.ob >= 0) & (ev.item >= 0)
+    ev_pair = ev.ob[ok] * n_item + ev.item[ok]
+    match = present[ev_pair]
+    none = np.iinfo(np.int64).max
+    earliest = np.full(len(items["body"].cat.categories) * n_slots, none, dtype=np.int64)
+    np.minimum.at(earliest, ev.body[ok][match] * n_slots + slot_of[ev_pair[match]], ev.published[ok][match])
+    published = earliest[it_body * n_slots + slot_of[it_pair]]
+    missing = published == none
+    published[missing] = NAT
     on_time = ~missing & (published <= due[keep])
-    r = it["rule_id"].to_numpy()
-    late_credit, d_missing, d_late = (rules[c].to_numpy()[r] for c in ("late_credit", "deduct_missing", "deduct_late"))
+    r = items["rule_id"].to_numpy()[keep]
+    credit = np.where(missing, 0.0, np.where(on_time, 1.0, rules["late_credit"].to_numpy()[r]))
+    if (rules["mode"] == "deduction").any():
+        deduction = np.where(missing, rules["deduct_missing"].to_numpy()[r],
+                             np.where(on_time, 0.0, rules["deduct_late"].to_numpy()[r]))
+    else:
+        deduction = np.zeros(len(r))
     return {"keep": keep, "published": published,
-            "outcome": np.select([missing, on_time], [2, 0], 1),
-            "credit": np.select([missing, on_time], [0.0, 1.0], late_credit),
-            "deduction": np.select([missing, on_time], [d_missing, 0.0], d_late),
-            "value": np.full(len(it), np.nan)}
+            "outcome": np.where(missing, 2, np.where(on_time, 0, 1)).astype(np.int8),
+            "credit": credit, "deduction": deduction, "value": np.full(len(r), np.nan)}
 
 
 def _pair_sums(body: np.ndarray, ob: np.ndarray, n_ob: int, n: int, weights: np.ndarray) -> np.ndarray:
@@ -119,9 +139,8 @@ def _once(items: pd.DataFrame, ev: _Coded, rules: pd.DataFrame, start: int, as_o
     """Count, rating and share items: one per body and rule, judged from per-pair aggregates."""
     n_body, n_ob = len(items["body"].cat.categories), len(items["obligation"].cat.categories)
     n = n_body * n_ob
-    r_all = items["rule_id"].to_numpy()
-    kind = rules["kind"].to_numpy()[r_all]
-    keep = np.isin(kind, ("count", "rating", "share"))
+    once = rules["kind"].isin(("count", "rating", "share")).to_numpy()
+    keep = once[items["rule_id"].to_numpy()]
     it = items[keep]
     pair = it["body"].cat.codes.to_numpy(np.int64) * n_ob + it["obligation"].cat.codes.to_numpy(np.int64)
     known = (ev.body >= 0) & (ev.ob >= 0)
@@ -132,7 +151,7 @@ def _once(items: pd.DataFrame, ev: _Coded, rules: pd.DataFrame, start: int, as_o
     v_sum = _pair_sums(ev.body[valued], ev.ob[valued], n_ob, n, ev.value[valued])
     v_n = _pair_sums(ev.body[valued], ev.ob[valued], n_ob, n, np.ones(int(valued.sum())))
     r = it["rule_id"].to_numpy()
-    k = kind[keep]
+    k = rules["kind"].to_numpy()[r]  # few rows: one per body and once-rule
     minimum, d_missing = rules["min"].to_numpy()[r], rules["deduct_missing"].to_numpy()[r]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(v_n[pair] > 0, v_sum[pair] / v_n[pair], np.nan)
@@ -165,18 +184,23 @@ def judge(items: pd.DataFrame, evidence: pd.DataFrame, scheme: Scheme, as_of: dt
     published = np.concatenate([p["published"] for p in parts])
     f["published_at"] = pd.to_datetime(np.where(published == NAT, np.datetime64("NaT", "ns"),
                                                  published.astype("datetime64[ns]")))
-    f["outcome"] = pd.Categorical.from_codes(np.concatenate([p["outcome"] for p in parts]), categories=OUTCOMES)
+    f["outcome"] = pd.Categorical.from_codes(np.concatenate([p["outcome"] for p in parts]).astype(np.int8),
+                                             categories=OUTCOMES)
     f["credit"] = np.concatenate([p["credit"] for p in parts])
     deduction = np.concatenate([p["deduction"] for p in parts])
-    f["deduction"] = np.where(rules["mode"].to_numpy()[r] == "deduction", deduction, 0.0)
+    f["deduction"] = np.where((rules["mode"] == "deduction").to_numpy()[r], deduction, 0.0)
     f["value"] = np.concatenate([p["value"] for p in parts])
-    refs = pd.Index(sorted(set(rules["ref"])))
-    f["rule"] = pd.Categorical.from_codes(refs.get_indexer(rules["ref"].to_numpy()[r]), categories=refs)
-    kinds = pd.Index(sorted(set(rules["kind"])))
-    f["kind"] = pd.Categorical.from_codes(kinds.get_indexer(rules["kind"].to_numpy()[r]), categories=kinds)
-    order = np.lexsort((f["item"].cat.codes, f["due"].to_numpy(), f["rule_no"].to_numpy(),
-                        f["obligation"].cat.codes, f["body"].cat.codes))
-    return f.iloc[order][FINDING_COLUMNS].reset_index(drop=True)
+    for column, name in (("rule", "ref"), ("kind", "kind")):  # coded per rule, then taken per finding
+        labels = pd.Index(sorted(set(rules[name])))
+        f[column] = pd.Categorical.from_codes(labels.get_indexer(rules[name])[r], categories=labels)
+    return f[FINDING_COLUMNS]  # in item order; `sort_findings` orders them for reading
+
+
+def sort_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings in reading order: body, obligation, rule, due, item."""
+    order = np.lexsort((findings["item"].cat.codes, findings["due"].to_numpy(), findings["rule_no"].to_numpy(),
+                        findings["obligation"].cat.codes, findings["body"].cat.codes))
+    return findings.iloc[order].reset_index(drop=True)
 
 
 def credits(findings: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
@@ -313,7 +337,7 @@ class Scorecard:
 
     def findings_of(self, body: str, obligation: str) -> pd.DataFrame:
         f = self.findings
-        return f[(f["body"] == body) & (f["obligation"] == obligation)].reset_index(drop=True)
+        return sort_findings(f[(f["body"] == body) & (f["obligation"] == obligation)])
 
 
 def rescore(scheme: Scheme, credit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

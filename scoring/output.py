@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from scoring.engine import Scorecard
+from scoring.engine import Scorecard, sort_findings
 
 LEVEL_COLUMNS = {
     "body": ["body", "name", "kind", "score", "rank", "grade", "base", "bonus", "veto"],
@@ -38,7 +38,7 @@ def level_table(card: Scorecard, level: str) -> pd.DataFrame:
         t = card.obligations.sort_values(["body", "obligation"], key=_natural, ignore_index=True)
         t = t.assign(earned=t["earned"].round(4), gap=t["gap"].round(4))
     else:
-        t = card.findings.copy()
+        t = sort_findings(card.findings)
         t["due"] = _when(t["due"])
         t["published_at"] = _when(t["published_at"])
         t = t.assign(credit=t["credit"].round(4), deduction=t["deduction"].round(4))

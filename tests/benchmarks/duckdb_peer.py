@@ -1,0 +1,81 @@
+"""The peer a user would otherwise reach for: periodic and deadline scoring as one DuckDB SQL query
+over the same evidence frame (spec §3–4, proportional mode, no bonus or roll-up)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import yaml
+
+from scoring.rules import expected_items, rule_table
+from scoring.scheme import Scheme, parse_scheme
+
+QUERY = """
+WITH items AS (
+    SELECT a.body, a.rule_id, e.obligation, e.item, e.due
+    FROM assessed a JOIN expect e USING (rule_id)
+    WHERE e.due < $next_day
+), first AS (
+    SELECT body, obligation, CASE WHEN period = '' THEN 'deadline' ELSE period END AS item,
+           min(published_at) AS published
+    FROM ev WHERE published_at < $next_day AND event = ''
+    GROUP BY ALL
+), judged AS (
+    SELECT i.body, i.obligation, i.rule_id,
+           CASE WHEN f.published IS NULL THEN 0.0 WHEN f.published <= i.due THEN 1.0 ELSE r.late_credit END AS credit
+    FROM items i
+    LEFT JOIN first f ON f.body = i.body AND f.obligation = i.obligation AND f.item = i.item
+    JOIN rules r ON r.rule_id = i.rule_id
+), per_rule AS (
+    SELECT body, obligation, rule_id, avg(credit) AS c FROM judged GROUP BY ALL
+), per_obligation AS (
+    SELECT body, obligation, avg(c) AS c FROM per_rule GROUP BY ALL
+)
+SELECT o.body, 100 * sum(p.points * o.c) / sum(p.points) AS score
+FROM per_obligation o JOIN points p USING (obligation)
+GROUP BY o.body ORDER BY o.body
+"""
+
+
+def time_rules_only(scheme: Scheme) -> Scheme:
+    """The scheme with only its deadline and periodic rules, proportional, no bonus or roll-up."""
+    doc = yaml.safe_load(scheme.text)
+    obligations = []
+    for o in doc["obligations"]:
+        o["rules"] = [r for r in o["rules"] if r["kind"] in ("deadline", "periodic")]
+        o.update(mode="proportional", veto=False, bonus=False)
+        if o["rules"]:
+            obligations.append(o)
+    doc["obligations"] = obligations
+    doc["scheme"].pop("rollup", None)
+    doc["scheme"].pop("bonus", None)
+    return parse_scheme(yaml.safe_dump(doc, allow_unicode=True), scheme.id + "-time")
+
+
+def inputs(scheme: Scheme) -> dict[str, pd.DataFrame]:
+    """The small tables the query joins with the evidence: rules, their expected items, who is assessed."""
+    items = expected_items(scheme, pd.DataFrame(columns=["event", "obligation", "body"]))
+    expect = items.drop_duplicates(["rule_id", "item"])[["rule_id", "obligation", "item", "due"]]
+    assessed = items.drop_duplicates(["rule_id", "body"])[["rule_id", "body"]]
+    rules = rule_table(scheme).reset_index(names="rule_id")[["rule_id", "late_credit"]]
+    points = pd.DataFrame([(o.id, o.points) for o in scheme.obligations], columns=["obligation", "points"])
+    return {"expect": expect.astype({"obligation": str, "item": str}), "assessed": assessed.astype({"body": str}),
+            "rules": rules, "points": points}
+
+
+def duckdb_scores(scheme: Scheme, evidence: pd.DataFrame, as_of: dt.date, tables: dict | None = None) -> pd.Series:
+    """Scores per body computed by DuckDB."""
+    tables = tables or inputs(scheme)
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    con.execute("SET enable_progress_bar = false")
+    for name, frame in tables.items():
+        con.register(name, frame)
+    con.register("ev", evidence[["body", "obligation", "period", "event", "published_at"]])
+    # the assessment day counts whole: compare with the start of the next day (a parameter would
+    # round the engine's last-nanosecond bound to microseconds)
+    result = con.execute(QUERY, {"next_day": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())}).df()
+    con.close()
+    return result.set_index("body")["score"]
