@@ -72,22 +72,36 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
 
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
+    """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
     cols = ["id", "batch_id", *KEY, *VALUES]
-    stmt = select(*(getattr(Evidence, c) for c in cols)).where(Evidence.scheme_id == scheme_id)  # type: ignore[arg-type]
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=cols)
-    for c in ("event_at", "published_at"):
-        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
-    frame["value"] = frame["value"].astype(float)
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark}", (scheme_id,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows)), strict=True)) if rows
+                         else {c: [] for c in cols})
+    for c in ("event_at", "published_at"):  # SQLite gives ISO text, PostgreSQL datetimes
+        frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
+    frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
+    for c in KEY + ["url", "note"]:
+        frame[c] = frame[c].astype(str)
     return frame
 
 
 def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
-    """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id)."""
+    """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id; the key
+    columns are categoricals, which the engine codes without touching every string)."""
     frame = _stored(session, scheme_id)
     if frame.empty:
         return empty_evidence()
-    return frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
+    frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
+    return frame.astype({c: "category" for c in ("body", "obligation", "period", "event", "step", "assessor", "record")})
 
 
 @dataclass(frozen=True)
@@ -165,11 +179,12 @@ def history(session: Session, *, evidence_id: int) -> pd.DataFrame:
 
 
 def evidence_digest(evidence: pd.DataFrame) -> str:
-    """A digest of the evidence scored: independent of row order and of record ids."""
+    """A digest of the evidence scored, independent of row order and record ids: every row is hashed
+    (pandas' vectorised hash), and the sorted row hashes are digested."""
     cols = [*KEY, *VALUES]
-    frame = evidence[cols].sort_values(KEY, ignore_index=True)
-    hashed = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
+    frame = evidence[cols].astype({c: str for c in KEY})
+    rows = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+    return hashlib.sha256(rows.tobytes()).hexdigest()
 
 
 def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame) -> int:
