@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/gongkai serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check scoring dashboard tests
+	$(BIN)/ruff check scoring dashboard tests tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy scoring

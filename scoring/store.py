@@ -83,7 +83,7 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows)), strict=True)) if rows
+    frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
                          else {c: [] for c in cols})
     for c in ("event_at", "published_at"):  # SQLite gives ISO text, PostgreSQL datetimes
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
