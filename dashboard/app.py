@@ -29,5 +29,6 @@ pages = [
     st.Page("app_pages/import_evidence.py", title=text("page_import", lang), url_path="import"),
     st.Page("app_pages/scheme.py", title=text("page_scheme", lang), url_path="scheme"),
     st.Page("app_pages/report.py", title=text("page_report", lang), url_path="report"),
+    st.Page("app_pages/audit.py", title=text("page_audit", lang), url_path="audit"),
 ]
 st.navigation(pages).run()

@@ -156,3 +156,9 @@ def report_file(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str
         except GongkaiError as e:
             return b"", str(e)
         return path.read_bytes(), ""
+
+
+def audit_trail(db: str) -> pd.DataFrame:
+    """Not cached: the trail must show an action the moment it happens."""
+    with Session(engine_for(db)) as s:
+        return store.audit_trail(s)

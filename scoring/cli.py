@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -141,39 +142,73 @@ def import_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
 ) -> None:
     """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
-    from rich.progress import Progress
-
-    from scoring import store
-    from scoring.evidence import problem_report, validate
-    from scoring.tables import read_table
+    from sqlalchemy.exc import DBAPIError
 
     try:
         data = file.read_bytes()
     except OSError as e:
         raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
-    with _session(db) as session:
-        s = store.get_scheme(session, scheme_id=scheme)
-        table = read_table(data, file.name)
+    attempts = 3
+    for attempt in range(1, attempts + 1):
         try:
-            ev = validate(table, s, file.name)
-        except EvidenceError as e:
-            out = report or file.with_name(file.stem + ".problems.csv")
-            problem_report(table, e.problems).to_csv(out, index=False, encoding="utf-8-sig")
-            err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}")
-            raise
-        who = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
-        with Progress(console=err, transient=True, disable=dry_run or len(ev) < 20_000) as bar:
-            task = bar.add_task("importing", total=len(ev))
-            result = store.import_evidence(
-                session, scheme=s, evidence=ev, file_name=file.name, dry_run=dry_run,
-                sha256=hashlib.sha256(data).hexdigest(), firm=who,
-                progress=lambda n: bar.advance(task, n))
-        if dry_run:
-            session.rollback()
+            result = _import_once(file, data, scheme, db, dry_run, firm, report)
+            break
+        except DBAPIError as e:  # another writer holds the database, or changed the same records
+            busy = "locked" in str(e.orig) or "busy" in str(e.orig) or "unique" in str(e.orig).lower() \
+                or "duplicate key" in str(e.orig) or "serializ" in str(e.orig)
+            if not busy:
+                raise GongkaiError(f"the database refused the import: {str(e.orig).splitlines()[0]}; "
+                                   "nothing from this file was stored") from None
+            if attempt == attempts:
+                raise GongkaiError(
+                    f"the database stayed busy with another import or change ({str(e.orig).splitlines()[0]}); "
+                    f"tried {attempts} times; nothing from {file.name} was stored — run the import again") from None
+            err.print(f"the database is busy ({str(e.orig).splitlines()[0]}); trying again ({attempt}/{attempts - 1})")
+            time.sleep(attempt)
     verb = "would import" if dry_run else "imported"
     where = "" if result.batch_id is None else f" as batch {result.batch_id}"
     print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
           f"(old values kept in history), {result.unchanged} unchanged{where}")
+
+
+def _import_once(file: Path, data: bytes, scheme: str | None, db: str | None, dry_run: bool,
+                 firm: str | None, report: Path | None):
+    """One all-or-nothing attempt: validate, then import in a single transaction."""
+    from rich.progress import Progress
+
+    from scoring import store
+    from scoring.evidence import problem_report, validate
+    from scoring.tables import read_table, spreadsheet_safe
+
+    digest = hashlib.sha256(data).hexdigest()
+    with _session(db) as session:
+        s = store.get_scheme(session, scheme_id=scheme)
+        try:
+            table = read_table(data, file.name)
+            ev = validate(table, s, file.name)
+        except EvidenceError as e:
+            if "table" in locals():
+                out = report or file.with_name(file.stem + ".problems.csv")
+                spreadsheet_safe(problem_report(table, e.problems)).to_csv(out, index=False, encoding="utf-8-sig")
+                err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}")
+            _audit_refusal(db, s.id, file.name, digest, len(e.problems))
+            raise
+        who = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
+        with Progress(console=err, transient=True, disable=dry_run or len(ev) < 20_000) as bar:
+            task = bar.add_task("importing", total=len(ev))
+            result = store.import_evidence(session, scheme=s, evidence=ev, file_name=file.name, dry_run=dry_run,
+                                           sha256=digest, firm=who, progress=lambda n: bar.advance(task, n))
+        if dry_run:
+            session.rollback()
+    return result
+
+
+def _audit_refusal(db: str | None, scheme_id: str, name: str, digest: str, problems: int) -> None:
+    from scoring import store
+
+    with _session(db) as session:
+        store.audit(session, action="import_refused", scheme_id=scheme_id, sha256=digest,
+                    detail=f"{name}: {problems} problem(s), nothing imported")
 
 
 @app.command("demo")
@@ -263,6 +298,15 @@ def report_cmd(
             failed.append(f"{path.name}: {e}")
     if failed:
         raise GongkaiError("; ".join(failed))
+
+
+@app.command("audit")
+def audit_cmd(db: Db = None, limit: Annotated[int, typer.Option("--limit")] = 50) -> None:
+    """The audit trail, newest first: who imported, replaced, loaded or scored what, when."""
+    from scoring import store
+
+    with _session(db) as session:
+        print(store.audit_trail(session, limit=limit).to_string(index=False))
 
 
 @runs_app.command("list")

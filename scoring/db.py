@@ -15,6 +15,8 @@ from scoring.errors import GongkaiError
 DEFAULT_PATH = Path("data/local/gongkai.db")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
+# how long SQLite waits for another writer before "database is locked" (GONGKAI_BUSY_TIMEOUT_MS)
+BUSY_TIMEOUT_MS = int(__import__("os").environ.get("GONGKAI_BUSY_TIMEOUT_MS", "10000"))
 
 
 class Settings(BaseSettings):
@@ -32,7 +34,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 

@@ -22,6 +22,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_import": ("导入", "Import"),
     "page_scheme": ("指标", "Scheme"),
     "page_report": ("报告", "Report"),
+    "page_audit": ("审计", "Audit trail"),
+    "audit_caption": ("谁在何时做了什么：导入（及被拒的文件）、替换、方案载入、评分运行", "Who did what, when: imports (and refused files), replacements, scheme loads, scoring runs"),
     "report_formats": ("格式", "Formats"),
     "report_generate": ("生成年度报告", "Generate the annual report"),
     "report_download": ("下载", "Download"),

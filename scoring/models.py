@@ -107,3 +107,16 @@ class ScoringRun(SQLModel, table=True):
     created_at: NaiveDatetime
     scores_json: str = Field(sa_column=Column(Text, nullable=False))
     obligations_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: imports (and refusals), replacements, scheme loads, scoring runs."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(index=True)
+    actor: str
+    action: str = Field(index=True)
+    scheme_id: str = ""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    sha256: str = ""

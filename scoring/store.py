@@ -19,6 +19,7 @@ from scoring.engine import Scorecard, rescore, score
 from scoring.errors import GongkaiError
 from scoring.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence
 from scoring.models import (
+    AuditEntry,
     BodyRecord,
     Evidence,
     EvidenceHistory,
@@ -35,6 +36,28 @@ CHUNK = 50_000
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def actor() -> str:
+    """Who the command line acts as: GONGKAI_USER, else the operating-system user."""
+    import getpass
+    import os
+
+    return os.environ.get("GONGKAI_USER") or getpass.getuser()
+
+
+def audit(session: Session, *, action: str, scheme_id: str = "", detail: str = "", sha256: str = "",
+          who: str | None = None) -> None:
+    """Record an action in the audit trail, in the caller's transaction (it lands with the action)."""
+    session.add(AuditEntry(at=_now(), actor=who or actor(), action=action, scheme_id=scheme_id,
+                           detail=detail, sha256=sha256))
+
+
+def audit_trail(session: Session, *, limit: int = 1000) -> pd.DataFrame:
+    a = AuditEntry.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(select(a.id, a.at, a.actor, a.action, a.scheme_id, a.detail, a.sha256)
+                           .order_by(a.id.desc()).limit(limit)).all()
+    return pd.DataFrame(rows, columns=["id", "at", "actor", "action", "scheme", "detail", "sha256"])
 
 
 def save_scheme(session: Session, *, scheme: Scheme) -> bool:
@@ -54,6 +77,8 @@ def save_scheme(session: Session, *, scheme: Scheme) -> bool:
                     for b in scheme.bodies)
     session.add_all(ObligationRecord(scheme_id=scheme.id, id=o.id, title=o.title, points=o.points)
                     for o in scheme.obligations)
+    audit(session, action="scheme_load" if old is None else "scheme_reload", scheme_id=scheme.id,
+          detail=f"{len(scheme.obligations)} obligations, {len(scheme.bodies)} bodies", sha256=scheme.sha256)
     return True
 
 
@@ -155,6 +180,9 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     session.add(batch)
     session.flush()
     assert batch.id is not None
+    audit(session, action="import", scheme_id=scheme.id, sha256=sha256,
+          detail=f"{file_name}: batch {batch.id}, {result.new} new, {result.replaced} replaced, "
+                 f"{result.unchanged} unchanged" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
         old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES)]]
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
@@ -163,6 +191,9 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
         upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int))
         session.execute(update(Evidence), _records(upd))
+        audit(session, action="replace", scheme_id=scheme.id, sha256=sha256,
+              detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
+                     + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
     rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
     for start in range(0, len(rows), CHUNK):
         # Core insert on the table: the ORM's per-row bookkeeping would double the time
@@ -199,6 +230,8 @@ def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame) -> i
     session.add(run)
     session.flush()
     assert run.id is not None
+    audit(session, action="score", scheme_id=card.scheme.id, sha256=run.evidence_digest,
+          detail=f"run {run.id}, as of {card.as_of}, {len(evidence)} evidence records")
     return run.id
 
 

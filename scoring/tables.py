@@ -27,7 +27,10 @@ COLUMNS: dict[str, str] = {
     "note": "備註",
 }
 _HEADER_KEYS = {normalize(k): k for k in COLUMNS} | {normalize(v): k for k, v in COLUMNS.items()}
-MAX_FILE_BYTES = 512 * 1024 * 1024
+REPORT_COLUMNS = ("行號 row", "問題 problems")  # added by the problem report; ignored on re-import
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_FILE_BYTES = 512 * 1024 * 1024  # one upload or import file
+MAX_CELL_CHARS = 2000               # one cell: a URL or a note is never longer
 
 
 def _header(cell: str) -> str | None:
@@ -70,6 +73,35 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
     return pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
 
 
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (=, +, -, @ …) get a leading apostrophe,
+    the spreadsheet convention for "this is text"; `read_table` removes it again."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype(str)
+            risky = text.str.startswith(FORMULA_START) & out[col].notna()
+            out[col] = out[col].where(~risky, "'" + text)
+    return out
+
+
+def _unguard(col: pd.Series) -> pd.Series:
+    """Undo `spreadsheet_safe`: '=… back to =…."""
+    guarded = col.str.startswith(tuple("'" + c for c in FORMULA_START))
+    return col.where(~guarded, col.str.slice(1))
+
+
+def _check_cells(table: pd.DataFrame, source: str) -> None:
+    problems = []
+    for col in COLUMNS:
+        long = table[col].str.len() > MAX_CELL_CHARS
+        for row, value in table.loc[long, ["row", col]].itertuples(index=False):
+            problems.append(RowProblem(int(row), col, value[:40] + "…",
+                                       f"{len(value)} characters, longer than the limit of {MAX_CELL_CHARS} characters"))
+    if problems:
+        raise EvidenceError(source, problems)
+
+
 def read_table(data: bytes, source: str) -> pd.DataFrame:
     """Bytes of a CSV or XLSX file → DataFrame of stripped strings with canonical column names
     and a `row` column (the spreadsheet row number: the header is row 1)."""
@@ -99,7 +131,7 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     for col in raw.columns:
         name = _header(str(col))
         if name is None:
-            if str(col).strip() == "" or str(col).startswith("Unnamed:"):
+            if str(col).strip() == "" or str(col).startswith("Unnamed:") or str(col) in REPORT_COLUMNS:
                 continue
             valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
             raise fail(str(col), str(col), f"unknown column; valid columns: {valid}")
@@ -109,10 +141,11 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     table = raw[list(mapping)].rename(columns=mapping).astype(str)
     present = list(table.columns)
     for col in COLUMNS:
-        table[col] = table[col].str.strip() if col in table else ""
+        table[col] = _unguard(table[col].str.strip()) if col in table else ""
     table = table[list(COLUMNS)]
     table.insert(0, "row", range(2, len(table) + 2))
     table = table[(table[list(COLUMNS)] != "").any(axis=1)]
+    _check_cells(table, source)
     if table.empty:
         raise fail("file", "", "empty file: no evidence rows")
     table = table.reset_index(drop=True)

@@ -134,6 +134,13 @@ def test_report_page_offers_the_workbook(app):
     assert "下载 .xlsx" in [b.label for b in at.get("download_button")]
 
 
+def test_audit_page_shows_the_demo_import_and_the_run(app):
+    at = page(app, "audit")
+    trail = at.dataframe[0].value
+    assert trail["action"].tolist()[-3:] == ["score", "import", "scheme_load"]
+    assert "demo（合成數據 synthetic）" in trail.loc[trail["action"] == "import", "detail"].iloc[0]
+
+
 @pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
 def test_languages(app, lang, title):
     app.radio(key="lang").set_value(lang).run()

@@ -157,3 +157,17 @@ def test_cli_import_report_and_dry_run(db_url, tmp_path):
     assert counts(db_url) == (0, 0)
     real = gongkai("import", str(good), "--db", db_url)
     assert "imported 1 new" in real.stdout and counts(db_url) == (1, 1)
+
+
+def test_audit_trail_records_who_did_what(db_url, scheme_2017, monkeypatch):
+    monkeypatch.setenv("GONGKAI_USER", "zhang.san")
+    do_import(db_url, scheme_2017, GOOD)
+    do_import(db_url, scheme_2017, GOOD.replace("86.5", "91"))
+    with Session(engine_for(db_url)) as s:
+        store.scored_run(s, scheme_id=None, as_of=None)
+        s.commit()
+        trail = store.audit_trail(s)
+    assert trail["action"].tolist() == ["score", "replace", "import", "import", "scheme_load"]
+    assert set(trail["actor"]) == {"zhang.san"}
+    assert trail.loc[trail["action"] == "replace", "detail"].iloc[0].startswith("batch 2 replaced 1 records")
+    assert trail.loc[trail["action"] == "import", "sha256"].str.len().eq(64).all()

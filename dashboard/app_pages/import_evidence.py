@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import ctx, t
+from scoring.tables import spreadsheet_safe
 from scoring.templates import EXAMPLES, template_bytes
 
 c = ctx()
@@ -18,7 +19,7 @@ if upload is not None:
         st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
                       for p in error.problems], hide_index=True, width="stretch")
         if len(rows):
-            st.download_button(t("problem_rows"), rows.to_csv(index=False).encode("utf-8-sig"),
+            st.download_button(t("problem_rows"), spreadsheet_safe(rows).to_csv(index=False).encode("utf-8-sig"),
                                file_name=upload.name.rsplit(".", 1)[0] + ".problems.csv", mime="text/csv")
     else:
         st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "

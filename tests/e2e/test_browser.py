@@ -20,7 +20,7 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = Path(os.environ.get("GONGKAI_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "out")) / "e2e"
 PAGES = [("", "排名"), ("gaps", "差距"), ("departments", "部门"), ("evidence", "证据"), ("import", "导入"),
-         ("scheme", "指标"), ("report", "报告")]
+         ("scheme", "指标"), ("report", "报告"), ("audit", "审计")]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
 
