@@ -6,6 +6,8 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import Context
+from scoring.accounts import Actor
+from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
@@ -13,22 +15,54 @@ lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_fu
                         horizontal=True)
 db = data.url()
 data.ready(db)
+
+
+def signed_in() -> Actor:
+    """The signed-in account; a database without accounts is open (a single-user install)."""
+    if not data.has_accounts(db):
+        return Actor("dashboard", None)
+    if "actor" not in st.session_state:
+        with st.form("login"):
+            st.subheader(text("login", lang))
+            name = st.text_input(text("user_name", lang))
+            password = st.text_input(text("password", lang), type="password")
+            submitted = st.form_submit_button(text("login", lang))
+        if submitted:
+            try:
+                st.session_state["actor"] = data.login(db, name, password)
+                st.rerun()
+            except GongkaiError as e:
+                st.error(str(e))
+        st.stop()
+    actor = st.session_state["actor"]
+    st.sidebar.caption(f"{text('signed_in', lang)}: {actor.name}（{actor.role}）")
+    if st.sidebar.button(text("logout", lang)):
+        del st.session_state["actor"]
+        st.rerun()
+    return actor
+
+
+actor = signed_in()
 ids = data.scheme_ids(db)
 scheme_id = st.sidebar.selectbox("scheme", ids, label_visibility="collapsed") if len(ids) > 1 else ids[0]
 state = data.token(db, scheme_id)
 default = data.scorecard(db, scheme_id, None, state)
 as_of = st.sidebar.date_input(text("as_of", lang), value=default.as_of, key="as_of")
-st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == default.as_of else as_of, state)
+st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == default.as_of else as_of, state, actor)
 st.sidebar.caption(f"{default.scheme.scheme.title}\n\n{default.scheme.scheme.document}")
 
-pages = [
-    st.Page("app_pages/rankings.py", title=text("page_rankings", lang), url_path="rankings", default=True),
-    st.Page("app_pages/gaps.py", title=text("page_gaps", lang), url_path="gaps"),
-    st.Page("app_pages/departments.py", title=text("page_departments", lang), url_path="departments"),
-    st.Page("app_pages/evidence.py", title=text("page_evidence", lang), url_path="evidence"),
-    st.Page("app_pages/import_evidence.py", title=text("page_import", lang), url_path="import"),
-    st.Page("app_pages/scheme.py", title=text("page_scheme", lang), url_path="scheme"),
-    st.Page("app_pages/report.py", title=text("page_report", lang), url_path="report"),
-    st.Page("app_pages/audit.py", title=text("page_audit", lang), url_path="audit"),
+# (file, title key, url, the permissions any one of which opens the page)
+PAGES = [
+    ("rankings", "page_rankings", "rankings", ("read",)),
+    ("gaps", "page_gaps", "gaps", ("read",)),
+    ("departments", "page_departments", "departments", ("read",)),
+    ("evidence", "page_evidence", "evidence", ("read", "import")),
+    ("import_evidence", "page_import", "import", ("import",)),
+    ("scheme", "page_scheme", "scheme", ("read",)),
+    ("report", "page_report", "report", ("score",)),
+    ("audit", "page_audit", "audit", ("audit",)),
 ]
+allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
+pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url, default=i == 0)
+         for i, (f, key, url, _) in enumerate(allowed)]
 st.navigation(pages).run()

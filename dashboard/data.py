@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from scoring import demo, store
+from scoring import accounts, demo, store
+from scoring.accounts import Actor
 from scoring.db import engine_for, resolve_url
 from scoring.engine import Scorecard, rescore, score
 from scoring.errors import EvidenceError, GongkaiError
@@ -114,14 +115,33 @@ def check_upload(db: str, scheme_id: str, name: str, data: bytes) -> tuple[pd.Da
     return ev, result
 
 
-def do_import(db: str, scheme_id: str, name: str, data: bytes, ev: pd.DataFrame) -> store.ImportResult:
+def do_import(db: str, scheme_id: str, name: str, data: bytes, ev: pd.DataFrame, actor: Actor) -> store.ImportResult:
     with Session(engine_for(db)) as s:
+        actor.require("import")
         scheme = store.get_scheme(s, scheme_id=scheme_id)
+        accounts.check_firm_rows(s, actor=actor, scheme=scheme, evidence=ev, source=name)
         firm = "、".join(sorted(set(ev["assessor"]) - {""}))
-        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name, firm=firm,
-                                       sha256=hashlib.sha256(data).hexdigest())
+        sha = hashlib.sha256(data).hexdigest()
+        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name, firm=firm, sha256=sha,
+                                       imported_by=actor.name)
         s.commit()
     return result
+
+
+def has_accounts(db: str) -> bool:
+    with Session(engine_for(db)) as s:
+        return accounts.has_accounts(s)
+
+
+def login(db: str, name: str, password: str) -> Actor:
+    with Session(engine_for(db)) as s:
+        return accounts.authenticate(s, name=name, password=password)
+
+
+def reject(db: str, evidence_id: int, reason: str, actor: Actor) -> None:
+    with Session(engine_for(db)) as s:
+        accounts.reject(s, evidence_id=evidence_id, reason=reason, by=actor)
+        s.commit()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import data
 from scoring import charts
+from scoring.accounts import Actor
 from scoring.engine import Scorecard
 from scoring.i18n import text
 
@@ -21,6 +22,7 @@ class Context:
     scheme_id: str
     as_of: dt.date | None
     state: tuple[str, int]
+    actor: Actor
 
     @property
     def card(self) -> Scorecard:
@@ -29,6 +31,15 @@ class Context:
 
 def ctx() -> Context:
     return st.session_state["ctx"]
+
+
+def require(*actions: str) -> Context:
+    """Stop the page unless the signed-in role may do one of `actions` (pages are also hidden)."""
+    c = ctx()
+    if not any(c.actor.may(a) for a in actions):
+        st.error(t("not_allowed"))
+        st.stop()
+    return c
 
 
 def t(key: str) -> str:

@@ -18,8 +18,10 @@ from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
 runs_app = typer.Typer(no_args_is_help=True, help="Stored scoring runs: list and verify")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts: add, role, disable, assign, list (admin)")
 app.add_typer(criteria_app, name="criteria")
 app.add_typer(runs_app, name="runs")
+app.add_typer(user_app, name="user")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_SCHEME = Path(__file__).resolve().parents[1] / "criteria" / "shandong-2017.yaml"
@@ -59,6 +61,23 @@ def _session(db: str | None):
             raise
 
 
+def _actor(session, action: str):
+    """Who the command acts as (GONGKAI_USER, GONGKAI_PASSWORD or a prompt), checked for `action`.
+    A database without accounts is open: the first `gongkai user add … --role admin` closes it."""
+    import os
+
+    from scoring import accounts
+
+    name, password = os.environ.get("GONGKAI_USER"), os.environ.get("GONGKAI_PASSWORD")
+    if password is None and accounts.has_accounts(session) and sys.stdin.isatty():
+        password = typer.prompt(f"password for {name}", hide_input=True)
+    actor = accounts.authenticate(session, name=name, password=password)
+    actor.require(action)
+    if actor.role is not None:
+        os.environ["GONGKAI_USER"] = actor.name  # the audit trail names the authenticated user
+    return actor
+
+
 @criteria_app.command("check")
 def criteria_check(file: Path) -> None:
     """Validate a scheme: a summary, or every fault with its place."""
@@ -82,6 +101,7 @@ def criteria_load(file: Path, db: Db = None) -> None:
 
     s = load_scheme(file)
     with _session(db) as session:
+        _actor(session, "scheme")
         changed = store.save_scheme(session, scheme=s)
     print(f"scheme {s.id}: {'stored' if changed else 'unchanged'} (sha256 {s.sha256[:12]})")
 
@@ -109,6 +129,7 @@ def score_cmd(
         from scoring import store
 
         with _session(db) as session:
+            _actor(session, "score")
             card, run_id = store.score_stored(session, scheme_id=scheme, as_of=when)
         err.print(f"scoring run {run_id} stored (as of {card.as_of})")
     sys.stdout.write(render(card, level, fmt))
@@ -176,16 +197,18 @@ def _import_once(file: Path, data: bytes, scheme: str | None, db: str | None, dr
     """One all-or-nothing attempt: validate, then import in a single transaction."""
     from rich.progress import Progress
 
-    from scoring import store
+    from scoring import accounts, store
     from scoring.evidence import problem_report, validate
     from scoring.tables import read_table, spreadsheet_safe
 
     digest = hashlib.sha256(data).hexdigest()
     with _session(db) as session:
+        actor = _actor(session, "import")
         s = store.get_scheme(session, scheme_id=scheme)
         try:
             table = read_table(data, file.name)
             ev = validate(table, s, file.name)
+            accounts.check_firm_rows(session, actor=actor, scheme=s, evidence=ev, source=file.name)
         except EvidenceError as e:
             if "table" in locals():
                 out = report or file.with_name(file.stem + ".problems.csv")
@@ -197,7 +220,8 @@ def _import_once(file: Path, data: bytes, scheme: str | None, db: str | None, dr
         with Progress(console=err, transient=True, disable=dry_run or len(ev) < 20_000) as bar:
             task = bar.add_task("importing", total=len(ev))
             result = store.import_evidence(session, scheme=s, evidence=ev, file_name=file.name, dry_run=dry_run,
-                                           sha256=digest, firm=who, progress=lambda n: bar.advance(task, n))
+                                           sha256=digest, firm=who, imported_by=actor.name,
+                                           progress=lambda n: bar.advance(task, n))
         if dry_run:
             session.rollback()
     return result
@@ -233,6 +257,7 @@ def demo_cmd(
     data = table.to_csv(index=False).encode("utf-8")
     ev = validate(read_table(data, "demo"), s, "demo")
     with _session(db) as session:
+        _actor(session, "scheme")
         store.save_scheme(session, scheme=s)
         result = store.import_evidence(session, scheme=s, evidence=ev, file_name="demo（合成數據 synthetic）",
                                        sha256=hashlib.sha256(data).hexdigest(), firm=demo.FIRM)
@@ -286,6 +311,7 @@ def report_cmd(
         if path.suffix.lower() not in report.FORMATS:
             raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(report.FORMATS)}")
     with _session(db) as session:
+        _actor(session, "score")
         card, run_id = store.scored_run(session, scheme_id=scheme, as_of=_date(as_of))
         summary = store.evidence_summary(session, scheme_id=card.scheme.id)
     built = report.build(card, summary, run_id, lang)
@@ -306,6 +332,7 @@ def audit_cmd(db: Db = None, limit: Annotated[int, typer.Option("--limit")] = 50
     from scoring import store
 
     with _session(db) as session:
+        _actor(session, "audit")
         print(store.audit_trail(session, limit=limit).to_string(index=False))
 
 
@@ -315,6 +342,7 @@ def runs_list(db: Db = None, scheme: SchemeId = None) -> None:
     from scoring import store
 
     with _session(db) as session:
+        _actor(session, "read")
         print(store.runs(session, scheme_id=scheme).to_string(index=False))
 
 
@@ -324,6 +352,7 @@ def runs_verify(run: int, db: Db = None) -> None:
     from scoring import store
 
     with _session(db) as session:
+        _actor(session, "score")
         changes = store.verify_run(session, run_id=run)
     if changes:
         raise GongkaiError(f"run {run} cannot be reproduced: " + "; ".join(changes))
@@ -350,6 +379,98 @@ def serve_cmd(
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def _new_password() -> str:
+    import os
+
+    password = os.environ.get("GONGKAI_NEW_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("add")
+def user_add(name: str, role: Annotated[str, typer.Option("--role", help="admin | evaluator | firm | viewer")],
+             db: Db = None) -> None:
+    """Add an account (password from GONGKAI_NEW_PASSWORD, standard input or a prompt). The first
+    account must be an admin; from then on every command needs GONGKAI_USER and GONGKAI_PASSWORD."""
+    from scoring import accounts
+
+    password = _new_password()
+    with _session(db) as session:
+        by = accounts.authenticate(session, name=_env_user(), password=_env_password()) \
+            if accounts.has_accounts(session) else accounts.Actor(name, None)
+        accounts.add_user(session, name=name, password=password, role=role, by=by)
+    print(f"user {name} added as {role}")
+
+
+def _env_user() -> str | None:
+    import os
+
+    return os.environ.get("GONGKAI_USER")
+
+
+def _env_password() -> str | None:
+    import os
+
+    return os.environ.get("GONGKAI_PASSWORD")
+
+
+@user_app.command("role")
+def user_role(name: str, role: str, db: Db = None) -> None:
+    """Change an account's role."""
+    from scoring import accounts
+
+    with _session(db) as session:
+        accounts.set_role(session, name=name, role=role, by=_actor(session, "users"))
+    print(f"user {name} is now {role}")
+
+
+@user_app.command("disable")
+def user_disable(name: str, db: Db = None) -> None:
+    """Disable an account (it can no longer sign in; its history stays)."""
+    from scoring import accounts
+
+    with _session(db) as session:
+        accounts.disable(session, name=name, by=_actor(session, "users"))
+    print(f"user {name} disabled")
+
+
+@user_app.command("assign")
+def user_assign(name: str, body: Annotated[str, typer.Option("--body", help="body id, kind, or *")] = "*",
+                obligation: Annotated[str, typer.Option("--obligation", help="obligation id or *")] = "*",
+                db: Db = None) -> None:
+    """Let a firm import evidence for a body (or kind) and obligation."""
+    from scoring import accounts
+
+    with _session(db) as session:
+        accounts.assign(session, name=name, body=body, obligation=obligation, by=_actor(session, "users"))
+    print(f"firm {name} may import body {body}, obligation {obligation}")
+
+
+@user_app.command("list")
+def user_list(db: Db = None) -> None:
+    """Accounts and their roles."""
+    from scoring import accounts
+
+    with _session(db) as session:
+        _actor(session, "users")
+        print(accounts.users(session).to_string(index=False))
+
+
+@app.command("reject")
+def reject_cmd(evidence_id: int, reason: Annotated[str, typer.Option("--reason", help="why (required)")],
+               db: Db = None) -> None:
+    """Reject an evidence record with a reason: kept and shown, no longer scored (evaluator, admin)."""
+    from scoring import accounts
+
+    with _session(db) as session:
+        accounts.reject(session, evidence_id=evidence_id, reason=reason, by=_actor(session, "reject"))
+    print(f"evidence {evidence_id} rejected: {reason}")
 
 
 def _print_error(e: GongkaiError) -> None:

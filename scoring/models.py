@@ -51,6 +51,7 @@ class ImportBatch(SQLModel, table=True):
     rows_new: int
     rows_replaced: int
     rows_unchanged: int
+    imported_by: str = ""
 
 
 class Evidence(SQLModel, table=True):
@@ -75,6 +76,7 @@ class Evidence(SQLModel, table=True):
     url: str = ""
     note: str = ""
     batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    rejected: str = ""  # an evaluator's reason; a rejected record is kept but not scored
 
 
 class EvidenceHistory(SQLModel, table=True):
@@ -120,3 +122,25 @@ class AuditEntry(SQLModel, table=True):
     scheme_id: str = ""
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     sha256: str = ""
+
+
+class User(SQLModel, table=True):
+    """An account: admin (users, schemes), evaluator (score, review, reject, reports), firm (imports
+    for its assignments), viewer (read only). Passwords are stored as argon2 hashes only."""
+
+    __tablename__ = "app_user"
+    name: str = Field(primary_key=True)
+    password_hash: str
+    role: str
+    disabled: bool = False
+    created_at: NaiveDatetime
+
+
+class FirmAssignment(SQLModel, table=True):
+    """What a firm may import: a body (id, or a kind: city/county/department, or *) × an obligation (id or *)."""
+
+    __tablename__ = "firm_assignment"
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(foreign_key="app_user.name", index=True)
+    body: str = "*"
+    obligation: str = "*"

@@ -98,7 +98,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES]
+    cols = ["id", "batch_id", *KEY, *VALUES, "rejected"]
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
@@ -114,7 +114,7 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
-    for c in KEY + ["url", "note"]:
+    for c in KEY + ["url", "note", "rejected"]:
         frame[c] = frame[c].astype(str)
     return frame
 
@@ -123,6 +123,7 @@ def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id; the key
     columns are categoricals, which the engine codes without touching every string)."""
     frame = _stored(session, scheme_id)
+    frame = frame[frame["rejected"] == ""]  # rejected by an evaluator: kept, shown, not scored
     if frame.empty:
         return empty_evidence()
     frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
@@ -160,11 +161,11 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
-                    sha256: str, firm: str = "", dry_run: bool = False,
+                    sha256: str, firm: str = "", dry_run: bool = False, imported_by: str | None = None,
                     progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import validated evidence in the caller's transaction: new keys inserted, changed values
     replaced (the old value kept in history), identical records left alone. Nothing changed, no batch."""
-    existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old"})
+    existing = _stored(session, scheme.id).drop(columns="rejected").rename(columns={"batch_id": "batch_id_old"})
     merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
     known = merged["id"].notna()
     same = pd.Series(True, index=merged.index)
@@ -176,7 +177,8 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         return result
     batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
                         imported_at=_now(), rows_total=result.total, rows_new=result.new,
-                        rows_replaced=result.replaced, rows_unchanged=result.unchanged)
+                        rows_replaced=result.replaced, rows_unchanged=result.unchanged,
+                        imported_by=imported_by or actor())
     session.add(batch)
     session.flush()
     assert batch.id is not None
@@ -189,7 +191,7 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
                          batch_id=old["batch_id"].astype(int))
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
-        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int))
+        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="")
         session.execute(update(Evidence), _records(upd))
         audit(session, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
@@ -290,12 +292,17 @@ __all__ = ["ImportResult", "evidence_digest", "get_scheme", "history", "import_e
            "store_run", "verify_run"]
 
 
+CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject")
+
+
 def state_token(session: Session, *, scheme_id: str) -> tuple[str, int]:
-    """(scheme sha256, latest import batch id): changes whenever scores could change."""
+    """(scheme sha256, latest audited change to its evidence): moves whenever scores could change —
+    a reload, an import, a replacement, a rejection — and not when a run is merely stored."""
     sha = session.execute(select(SchemeRecord.__table__.c.sha256).where(  # type: ignore[attr-defined]
         SchemeRecord.__table__.c.id == scheme_id)).scalar_one_or_none() or ""  # type: ignore[attr-defined]
-    b = ImportBatch.__table__.c  # type: ignore[attr-defined]
-    latest = session.execute(select(func.max(b.id)).where(b.scheme_id == scheme_id)).scalar_one_or_none()
+    a = AuditEntry.__table__.c  # type: ignore[attr-defined]
+    latest = session.execute(select(func.max(a.id)).where(a.scheme_id == scheme_id,
+                                                          a.action.in_(CHANGES_SCORES))).scalar_one_or_none()
     return sha, int(latest or 0)
 
 
@@ -311,12 +318,13 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     (e, b, h), (batches, _) = (t.c for t in tables), tables[1:]
     replaced = select(h.evidence_id, func.count().label("versions")).group_by(h.evidence_id).subquery()
     stmt = (select(e.id, e.body, e.obligation, e.period, e.event, e.step, e.published_at, e.value, e.url,
-                   e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions)
+                   e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions, b.imported_by,
+                   e.rejected)
             .join(batches, b.id == e.batch_id).outerjoin(replaced, replaced.c.evidence_id == e.id)
             .where(e.scheme_id == scheme_id).order_by(e.id))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[
         "id", "body", "obligation", "period", "event", "step", "published_at", "value", "url", "assessor",
-        "note", "file_name", "firm", "imported_at", "earlier_values"])
+        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected"])
     frame["earlier_values"] = frame["earlier_values"].fillna(0).astype(int)
     return frame
 

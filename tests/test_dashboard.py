@@ -146,3 +146,85 @@ def test_languages(app, lang, title):
     app.radio(key="lang").set_value(lang).run()
     at = page(app, "scheme")
     assert at.title[0].value == title
+
+
+@pytest.fixture()
+def accounts_app(tmp_path, monkeypatch):
+    """The dashboard on a database with accounts: the login form comes first."""
+    from sqlmodel import Session
+
+    from scoring import accounts
+    from scoring.db import engine_for
+
+    url = f"sqlite:///{tmp_path / 'acc.db'}"
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", url)
+    AppTest.from_file(APP, default_timeout=120).run()  # loads the demo into the empty database
+    with Session(engine_for(url)) as s:
+        root = accounts.Actor("root", None)
+        for name, role in (("root", "admin"), ("vic", "viewer"), ("acme", "firm"), ("eva", "evaluator")):
+            accounts.add_user(s, name=name, password=f"{name}-password", role=role, by=root)
+            root = accounts.Actor("root", "admin")
+        s.commit()
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def sign_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
+    at.text_input[0].input(name)
+    at.text_input[1].input(password or f"{name}-password")
+    at.button[0].click().run()
+    return at
+
+
+def test_login_is_required_and_wrong_passwords_refused(accounts_app):
+    at = accounts_app
+    assert not at.title and at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
+    sign_in(at, "vic", "not-the-password")
+    assert "unknown user or wrong password" in at.error[0].value
+    assert not at.title
+
+
+def test_viewer_reads_but_cannot_import_or_reject(accounts_app):
+    at = sign_in(accounts_app, "vic")
+    assert at.title[0].value == "排名"
+    at = page(at, "evidence")
+    assert not at.get("form")  # no rejection form for a viewer
+    for forbidden in ("import_evidence", "report", "audit"):  # not offered to a viewer at all
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{forbidden}.py")
+
+
+def test_firm_sees_only_its_imports_and_no_rankings(accounts_app):
+    at = sign_in(accounts_app, "acme")
+    assert at.title[0].value == "证据"  # a firm's first page: the demo was not its import
+    assert len(at.dataframe[0].value) == 0
+    for forbidden in ("rankings", "gaps", "departments", "scheme", "report", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{forbidden}.py")
+    at = page(at, "import_evidence")
+    assert at.file_uploader
+
+
+def test_evaluator_rejects_evidence_with_a_reason(accounts_app):
+    at = page(sign_in(accounts_app, "eva"), "evidence")
+    at.number_input[-1].set_value(1)
+    at.text_input[-1].input("网址无法打开")
+    next(b for b in at.button if b.label == "驳回").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.success and "已驳回" in at.success[0].value
+    at = page(at, "evidence")
+    assert at.dataframe[0].value.set_index("id").loc[1, "rejected"] == "网址无法打开"
+
+
+@pytest.mark.parametrize(("page_file", "role"), [("import_evidence", "viewer"), ("report", "viewer"),
+                                                 ("audit", "firm"), ("rankings", "firm"), ("scheme", "firm")])
+def test_every_page_checks_the_role_itself(app, page_file, role):
+    """Even reached directly (not through the menu), a page refuses a role it does not serve."""
+    from dashboard.ui import Context
+    from scoring.accounts import Actor
+
+    ctx = app.session_state["ctx"]
+    at = AppTest.from_file(str(Path(APP).parent / "app_pages" / f"{page_file}.py"), default_timeout=60)
+    at.session_state["ctx"] = Context(ctx.lang, ctx.db, ctx.scheme_id, ctx.as_of, ctx.state, Actor("x", role))
+    at.run()
+    assert at.error[0].value == "您的角色无权使用此页面。"
+    assert not at.title and not at.file_uploader and not at.dataframe

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, t
+from dashboard.ui import require, t
 
-c = ctx()
+c = require("audit")
 st.title(t("page_audit"))
 st.caption(t("audit_caption"))
 st.dataframe(data.audit_trail(c.db), hide_index=True, width="stretch")

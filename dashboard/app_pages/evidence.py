@@ -3,11 +3,14 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, t
+from dashboard.ui import require, t
+from scoring.errors import GongkaiError
 
-c = ctx()
+c = require("read", "import")
 st.title(t("page_evidence"))
 ev = data.evidence(c.db, c.scheme_id, c.state)
+if not c.actor.may("read"):  # a firm sees its own imports only
+    ev = ev[ev["imported_by"] == c.actor.name]
 names = {b.id: b.name for b in c.card.scheme.bodies}
 f = st.columns(3)
 bodies = f[0].multiselect(t("filter_body"), sorted(ev["body"].unique()), format_func=lambda b: names.get(b, b))
@@ -27,3 +30,15 @@ pick = st.number_input(t("history_pick"), min_value=0, value=0, step=1)
 if pick:
     old = data.history(c.db, int(pick))
     st.dataframe(old, hide_index=True) if not old.empty else st.info(t("no_history"))
+
+if c.actor.may("reject"):
+    with st.form("reject"):
+        cols = st.columns([1, 3])
+        rid = cols[0].number_input(t("reject_id"), min_value=1, step=1)
+        reason = cols[1].text_input(t("reject_reason"))
+        if st.form_submit_button(t("reject_button")):
+            try:
+                data.reject(c.db, int(rid), reason, c.actor)
+                st.success(t("rejected"))
+            except GongkaiError as e:
+                st.error(str(e))

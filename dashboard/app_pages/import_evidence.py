@@ -3,11 +3,11 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, t
+from dashboard.ui import require, t
 from scoring.tables import spreadsheet_safe
 from scoring.templates import EXAMPLES, template_bytes
 
-c = ctx()
+c = require("import")
 st.title(t("page_import"))
 upload = st.file_uploader(t("upload"), type=["csv", "xlsx", "xls"])
 if upload is not None:
@@ -25,7 +25,7 @@ if upload is not None:
         st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
                    f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged}")
         if st.button(t("confirm_import"), type="primary", disabled=result.new + result.replaced == 0):
-            done = data.do_import(c.db, c.scheme_id, upload.name, raw, ev)
+            done = data.do_import(c.db, c.scheme_id, upload.name, raw, ev, c.actor)
             if done.batch_id is None:
                 st.info(t("nothing_changed"))
             else:

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, grades, share_status, synthetic_note, t
+from dashboard.ui import grades, require, share_status, synthetic_note, t
 from scoring import charts
 
-c = ctx()
+c = require("read")
 card = c.card
 st.title(t("page_rankings"))
 synthetic_note()

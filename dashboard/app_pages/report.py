@@ -3,9 +3,9 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, t
+from dashboard.ui import require, t
 
-c = ctx()
+c = require("score")
 st.title(t("page_report"))
 formats = st.multiselect(t("report_formats"), [".xlsx", ".docx", ".html", ".pdf"], default=[".xlsx", ".html"])
 if st.button(t("report_generate"), type="primary", disabled=not formats):

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import ctx, t
+from dashboard.ui import require, t
 
-c = ctx()
+c = require("read")
 card = c.card
 h = card.scheme.scheme
 st.title(t("page_scheme"))
