@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,41 @@ def demo_evidence(scheme_2017):
 
     data = demo.generate(scheme_2017).to_csv(index=False).encode("utf-8")
     return validate(read_table(data, "demo.csv"), scheme_2017, "demo.csv")
+
+
+PG = os.environ.get("GONGKAI_TEST_POSTGRES_URL")
+
+
+def fresh_database(kind: str, folder: Path) -> tuple[str, Callable[[], None]]:
+    """A new empty SQLite file or PostgreSQL database (from GONGKAI_TEST_POSTGRES_URL): (url, drop)."""
+    from scoring.db import dispose
+
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"
+        return url, lambda: dispose(url)
+    if not PG:
+        pytest.skip("GONGKAI_TEST_POSTGRES_URL not set")
+    import psycopg
+
+    name, admin = f"gongkai_test_{uuid.uuid4().hex[:10]}", PG.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        dispose(url)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    return url, drop
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """An empty database on each backend: SQLite, and PostgreSQL when configured (CI always)."""
+    url, drop = fresh_database(request.param, tmp_path)
+    yield url
+    drop()

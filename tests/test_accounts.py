@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 from sqlmodel import Session, select
 
 from scoring import store
-from scoring.db import dispose, engine_for
+from scoring.db import engine_for
 from scoring.models import User
-from tests.conftest import SCHEME_2017
-from tests.test_store import PG
+from tests.conftest import BACKENDS, SCHEME_2017, fresh_database
 
 PASSWORDS = {"root": "root-pass-1", "eva": "eva-pass-12", "acme": "acme-pass-1", "vic": "vic-pass-12",
              "gone": "gone-pass-1"}
@@ -30,27 +28,6 @@ def run(url, who, *args, password=None, new_password=None):
         env["GONGKAI_NEW_PASSWORD"] = new_password
     return subprocess.run([sys.executable, "-m", "scoring.cli", *args, "--db", url], capture_output=True,
                           text=True, env=env, stdin=subprocess.DEVNULL)
-
-
-def _database(kind: str, folder):
-    """A fresh SQLite file or PostgreSQL database; returns (url, drop)."""
-    if kind == "sqlite":
-        url = f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"
-        return url, lambda: dispose(url)
-    if not PG:
-        pytest.skip("GONGKAI_TEST_POSTGRES_URL not set")
-    import psycopg
-
-    name, admin = f"gongkai_acc_{uuid.uuid4().hex[:10]}", PG.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = PG.rsplit("/", 1)[0] + "/" + name
-
-    def drop():
-        dispose(url)
-        with psycopg.connect(admin, autocommit=True) as c:
-            c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    return url, drop
 
 
 def _build(db_url, tmp_path):
@@ -69,21 +46,18 @@ def _build(db_url, tmp_path):
     return db_url, ok, other
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared_site(request, tmp_path_factory):
     """One site per backend for the refusal table: those cases must change nothing."""
     folder = tmp_path_factory.mktemp("site")
-    url, drop = _database(request.param, folder)
+    url, drop = fresh_database(request.param, folder)
     yield _build(url, folder)
     drop()
 
 
 @pytest.fixture(params=BACKENDS)
 def site(request, tmp_path):
-    url, drop = _database(request.param, tmp_path)
+    url, drop = fresh_database(request.param, tmp_path)
     yield _build(url, tmp_path)
     drop()
 

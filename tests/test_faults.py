@@ -18,7 +18,6 @@ from sqlmodel import Session
 from scoring import synth
 from scoring.db import dispose, engine_for
 from scoring.models import Evidence, ImportBatch
-from tests.test_store import db_url  # noqa: F401  (the SQLite/PostgreSQL fixture)
 
 SCHEME = synth.national(cities=40, counties=400, departments=34, channels=1)
 
@@ -35,7 +34,7 @@ def state(url: str) -> tuple[int, int]:
 
 
 @pytest.fixture()
-def loaded(db_url, tmp_path):  # noqa: F811
+def loaded(db_url, tmp_path):
     """A database holding the scheme and a first import; a big second file; a small third."""
     scheme_file = tmp_path / "nation.yaml"
     scheme_file.write_text(SCHEME.text, encoding="utf-8")

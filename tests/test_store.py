@@ -4,10 +4,8 @@ imports with exact reports, idempotent re-import, replacement with history, stor
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
-import uuid
 
 import pandas as pd
 import pytest
@@ -15,37 +13,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from scoring import store
-from scoring.db import dispose, engine_for
+from scoring.db import engine_for
 from scoring.engine import score
 from scoring.errors import EvidenceError, RowProblem
 from scoring.evidence import validate
 from scoring.models import Evidence, ImportBatch
 from scoring.tables import read_table
 from tests.conftest import SCHEME_2017
-
-PG = os.environ.get("GONGKAI_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'g.db'}"
-        yield url
-        dispose(url)
-        return
-    if not PG:
-        pytest.skip("GONGKAI_TEST_POSTGRES_URL not set")
-    import psycopg
-
-    name = f"gongkai_test_{uuid.uuid4().hex[:10]}"
-    admin = PG.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG.rsplit("/", 1)[0] + "/" + name
-    yield url
-    dispose(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def do_import(url, scheme, text: str | bytes, name="f.csv"):

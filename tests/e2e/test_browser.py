@@ -33,10 +33,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+HOSTILE = '<img src=x id=injected onerror="alert(1)"><script>alert(2)</script>'
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
-    db = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'dash.db'}"
+    folder = tmp_path_factory.mktemp("e2e")
+    db = f"sqlite:///{folder / 'dash.db'}"
+    subprocess.run([sys.executable, "-m", "scoring.cli", "demo", "--db", db], check=True, capture_output=True)
+    hostile = folder / "hostile.csv"
+    hostile.write_text('單位,任務編號,發佈時間,備註,網址\n濟南市,6.7,2017-06-10,"' + HOSTILE.replace('"', '""')
+                       + '","javascript:alert(3)"\n', encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(hostile), "--db", db], check=True,
+                   capture_output=True)
     proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
@@ -72,6 +82,24 @@ def test_every_page_renders_in_chinese(server):
             page.screenshot(path=str(OUT / f"{path or 'rankings'}.png"), full_page=True)
         browser.close()
     assert len(list(OUT.glob("*.png"))) >= len(PAGES)
+
+
+def test_evidence_text_cannot_inject_markup(server):
+    """A firm's note with markup and script is shown as text: no element appears, no dialog opens."""
+    from playwright.sync_api import sync_playwright
+
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}/evidence")
+        page.wait_for_selector("h1", timeout=60_000)
+        page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+        page.wait_for_timeout(1500)
+        injected = page.locator("#injected").count()
+        browser.close()
+    assert injected == 0 and dialogs == []
 
 
 def test_cjk_fonts_installed():
