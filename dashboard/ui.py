@@ -12,6 +12,8 @@ from dashboard import data
 from scoring import charts
 from scoring.accounts import Actor
 from scoring.engine import Scorecard
+from scoring.explain import late_text
+from scoring.explain import share_status as explain_share_status
 from scoring.i18n import text
 
 
@@ -51,12 +53,8 @@ def grades(card: Scorecard) -> list[str]:
 
 
 def share_status(card: Scorecard) -> pd.Series:
-    """Per body: the 4% rule (share finding) as met / not met / no value."""
-    f = card.findings[card.findings["kind"] == "share"]
-    status = f.groupby("body").apply(
-        lambda g: t("share_pass") if (g["outcome"] == "pass").all()
-        else (t("share_none") if g["value"].isna().all() else t("share_fail")), include_groups=False)
-    return status.reindex(card.scores["body"]).fillna("—")
+    """Per body: the 4% rule (share finding) as met / not met / no value, in the UI language."""
+    return explain_share_status(card, st.session_state.get("lang", "zh-Hans"))
 
 
 def outcome(value: str) -> str:
@@ -70,14 +68,6 @@ def synthetic_note() -> None:
     c = ctx()
     if FIRM in set(data.evidence(c.db, c.scheme_id, c.state)["firm"]):
         st.caption(t("synthetic"))
-
-
-def late_text(row: pd.Series) -> str:
-    if pd.notna(row.get("late_working_days")):
-        return f"{int(row['late_working_days'])}{t('working_days')}"
-    if pd.notna(row.get("late_hours")):
-        return f"{row['late_hours']:g}{t('hours')}"
-    return ""
 
 
 def body_gap_view(kind: str, pick_key: str) -> None:
@@ -124,6 +114,7 @@ def _findings_table(f: pd.DataFrame) -> pd.DataFrame:
         t("finding_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
         t("finding_published"): shown["published_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
         t("finding_outcome"): shown["outcome"].map(outcome),
-        t("finding_late"): shown.apply(late_text, axis=1) if len(shown) else [],
+        t("finding_late"): shown.apply(late_text, axis=1, lang=st.session_state.get("lang", "zh-Hans"))
+        if len(shown) else [],
         t("finding_lost"): shown["lost"].round(3),
     })

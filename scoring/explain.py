@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.engine import Scorecard
+from scoring.i18n import text
 from scoring.rules import calendar_for
 
 
@@ -57,3 +58,24 @@ def explained(card: Scorecard, body: str) -> pd.DataFrame:
     labels = {(o.id, n): (r.label or r.kind) for o in card.scheme.obligations for n, r in enumerate(o.rules)}
     f["label"] = [labels[(o, n)] for o, n in zip(f["obligation"], f["rule_no"], strict=True)]
     return f.sort_values(["lost", "obligation", "item"], ascending=[False, True, True], ignore_index=True)
+
+
+def late_text(row: pd.Series, lang: str) -> str:
+    """How late a finding was, in words: "3个工作日" / "6小时" (empty when it was not late)."""
+    if pd.notna(row.get("late_working_days")):
+        return f"{int(row['late_working_days'])}{text('working_days', lang)}"
+    if pd.notna(row.get("late_hours")):
+        return f"{row['late_hours']:g}{text('hours', lang)}"
+    return ""
+
+
+def share_status(card: Scorecard, lang: str) -> pd.Series:
+    """The 4% rule per body, in `card.scores` order: met / not met / no value given, "—" where the
+    body has no share rule. Shared by the dashboard and the report."""
+    f = card.findings[card.findings["kind"] == "share"]
+    met = f.groupby("body", observed=True)["outcome"].agg(lambda o: bool((o == "pass").all()))
+    given = f.groupby("body", observed=True)["value"].agg(lambda v: bool(v.notna().any()))
+    words = {True: text("share_pass", lang), False: text("share_fail", lang)}
+    status = met.map(words).where(given | met, text("share_none", lang))
+    status.index = status.index.astype(str)
+    return status.reindex(card.scores["body"].astype(str)).fillna("—")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from scoring.engine import Scorecard
 from scoring.errors import GongkaiError
-from scoring.explain import explained, lateness
+from scoring.explain import explained, late_text, lateness, share_status
 from scoring.i18n import text
 
 KINDS = ("city", "department", "county")
@@ -53,13 +53,6 @@ class Report:
         return f"《{h.title}》{self.t('report_title')}"
 
 
-def _status(card: Scorecard, lang: str) -> pd.Series:
-    f = card.findings[card.findings["kind"] == "share"]
-    ok = f.groupby("body")["outcome"].agg(lambda o: (o == "pass").all())
-    return ok.map({True: text("share_pass", lang), False: text("share_fail", lang)}).reindex(
-        card.scores["body"]).fillna("—")
-
-
 def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
     s = card.scores.assign(share_ok=(share == text("share_pass", lang)).to_numpy())
     rows = []
@@ -90,14 +83,6 @@ def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.Data
     return out
 
 
-def _late_text(row: pd.Series, lang: str) -> str:
-    if pd.notna(row.get("late_working_days")):
-        return f"{int(row['late_working_days'])}{text('working_days', lang)}"
-    if pd.notna(row.get("late_hours")):
-        return f"{row['late_hours']:g}{text('hours', lang)}"
-    return ""
-
-
 def _when(v: pd.Series) -> pd.Series:
     return v.dt.strftime("%Y-%m-%d %H:%M").str.replace(" 23:59", "", regex=False).str.replace(
         " 00:00", "", regex=False).fillna("")
@@ -122,7 +107,7 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
                 text("finding_item", lang): found["item"], text("finding_due", lang): _when(found["due"]),
                 text("finding_published", lang): _when(found["published_at"]),
                 text("finding_outcome", lang): found["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
-                text("finding_late", lang): found.apply(lambda r: _late_text(r, lang), axis=1) if len(found) else [],
+                text("finding_late", lang): found.apply(lambda r: late_text(r, lang), axis=1) if len(found) else [],
                 text("finding_lost", lang): found["lost"].round(3)}),
         })
     return sections
@@ -155,14 +140,14 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
         text("finding_item", lang): f["item"], text("finding_due", lang): _when(f["due"]),
         text("finding_published", lang): _when(f["published_at"]),
         text("finding_outcome", lang): f["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
-        text("finding_late", lang): f.apply(lambda r: _late_text(r, lang), axis=1) if len(f) else [],
+        text("finding_late", lang): f.apply(lambda r: late_text(r, lang), axis=1) if len(f) else [],
         text("report_url", lang): f["url"].fillna(""), text("report_note", lang): f["note"].fillna(""),
     }).reset_index(drop=True)
 
 
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans") -> Report:
     """Assemble the report of one scoring run."""
-    share = _status(card, lang)
+    share = share_status(card, lang)
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
