@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from scoring import accounts, demo, store
+from scoring import SCHEME_FILE, accounts, demo, store
 from scoring.accounts import Actor
 from scoring.db import engine_for, resolve_url
 from scoring.engine import Scorecard, rescore, score
@@ -21,8 +21,6 @@ from scoring.evidence import validate
 from scoring.explain import explained
 from scoring.scheme import load_scheme
 from scoring.tables import read_table
-
-DEMO_SCHEME = demo.__file__.rsplit("/scoring/", 1)[0] + "/criteria/shandong-2017.yaml"
 
 
 def url() -> str:
@@ -34,7 +32,7 @@ def ready(db: str) -> bool:
     """Open (and migrate) the database once; load the demo when it holds no scheme."""
     with Session(engine_for(db)) as s:
         if not store.scheme_ids(s):
-            scheme = load_scheme(DEMO_SCHEME)
+            scheme = load_scheme(SCHEME_FILE)
             data = demo.generate(scheme).to_csv(index=False).encode("utf-8")
             ev = validate(read_table(data, "demo"), scheme, "demo")
             store.save_scheme(s, scheme=scheme)

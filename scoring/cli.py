@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
@@ -24,7 +25,6 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(user_app, name="user")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEFAULT_SCHEME = Path(__file__).resolve().parents[1] / "criteria" / "shandong-2017.yaml"
 Db = Annotated[str | None, typer.Option("--db", help="database URL (default: GONGKAI_DATABASE_URL or data/local/gongkai.db)")]
 SchemeId = Annotated[str | None, typer.Option("--scheme", help="scheme id (may be left out when one is stored)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD")]
@@ -239,7 +239,7 @@ def _audit_refusal(db: str | None, scheme_id: str, name: str, digest: str, probl
 def demo_cmd(
     db: Db = None,
     out: Annotated[Path | None, typer.Option("--out", help="write the demo evidence as a GB18030 CSV instead")] = None,
-    scheme: Annotated[Path, typer.Option("--scheme-file", help="scheme file")] = DEFAULT_SCHEME,
+    scheme: Annotated[Path, typer.Option("--scheme-file", help="scheme file")] = SCHEME_FILE,
 ) -> None:
     """Load the 2017 scheme with synthetic demo evidence (clearly labelled) into the database."""
     from scoring import demo, store
@@ -402,22 +402,9 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="admin 
 
     password = _new_password()
     with _session(db) as session:
-        by = accounts.authenticate(session, name=_env_user(), password=_env_password()) \
-            if accounts.has_accounts(session) else accounts.Actor(name, None)
+        by = _actor(session, "users") if accounts.has_accounts(session) else accounts.Actor(name, None)
         accounts.add_user(session, name=name, password=password, role=role, by=by)
     print(f"user {name} added as {role}")
-
-
-def _env_user() -> str | None:
-    import os
-
-    return os.environ.get("GONGKAI_USER")
-
-
-def _env_password() -> str | None:
-    import os
-
-    return os.environ.get("GONGKAI_PASSWORD")
 
 
 @user_app.command("role")

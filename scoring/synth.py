@@ -15,18 +15,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from scoring import SCHEME_FILE
 from scoring.evidence import EVIDENCE_COLUMNS, empty_evidence
 from scoring.rules import expected_items, rule_table
 from scoring.scheme import Scheme, parse_scheme
 
-_BASE = Path(__file__).resolve().parents[1] / "criteria" / "shandong-2017.yaml"
 NATIONAL = {"cities": 333, "counties": 2844, "departments": 60}
 
 
 def national(cities: int = 333, counties: int = 2844, departments: int = 60, channels: int = 0) -> Scheme:
     """The 2017 obligations over a nation of bodies, plus `channels` daily monitoring obligations.
     The document's 34 lead units are always there; `departments` beyond them are synthetic."""
-    doc = yaml.safe_load(_BASE.read_text(encoding="utf-8"))
+    doc = yaml.safe_load(SCHEME_FILE.read_text(encoding="utf-8"))
     leads = [b for b in doc["bodies"] if b["kind"] == "department"]
     extra = [{"id": f"dept{i:04d}", "name": f"合成部門{i:04d}", "kind": "department"}
              for i in range(max(0, departments - len(leads)))]

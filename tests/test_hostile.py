@@ -94,10 +94,10 @@ def test_problem_report_is_formula_safe_and_resendable(tmp_path):
 
     import pandas as pd
 
-    from scoring.cli import DEFAULT_SCHEME
+    from scoring import SCHEME_FILE
 
     db = f"sqlite:///{tmp_path / 'g.db'}"
-    subprocess.run([sys.executable, "-m", "scoring.cli", "criteria", "load", str(DEFAULT_SCHEME), "--db", db], check=True)
+    subprocess.run([sys.executable, "-m", "scoring.cli", "criteria", "load", str(SCHEME_FILE), "--db", db], check=True)
     bad = tmp_path / "firm.csv"
     bad.write_text("單位,任務編號,發佈時間,備註\n上海市,6.7,2017-06-01,\"=HYPERLINK(\"\"http://x\"\")\"\n",
                    encoding="utf-8")
