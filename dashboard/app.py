@@ -6,9 +6,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import Context
-from scoring.accounts import Actor
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
+from scoring.store.accounts import Actor
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
 lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -34,7 +34,12 @@ def signed_in() -> Actor:
             except GongkaiError as e:
                 st.error(str(e))
         st.stop()
-    actor = st.session_state["actor"]
+    try:  # every page view re-checks the account: disabled → signed out; role changed → new role
+        actor = st.session_state["actor"] = data.current_actor(db, st.session_state["actor"])
+    except GongkaiError as e:
+        del st.session_state["actor"]
+        st.error(str(e))
+        st.stop()
     st.sidebar.caption(f"{text('signed_in', lang)}: {actor.name}（{actor.role}）")
     if st.sidebar.button(text("logout", lang)):
         del st.session_state["actor"]
@@ -46,10 +51,10 @@ actor = signed_in()
 ids = data.scheme_ids(db)
 scheme_id = st.sidebar.selectbox("scheme", ids, label_visibility="collapsed") if len(ids) > 1 else ids[0]
 state = data.token(db, scheme_id)
-default = data.scorecard(db, scheme_id, None, state)
-as_of = st.sidebar.date_input(text("as_of", lang), value=default.as_of, key="as_of")
-st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == default.as_of else as_of, state, actor)
-st.sidebar.caption(f"{default.scheme.scheme.title}\n\n{default.scheme.scheme.document}")
+scheme = data.scheme(db, scheme_id, state, actor)
+as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, key="as_of")
+st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == scheme.default_as_of else as_of, state, actor)
+st.sidebar.caption(f"{scheme.scheme.title}\n\n{scheme.scheme.document}")
 
 # (file, title key, url, the permissions any one of which opens the page)
 PAGES = [

@@ -1,26 +1,28 @@
-"""The dashboard's data access and the only caching: scorecards per evidence state, runs, evidence.
+"""The dashboard's data access and the only caching. Every call goes through `scoring.workflows` with
+the signed-in actor, so the dashboard runs the same checks and audits the same way as the CLI.
 
-Cache keys include the state token (scheme hash, latest import batch), so an import shows at once.
+Cache keys include the state token (scheme hash, latest audited change), so an import shows at once.
+Cached results are the same for every reader; the actor is checked by the (uncached) token call that
+precedes every page's reads, and by `workflows` on everything else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session
 
-from scoring import SCHEME_FILE, accounts, demo, store
-from scoring.accounts import Actor
-from scoring.db import engine_for, resolve_url
-from scoring.engine import Scorecard, rescore, score
-from scoring.errors import EvidenceError, GongkaiError
-from scoring.evidence import validate
-from scoring.explain import explained
-from scoring.scheme import load_scheme
-from scoring.tables import read_table
+from scoring import workflows
+from scoring.errors import GongkaiError
+from scoring.method.engine import Scorecard, rescore
+from scoring.method.explain import explained
+from scoring.method.scheme import Scheme
+from scoring.store.accounts import Actor
+from scoring.store.db import resolve_url
+from scoring.store.repository import ImportResult
 
 
 def url() -> str:
@@ -29,124 +31,103 @@ def url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def ready(db: str) -> bool:
-    """Open (and migrate) the database once; load the demo when it holds no scheme."""
-    with Session(engine_for(db)) as s:
-        if not store.scheme_ids(s):
-            scheme = load_scheme(SCHEME_FILE)
-            data = demo.generate(scheme).to_csv(index=False).encode("utf-8")
-            ev = validate(read_table(data, "demo"), scheme, "demo")
-            store.save_scheme(s, scheme=scheme)
-            store.import_evidence(s, scheme=scheme, evidence=ev, file_name="demo（合成數據 synthetic）",
-                                  sha256=hashlib.sha256(data).hexdigest(), firm=demo.FIRM)
-            s.commit()
+    """Open (and migrate) the database once; load the demo when it holds no scheme (open mode only:
+    a database with accounts is set up by its admin)."""
+    if not workflows.has_accounts(db):
+        workflows.ensure_demo(db, actor=Actor("dashboard", None))
     return True
 
 
 def scheme_ids(db: str) -> list[str]:
-    with Session(engine_for(db)) as s:
-        return store.scheme_ids(s)
+    return workflows.scheme_ids(db)
 
 
 def token(db: str, scheme_id: str) -> tuple[str, int]:
-    """Cheap on every rerun: changes when the scheme is reloaded or evidence imported."""
-    with Session(engine_for(db)) as s:
-        return store.state_token(s, scheme_id=scheme_id)
+    """Cheap on every rerun: changes when the scheme is reloaded or evidence imported or rejected."""
+    return workflows.state_token(db, scheme_id=scheme_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int]) -> Scorecard:
-    """Score the stored evidence (once per state); the run is stored unless this exact state has one."""
-    with Session(engine_for(db)) as s:
-        scheme = store.get_scheme(s, scheme_id=scheme_id)
-        evidence = store.load_evidence(s, scheme_id=scheme_id)
-        card = score(scheme, evidence, as_of)
-        if store.run_for(s, scheme=scheme, as_of=card.as_of, digest=store.evidence_digest(evidence)) is None:
-            store.store_run(s, card=card, evidence=evidence)
-            s.commit()
-    return card
+def _scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
+               _actor: Actor) -> Scorecard:
+    return workflows.score_current(db, actor=_actor, scheme_id=scheme_id, as_of=as_of)[0]
+
+
+def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], actor: Actor) -> Scorecard:
+    """The scorecard of the stored evidence (scored once per state; the run stored under the actor
+    who first looked at that state, or reused)."""
+    return _scorecard(db, scheme_id, as_of, state, actor)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def explained_body(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], body: str) -> pd.DataFrame:
-    return explained(scorecard(db, scheme_id, as_of, state), body)
+def explained_body(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], body: str,
+                   _actor: Actor) -> pd.DataFrame:
+    return explained(scorecard(db, scheme_id, as_of, state, _actor), body)
 
 
-@st.cache_data(show_spinner=False)
-def runs(db: str, scheme_id: str, state: tuple[str, int]) -> pd.DataFrame:
-    with Session(engine_for(db)) as s:
-        return store.runs(s, scheme_id=scheme_id)
+def runs(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    return workflows.runs(db, actor=actor, scheme_id=scheme_id)
 
 
-@st.cache_data(show_spinner=False)
-def run_scores(db: str, run_id: int) -> pd.DataFrame:
-    with Session(engine_for(db)) as s:
-        return store.run_scores(s, run_id=run_id)
+def run_scores(db: str, run_id: int, actor: Actor) -> pd.DataFrame:
+    return workflows.run_scores(db, actor=actor, run_id=run_id)
 
 
-@st.cache_data(show_spinner=False)
-def evidence(db: str, scheme_id: str, state: tuple[str, int]) -> pd.DataFrame:
-    with Session(engine_for(db)) as s:
-        return store.evidence_with_provenance(s, scheme_id=scheme_id)
+def evidence(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    """Stored evidence this actor may read (not cached: it is filtered per account)."""
+    return workflows.evidence(db, actor=actor, scheme_id=scheme_id)
 
 
-def history(db: str, evidence_id: int) -> pd.DataFrame:
-    with Session(engine_for(db)) as s:
-        return store.history(s, evidence_id=evidence_id)
+def history(db: str, evidence_id: int, actor: Actor) -> pd.DataFrame:
+    return workflows.history(db, actor=actor, evidence_id=evidence_id)
 
 
-def check_upload(db: str, scheme_id: str, name: str, data: bytes) -> tuple[pd.DataFrame | None, object]:
-    """Validate an uploaded file and preview the import (nothing stored): (evidence, result) or
-    (None, EvidenceError with the table of problem rows)."""
-    with Session(engine_for(db)) as s:
-        scheme = store.get_scheme(s, scheme_id=scheme_id)
-        try:
-            table = read_table(data, name)
-            ev = validate(table, scheme, name)
-        except EvidenceError as e:
-            from scoring.evidence import problem_report
-
-            rows = problem_report(table, e.problems) if "table" in locals() else pd.DataFrame()
-            return None, (e, rows)
-        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name, dry_run=True,
-                                       sha256=hashlib.sha256(data).hexdigest())
-        s.rollback()
-    return ev, result
+def check_upload(db: str, scheme_id: str, name: str, data: bytes, actor: Actor) -> ImportResult:
+    """Preview an upload with every check an import makes (raises `workflows.ImportRefused`)."""
+    return workflows.import_file(db, actor=actor, name=name, data=data, scheme_id=scheme_id, dry_run=True)
 
 
-def do_import(db: str, scheme_id: str, name: str, data: bytes, ev: pd.DataFrame, actor: Actor) -> store.ImportResult:
-    with Session(engine_for(db)) as s:
-        actor.require("import")
-        scheme = store.get_scheme(s, scheme_id=scheme_id)
-        accounts.check_firm_rows(s, actor=actor, scheme=scheme, evidence=ev, source=name)
-        firm = "、".join(sorted(set(ev["assessor"]) - {""}))
-        sha = hashlib.sha256(data).hexdigest()
-        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name, firm=firm, sha256=sha,
-                                       imported_by=actor.name)
-        s.commit()
-    return result
+def do_import(db: str, scheme_id: str, name: str, data: bytes, actor: Actor) -> ImportResult:
+    return workflows.import_file(db, actor=actor, name=name, data=data, scheme_id=scheme_id)
+
+
+def current_actor(db: str, actor: Actor) -> Actor:
+    return workflows.current_actor(db, actor=actor)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _scheme(db: str, scheme_id: str, sha: str, _actor: Actor) -> Scheme:
+    return workflows.scheme(db, actor=_actor, scheme_id=scheme_id)
+
+
+def scheme(db: str, scheme_id: str, state: tuple[str, int], actor: Actor) -> Scheme:
+    """The stored scheme (parsed once per scheme hash)."""
+    return _scheme(db, scheme_id, state[0], actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def synthetic(db: str, scheme_id: str, state: tuple[str, int]) -> bool:
+    """Whether any stored evidence came from the synthetic demo (one small query, not every row)."""
+    return workflows.has_synthetic_evidence(db, scheme_id=scheme_id)
 
 
 def has_accounts(db: str) -> bool:
-    with Session(engine_for(db)) as s:
-        return accounts.has_accounts(s)
+    return workflows.has_accounts(db)
 
 
 def login(db: str, name: str, password: str) -> Actor:
-    with Session(engine_for(db)) as s:
-        return accounts.authenticate(s, name=name, password=password)
+    return workflows.sign_in(db, name=name, password=password)
 
 
 def reject(db: str, evidence_id: int, reason: str, actor: Actor) -> None:
-    with Session(engine_for(db)) as s:
-        accounts.reject(s, evidence_id=evidence_id, reason=reason, by=actor)
-        s.commit()
+    workflows.reject(db, actor=actor, evidence_id=evidence_id, reason=reason)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
-           points: tuple[tuple[str, float], ...], share: float) -> tuple[pd.DataFrame | None, str]:
+           points: tuple[tuple[str, float], ...], share: float, _actor: Actor) -> tuple[pd.DataFrame | None, str]:
     """Scores with changed points and share, reusing the findings; or the reason it is refused."""
-    card = scorecard(db, scheme_id, as_of, state)
+    card = scorecard(db, scheme_id, as_of, state, _actor)
     try:
         scheme = card.scheme.with_changes(dict(points), share)
     except GongkaiError as e:
@@ -154,29 +135,17 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
     return rescore(scheme, card.findings)[1], ""
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def report_file(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], fmt: str,
-                lang: str) -> tuple[bytes, str]:
+def report_file(db: str, scheme_id: str, as_of: dt.date | None, fmt: str, lang: str,
+                actor: Actor) -> tuple[bytes, str]:
     """The report of the current run as bytes in one format, or the reason it cannot be made here."""
-    import tempfile
-    from pathlib import Path
-
-    from scoring import report
-
-    with Session(engine_for(db)) as s:
-        card, run_id = store.scored_run(s, scheme_id=scheme_id, as_of=as_of)
-        summary = store.evidence_summary(s, scheme_id=scheme_id)
-        s.commit()
     with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
         path = Path(tmp) / f"report{fmt}"
-        try:
-            report.write(report.build(card, summary, run_id, lang), path)
-        except GongkaiError as e:
-            return b"", str(e)
+        done = workflows.write_report(db, actor=actor, outs=[path], scheme_id=scheme_id, as_of=as_of, lang=lang)
+        if done.failed:
+            return b"", "; ".join(done.failed)
         return path.read_bytes(), ""
 
 
-def audit_trail(db: str) -> pd.DataFrame:
+def audit_trail(db: str, actor: Actor) -> pd.DataFrame:
     """Not cached: the trail must show an action the moment it happens."""
-    with Session(engine_for(db)) as s:
-        return store.audit_trail(s)
+    return workflows.audit_entries(db, actor=actor)

@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from scoring import charts
-from scoring.accounts import Actor
-from scoring.engine import Scorecard
-from scoring.explain import late_text
-from scoring.explain import share_status as explain_share_status
 from scoring.i18n import text
+from scoring.method.engine import Scorecard
+from scoring.method.explain import late_text
+from scoring.method.explain import share_status as explain_share_status
+from scoring.report import charts
+from scoring.store.accounts import Actor
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Context:
 
     @property
     def card(self) -> Scorecard:
-        return data.scorecard(self.db, self.scheme_id, self.as_of, self.state)
+        return data.scorecard(self.db, self.scheme_id, self.as_of, self.state, self.actor)
 
 
 def ctx() -> Context:
@@ -63,10 +63,8 @@ def outcome(value: str) -> str:
 
 def synthetic_note() -> None:
     """Say so plainly when the scores come from the synthetic demo evidence."""
-    from scoring.demo import FIRM
-
     c = ctx()
-    if FIRM in set(data.evidence(c.db, c.scheme_id, c.state)["firm"]):
+    if data.synthetic(c.db, c.scheme_id, c.state):
         st.caption(t("synthetic"))
 
 
@@ -97,7 +95,7 @@ def body_gap_view(kind: str, pick_key: str) -> None:
         st.success(t("no_gaps"))
     else:
         st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
-        found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body)
+        found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body, c.actor)
         for g in gaps.itertuples():
             with st.expander(f"{g.obligation} {g.title} — {t('finding_lost')} {g.gap:.2f}"):
                 st.dataframe(_findings_table(found[found["obligation"] == g.obligation]), hide_index=True)

@@ -1,8 +1,12 @@
-"""gongkai scoring: the method as data, a pure rules engine, and the edges that feed it."""
+"""gongkai scoring: the method as data, a pure rules engine, and the edges that feed it.
 
-from pathlib import Path
+Layers, lowest first (kept so by the import-linter contract in pyproject.toml):
+errors/i18n → method → intake → store | synthetic → report → workflows → cli (and dashboard/).
+"""
 
-__version__ = "0.1.0"
+from criteria import scheme_file
+
+__version__ = "0.2.0"
 # the 2017 Shandong scheme: the demo's scheme and the base of the national generator
-SCHEME_FILE = Path(__file__).resolve().parents[1] / "criteria" / "shandong-2017.yaml"
+SCHEME_FILE = scheme_file("shandong-2017")
 ENGINE_VERSION = "1"

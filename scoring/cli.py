@@ -1,12 +1,10 @@
-"""The `gongkai` command line (spec §6): thin commands over the scoring core and the store."""
+"""The `gongkai` command line (spec §6 of the contract, restated in README.md): thin typer commands, each a
+call of one function in `scoring.workflows`. The acting account is read from the environment here, once."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,43 +43,27 @@ def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
-@contextmanager
-def _session(db: str | None):
-    """A session in one transaction: committed on success, rolled back on any error."""
-    from sqlmodel import Session
-
-    from scoring.db import engine_for
-
-    with Session(engine_for(db)) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-def _actor(session, action: str):
-    """Who the command acts as (GONGKAI_USER, GONGKAI_PASSWORD or a prompt), checked for `action`.
-    A database without accounts is open: the first `gongkai user add … --role admin` closes it."""
+def _actor(db: str | None):
+    """Who the command acts as: read once, here at the edge, from GONGKAI_USER and GONGKAI_PASSWORD
+    (or a prompt on a terminal). A database without accounts is open: the first `gongkai user add …
+    --role admin` closes it. Each workflow re-checks the account and its permission."""
+    import getpass
     import os
 
-    from scoring import accounts
+    from scoring import workflows
 
     name, password = os.environ.get("GONGKAI_USER"), os.environ.get("GONGKAI_PASSWORD")
-    if password is None and accounts.has_accounts(session) and sys.stdin.isatty():
+    if not workflows.has_accounts(db):
+        return workflows.Actor(name or getpass.getuser(), None)
+    if password is None and sys.stdin.isatty():
         password = typer.prompt(f"password for {name}", hide_input=True)
-    actor = accounts.authenticate(session, name=name, password=password)
-    actor.require(action)
-    if actor.role is not None:
-        os.environ["GONGKAI_USER"] = actor.name  # the audit trail names the authenticated user
-    return actor
+    return workflows.sign_in(db, name=name, password=password)
 
 
 @criteria_app.command("check")
 def criteria_check(file: Path) -> None:
     """Validate a scheme: a summary, or every fault with its place."""
-    from scoring.scheme import load_scheme
+    from scoring.method.scheme import load_scheme
 
     s = load_scheme(file)
     kinds = {k: sum(b.kind == k for b in s.bodies) for k in ("city", "county", "department")}
@@ -96,13 +78,9 @@ def criteria_check(file: Path) -> None:
 @criteria_app.command("load")
 def criteria_load(file: Path, db: Db = None) -> None:
     """Store or update a scheme in the database."""
-    from scoring import store
-    from scoring.scheme import load_scheme
+    from scoring import workflows
 
-    s = load_scheme(file)
-    with _session(db) as session:
-        _actor(session, "scheme")
-        changed = store.save_scheme(session, scheme=s)
+    s, changed = workflows.load_scheme_file(db, actor=_actor(db), path=file)
     print(f"scheme {s.id}: {'stored' if changed else 'unchanged'} (sha256 {s.sha256[:12]})")
 
 
@@ -116,7 +94,8 @@ def score_cmd(
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
 ) -> None:
     """Score every body: from a scheme file and evidence files, or from the database (run stored)."""
-    from scoring.output import LEVEL_COLUMNS, render
+    from scoring import workflows
+    from scoring.report.output import LEVEL_COLUMNS, render
 
     _choice("--level", level, tuple(LEVEL_COLUMNS))
     _choice("--format", fmt, ("table", "csv", "json"))
@@ -124,33 +103,14 @@ def score_cmd(
     if evidence:
         if scheme is None:
             raise GongkaiError("--evidence needs --scheme FILE")
-        card = _score_files(Path(scheme), evidence, when)
+        card = workflows.score_files(Path(scheme), evidence, when)
     else:
-        from scoring import store
-
-        with _session(db) as session:
-            _actor(session, "score")
-            card, run_id = store.score_stored(session, scheme_id=scheme, as_of=when)
-        err.print(f"scoring run {run_id} stored (as of {card.as_of})")
+        card, run_id = workflows.score_current(db, actor=_actor(db), scheme_id=scheme, as_of=when)
+        err.print(f"scoring run {run_id} (as of {card.as_of})")
     sys.stdout.write(render(card, level, fmt))
 
 
-def _score_files(scheme_path: Path, evidence: list[Path], as_of: dt.date | None):
-    import pandas as pd
 
-    from scoring.engine import score
-    from scoring.evidence import KEY, read_evidence
-    from scoring.scheme import load_scheme
-
-    s = load_scheme(scheme_path)
-    ev = pd.concat([read_evidence(p, s).assign(file=p.name) for p in evidence], ignore_index=True)
-    dup = ev.duplicated(KEY, keep=False)
-    if dup.any():
-        first = ev[dup].iloc[0]
-        raise EvidenceError(", ".join(sorted(set(ev.loc[dup, "file"]))), [RowProblem(
-            int(first["row"]), "body", str(first["body"]),
-            "the same record (body, obligation, period, event, step, assessor) is in two evidence files")])
-    return score(s, ev.drop(columns="file"), as_of)
 
 
 @app.command("import")
@@ -163,76 +123,40 @@ def import_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
 ) -> None:
     """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
-    from sqlalchemy.exc import DBAPIError
+    from rich.progress import Progress
+
+    from scoring import workflows
+    from scoring.intake.tables import spreadsheet_safe
 
     try:
         data = file.read_bytes()
     except OSError as e:
         raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
-    attempts = 3
-    for attempt in range(1, attempts + 1):
+    actor = _actor(db)
+    with Progress(console=err, transient=True, disable=dry_run or len(data) < 2_000_000) as bar:
+        task = bar.add_task("importing", total=None)
         try:
-            result = _import_once(file, data, scheme, db, dry_run, firm, report)
-            break
-        except DBAPIError as e:  # another writer holds the database, or changed the same records
-            busy = "locked" in str(e.orig) or "busy" in str(e.orig) or "unique" in str(e.orig).lower() \
-                or "duplicate key" in str(e.orig) or "serializ" in str(e.orig)
-            if not busy:
-                raise GongkaiError(f"the database refused the import: {str(e.orig).splitlines()[0]}; "
-                                   "nothing from this file was stored") from None
-            if attempt == attempts:
-                raise GongkaiError(
-                    f"the database stayed busy with another import or change ({str(e.orig).splitlines()[0]}); "
-                    f"tried {attempts} times; nothing from {file.name} was stored — run the import again") from None
-            err.print(f"the database is busy ({str(e.orig).splitlines()[0]}); trying again ({attempt}/{attempts - 1})")
-            time.sleep(attempt)
+            result = workflows.import_file(
+                db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
+                progress=lambda n: bar.advance(task, n),
+                on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",
+                                                  markup=False))
+        except workflows.ImportRefused as e:
+            if len(e.rows):
+                out = report or file.with_name(file.stem + ".problems.csv")
+                spreadsheet_safe(e.rows).to_csv(out, index=False, encoding="utf-8-sig")
+                err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}", markup=False)
+            raise
     verb = "would import" if dry_run else "imported"
     where = "" if result.batch_id is None else f" as batch {result.batch_id}"
     print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
           f"(old values kept in history), {result.unchanged} unchanged{where}")
 
 
-def _import_once(file: Path, data: bytes, scheme: str | None, db: str | None, dry_run: bool,
-                 firm: str | None, report: Path | None):
-    """One all-or-nothing attempt: validate, then import in a single transaction."""
-    from rich.progress import Progress
-
-    from scoring import accounts, store
-    from scoring.evidence import problem_report, validate
-    from scoring.tables import read_table, spreadsheet_safe
-
-    digest = hashlib.sha256(data).hexdigest()
-    with _session(db) as session:
-        actor = _actor(session, "import")
-        s = store.get_scheme(session, scheme_id=scheme)
-        try:
-            table = read_table(data, file.name)
-            ev = validate(table, s, file.name)
-            accounts.check_firm_rows(session, actor=actor, scheme=s, evidence=ev, source=file.name)
-        except EvidenceError as e:
-            if "table" in locals():
-                out = report or file.with_name(file.stem + ".problems.csv")
-                spreadsheet_safe(problem_report(table, e.problems)).to_csv(out, index=False, encoding="utf-8-sig")
-                err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}")
-            _audit_refusal(db, s.id, file.name, digest, len(e.problems))
-            raise
-        who = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
-        with Progress(console=err, transient=True, disable=dry_run or len(ev) < 20_000) as bar:
-            task = bar.add_task("importing", total=len(ev))
-            result = store.import_evidence(session, scheme=s, evidence=ev, file_name=file.name, dry_run=dry_run,
-                                           sha256=digest, firm=who, imported_by=actor.name,
-                                           progress=lambda n: bar.advance(task, n))
-        if dry_run:
-            session.rollback()
-    return result
 
 
-def _audit_refusal(db: str | None, scheme_id: str, name: str, digest: str, problems: int) -> None:
-    from scoring import store
 
-    with _session(db) as session:
-        store.audit(session, action="import_refused", scheme_id=scheme_id, sha256=digest,
-                    detail=f"{name}: {problems} problem(s), nothing imported")
+
 
 
 @app.command("demo")
@@ -242,26 +166,17 @@ def demo_cmd(
     scheme: Annotated[Path, typer.Option("--scheme-file", help="scheme file")] = SCHEME_FILE,
 ) -> None:
     """Load the 2017 scheme with synthetic demo evidence (clearly labelled) into the database."""
-    from scoring import demo, store
-    from scoring.evidence import validate
-    from scoring.scheme import load_scheme
-    from scoring.tables import read_table
+    from scoring import workflows
+    from scoring.method.scheme import load_scheme
 
-    s = load_scheme(scheme)
-    table = demo.generate(s)
     if out is not None:
+        table, _ = workflows.demo_evidence(load_scheme(scheme))
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False, encoding="gb18030")
         print(f"wrote {len(table)} synthetic evidence rows to {out}")
         return
-    data = table.to_csv(index=False).encode("utf-8")
-    ev = validate(read_table(data, "demo"), s, "demo")
-    with _session(db) as session:
-        _actor(session, "scheme")
-        store.save_scheme(session, scheme=s)
-        result = store.import_evidence(session, scheme=s, evidence=ev, file_name="demo（合成數據 synthetic）",
-                                       sha256=hashlib.sha256(data).hexdigest(), firm=demo.FIRM)
-    print(f"demo: scheme {s.id} with {result.total} synthetic evidence rows "
+    result = workflows.load_demo(db, actor=_actor(db), scheme_file=scheme)
+    print(f"demo: scheme from {scheme.name} with {result.total} synthetic evidence rows "
           f"({result.new} new, {result.unchanged} already there)")
 
 
@@ -274,7 +189,7 @@ def synth_cmd(
 ) -> None:
     """A seeded national-scale scheme (333 cities, 2,844 counties, 60 departments, daily monitoring
     channels) and its synthetic evidence, for load tests: `criteria load` the scheme, `import` the CSV."""
-    from scoring import synth
+    from scoring.synthetic import synth
 
     scheme = synth.for_rows(rows)
     frame = synth.evidence(scheme, seed)
@@ -287,7 +202,7 @@ def synth_cmd(
 @app.command("templates")
 def templates_cmd(out: Annotated[Path, typer.Option("--out", help="folder")] = Path("templates")) -> None:
     """Write the import templates (CSV and XLSX per rule kind, Chinese headers, an example row)."""
-    from scoring.templates import write_templates
+    from scoring.intake.templates import write_templates
 
     for path in write_templates(out):
         print(path)
@@ -303,57 +218,39 @@ def report_cmd(
 ) -> None:
     """The annual report (年度政務公開考核報告) of the stored evidence, in every format asked for.
     A format whose system part is missing says what to install; the others are still written."""
-    from scoring import report, store
+    from scoring import workflows
     from scoring.i18n import LANGUAGES
 
     _choice("--lang", lang, tuple(LANGUAGES))
-    for path in out:
-        if path.suffix.lower() not in report.FORMATS:
-            raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(report.FORMATS)}")
-    with _session(db) as session:
-        _actor(session, "score")
-        card, run_id = store.scored_run(session, scheme_id=scheme, as_of=_date(as_of))
-        summary = store.evidence_summary(session, scheme_id=card.scheme.id)
-    built = report.build(card, summary, run_id, lang)
-    failed = []
-    for path in out:
-        try:
-            report.write(built, path)
-            print(f"{path}  (run {run_id}, as of {card.as_of})")
-        except GongkaiError as e:
-            failed.append(f"{path.name}: {e}")
-    if failed:
-        raise GongkaiError("; ".join(failed))
+    done = workflows.write_report(db, actor=_actor(db), outs=out, scheme_id=scheme, as_of=_date(as_of), lang=lang)
+    for path in done.written:
+        print(f"{path}  (run {done.run_id}, as of {done.as_of})")
+    if done.failed:
+        raise GongkaiError("; ".join(done.failed))
 
 
 @app.command("audit")
 def audit_cmd(db: Db = None, limit: Annotated[int, typer.Option("--limit")] = 50) -> None:
     """The audit trail, newest first: who imported, replaced, loaded or scored what, when."""
-    from scoring import store
+    from scoring import workflows
 
-    with _session(db) as session:
-        _actor(session, "audit")
-        print(store.audit_trail(session, limit=limit).to_string(index=False))
+    _print_table(workflows.audit_entries(db, actor=_actor(db), limit=limit), "no audit entries")
 
 
 @runs_app.command("list")
 def runs_list(db: Db = None, scheme: SchemeId = None) -> None:
     """Stored scoring runs, newest first."""
-    from scoring import store
+    from scoring import workflows
 
-    with _session(db) as session:
-        _actor(session, "read")
-        print(store.runs(session, scheme_id=scheme).to_string(index=False))
+    _print_table(workflows.runs(db, actor=_actor(db), scheme_id=scheme), "no scoring runs stored yet")
 
 
 @runs_app.command("verify")
 def runs_verify(run: int, db: Db = None) -> None:
     """Recompute a stored run: the same numbers, or what changed since."""
-    from scoring import store
+    from scoring import workflows
 
-    with _session(db) as session:
-        _actor(session, "score")
-        changes = store.verify_run(session, run_id=run)
+    changes = workflows.verify_run(db, actor=_actor(db), run_id=run)
     if changes:
         raise GongkaiError(f"run {run} cannot be reproduced: " + "; ".join(changes))
     print(f"run {run}: recomputed to the same scores")
@@ -369,7 +266,7 @@ def serve_cmd(
     import os
     import subprocess
 
-    from scoring.db import engine_for, resolve_url
+    from scoring.store.db import engine_for, resolve_url
 
     url = resolve_url(db)
     engine_for(url)  # a bad URL fails here, with a message, not inside the server
@@ -398,32 +295,29 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="admin 
              db: Db = None) -> None:
     """Add an account (password from GONGKAI_NEW_PASSWORD, standard input or a prompt). The first
     account must be an admin; from then on every command needs GONGKAI_USER and GONGKAI_PASSWORD."""
-    from scoring import accounts
+    from scoring import workflows
 
     password = _new_password()
-    with _session(db) as session:
-        by = _actor(session, "users") if accounts.has_accounts(session) else accounts.Actor(name, None)
-        accounts.add_user(session, name=name, password=password, role=role, by=by)
+    actor = _actor(db) if workflows.has_accounts(db) else None
+    workflows.add_user(db, actor=actor, name=name, password=password, role=role)
     print(f"user {name} added as {role}")
 
 
 @user_app.command("role")
 def user_role(name: str, role: str, db: Db = None) -> None:
     """Change an account's role."""
-    from scoring import accounts
+    from scoring import workflows
 
-    with _session(db) as session:
-        accounts.set_role(session, name=name, role=role, by=_actor(session, "users"))
+    workflows.set_role(db, actor=_actor(db), name=name, role=role)
     print(f"user {name} is now {role}")
 
 
 @user_app.command("disable")
 def user_disable(name: str, db: Db = None) -> None:
     """Disable an account (it can no longer sign in; its history stays)."""
-    from scoring import accounts
+    from scoring import workflows
 
-    with _session(db) as session:
-        accounts.disable(session, name=name, by=_actor(session, "users"))
+    workflows.disable_user(db, actor=_actor(db), name=name)
     print(f"user {name} disabled")
 
 
@@ -432,47 +326,49 @@ def user_assign(name: str, body: Annotated[str, typer.Option("--body", help="bod
                 obligation: Annotated[str, typer.Option("--obligation", help="obligation id or *")] = "*",
                 db: Db = None) -> None:
     """Let a firm import evidence for a body (or kind) and obligation."""
-    from scoring import accounts
+    from scoring import workflows
 
-    with _session(db) as session:
-        accounts.assign(session, name=name, body=body, obligation=obligation, by=_actor(session, "users"))
+    workflows.assign(db, actor=_actor(db), name=name, body=body, obligation=obligation)
     print(f"firm {name} may import body {body}, obligation {obligation}")
 
 
 @user_app.command("list")
 def user_list(db: Db = None) -> None:
     """Accounts and their roles."""
-    from scoring import accounts
+    from scoring import workflows
 
-    with _session(db) as session:
-        _actor(session, "users")
-        print(accounts.users(session).to_string(index=False))
+    _print_table(workflows.users(db, actor=_actor(db)), "no accounts: the database is open")
 
 
 @app.command("reject")
 def reject_cmd(evidence_id: int, reason: Annotated[str, typer.Option("--reason", help="why (required)")],
                db: Db = None) -> None:
     """Reject an evidence record with a reason: kept and shown, no longer scored (evaluator, admin)."""
-    from scoring import accounts
+    from scoring import workflows
 
-    with _session(db) as session:
-        accounts.reject(session, evidence_id=evidence_id, reason=reason, by=_actor(session, "reject"))
+    workflows.reject(db, actor=_actor(db), evidence_id=evidence_id, reason=reason)
     print(f"evidence {evidence_id} rejected: {reason}")
 
 
+def _print_table(frame, empty: str) -> None:
+    print(frame.to_string(index=False) if len(frame) else empty)
+
+
 def _print_error(e: GongkaiError) -> None:
+    from rich.markup import escape
+
     if isinstance(e, EvidenceError):
-        err.print(f"[bold red]error:[/] {e.source}: {len(e.problems)} problem(s); nothing was imported or scored")
+        err.print(f"[bold red]error:[/] {escape(e.source)}: {len(e.problems)} problem(s); nothing was imported or scored")
         for p in e.problems[:200]:
             err.print(f"  row {p.row}, column {p.column}, value {p.value!r}: {p.reason}", markup=False)
         if len(e.problems) > 200:
             err.print(f"  … and {len(e.problems) - 200} more")
     elif isinstance(e, SchemeError):
-        err.print(f"[bold red]error:[/] {e.path}: {len(e.faults)} fault(s)")
+        err.print(f"[bold red]error:[/] {escape(str(e.path))}: {len(e.faults)} fault(s)")
         for f in e.faults:
             err.print(f"  - {f}", markup=False)
     else:
-        err.print(f"[bold red]error:[/] {e}", markup=False)
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scoring.scheme import Scheme, parse_scheme
+from scoring.method.scheme import Scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEME_2017 = ROOT / "criteria" / "shandong-2017.yaml"
@@ -42,16 +42,16 @@ def make_scheme(header: dict | None = None, bodies: list | None = None,
 
 @pytest.fixture(scope="session")
 def scheme_2017() -> Scheme:
-    from scoring.scheme import load_scheme
+    from scoring.method.scheme import load_scheme
 
     return load_scheme(SCHEME_2017)
 
 
 @pytest.fixture(scope="session")
 def demo_evidence(scheme_2017):
-    from scoring import demo
-    from scoring.evidence import validate
-    from scoring.tables import read_table
+    from scoring.intake.evidence import validate
+    from scoring.intake.tables import read_table
+    from scoring.synthetic import demo
 
     data = demo.generate(scheme_2017).to_csv(index=False).encode("utf-8")
     return validate(read_table(data, "demo.csv"), scheme_2017, "demo.csv")
@@ -62,7 +62,7 @@ PG = os.environ.get("GONGKAI_TEST_POSTGRES_URL")
 
 def fresh_database(kind: str, folder: Path) -> tuple[str, Callable[[], None]]:
     """A new empty SQLite file or PostgreSQL database (from GONGKAI_TEST_POSTGRES_URL): (url, drop)."""
-    from scoring.db import dispose
+    from scoring.store.db import dispose
 
     if kind == "sqlite":
         url = f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"

@@ -10,9 +10,10 @@ import sys
 import pytest
 from sqlmodel import Session, select
 
-from scoring import store
-from scoring.db import engine_for
-from scoring.models import User
+from scoring.store import repository as store
+from scoring.store.audit import audit_trail
+from scoring.store.db import engine_for
+from scoring.store.models import User
 from tests.conftest import BACKENDS, SCHEME_2017, fresh_database
 
 PASSWORDS = {"root": "root-pass-1", "eva": "eva-pass-12", "acme": "acme-pass-1", "vic": "vic-pass-12",
@@ -76,7 +77,7 @@ def counts(url):
         ("vic", None, ["import", "OK"], "user vic (viewer) may not import; allowed roles: admin, firm"),
         ("eva", None, ["import", "OK"], "user eva (evaluator) may not import"),
         ("eva", None, ["criteria", "load", str(SCHEME_2017)], "user eva (evaluator) may not scheme"),
-        ("acme", None, ["score"], "user acme (firm) may not score"),
+        ("acme", None, ["score"], "user acme (firm) may not read"),
         ("vic", None, ["report", "--out", "r.xlsx"], "user vic (viewer) may not score"),
         ("vic", None, ["reject", "1", "--reason", "x"], "user vic (viewer) may not reject"),
         ("acme", None, ["audit"], "user acme (firm) may not audit"),
@@ -116,7 +117,7 @@ def test_rejected_evidence_is_kept_but_not_scored(site):
     assert "jinan,6.7,3.0,0.0" in after
     with Session(engine_for(url)) as s:
         shown = store.evidence_with_provenance(s, scheme_id="shandong-2017")
-        trail = store.audit_trail(s)
+        trail = audit_trail(s)
     assert shown["rejected"].tolist() == ["網址打不開"] and shown["imported_by"].tolist() == ["acme"]
     rejection = trail[trail["action"] == "reject"].iloc[0]
     assert rejection["actor"] == "eva" and "網址打不開" in rejection["detail"]

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scoring.engine import score
 from scoring.errors import GongkaiError
-from scoring.evidence import validate
-from scoring.output import level_table
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.method.engine import score
+from scoring.report.output import level_table
 from tests.conftest import make_scheme
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring.engine import score
-from scoring.explain import explained
+from scoring.method.engine import score
+from scoring.method.explain import explained
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -109,7 +109,7 @@ def test_scheme_page_what_if_refuses_a_share_below_4_percent(app):
 def test_what_if_points_rerank_without_new_findings(demo_card):
     """The what-if editor's computation: 6.6 (the 4% share) weighted 60 sinks 聊城市, whose own
     assessment gives 政務公開 3%, to the last city rank; nothing else about the findings changes."""
-    from scoring.engine import rescore
+    from scoring.method.engine import rescore
 
     heavy = demo_card.scheme.with_changes({"6.6": 60.0})
     _, after = rescore(heavy, demo_card.findings)
@@ -153,8 +153,8 @@ def accounts_app(tmp_path, monkeypatch):
     """The dashboard on a database with accounts: the login form comes first."""
     from sqlmodel import Session
 
-    from scoring import accounts
-    from scoring.db import engine_for
+    from scoring.store import accounts
+    from scoring.store.db import engine_for
 
     url = f"sqlite:///{tmp_path / 'acc.db'}"
     monkeypatch.setenv("GONGKAI_DATABASE_URL", url)
@@ -220,7 +220,7 @@ def test_evaluator_rejects_evidence_with_a_reason(accounts_app):
 def test_every_page_checks_the_role_itself(app, page_file, role):
     """Even reached directly (not through the menu), a page refuses a role it does not serve."""
     from dashboard.ui import Context
-    from scoring.accounts import Actor
+    from scoring.store.accounts import Actor
 
     ctx = app.session_state["ctx"]
     at = AppTest.from_file(str(Path(APP).parent / "app_pages" / f"{page_file}.py"), default_timeout=60)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from scoring import SCHEME_FILE, demo
-from scoring.engine import score
-from scoring.evidence import read_evidence
+from scoring import SCHEME_FILE
+from scoring.intake.evidence import read_evidence
+from scoring.method.engine import score
+from scoring.synthetic import demo
 from tests.conftest import ROOT
 
 DEMO_FILE = ROOT / "data" / "demo-evidence.csv"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from scoring import scheme as model
-from scoring.tables import COLUMNS
+from scoring.intake.tables import COLUMNS
+from scoring.method import scheme as model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scoring import synth
-from scoring.engine import score
+from scoring.method.engine import score
+from scoring.synthetic import synth
 
 duckdb_peer = pytest.importorskip("tests.benchmarks.duckdb_peer")
 

@@ -9,8 +9,8 @@ import pytest
 import xlsxwriter
 
 from scoring.errors import EvidenceError, RowProblem
-from scoring.evidence import validate
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
 from tests.conftest import make_scheme
 
 BODIES = [{"id": "jinan", "name": "濟南市", "kind": "city", "aliases": ["Jinan"]},

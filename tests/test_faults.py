@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from scoring import synth
-from scoring.db import dispose, engine_for
-from scoring.models import Evidence, ImportBatch
+from scoring.store.db import dispose, engine_for
+from scoring.store.models import Evidence, ImportBatch
+from scoring.synthetic import synth
 
 SCHEME = synth.national(cities=40, counties=400, departments=34, channels=1)
 

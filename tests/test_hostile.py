@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring.errors import EvidenceError
-from scoring.evidence import validate
-from scoring.tables import MAX_CELL_CHARS, read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import MAX_CELL_CHARS, read_table
 from tests.conftest import make_scheme
 
 SCHEME = make_scheme({}, [{"id": "jinan", "name": "濟南市", "kind": "city"}], [
@@ -78,7 +78,7 @@ def test_oversized_cell_is_refused_with_the_limit():
 
 
 def test_oversized_file_is_refused_with_the_limit(monkeypatch):
-    import scoring.tables as tables
+    import scoring.intake.tables as tables
 
     monkeypatch.setattr(tables, "MAX_FILE_BYTES", 100)
     with pytest.raises(EvidenceError) as caught:
@@ -112,8 +112,8 @@ def test_problem_report_is_formula_safe_and_resendable(tmp_path):
     assert fixed.returncode == 0, fixed.stderr
     from sqlmodel import Session
 
-    from scoring import store
-    from scoring.db import engine_for
+    from scoring.store import repository as store
+    from scoring.store.db import engine_for
 
     with Session(engine_for(db)) as s:
         notes = store.evidence_with_provenance(s, scheme_id="shandong-2017")["note"].tolist()

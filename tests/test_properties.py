@@ -8,9 +8,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.engine import score
-from scoring.evidence import validate
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.method.engine import score
 from tests.conftest import make_scheme
 
 BODIES = [{"id": f"c{i}", "name": f"城{i}市", "kind": "city"} for i in range(3)]

@@ -15,10 +15,13 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from scoring import demo, report, store
-from scoring.db import dispose, engine_for
-from scoring.evidence import validate
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.report import model as report
+from scoring.report.write import write
+from scoring.store import repository as store
+from scoring.store.db import dispose, engine_for
+from scoring.synthetic import demo
 from tests.e2e.test_browser import ARGS, CHROMIUM
 
 HOSTILE_NOTE = "=HYPERLINK(\"http://evil.example\",\"<b onmouseover=alert(1)>click</b>\")"
@@ -31,16 +34,16 @@ def demo_db(tmp_path_factory, scheme_2017):
     """The demo in a database, plus one late publication whose note and URL are formula attacks."""
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'r.db'}"
     with Session(engine_for(url)) as s:
-        store.save_scheme(s, scheme=scheme_2017)
+        store.save_scheme(s, scheme=scheme_2017, who="test")
         data = demo.generate(scheme_2017).to_csv(index=False).encode()
         ev = validate(read_table(data, "demo"), scheme_2017, "demo")
-        store.import_evidence(s, scheme=scheme_2017, evidence=ev, file_name="demo", sha256="x")
-        card, _ = store.scored_run(s, scheme_id=None, as_of=None)
+        store.import_evidence(s, who="test", scheme=scheme_2017, evidence=ev, file_name="demo", sha256="x")
+        card, _ = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
         missing = card.findings[(card.findings["obligation"] == "6.7") & (card.findings["outcome"] == "missing")]
         body = missing.iloc[0]["body"]
         extra = f"單位,任務編號,發佈時間,網址,備註\n{body},6.7,2017-07-31,\"{HOSTILE_URL}\",\"{HOSTILE_NOTE.replace(chr(34), chr(34) * 2)}\"\n"
         ev2 = validate(read_table(extra.encode(), "firm.csv"), scheme_2017, "firm.csv")
-        store.import_evidence(s, scheme=scheme_2017, evidence=ev2, file_name="firm.csv",
+        store.import_evidence(s, who="test", scheme=scheme_2017, evidence=ev2, file_name="firm.csv",
                               sha256=hashlib.sha256(extra.encode()).hexdigest(), firm="某評估機構")
         s.commit()
     yield url
@@ -50,14 +53,14 @@ def demo_db(tmp_path_factory, scheme_2017):
 @pytest.fixture(scope="module")
 def built(demo_db):
     with Session(engine_for(demo_db)) as s:
-        card, run_id = store.scored_run(s, scheme_id=None, as_of=None)
+        card, run_id = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
         summary = store.evidence_summary(s, scheme_id=card.scheme.id)
         s.commit()
     return report.build(card, summary, run_id)
 
 
 def test_excel_sheets_hold_the_engine_numbers(built, tmp_path):
-    path = report.write(built, tmp_path / "r.xlsx")
+    path = write(built, tmp_path / "r.xlsx")
     sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
     cities = sheets["排名-设区市"]
     engine = built.card.scores[built.card.scores["kind"] == "city"]
@@ -70,7 +73,7 @@ def test_excel_sheets_hold_the_engine_numbers(built, tmp_path):
 
 
 def test_excel_cells_never_become_formulas(built, tmp_path):
-    path = report.write(built, tmp_path / "r.xlsx")
+    path = write(built, tmp_path / "r.xlsx")
     with zipfile.ZipFile(path) as z:
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml and "<f " not in xml
@@ -83,7 +86,7 @@ def test_excel_cells_never_become_formulas(built, tmp_path):
 def test_word_tables_hold_the_engine_numbers(built, tmp_path):
     from docx import Document
 
-    path = report.write(built, tmp_path / "r.docx")
+    path = write(built, tmp_path / "r.docx")
     doc = Document(str(path))
     engine = built.card.scores[built.card.scores["kind"] == "city"]
     ranking = next(t for t in doc.tables if t.rows[0].cells[0].text == "名次" and t.rows[1].cells[1].text == engine.iloc[0]["name"])
@@ -99,7 +102,7 @@ def test_word_tables_hold_the_engine_numbers(built, tmp_path):
 def test_pdf_text_has_the_city_names(built, tmp_path):
     from pypdf import PdfReader
 
-    path = report.write(built, tmp_path / "r.pdf")
+    path = write(built, tmp_path / "r.pdf")
     text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(str(path)).pages))
     cities = built.card.scores[built.card.scores["kind"] == "city"]["name"]
     assert [c for c in cities if c not in text] == []
@@ -110,7 +113,7 @@ def test_pdf_text_has_the_city_names(built, tmp_path):
 def test_html_is_self_contained_and_interactive(built, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    path = report.write(built, tmp_path / "r.html")
+    path = write(built, tmp_path / "r.html")
     html = path.read_text(encoding="utf-8")
     assert "<b onmouseover" not in html  # evidence notes are escaped text, never markup
     assert "&lt;b onmouseover=alert(1)&gt;click&lt;/b&gt;" in html

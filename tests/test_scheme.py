@@ -7,7 +7,7 @@ import re
 import pytest
 
 from scoring.errors import SchemeError
-from scoring.names import BodyResolver
+from scoring.intake.names import BodyResolver
 from tests.conftest import SOURCE, make_scheme
 
 CITY = {"id": "a", "name": "甲市", "kind": "city"}
@@ -87,9 +87,9 @@ def test_all_faults_reported_at_once():
 
 
 def test_calendar_year_not_covered_is_named_and_can_be_supplied():
-    from scoring.engine import score
     from scoring.errors import CalendarError
-    from scoring.evidence import empty_evidence
+    from scoring.intake.evidence import empty_evidence
+    from scoring.method.engine import score
 
     deadline = {"id": "1", "applies_to": ["city"], "points": 5,
                 "rules": [{"kind": "deadline", "due": {"after": "issued", "within": {"working_days": 3}}}]}

@@ -12,22 +12,23 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from scoring import store
-from scoring.db import engine_for
-from scoring.engine import score
 from scoring.errors import EvidenceError, RowProblem
-from scoring.evidence import validate
-from scoring.models import Evidence, ImportBatch
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.method.engine import score
+from scoring.store import repository as store
+from scoring.store.audit import audit_trail
+from scoring.store.db import engine_for
+from scoring.store.models import Evidence, ImportBatch
 from tests.conftest import SCHEME_2017
 
 
 def do_import(url, scheme, text: str | bytes, name="f.csv"):
     data = text.encode("utf-8") if isinstance(text, str) else text
     with Session(engine_for(url)) as s:
-        store.save_scheme(s, scheme=scheme)
+        store.save_scheme(s, scheme=scheme, who="test")
         ev = validate(read_table(data, name), scheme, name)
-        result = store.import_evidence(s, scheme=scheme, evidence=ev, file_name=name,
+        result = store.import_evidence(s, who="test", scheme=scheme, evidence=ev, file_name=name,
                                        sha256=hashlib.sha256(data).hexdigest())
         s.commit()
     return result
@@ -94,13 +95,13 @@ def test_gb18030_fullwidth_file_imports(db_url, scheme_2017):
 
 
 def test_round_trip_scores_equal_file_scores(db_url, scheme_2017, demo_evidence):
-    from scoring import demo
+    from scoring.synthetic import demo
 
     data = demo.generate(scheme_2017).to_csv(index=False)
     do_import(db_url, scheme_2017, data)
     from_file = score(scheme_2017, demo_evidence).scores
     with Session(engine_for(db_url)) as s:
-        card, run_id = store.score_stored(s, scheme_id=None, as_of=None)
+        card, run_id = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
         s.commit()
     pd.testing.assert_frame_equal(card.scores, from_file)
     with Session(engine_for(db_url)) as s:
@@ -134,13 +135,21 @@ def test_cli_import_report_and_dry_run(db_url, tmp_path):
 
 
 def test_audit_trail_records_who_did_what(db_url, scheme_2017, monkeypatch):
-    monkeypatch.setenv("GONGKAI_USER", "zhang.san")
-    do_import(db_url, scheme_2017, GOOD)
-    do_import(db_url, scheme_2017, GOOD.replace("86.5", "91"))
+    """The acting account is a parameter of every workflow: the trail names it, whatever the
+    environment says."""
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    monkeypatch.setenv("GONGKAI_USER", "someone.else")
+    zhang = Actor("zhang.san", None)
     with Session(engine_for(db_url)) as s:
-        store.scored_run(s, scheme_id=None, as_of=None)
+        store.save_scheme(s, scheme=scheme_2017, who="zhang.san")
         s.commit()
-        trail = store.audit_trail(s)
+    workflows.import_file(db_url, actor=zhang, name="f.csv", data=GOOD.encode())
+    workflows.import_file(db_url, actor=zhang, name="f.csv", data=GOOD.replace("86.5", "91").encode())
+    workflows.score_current(db_url, actor=zhang)
+    with Session(engine_for(db_url)) as s:
+        trail = audit_trail(s)
     assert trail["action"].tolist() == ["score", "replace", "import", "import", "scheme_load"]
     assert set(trail["actor"]) == {"zhang.san"}
     assert trail.loc[trail["action"] == "replace", "detail"].iloc[0].startswith("batch 2 replaced 1 records")

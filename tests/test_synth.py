@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from scoring import synth
+from scoring.synthetic import synth
 
 
 def test_nation_has_the_national_counts():

@@ -10,8 +10,8 @@ import sys
 
 CHILD = r"""
 import json, sys, time
-from scoring import synth
-from scoring.engine import score
+from scoring.synthetic import synth
+from scoring.method.engine import score
 sys.path.insert(0, ".")
 from tests.benchmarks import duckdb_peer
 rows, what = int(sys.argv[1]), sys.argv[2]

@@ -8,4 +8,4 @@ from dashboard.ui import require, t
 c = require("audit")
 st.title(t("page_audit"))
 st.caption(t("audit_caption"))
-st.dataframe(data.audit_trail(c.db), hide_index=True, width="stretch")
+st.dataframe(data.audit_trail(c.db, c.actor), hide_index=True, width="stretch")

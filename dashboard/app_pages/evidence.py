@@ -8,9 +8,7 @@ from scoring.errors import GongkaiError
 
 c = require("read", "import")
 st.title(t("page_evidence"))
-ev = data.evidence(c.db, c.scheme_id, c.state)
-if not c.actor.may("read"):  # a firm sees its own imports only
-    ev = ev[ev["imported_by"] == c.actor.name]
+ev = data.evidence(c.db, c.scheme_id, c.actor)  # a firm: its assignments and its own imports only
 names = {b.id: b.name for b in c.card.scheme.bodies}
 f = st.columns(3)
 bodies = f[0].multiselect(t("filter_body"), sorted(ev["body"].unique()), format_func=lambda b: names.get(b, b))
@@ -28,8 +26,15 @@ st.caption(f"{len(shown)}{t('evidence_count')} · {t('provenance')}")
 st.dataframe(shown.assign(body=shown["body"].map(names)), hide_index=True, width="stretch")
 pick = st.number_input(t("history_pick"), min_value=0, value=0, step=1)
 if pick:
-    old = data.history(c.db, int(pick))
-    st.dataframe(old, hide_index=True) if not old.empty else st.info(t("no_history"))
+    try:
+        old = data.history(c.db, int(pick), c.actor)
+    except GongkaiError as e:
+        st.error(str(e))
+    else:
+        if old.empty:
+            st.info(t("no_history"))
+        else:
+            st.dataframe(old, hide_index=True)
 
 if c.actor.may("reject"):
     with st.form("reject"):

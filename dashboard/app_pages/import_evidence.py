@@ -4,33 +4,41 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import require, t
-from scoring.tables import spreadsheet_safe
-from scoring.templates import EXAMPLES, template_bytes
+from scoring.errors import GongkaiError
+from scoring.intake.tables import spreadsheet_safe
+from scoring.intake.templates import EXAMPLES, template_bytes
+from scoring.workflows import ImportRefused
 
 c = require("import")
 st.title(t("page_import"))
 upload = st.file_uploader(t("upload"), type=["csv", "xlsx", "xls"])
 if upload is not None:
     raw = upload.getvalue()
-    ev, result = data.check_upload(c.db, c.scheme_id, upload.name, raw)
-    if ev is None:
-        error, rows = result
-        st.error(f"{upload.name}: {len(error.problems)}{t('problems')}")
+    try:  # the preview runs every check the import makes (and a refusal is audited)
+        result = data.check_upload(c.db, c.scheme_id, upload.name, raw, c.actor)
+    except ImportRefused as error:
+        st.error(f"{upload.name}: {len(error.problems)}{t('problems')}", icon=None)
         st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
                       for p in error.problems], hide_index=True, width="stretch")
-        if len(rows):
-            st.download_button(t("problem_rows"), spreadsheet_safe(rows).to_csv(index=False).encode("utf-8-sig"),
+        if len(error.rows):
+            st.download_button(t("problem_rows"), spreadsheet_safe(error.rows).to_csv(index=False).encode("utf-8-sig"),
                                file_name=upload.name.rsplit(".", 1)[0] + ".problems.csv", mime="text/csv")
+    except GongkaiError as error:
+        st.error(str(error))
     else:
         st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
                    f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged}")
         if st.button(t("confirm_import"), type="primary", disabled=result.new + result.replaced == 0):
-            done = data.do_import(c.db, c.scheme_id, upload.name, raw, ev, c.actor)
-            if done.batch_id is None:
-                st.info(t("nothing_changed"))
+            try:
+                done = data.do_import(c.db, c.scheme_id, upload.name, raw, c.actor)
+            except GongkaiError as error:
+                st.error(str(error))
             else:
-                st.success(f"{t('imported')} {done.batch_id}")
-                st.rerun()
+                if done.batch_id is None:
+                    st.info(t("nothing_changed"))
+                else:
+                    st.success(f"{t('imported')} {done.batch_id}")
+                    st.rerun()
 
 st.subheader(t("templates"))
 cols = st.columns(len(EXAMPLES))

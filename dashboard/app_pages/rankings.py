@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import grades, require, share_status, synthetic_note, t
-from scoring import charts
+from scoring.report import charts
 
 c = require("read")
 card = c.card
@@ -16,7 +16,7 @@ kind = st.segmented_control(t("name"), kinds, format_func=lambda k: t(f"kind_{k}
 scores = card.scores[card.scores["kind"] == kind].assign(share=share_status(card).to_numpy()[
     (card.scores["kind"] == kind).to_numpy()])
 
-runs = data.runs(c.db, c.scheme_id, c.state)
+runs = data.runs(c.db, c.scheme_id, c.actor)
 options = [None, *runs["run"].tolist()]
 labels = {r.run: f"#{r.run} · {r.as_of} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
 earlier = st.selectbox(t("compare_run"), options, format_func=lambda r: t("no_run") if r is None else labels[r])
@@ -28,7 +28,7 @@ m[2].metric(t("share_compliance"), f"{(scores['share'] == t('share_pass')).sum()
 
 table = scores[["rank", "name", "score", "grade", "share", "veto"]].copy()
 if earlier is not None:
-    before = data.run_scores(c.db, int(earlier)).set_index("body")
+    before = data.run_scores(c.db, int(earlier), c.actor).set_index("body")
     table[t("change")] = (scores["score"].to_numpy() - before["score"].reindex(scores["body"]).to_numpy()).round(2)
     table[t("rank_change")] = before["rank"].reindex(scores["body"]).to_numpy() - scores["rank"].to_numpy()
 table = table.rename(columns={"rank": t("rank"), "name": t("name"), "score": t("score"), "grade": t("grade"),

@@ -10,7 +10,7 @@ st.title(t("page_report"))
 formats = st.multiselect(t("report_formats"), [".xlsx", ".docx", ".html", ".pdf"], default=[".xlsx", ".html"])
 if st.button(t("report_generate"), type="primary", disabled=not formats):
     for fmt in formats:
-        content, problem = data.report_file(c.db, c.scheme_id, c.as_of, c.state, fmt, c.lang)
+        content, problem = data.report_file(c.db, c.scheme_id, c.as_of, fmt, c.lang, c.actor)
         if problem:
             st.error(f"{fmt}: {problem}")
         else:

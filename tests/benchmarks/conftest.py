@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from scoring import synth
-from scoring.evidence import validate
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.synthetic import synth
 
 FULL = os.environ.get("GONGKAI_BENCH") == "full"
 SIZES = [50_000, 1_000_000, 10_000_000] if FULL else [0]

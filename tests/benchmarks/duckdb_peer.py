@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from scoring.rules import expected_items, rule_table
-from scoring.scheme import Scheme, parse_scheme
+from scoring.method.rules import expected_items, rule_table
+from scoring.method.scheme import Scheme, parse_scheme
 
 QUERY = """
 WITH items AS (

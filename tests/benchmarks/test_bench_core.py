@@ -7,11 +7,11 @@ import itertools
 
 from sqlmodel import Session
 
-from scoring import store
-from scoring.db import dispose, engine_for
-from scoring.engine import score
-from scoring.evidence import validate
-from scoring.tables import read_table
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.method.engine import score
+from scoring.store import repository as store
+from scoring.store.db import dispose, engine_for
 
 
 def test_score_province(benchmark, scheme_2017, demo_evidence):
@@ -24,13 +24,13 @@ def test_load_stored_run_for_dashboard(benchmark, national, tmp_path):
     scheme, data, evidence = national
     url = f"sqlite:///{tmp_path / 'load.db'}"
     with Session(engine_for(url)) as s:
-        store.save_scheme(s, scheme=scheme)
-        store.import_evidence(s, scheme=scheme, evidence=evidence, file_name="n.csv", sha256="x")
+        store.save_scheme(s, scheme=scheme, who="test")
+        store.import_evidence(s, who="test", scheme=scheme, evidence=evidence, file_name="n.csv", sha256="x")
         s.commit()
 
     def load():
         with Session(engine_for(url)) as s:
-            return store.scored_run(s, scheme_id=scheme.id, as_of=None)
+            return store.score_and_record(s, scheme_id=scheme.id, as_of=None, who="test")
 
     card, _ = benchmark.pedantic(load, rounds=2, iterations=1)
     dispose(url)
@@ -50,13 +50,13 @@ def test_import_into_sqlite(benchmark, national, tmp_path):
     def setup():
         url = f"sqlite:///{tmp_path / f'bench{next(counter)}.db'}"
         with Session(engine_for(url)) as s:
-            store.save_scheme(s, scheme=scheme)
+            store.save_scheme(s, scheme=scheme, who="test")
             s.commit()
         return (url,), {}
 
     def run(url):
         with Session(engine_for(url)) as s:
-            result = store.import_evidence(s, scheme=scheme, evidence=evidence, file_name="n.csv",
+            result = store.import_evidence(s, who="test", scheme=scheme, evidence=evidence, file_name="n.csv",
                                            sha256=hashlib.sha256(data).hexdigest())
             s.commit()
         dispose(url)

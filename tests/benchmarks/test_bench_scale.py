@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.engine import rescore, score
+from scoring.method.engine import rescore, score
 from tests.benchmarks.conftest import SIZES, sized
 
 duckdb_peer = pytest.importorskip("tests.benchmarks.duckdb_peer")

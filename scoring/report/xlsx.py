@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.report import Report
+from scoring.report.model import Report
 
 SAFE = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 

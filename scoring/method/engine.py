@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scoring.rules import body_ids, body_table, expected_items, obligation_ids, rule_table
-from scoring.scheme import Scheme
+from scoring.method.rules import body_ids, body_table, expected_items, obligation_ids, rule_table
+from scoring.method.scheme import Scheme
 
 TIME_KINDS = ("deadline", "periodic", "response")
 OUTCOMES = ["on_time", "late", "missing", "met", "short", "rated", "pass", "fail"]

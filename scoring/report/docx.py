@@ -1,4 +1,4 @@
-"""The report as a Word document: docxtpl renders report_templates/report.docx (real Word tables,
+"""The report as a Word document: docxtpl renders templates/report.docx (real Word tables,
 宋体/黑体 set on the styles) with the chart images from kaleido."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pandas as pd
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from scoring.report import Report
-from scoring.report_charts import images
+from scoring.report.images import images
+from scoring.report.model import Report
 
-TEMPLATE = Path(__file__).with_name("report_templates") / "report.docx"
+TEMPLATE = Path(__file__).with_name("templates") / "report.docx"
 
 
 def _cell(key: str, value: object) -> str:

@@ -1,32 +1,19 @@
 """The annual report (年度政務公開考核報告) as data: named tables and per-body sections from one
-scoring run, written by report_xlsx / report_html (HTML, PDF) / report_docx."""
+scoring run, written by `scoring.report.write` (xlsx, docx, html, pdf)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pandas as pd
 
-from scoring.engine import Scorecard
-from scoring.errors import GongkaiError
-from scoring.explain import explained, late_text, lateness, share_status
 from scoring.i18n import text
+from scoring.method.engine import Scorecard
+from scoring.method.explain import explained, late_text, lateness, share_status
+from scoring.store.repository import EvidenceSummary
 
 KINDS = ("city", "department", "county")
-
-
-@dataclass
-class EvidenceSummary:
-    """What the scores rest on: record count, firms, import batches and their dates."""
-
-    records: int
-    firms: list[str]
-    batches: int
-    first_import: dt.datetime | None = None
-    last_import: dt.datetime | None = None
-    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url and note per evidence key
 
 
 @dataclass
@@ -152,27 +139,3 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
                   appendix=_appendix(card, lang, evidence.evidence))
-
-
-FORMATS = (".xlsx", ".docx", ".html", ".pdf")
-
-
-def write(report: Report, path: Path) -> Path:
-    """Write the report in the format its suffix names."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".xlsx":
-        from scoring.report_xlsx import write_xlsx
-
-        write_xlsx(report, path)
-    elif suffix == ".docx":
-        from scoring.report_docx import write_docx
-
-        write_docx(report, path)
-    else:
-        from scoring.report_html import write_html, write_pdf
-
-        (write_html if suffix == ".html" else write_pdf)(report, path)
-    return path

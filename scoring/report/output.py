@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from scoring.engine import Scorecard, sort_findings
+from scoring.method.engine import Scorecard, sort_findings
 
 LEVEL_COLUMNS = {
     "body": ["body", "name", "kind", "score", "rank", "grade", "base", "bonus", "veto"],

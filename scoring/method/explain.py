@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scoring.engine import Scorecard
 from scoring.i18n import text
-from scoring.rules import calendar_for
+from scoring.method.engine import Scorecard
+from scoring.method.rules import calendar_for
 
 
 def losses(card: Scorecard) -> pd.DataFrame:

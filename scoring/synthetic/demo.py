@@ -13,10 +13,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from scoring.evidence import empty_evidence
-from scoring.rules import expected_items, rule_table
-from scoring.scheme import ResponseRule, Scheme
-from scoring.tables import COLUMNS
+from scoring.intake.evidence import empty_evidence
+from scoring.intake.tables import COLUMNS
+from scoring.method.rules import expected_items, rule_table
+from scoring.method.scheme import ResponseRule, Scheme
 
 FIRM = "示例評估機構（合成數據）"
 NOTE = "合成示例數據 synthetic demo data"

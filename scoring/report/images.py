@@ -10,9 +10,9 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from scoring import charts
 from scoring.errors import GongkaiError
-from scoring.report import Report
+from scoring.report import charts
+from scoring.report.model import Report
 
 INSTALL_HINT = "install Debian's chromium and CJK fonts: apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei"
 

@@ -16,9 +16,9 @@ import pandas as pd
 import yaml
 
 from scoring import SCHEME_FILE
-from scoring.evidence import EVIDENCE_COLUMNS, empty_evidence
-from scoring.rules import expected_items, rule_table
-from scoring.scheme import Scheme, parse_scheme
+from scoring.intake.evidence import EVIDENCE_COLUMNS, empty_evidence
+from scoring.method.rules import expected_items, rule_table
+from scoring.method.scheme import Scheme, parse_scheme
 
 NATIONAL = {"cities": 333, "counties": 2844, "departments": 60}
 
@@ -92,7 +92,7 @@ def evidence(scheme: Scheme, seed: int = 7) -> pd.DataFrame:
 
 def write_csv(scheme: Scheme, frame: pd.DataFrame, path, chunk: int = 500_000) -> None:
     """Synthetic evidence as an import file (Chinese headers, UTF-8), written in chunks."""
-    from scoring.tables import COLUMNS
+    from scoring.intake.tables import COLUMNS
 
     names = {b.id: b.name for b in scheme.bodies}
     for start in range(0, len(frame), chunk):

@@ -13,15 +13,15 @@ import pandas as pd
 from markupsafe import Markup
 
 from scoring.errors import GongkaiError
-from scoring.report import Report
-from scoring.report_charts import INSTALL_HINT, chromium, figures, images
+from scoring.report.images import INSTALL_HINT, chromium, figures, images
+from scoring.report.model import Report
 
 SCREEN_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 # In PDFs printed by chromium, Noto/Source Han CJK text extracts (and copies) as radical code points
 # for shared glyphs (青島 → ⻘島); WenQuanYi Zen Hei (fonts-wqy-zenhei) has no such glyphs.
 PRINT_FONTS = '"WenQuanYi Zen Hei", ' + SCREEN_FONTS
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("scoring", "report_templates"),
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("scoring.report", "templates"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.tables import COLUMNS
+from scoring.intake.tables import COLUMNS
 
 EXAMPLES: dict[str, dict[str, str]] = {
     "deadline": {"body": "濟南市", "obligation": "6.7", "published_at": "2017-06-16",

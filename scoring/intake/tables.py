@@ -10,7 +10,7 @@ import pandas as pd
 import python_calamine
 
 from scoring.errors import EvidenceError, RowProblem
-from scoring.names import normalize
+from scoring.intake.names import normalize
 
 # spec §5: canonical column → its Chinese header (as the spec writes it; Simplified also matches)
 COLUMNS: dict[str, str] = {

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring import periods
 from scoring.errors import EvidenceError, RowProblem
-from scoring.names import BodyResolver, normalize
-from scoring.scheme import PeriodicRule, ResponseRule, Scheme
-from scoring.tables import read_table
+from scoring.intake.names import BodyResolver, normalize
+from scoring.intake.tables import read_table
+from scoring.method import periods
+from scoring.method.rules import expected_labels
+from scoring.method.scheme import PeriodicRule, ResponseRule, Scheme
 
 # spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same
 # obligation are different records (an obligation may carry both a deadline and a rating rule).
@@ -212,16 +213,6 @@ def _expected_periods(shapes: pd.DataFrame, scheme: Scheme) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(pd.concat(frames))
 
 
-def expected_labels(scheme: Scheme, rule: PeriodicRule) -> list[str]:
-    """The period labels a periodic rule expects within the scheme period (and its start/end)."""
-    start, end = scheme.scheme.period.start, scheme.scheme.period.end
-    if rule.start:
-        start = max(start, periods.parse(rule.start)[1])  # type: ignore[index]
-    if rule.end:
-        end = min(end, periods.parse(rule.end)[2])  # type: ignore[index]
-    return periods.expected(rule.frequency, start, end)["period"].tolist()
-
-
 def _check_events(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series,
                   has, event_has_time: pd.Series, scheme: Scheme) -> None:
     if not rows.any():
@@ -280,7 +271,7 @@ def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFr
     reasons: dict[int, list[str]] = {}
     for p in problems:
         reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}")
-    from scoring.tables import COLUMNS
+    from scoring.intake.tables import COLUMNS
 
     rows = table[table["row"].isin(reasons)].copy()
     bad = rows.rename(columns=COLUMNS)

@@ -4,7 +4,6 @@ audited. Authentication is on once the database has a user (a fresh single-user 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +14,9 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
-from scoring.models import Evidence, FirmAssignment, User
-from scoring.scheme import Scheme
-from scoring.store import audit
+from scoring.method.scheme import Scheme
+from scoring.store.audit import audit
+from scoring.store.models import Evidence, FirmAssignment, User
 
 ROLES = ("admin", "evaluator", "firm", "viewer")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -26,7 +25,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import": ("admin", "firm"),          # a firm only for its assignments
     "score": ("admin", "evaluator"),      # store scoring runs, reports
     "reject": ("admin", "evaluator"),     # reject evidence with a reason
-    "read": ("admin", "evaluator", "viewer"),
+    "read": ("admin", "evaluator", "viewer"),  # scores, gaps, all evidence, runs
+    "browse": ("admin", "evaluator", "viewer", "firm"),  # evidence: a firm only its own assignments
     "audit": ("admin", "evaluator"),
 }
 _HASHER = PasswordHasher()
@@ -52,6 +52,21 @@ class Actor:
                                    f"allowed roles: {', '.join(PERMISSIONS[action])}")
 
 
+def recheck(session: Session, actor: Actor, action: str) -> Actor:
+    """The actor as the database knows it now, checked for `action`: an account disabled, removed
+    or given another role since it signed in acts with its current state (or not at all)."""
+    if actor.role is None:  # open mode: still open only while the database has no accounts
+        if has_accounts(session):
+            raise PermissionDenied("this database now has accounts: sign in")
+        return actor
+    user = session.get(User, actor.name)
+    if user is None or user.disabled:
+        raise PermissionDenied(f"the account {actor.name} is disabled or no longer exists")
+    current = Actor(user.name, user.role)
+    current.require(action)
+    return current
+
+
 def has_accounts(session: Session) -> bool:
     return session.execute(select(func.count()).select_from(User)).scalar_one() > 0
 
@@ -59,14 +74,14 @@ def has_accounts(session: Session) -> bool:
 def authenticate(session: Session, *, name: str | None, password: str | None) -> Actor:
     """The actor for a name and password; open mode when the database has no accounts."""
     if not has_accounts(session):
-        return Actor(name or os.environ.get("GONGKAI_USER") or "local", None)
+        return Actor(name or "local", None)
     user = session.get(User, name or "")
     try:
         ok = user is not None and password is not None and _HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        raise PermissionDenied("unknown user or wrong password (set GONGKAI_USER and GONGKAI_PASSWORD)")
+        raise PermissionDenied("unknown user or wrong password")
     if user.disabled:
         raise PermissionDenied(f"the account {user.name} is disabled")
     return Actor(user.name, user.role)
@@ -124,18 +139,26 @@ def users(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "role", "disabled", "created_at"])
 
 
+def assigned_mask(session: Session, *, actor: Actor, scheme: Scheme, body: pd.Series,
+                  obligation: pd.Series) -> np.ndarray:
+    """Per row: is (body, obligation) within the firm's assignments (a body id, a body kind, or *)."""
+    a = FirmAssignment.__table__.c  # type: ignore[attr-defined]
+    grants = session.execute(select(a.body, a.obligation).where(a.user == actor.name)).all()
+    kinds = {b.id: b.kind for b in scheme.bodies}
+    body, ob = body.astype(str), obligation.astype(str)
+    allowed = np.zeros(len(body), dtype=bool)
+    for g_body, g_ob in grants:
+        allowed |= ((g_body == "*") | (body == g_body) | (body.map(kinds) == g_body)).to_numpy() \
+            & ((g_ob == "*") | (ob == g_ob)).to_numpy()
+    return allowed
+
+
 def check_firm_rows(session: Session, *, actor: Actor, scheme: Scheme, evidence: pd.DataFrame, source: str) -> None:
     """A firm imports only rows of its assigned bodies × obligations; any other row refuses the file."""
     if actor.role != "firm":
         return
-    a = FirmAssignment.__table__.c  # type: ignore[attr-defined]
-    grants = session.execute(select(a.body, a.obligation).where(a.user == actor.name)).all()
-    kinds = {b.id: b.kind for b in scheme.bodies}
-    body, ob = evidence["body"].astype(str), evidence["obligation"].astype(str)
-    allowed = np.zeros(len(evidence), dtype=bool)
-    for g_body, g_ob in grants:
-        allowed |= ((g_body == "*") | (body == g_body) | (body.map(kinds) == g_body)).to_numpy() \
-            & ((g_ob == "*") | (ob == g_ob)).to_numpy()
+    allowed = assigned_mask(session, actor=actor, scheme=scheme, body=evidence["body"],
+                            obligation=evidence["obligation"])
     if not allowed.all():
         bad = evidence[~allowed]
         raise EvidenceError(source, [RowProblem(int(r.row), "body", f"{r.body} · {r.obligation}",

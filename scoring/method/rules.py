@@ -11,10 +11,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from scoring.calendar import WorkCalendar, due_end_of_day
-from scoring.evidence import expected_labels
-from scoring.periods import parse
-from scoring.scheme import (
+from scoring.method import periods
+from scoring.method.calendar import WorkCalendar, due_end_of_day
+from scoring.method.periods import parse
+from scoring.method.scheme import (
     DeadlineRule,
     DueAfter,
     PeriodicRule,
@@ -33,6 +33,16 @@ def calendar_for(scheme: Scheme) -> WorkCalendar:
     extra = {y: {"holidays": c.holidays, "workdays": c.workdays}
              for y, c in scheme.scheme.calendar_years.items()}
     return WorkCalendar(extra)
+
+
+def expected_labels(scheme: Scheme, rule: PeriodicRule) -> list[str]:
+    """The period labels a periodic rule expects within the scheme period (and its start/end)."""
+    start, end = scheme.scheme.period.start, scheme.scheme.period.end
+    if rule.start:
+        start = max(start, periods.parse(rule.start)[1])  # type: ignore[index]
+    if rule.end:
+        end = min(end, periods.parse(rule.end)[2])  # type: ignore[index]
+    return periods.expected(rule.frequency, start, end)["period"].tolist()
 
 
 def rule_table(scheme: Scheme) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,10 +15,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from scoring import ENGINE_VERSION
-from scoring.engine import Scorecard, rescore, score
 from scoring.errors import GongkaiError
-from scoring.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence
-from scoring.models import (
+from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence
+from scoring.method.engine import Scorecard, score
+from scoring.method.scheme import Scheme, parse_scheme
+from scoring.store.audit import audit, now
+from scoring.store.models import (
     AuditEntry,
     BodyRecord,
     Evidence,
@@ -28,48 +30,33 @@ from scoring.models import (
     SchemeRecord,
     ScoringRun,
 )
-from scoring.scheme import Scheme, parse_scheme
 
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
 CHUNK = 50_000
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+@dataclass
+class EvidenceSummary:
+    """What the scores rest on: record count, firms, import batches and their dates."""
+
+    records: int
+    firms: list[str]
+    batches: int
+    first_import: dt.datetime | None = None
+    last_import: dt.datetime | None = None
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url and note per evidence key
 
 
-def actor() -> str:
-    """Who the command line acts as: GONGKAI_USER, else the operating-system user."""
-    import getpass
-    import os
-
-    return os.environ.get("GONGKAI_USER") or getpass.getuser()
-
-
-def audit(session: Session, *, action: str, scheme_id: str = "", detail: str = "", sha256: str = "",
-          who: str | None = None) -> None:
-    """Record an action in the audit trail, in the caller's transaction (it lands with the action)."""
-    session.add(AuditEntry(at=_now(), actor=who or actor(), action=action, scheme_id=scheme_id,
-                           detail=detail, sha256=sha256))
-
-
-def audit_trail(session: Session, *, limit: int = 1000) -> pd.DataFrame:
-    a = AuditEntry.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(select(a.id, a.at, a.actor, a.action, a.scheme_id, a.detail, a.sha256)
-                           .order_by(a.id.desc()).limit(limit)).all()
-    return pd.DataFrame(rows, columns=["id", "at", "actor", "action", "scheme", "detail", "sha256"])
-
-
-def save_scheme(session: Session, *, scheme: Scheme) -> bool:
+def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
     """Store or update a scheme (snapshot, hash, bodies, obligations). True if anything changed."""
     old = session.get(SchemeRecord, scheme.id)
     if old is not None and old.sha256 == scheme.sha256:
         return False
     if old is None:
         session.add(SchemeRecord(id=scheme.id, title=scheme.scheme.title, sha256=scheme.sha256,
-                                 text=scheme.text, loaded_at=_now()))
+                                 text=scheme.text, loaded_at=now()))
     else:
-        old.title, old.sha256, old.text, old.loaded_at = scheme.scheme.title, scheme.sha256, scheme.text, _now()
+        old.title, old.sha256, old.text, old.loaded_at = scheme.scheme.title, scheme.sha256, scheme.text, now()
     session.flush()
     session.execute(delete(BodyRecord).where(BodyRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
     session.execute(delete(ObligationRecord).where(ObligationRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
@@ -77,7 +64,7 @@ def save_scheme(session: Session, *, scheme: Scheme) -> bool:
                     for b in scheme.bodies)
     session.add_all(ObligationRecord(scheme_id=scheme.id, id=o.id, title=o.title, points=o.points)
                     for o in scheme.obligations)
-    audit(session, action="scheme_load" if old is None else "scheme_reload", scheme_id=scheme.id,
+    audit(session, who=who, action="scheme_load" if old is None else "scheme_reload", scheme_id=scheme.id,
           detail=f"{len(scheme.obligations)} obligations, {len(scheme.bodies)} bodies", sha256=scheme.sha256)
     return True
 
@@ -161,7 +148,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
-                    sha256: str, firm: str = "", dry_run: bool = False, imported_by: str | None = None,
+                    sha256: str, who: str, firm: str = "", dry_run: bool = False,
                     progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import validated evidence in the caller's transaction: new keys inserted, changed values
     replaced (the old value kept in history), identical records left alone. Nothing changed, no batch."""
@@ -176,13 +163,13 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     if dry_run or (new.empty and changed.empty):
         return result
     batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
-                        imported_at=_now(), rows_total=result.total, rows_new=result.new,
+                        imported_at=now(), rows_total=result.total, rows_new=result.new,
                         rows_replaced=result.replaced, rows_unchanged=result.unchanged,
-                        imported_by=imported_by or actor())
+                        imported_by=who)
     session.add(batch)
     session.flush()
     assert batch.id is not None
-    audit(session, action="import", scheme_id=scheme.id, sha256=sha256,
+    audit(session, who=who, action="import", scheme_id=scheme.id, sha256=sha256,
           detail=f"{file_name}: batch {batch.id}, {result.new} new, {result.replaced} replaced, "
                  f"{result.unchanged} unchanged" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
@@ -193,7 +180,7 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
         upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="")
         session.execute(update(Evidence), _records(upd))
-        audit(session, action="replace", scheme_id=scheme.id, sha256=sha256,
+        audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
     rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
@@ -203,6 +190,15 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         if progress:
             progress(min(CHUNK, len(rows) - start))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged)
+
+
+def evidence_record(session: Session, *, evidence_id: int) -> dict | None:
+    """One stored evidence record (its current value) with who imported it, or None."""
+    e, b = Evidence.__table__.c, ImportBatch.__table__.c  # type: ignore[attr-defined]
+    row = session.execute(select(e.id, e.scheme_id, e.body, e.obligation, b.imported_by)
+                          .join(ImportBatch.__table__, b.id == e.batch_id)  # type: ignore[attr-defined]
+                          .where(e.id == evidence_id)).first()
+    return None if row is None else dict(row._mapping)
 
 
 def history(session: Session, *, evidence_id: int) -> pd.DataFrame:
@@ -220,19 +216,19 @@ def evidence_digest(evidence: pd.DataFrame) -> str:
     return hashlib.sha256(rows.tobytes()).hexdigest()
 
 
-def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame) -> int:
+def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who: str) -> int:
     """Record a scoring run: scheme hash, as-of date, evidence digest, engine version, results."""
     run = ScoringRun(
         scheme_id=card.scheme.id, scheme_sha256=card.scheme.sha256, as_of=card.as_of,
         evidence_digest=evidence_digest(evidence), evidence_rows=len(evidence),
-        engine_version=ENGINE_VERSION, created_at=_now(),
+        engine_version=ENGINE_VERSION, created_at=now(),
         scores_json=card.scores.drop(columns=["parent"]).to_json(orient="records", force_ascii=False),
         obligations_json=card.obligations.to_json(orient="records", force_ascii=False),
     )
     session.add(run)
     session.flush()
     assert run.id is not None
-    audit(session, action="score", scheme_id=card.scheme.id, sha256=run.evidence_digest,
+    audit(session, who=who, action="score", scheme_id=card.scheme.id, sha256=run.evidence_digest,
           detail=f"run {run.id}, as of {card.as_of}, {len(evidence)} evidence records")
     return run.id
 
@@ -278,18 +274,7 @@ def verify_run(session: Session, *, run_id: int) -> list[str]:
     return changes
 
 
-def score_stored(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
-                 keep: bool = True) -> tuple[Scorecard, int | None]:
-    """Score a stored scheme on its stored evidence; the run is recorded unless keep is False."""
-    scheme = get_scheme(session, scheme_id=scheme_id)
-    evidence = load_evidence(session, scheme_id=scheme.id)
-    card = score(scheme, evidence, as_of)
-    return card, (store_run(session, card=card, evidence=evidence) if keep else None)
 
-
-__all__ = ["ImportResult", "evidence_digest", "get_scheme", "history", "import_evidence",
-           "load_evidence", "rescore", "run_scores", "runs", "save_scheme", "score_stored",
-           "store_run", "verify_run"]
 
 
 CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject")
@@ -304,6 +289,13 @@ def state_token(session: Session, *, scheme_id: str) -> tuple[str, int]:
     latest = session.execute(select(func.max(a.id)).where(a.scheme_id == scheme_id,
                                                           a.action.in_(CHANGES_SCORES))).scalar_one_or_none()
     return sha, int(latest or 0)
+
+
+def has_firm(session: Session, *, scheme_id: str, firm: str) -> bool:
+    """Whether any import batch of the scheme is from `firm`."""
+    b = ImportBatch.__table__.c  # type: ignore[attr-defined]
+    stmt = select(b.id).where(b.scheme_id == scheme_id, b.firm == firm).limit(1)
+    return session.execute(stmt).first() is not None
 
 
 def scheme_ids(session: Session) -> list[str]:
@@ -340,8 +332,6 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
 def evidence_summary(session: Session, *, scheme_id: str):
     """What a report says of its evidence: records, firms, import batches and dates, and the url and
     note of every record (for the appendix)."""
-    from scoring.report import EvidenceSummary
-
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
     e = Evidence.__table__.c  # type: ignore[attr-defined]
@@ -355,10 +345,13 @@ def evidence_summary(session: Session, *, scheme_id: str):
                            evidence=ev)
 
 
-def scored_run(session: Session, *, scheme_id: str | None, as_of: dt.date | None) -> tuple[Scorecard, int]:
-    """Score the stored evidence and return it with its run id (an identical stored run is reused)."""
+def score_and_record(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
+                     who: str) -> tuple[Scorecard, int]:
+    """Score a stored scheme on its stored evidence. The run is recorded (by `who`) unless a run of
+    this exact state — scheme, evidence, as-of date, engine — is already stored; then that one is
+    returned, so scoring unchanged evidence twice stores nothing new."""
     scheme = get_scheme(session, scheme_id=scheme_id)
     evidence = load_evidence(session, scheme_id=scheme.id)
     card = score(scheme, evidence, as_of)
     run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=evidence_digest(evidence))
-    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence)
+    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence, who=who)

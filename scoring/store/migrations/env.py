@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the connection gongkai hands it (see scoring.db.migrate)."""
+"""Alembic environment: runs on the connection gongkai hands it (see scoring.store.db.migrate)."""
 
 from alembic import context
 
-from scoring.models import SQLModel
+from scoring.store.models import SQLModel
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from scoring import periods
 from scoring.errors import SchemeError
+from scoring.method import periods
 
 BODY_KINDS = ("city", "county", "department")
 

@@ -1,5 +1,5 @@
 """Builds report.docx, the docxtpl template of the Word report (run: python -m
-scoring.report_templates.make_docx_template). Edit the result in Word to restyle the report; keep
+scoring.report.templates.make_docx_template). Edit the result in Word to restyle the report; keep
 the {{ }} / {%tr %} / {%p %} tags."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Storage: the database, its tables and migrations, the evidence repository, audit trail and accounts."""

@@ -1,0 +1,1 @@
+"""Synthetic evidence: the labelled 2017 demo and the national-scale load generator."""

@@ -1,0 +1,372 @@
+"""The only orchestration: importing, loading the demo or a scheme, scoring, rejecting, reports, runs,
+accounts. The command line and the dashboard are thin callers of these functions.
+
+Every function takes the database URL (`None`: the default) and the acting `Actor` explicitly. Each
+opens one transaction, re-reads the actor's account (a disabled account or a changed role takes
+effect at once, even in an open dashboard session), checks its permission, and audits what it
+changes under the actor's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from scoring import SCHEME_FILE
+from scoring.errors import EvidenceError, GongkaiError, RowProblem
+from scoring.intake.evidence import KEY, problem_report, read_evidence, validate
+from scoring.intake.tables import read_table
+from scoring.method.engine import Scorecard, score
+from scoring.method.scheme import Scheme, load_scheme
+from scoring.report.model import build as build_report
+from scoring.report.write import FORMATS, write
+from scoring.store import accounts
+from scoring.store import repository as repo
+from scoring.store.accounts import Actor, PermissionDenied
+from scoring.store.audit import audit, audit_trail
+from scoring.store.db import engine_for
+from scoring.synthetic import demo
+
+DEMO_FILE = "demo（合成數據 synthetic）"
+ATTEMPTS = 3  # an import meeting a busy database is tried this often
+
+
+class ReadOnlyDatabase(GongkaiError):
+    """A write was asked of a database (or file system) that is read-only."""
+
+
+@contextmanager
+def transaction(db: str | None) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    with Session(engine_for(db)) as session:
+        try:
+            yield session
+            session.commit()
+        except OperationalError as e:
+            session.rollback()
+            if "readonly" in str(e.orig).replace(" ", "").lower() or "read-only" in str(e.orig).lower():
+                raise ReadOnlyDatabase("the database is read-only: nothing was changed") from None
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _as(session: Session, actor: Actor, action: str) -> Actor:
+    return accounts.recheck(session, actor, action)
+
+
+# ---- signing in --------------------------------------------------------------------------------
+
+def sign_in(db: str | None, *, name: str | None, password: str | None) -> Actor:
+    """The actor for a name and password; a database without accounts is open (`name` or `local`)."""
+    with transaction(db) as session:
+        return accounts.authenticate(session, name=name, password=password)
+
+
+def has_accounts(db: str | None) -> bool:
+    with transaction(db) as session:
+        return accounts.has_accounts(session)
+
+
+# ---- schemes and the demo ----------------------------------------------------------------------
+
+def load_scheme_file(db: str | None, *, actor: Actor, path: Path) -> tuple[Scheme, bool]:
+    """Validate a scheme file and store it (or its new version). Returns (scheme, changed)."""
+    scheme = load_scheme(path)
+    with transaction(db) as session:
+        who = _as(session, actor, "scheme")
+        return scheme, repo.save_scheme(session, scheme=scheme, who=who.name)
+
+
+def demo_evidence(scheme: Scheme) -> tuple[pd.DataFrame, bytes]:
+    """The demo's evidence table (a firm's file, as text) and the bytes of that file."""
+    table = demo.generate(scheme)
+    return table, table.to_csv(index=False).encode("utf-8")
+
+
+def load_demo(db: str | None, *, actor: Actor, scheme_file: Path = SCHEME_FILE) -> repo.ImportResult:
+    """Store the 2017 scheme with its labelled synthetic evidence (idempotent)."""
+    scheme = load_scheme(scheme_file)
+    _, data = demo_evidence(scheme)
+    ev = validate(read_table(data, "demo"), scheme, "demo")
+    with transaction(db) as session:
+        who = _as(session, actor, "scheme")
+        repo.save_scheme(session, scheme=scheme, who=who.name)
+        return repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=DEMO_FILE,
+                                    sha256=hashlib.sha256(data).hexdigest(), firm=demo.FIRM, who=who.name)
+
+
+def ensure_demo(db: str | None, *, actor: Actor) -> bool:
+    """Load the demo into a database that holds no scheme yet (the dashboard's first start)."""
+    with transaction(db) as session:
+        if repo.scheme_ids(session):
+            return False
+    load_demo(db, actor=actor)
+    return True
+
+
+def scheme_ids(db: str | None) -> list[str]:
+    with transaction(db) as session:
+        return repo.scheme_ids(session)
+
+
+def has_synthetic_evidence(db: str | None, *, scheme_id: str) -> bool:
+    """Whether any evidence of the scheme came from the synthetic demo (so screens can say so)."""
+    with transaction(db) as session:
+        return repo.has_firm(session, scheme_id=scheme_id, firm=demo.FIRM)
+
+
+def state_token(db: str | None, *, scheme_id: str) -> tuple[str, int]:
+    """Changes whenever scores could change (a reload, an import, a replacement, a rejection)."""
+    with transaction(db) as session:
+        return repo.state_token(session, scheme_id=scheme_id)
+
+
+# ---- importing evidence ------------------------------------------------------------------------
+
+class ImportRefused(EvidenceError):
+    """An evidence file refused, nothing stored; `rows` are its problem rows as sent, with a 問題
+    column, ready to fix and re-send (empty when the file could not be read as a table)."""
+
+    def __init__(self, error: EvidenceError, rows: pd.DataFrame) -> None:
+        super().__init__(error.source, error.problems)
+        self.rows = rows
+
+
+def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_id: str | None = None,
+                dry_run: bool = False, firm: str | None = None,
+                progress: Callable[[int], None] | None = None,
+                on_retry: Callable[[str, int], None] | None = None) -> repo.ImportResult:
+    """Import an evidence file (CSV/XLSX bytes) all or nothing; `dry_run` checks and previews only.
+
+    The same checks run for a preview and an import, from any entry point: reading, row validation
+    against the scheme, the firm's assignments. A refused file raises `ImportRefused` and is audited.
+    A database busy with another writer is tried `ATTEMPTS` times before saying so."""
+    digest = hashlib.sha256(data).hexdigest()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress)
+        except DBAPIError as e:  # another writer holds the database, or changed the same records
+            first = str(e.orig).splitlines()[0]
+            if "readonly" in first.replace(" ", "").lower():
+                raise ReadOnlyDatabase(f"the database is read-only: nothing from {name} was stored") from None
+            busy = any(w in first.lower() for w in ("locked", "busy", "unique", "duplicate key", "serializ"))
+            if not busy:
+                raise GongkaiError(f"the database refused the import: {first}; nothing from this file was stored") from None
+            if attempt == ATTEMPTS:
+                raise GongkaiError(
+                    f"the database stayed busy with another import or change ({first}); tried {ATTEMPTS} "
+                    f"times; nothing from {name} was stored — run the import again") from None
+            if on_retry:
+                on_retry(first, attempt)
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
+
+
+def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: str, scheme_id: str | None,
+                 dry_run: bool, firm: str | None, progress: Callable[[int], None] | None) -> repo.ImportResult:
+    table = None
+    with transaction(db) as session:
+        who = _as(session, actor, "import")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        try:
+            table = read_table(data, name)
+            ev = validate(table, scheme, name)
+            accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name)
+        except EvidenceError as e:
+            refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
+        else:
+            refusal = None
+            stated = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
+            result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,
+                                          sha256=digest, firm=stated, who=who.name, progress=progress)
+            if dry_run:
+                session.rollback()
+            return result
+    # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
+    with transaction(db) as session:
+        audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
+              detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
+    raise refusal
+
+
+# ---- scoring -----------------------------------------------------------------------------------
+
+def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
+                  as_of: dt.date | None = None) -> tuple[Scorecard, int]:
+    """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
+    of the same state exists, which is reused."""
+    with transaction(db) as session:
+        who = _as(session, actor, "read")
+        return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+
+
+def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | None = None) -> Scorecard:
+    """Score evidence files against a scheme file, nothing stored. Several files are read as one
+    evidence set; the same record in two files is a row problem of the later file."""
+    scheme = load_scheme(scheme_path)
+    ev = pd.concat([read_evidence(p, scheme).assign(file=p.name) for p in evidence_paths], ignore_index=True)
+    files = ev.groupby(KEY, observed=True, dropna=False)["file"].transform("nunique")
+    if (files > 1).any():
+        first = ev[files > 1].iloc[-1]
+        raise EvidenceError(str(first["file"]), [RowProblem(
+            int(first["row"]), "body", str(first["body"]),
+            "the same record (body, obligation, period, event, step, assessor) is also in another evidence file")])
+    return score(scheme, ev.drop(columns="file"), as_of)
+
+
+def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:
+    """Recompute a stored run: [] when it reproduces exactly, else what changed since."""
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        return repo.verify_run(session, run_id=run_id)
+
+
+def runs(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> pd.DataFrame:
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        return repo.runs(session, scheme_id=scheme_id)
+
+
+def run_scores(db: str | None, *, actor: Actor, run_id: int) -> pd.DataFrame:
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        return repo.run_scores(session, run_id=run_id)
+
+
+# ---- evidence: reading and rejecting -----------------------------------------------------------
+
+def _visible(session: Session, actor: Actor, frame: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Evidence rows the actor may read: everything for readers; a firm, its assigned bodies ×
+    obligations and what it imported itself."""
+    if actor.may("read"):
+        return frame
+    allowed = accounts.assigned_mask(session, actor=actor, scheme=scheme, body=frame["body"],
+                                     obligation=frame["obligation"])
+    return frame[allowed | (frame["imported_by"] == actor.name).to_numpy()]
+
+
+def evidence(db: str | None, *, actor: Actor, scheme_id: str) -> pd.DataFrame:
+    """Stored evidence with provenance, filtered to what the actor may read."""
+    with transaction(db) as session:
+        who = _as(session, actor, "browse")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return _visible(session, who, repo.evidence_with_provenance(session, scheme_id=scheme_id), scheme)
+
+
+def history(db: str | None, *, actor: Actor, evidence_id: int) -> pd.DataFrame:
+    """Earlier values of a record, if the actor may read that record (else it does not exist for them)."""
+    with transaction(db) as session:
+        who = _as(session, actor, "browse")
+        record = repo.evidence_record(session, evidence_id=evidence_id)
+        if record is not None and not who.may("read"):
+            scheme = repo.get_scheme(session, scheme_id=record["scheme_id"])
+            if _visible(session, who, pd.DataFrame([record]), scheme).empty:
+                record = None
+        if record is None:
+            raise GongkaiError(f"no evidence record {evidence_id}")
+        return repo.history(session, evidence_id=evidence_id)
+
+
+def reject(db: str | None, *, actor: Actor, evidence_id: int, reason: str) -> None:
+    """Reject an evidence record with a reason: kept and shown, no longer scored."""
+    with transaction(db) as session:
+        accounts.reject(session, evidence_id=evidence_id, reason=reason, by=_as(session, actor, "reject"))
+
+
+def audit_entries(db: str | None, *, actor: Actor, limit: int = 1000) -> pd.DataFrame:
+    with transaction(db) as session:
+        _as(session, actor, "audit")
+        return audit_trail(session, limit=limit)
+
+
+# ---- reports -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Written:
+    """A report run: the run it shows, the files written, and the formats that failed (and why)."""
+
+    run_id: int
+    as_of: dt.date
+    written: list[Path]
+    failed: list[str]
+
+
+def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: str | None = None,
+                 as_of: dt.date | None = None, lang: str = "zh-Hans") -> Written:
+    """The annual report of the current run in every format asked for. A format whose system part
+    is missing is named in `failed`; the others are still written."""
+    for path in outs:
+        if path.suffix.lower() not in FORMATS:
+            raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(FORMATS)}")
+    with transaction(db) as session:
+        who = _as(session, actor, "score")
+        card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+        summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+    built = build_report(card, summary, run_id, lang)
+    written, failed = [], []
+    for path in outs:
+        try:
+            written.append(write(built, path))
+        except GongkaiError as e:
+            failed.append(f"{path.name}: {e}")
+    return Written(run_id, card.as_of, written, failed)
+
+
+# ---- accounts ----------------------------------------------------------------------------------
+
+def add_user(db: str | None, *, actor: Actor | None, name: str, password: str, role: str) -> None:
+    """Add an account. The first account (actor None: nobody can sign in yet) must be an admin."""
+    with transaction(db) as session:
+        if accounts.has_accounts(session):
+            if actor is None:
+                raise PermissionDenied("this database has accounts: sign in as an admin to add one")
+            by = _as(session, actor, "users")
+        else:
+            by = Actor(name, None)
+        accounts.add_user(session, name=name, password=password, role=role, by=by)
+
+
+def set_role(db: str | None, *, actor: Actor, name: str, role: str) -> None:
+    with transaction(db) as session:
+        accounts.set_role(session, name=name, role=role, by=_as(session, actor, "users"))
+
+
+def disable_user(db: str | None, *, actor: Actor, name: str) -> None:
+    with transaction(db) as session:
+        accounts.disable(session, name=name, by=_as(session, actor, "users"))
+
+
+def assign(db: str | None, *, actor: Actor, name: str, body: str, obligation: str) -> None:
+    with transaction(db) as session:
+        accounts.assign(session, name=name, body=body, obligation=obligation, by=_as(session, actor, "users"))
+
+
+def users(db: str | None, *, actor: Actor) -> pd.DataFrame:
+    with transaction(db) as session:
+        _as(session, actor, "users")
+        return accounts.users(session)
+
+
+def current_actor(db: str | None, *, actor: Actor) -> Actor:
+    """The actor as the database knows it now (a dashboard re-checks this on every page view):
+    refused when the account was disabled or removed; with its current role otherwise."""
+    with transaction(db) as session:
+        return _as(session, actor, "browse")
+
+
+def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Scheme:
+    """A stored scheme (the only one when `scheme_id` is left out)."""
+    with transaction(db) as session:
+        _as(session, actor, "browse")
+        return repo.get_scheme(session, scheme_id=scheme_id)
