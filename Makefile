@@ -22,9 +22,10 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check scoring dashboard tests tools
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy scoring
+	$(BIN)/mypy scoring dashboard
 
 ## test: set up, lint, type-check scoring/, run the test suite (benchmarks run once, untimed)
 test: lint typecheck

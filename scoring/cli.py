@@ -1,4 +1,4 @@
-"""The `gongkai` command line (spec §6 of the contract, restated in README.md): thin typer commands, each a
+"""The `gongkai` command line (the commands and columns the README lists): thin typer commands, each a
 call of one function in `scoring.workflows`. The acting account is read from the environment here, once."""
 
 from __future__ import annotations

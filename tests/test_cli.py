@@ -1,4 +1,4 @@
-"""The command line as a user runs it: spec §6 columns, formats, and errors without tracebacks."""
+"""The command line as a user runs it: the score columns the README lists, formats, and errors without tracebacks."""
 
 from __future__ import annotations
 

@@ -228,3 +228,50 @@ def test_every_page_checks_the_role_itself(app, page_file, role):
     at.run()
     assert at.error[0].value == "您的角色无权使用此页面。"
     assert not at.title and not at.file_uploader and not at.dataframe
+
+
+def _trail(url: str):
+    from sqlmodel import Session
+
+    from scoring.store.audit import audit_trail
+    from scoring.store.db import engine_for
+
+    with Session(engine_for(url)) as s:
+        return audit_trail(s)
+
+
+def test_upload_preview_makes_the_import_checks_and_audits_the_refusal(accounts_app, monkeypatch):
+    """The preview of a firm's upload refuses rows outside its assignments (it used to say "valid"
+    and fail on confirm with a traceback), and the refusal is in the audit trail under the firm."""
+    import os
+
+    from dashboard import data
+    from scoring.store.accounts import Actor
+    from scoring.workflows import ImportRefused
+
+    url = os.environ["GONGKAI_DATABASE_URL"]
+    upload = "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n".encode()
+    with pytest.raises(ImportRefused) as refused:
+        data.check_upload(url, "shandong-2017", "firm.csv", upload, Actor("acme", "firm"))
+    assert [(p.row, p.column, p.reason) for p in refused.value.problems] == [
+        (2, "body", "firm acme is not assigned this body and obligation")]
+    assert refused.value.rows["問題 problems"].tolist() == ["body: firm acme is not assigned this body and obligation"]
+    last = _trail(url).iloc[0]
+    assert (last["action"], last["actor"]) == ("import_refused", "acme")
+
+
+def test_dashboard_actions_are_audited_under_the_signed_in_account(accounts_app):
+    import os
+
+    from dashboard import data
+    from scoring.store.accounts import Actor
+
+    url = os.environ["GONGKAI_DATABASE_URL"]
+    done = data.do_import(url, "shandong-2017", "root.csv", "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-12\n".encode(),
+                          Actor("root", "admin"))
+    assert done.new == 1
+    at = sign_in(accounts_app, "eva")  # the rankings page scores the new evidence state and stores a run
+    assert at.title[0].value == "排名" and not at.exception
+    trail = _trail(url)
+    assert trail.loc[trail["action"] == "import", "actor"].iloc[0] == "root"
+    assert trail.loc[trail["action"] == "score", "actor"].iloc[0] == "eva"

@@ -41,7 +41,7 @@ share = st.number_input(t("whatif_share"), min_value=0.0, max_value=1.0, value=f
                         step=0.01, format="%.2f", key="whatif_share")
 points = tuple((r.obligation, float(r.points)) for r in edited.itertuples())
 after, refused = data.whatif(c.db, c.scheme_id, c.as_of, c.state, points, share, c.actor)
-if refused:
+if after is None:
     st.error(t("whatif_refused") + refused)
 else:
     before = card.scores.set_index("body")

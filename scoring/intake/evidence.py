@@ -11,7 +11,7 @@ from scoring.errors import EvidenceError, RowProblem
 from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table
 from scoring.method import periods
-from scoring.method.rules import expected_labels
+from scoring.method.kinds.periodic import expected_labels
 from scoring.method.scheme import PeriodicRule, ResponseRule, Scheme
 
 # spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same

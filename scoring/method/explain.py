@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from scoring.i18n import text
+from scoring.method.compiled import compiled
 from scoring.method.engine import Scorecard
-from scoring.method.rules import calendar_for
 
 
 def losses(card: Scorecard) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def lateness(card: Scorecard) -> pd.DataFrame:
     f["late_working_days"] = pd.Series(pd.NA, index=f.index, dtype="Int64")
     days = f[whole_day]
     if not days.empty:
-        cal = calendar_for(card.scheme)
+        cal = compiled(card.scheme).calendar
         first = int(days["due"].dt.year.min())
         last = int(days["published_at"].dt.year.max())
         table = np.concatenate([cal._year_workdays(y) for y in range(first, last + 1)])
@@ -73,6 +73,8 @@ def share_status(card: Scorecard, lang: str) -> pd.Series:
     """The 4% rule per body, in `card.scores` order: met / not met / no value given, "—" where the
     body has no share rule. Shared by the dashboard and the report."""
     f = card.findings[card.findings["kind"] == "share"]
+    if f.empty:  # a scheme without a share rule
+        return pd.Series("—", index=card.scores["body"].astype(str).to_numpy())
     met = f.groupby("body", observed=True)["outcome"].agg(lambda o: bool((o == "pass").all()))
     given = f.groupby("body", observed=True)["value"].agg(lambda v: bool(v.notna().any()))
     words = {True: text("share_pass", lang), False: text("share_fail", lang)}

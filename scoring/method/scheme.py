@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -112,7 +113,6 @@ Rule = Annotated[
     DeadlineRule | PeriodicRule | ResponseRule | CountRule | RatingRule | ShareRule,
     Field(discriminator="kind"),
 ]
-TIME_KINDS = ("deadline", "periodic", "response")
 
 
 class Body(_Strict):
@@ -194,7 +194,7 @@ class Scheme(_Strict):
     text: str = ""
     _bodies: dict[str, Body] = PrivateAttr(default_factory=dict)
     _obligations: dict[str, Obligation] = PrivateAttr(default_factory=dict)
-    _static: dict[str, Any] = PrivateAttr(default_factory=dict)  # derived tables that points never change
+    _compiled: object | None = PrivateAttr(None)  # scoring.method.compiled.Compiled, built on first use
 
     def model_post_init(self, _context: Any) -> None:
         self._bodies = {b.id: b for b in self.bodies}
@@ -208,11 +208,13 @@ class Scheme(_Strict):
     def default_as_of(self) -> dt.date:
         return self.scheme.as_of or self.scheme.period.end
 
-    def cached(self, name: str, build: Any) -> Any:
-        """A derived table that depends on bodies and rules but not on points (shared by what-ifs)."""
-        if name not in self._static:
-            self._static[name] = build(self)
-        return self._static[name]
+    @property
+    def compiled_tables(self) -> object | None:
+        """The compiled, points-independent tables, once built (see `scoring.method.compiled`)."""
+        return self._compiled
+
+    def keep_compiled(self, tables: object) -> None:
+        self._compiled = tables
 
     def body(self, body_id: str) -> Body:
         return self._bodies[body_id]
@@ -231,7 +233,7 @@ class Scheme(_Strict):
             raise SchemeError("what-if", faults)
         obligations = [o.model_copy(update={"points": float(points.get(o.id, o.points))}) for o in self.obligations]
         changed = Scheme(scheme=header, bodies=self.bodies, obligations=obligations, sha256="", text="")
-        changed._static = self._static
+        changed._compiled = self._compiled  # points and share never change the compiled tables
         return changed
 
     def assessed(self, ob: Obligation, rule: _Rule | None = None) -> list[str]:
@@ -362,6 +364,14 @@ def load_scheme(path: str | Path) -> Scheme:
     except (OSError, UnicodeDecodeError) as e:
         raise SchemeError(str(p), [f"cannot read: {e}"]) from None
     return parse_scheme(text, str(p))
+
+
+def natural_key(obligation_id: object) -> tuple[tuple[int, int, str], ...]:
+    """A sort key that orders ids as a reader expects (1.2 before 1.10, A1 before A2) and never
+    fails, whatever id a scheme uses (`6.7`, `A1`, `B-2`, `十`): digit runs compare as numbers,
+    other runs as text."""
+    parts = re.split(r"([0-9]+)", str(obligation_id))
+    return tuple((0, int(p), "") if p.isascii() and p.isdigit() else (1, 0, p) for p in parts if p)
 
 
 def rule_ref(ob: Obligation, index: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from scoring.method.scheme import natural_key
+
 GRADE_COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#d73027", "#7f0000", "#4d4d4d"]
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
@@ -56,7 +58,7 @@ def heatmap(obligations: pd.DataFrame, bodies: pd.DataFrame, title: str) -> go.F
         share=lambda d: (d["earned"] / d["points"]).where(d["status"] == "scored"))
     names = bodies.set_index("body")["name"]
     grid = o.pivot(index="body", columns="obligation", values="share").reindex(bodies["body"])
-    cols = sorted(grid.columns, key=lambda s: tuple(int(p) for p in str(s).split(".")))
+    cols = sorted(grid.columns, key=natural_key)
     grid = grid[cols]
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(), x=cols, y=names.reindex(grid.index).tolist(), zmin=0, zmax=1,

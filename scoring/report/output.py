@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.method.engine import Scorecard, sort_findings
+from scoring.method.scheme import natural_key
 
 LEVEL_COLUMNS = {
     "body": ["body", "name", "kind", "score", "rank", "grade", "base", "bonus", "veto"],
@@ -48,7 +49,7 @@ def level_table(card: Scorecard, level: str) -> pd.DataFrame:
 def _natural(col: pd.Series) -> pd.Series:
     if col.name != "obligation":
         return col
-    return col.map(lambda s: tuple(int(p) if p.isdigit() else 0 for p in str(s).split(".")))
+    return col.map(natural_key)
 
 
 def render(card: Scorecard, level: str, fmt: str) -> str:

@@ -55,7 +55,7 @@ class ImportBatch(SQLModel, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """The current value of one evidence record; its key is unique per scheme (spec §5)."""
+    """The current value of one evidence record; its key is unique per scheme (README, "Evidence files")."""
 
     __tablename__ = "evidence"
     __table_args__ = (UniqueConstraint("scheme_id", "body", "obligation", "period", "event", "step",

@@ -15,7 +15,8 @@ import pandas as pd
 
 from scoring.intake.evidence import empty_evidence
 from scoring.intake.tables import COLUMNS
-from scoring.method.rules import expected_items, rule_table
+from scoring.method.compiled import rule_table
+from scoring.method.rules import expected_items
 from scoring.method.scheme import ResponseRule, Scheme
 
 FIRM = "示例評估機構（合成數據）"

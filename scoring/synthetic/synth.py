@@ -17,7 +17,8 @@ import yaml
 
 from scoring import SCHEME_FILE
 from scoring.intake.evidence import EVIDENCE_COLUMNS, empty_evidence
-from scoring.method.rules import expected_items, rule_table
+from scoring.method.compiled import rule_table
+from scoring.method.rules import expected_items
 from scoring.method.scheme import Scheme, parse_scheme
 
 NATIONAL = {"cities": 333, "counties": 2844, "departments": 60}

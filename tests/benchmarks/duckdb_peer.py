@@ -1,5 +1,5 @@
 """The peer a user would otherwise reach for: periodic and deadline scoring as one DuckDB SQL query
-over the same evidence frame (spec §3–4, proportional mode, no bonus or roll-up)."""
+over the same evidence frame (docs/method.md §3–4, proportional mode, no bonus or roll-up)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from scoring.method.rules import expected_items, rule_table
+from scoring.method.compiled import rule_table
+from scoring.method.rules import expected_items
 from scoring.method.scheme import Scheme, parse_scheme
 
 QUERY = """

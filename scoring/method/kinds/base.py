@@ -1,0 +1,149 @@
+"""What every rule kind shares: outcomes, the coded evidence and items a kind judges, due times.
+
+A rule kind is one module of this package with two functions: `expand` (the items a rule expects
+from each body it assesses, with their due times) and `judge` (each item's outcome, credit and
+deduction from the coded evidence, vectorised over all items of the kinds sharing that function).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+from scoring.method.calendar import WorkCalendar, due_end_of_day
+from scoring.method.compiled import Compiled
+from scoring.method.scheme import Scheme, Window
+
+NAT = np.iinfo(np.int64).min  # int64 nanoseconds of NaT
+NEVER = np.iinfo(np.int64).max
+
+
+class Outcome(IntEnum):
+    """The outcome of one finding (its code is stored in the findings' categorical)."""
+
+    ON_TIME = 0   # time item: earliest evidence at or before due
+    LATE = 1      # after due, at or before as_of
+    MISSING = 2   # no evidence by as_of (a rating with no grade, too)
+    MET = 3       # count: at least `min` publications
+    SHORT = 4     # count: fewer
+    RATED = 5     # rating: graded
+    PASS = 6      # share: at least the minimum
+    FAIL = 7      # share: below it, or no value
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+OUTCOMES = [o.label for o in Outcome]
+SHORTFALLS = (Outcome.MISSING.label, Outcome.SHORT.label, Outcome.FAIL.label)  # count as missing for a veto
+
+
+def due_after(days: np.ndarray, window: Window, cal: WorkCalendar, times: np.ndarray | None = None) -> np.ndarray:
+    """Due times after anchors. `days`/`working_days` end at the end of the due day; `hours` run
+    from the anchor time (`times`, or the end of the anchor day when the anchor is a day)."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    if window.days is not None:
+        return due_end_of_day(days + np.timedelta64(window.days, "D"))
+    if window.working_days is not None:
+        return due_end_of_day(cal.add_working_days(days, window.working_days))
+    start = (np.asarray(times, dtype="datetime64[ns]") if times is not None
+             else (days + np.timedelta64(1, "D")).astype("datetime64[ns]"))
+    assert window.hours is not None
+    return start + np.timedelta64(int(round(window.hours * 3600)), "s")
+
+
+@dataclass
+class Collector:
+    """Accumulates coded item blocks from the kinds' `expand`; labels are coded at the end, sorted."""
+
+    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)
+
+    def label(self, text: str) -> int:
+        return self.labels.setdefault(text, len(self.labels))
+
+    def add(self, bodies: np.ndarray, rule_id: int, labels: np.ndarray, dues: np.ndarray) -> None:
+        self.parts.append((bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues))
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a kind's `expand` gets: the scheme, its compiled tables, the evidence (response items
+    come from the events in it) and the collector to add items to."""
+
+    scheme: Scheme
+    tables: Compiled
+    evidence: pd.DataFrame
+    out: Collector
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Evidence as integer codes and arrays, aligned with the items' categories."""
+
+    body: np.ndarray
+    ob: np.ndarray
+    item: np.ndarray
+    published: np.ndarray  # int64 ns, NaT as NAT
+    value: np.ndarray
+    plain: np.ndarray      # no event: feeds deadline and count rules
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a kind's `judge` gets besides its items: the coded evidence and the assessment bounds."""
+
+    items: pd.DataFrame    # every item (kinds judge the rows `mask` selects)
+    evidence: Coded
+    rules: pd.DataFrame    # the compiled rule table
+    period_start: int      # ns: the scheme period's first instant
+    as_of_end: int         # ns: the last instant of the assessment date
+
+    @property
+    def n_body(self) -> int:
+        return len(self.items["body"].cat.categories)
+
+    @property
+    def n_ob(self) -> int:
+        return len(self.items["obligation"].cat.categories)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A kind's findings: for the items at `rows` (positions in the items), aligned arrays."""
+
+    rows: np.ndarray
+    published: np.ndarray  # int64 ns, NAT where none
+    outcome: np.ndarray    # Outcome codes
+    credit: np.ndarray
+    deduction: np.ndarray
+    value: np.ndarray
+
+
+def pair_sums(body: np.ndarray, ob: np.ndarray, n_ob: int, n: int, weights: np.ndarray) -> np.ndarray:
+    """Σ weights per (body, obligation) pair, as a dense array of n = bodies × obligations."""
+    return np.bincount(body * n_ob + ob, weights=weights, minlength=n).astype(float)
+
+
+def once_items(j: Judging, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For kinds with one item per body and rule: (rows, pair code of each, rule id of each)."""
+    rows = np.flatnonzero(mask)
+    it = j.items
+    pair = (it["body"].cat.codes.to_numpy(np.int64)[rows] * j.n_ob
+            + it["obligation"].cat.codes.to_numpy(np.int64)[rows])
+    return rows, pair, it["rule_id"].to_numpy()[rows]
+
+
+def mean_values(j: Judging) -> np.ndarray:
+    """The mean `value` per (body, obligation) pair over rows that carry one (NaN where none): the
+    mean of several assessors' ratings, or a body's stated share."""
+    ev, n = j.evidence, j.n_body * j.n_ob
+    valued = (ev.body >= 0) & (ev.ob >= 0) & ~np.isnan(ev.value)
+    total = pair_sums(ev.body[valued], ev.ob[valued], j.n_ob, n, ev.value[valued])
+    count = pair_sums(ev.body[valued], ev.ob[valued], j.n_ob, n, np.ones(int(valued.sum())))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)

@@ -1,0 +1,28 @@
+"""deadline — one item per body: publish by a date (`due: 2017-05-31`) or within a window after
+the document's issue, the period's start or a date (`due: {after: issued, within: {working_days: 30}}`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from scoring.method.calendar import WorkCalendar, due_end_of_day
+from scoring.method.kinds.base import Expansion, due_after
+from scoring.method.kinds.timed import judge as judge
+from scoring.method.scheme import DeadlineRule, DueAfter, Obligation, Scheme
+
+
+def due_of(scheme: Scheme, rule: DeadlineRule, cal: WorkCalendar) -> np.datetime64:
+    """The due time of a deadline rule (a whole day ends at its last instant)."""
+    if not isinstance(rule.due, DueAfter):
+        return due_end_of_day(np.array([rule.due], dtype="datetime64[D]"))[0]
+    after = rule.due.after
+    anchor: dt.date = (scheme.scheme.issued if after == "issued"
+                       else scheme.scheme.period.start if after == "period_start" else after)
+    return due_after(np.array([anchor], dtype="datetime64[D]"), rule.due.within, cal)[0]
+
+
+def expand(x: Expansion, ob: Obligation, rule: DeadlineRule, rule_id: int, bodies: np.ndarray) -> None:
+    due = np.full(len(bodies), due_of(x.scheme, rule, x.tables.calendar), dtype="datetime64[ns]")
+    x.out.add(bodies, rule_id, np.full(len(bodies), x.out.label("deadline")), due)

@@ -1,0 +1,29 @@
+"""periodic — one item per body and period (weekly, monthly, quarterly, yearly, daily, pentad):
+each period's publication is due `within` its last day (default: by the end of that day)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.method import periods
+from scoring.method.kinds.base import Expansion, due_after
+from scoring.method.kinds.timed import judge as judge
+from scoring.method.scheme import Obligation, PeriodicRule, Scheme
+
+
+def expected_labels(scheme: Scheme, rule: PeriodicRule) -> list[str]:
+    """The period labels a periodic rule expects within the scheme period (and its start/end)."""
+    start, end = scheme.scheme.period.start, scheme.scheme.period.end
+    if rule.start:
+        start = max(start, periods.parse(rule.start)[1])  # type: ignore[index]
+    if rule.end:
+        end = min(end, periods.parse(rule.end)[2])  # type: ignore[index]
+    return periods.expected(rule.frequency, start, end)["period"].tolist()
+
+
+def expand(x: Expansion, ob: Obligation, rule: PeriodicRule, rule_id: int, bodies: np.ndarray) -> None:
+    labels = expected_labels(x.scheme, rule)
+    last = np.array([periods.parse(s)[2] for s in labels], dtype="datetime64[D]")  # type: ignore[index]
+    dues = due_after(last, rule.within, x.tables.calendar)
+    ids = np.array([x.out.label(s) for s in labels])
+    x.out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)), np.tile(dues, len(bodies)))

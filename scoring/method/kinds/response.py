@@ -1,0 +1,25 @@
+"""response — event-driven: each event found in a body's evidence (`event`, `event_at`) expects
+each step (`release` within 5 hours, `press_conference` within 24 …) after the event. A body with
+no event has no item: the obligation is N/A for it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.method.kinds.base import Expansion, due_after
+from scoring.method.kinds.timed import judge as judge
+from scoring.method.scheme import Obligation, ResponseRule
+
+
+def expand(x: Expansion, ob: Obligation, rule: ResponseRule, rule_id: int, bodies: np.ndarray) -> None:
+    ev = x.evidence
+    rows = ev[(ev["event"] != "") & (ev["obligation"] == ob.id)]
+    rows = rows[rows["body"].isin(x.scheme.assessed(ob, rule))]
+    if rows.empty:
+        return
+    events = rows.groupby(["body", "event"], as_index=False, observed=True)["event_at"].min()
+    at = events["event_at"].to_numpy(dtype="datetime64[ns]")
+    codes = x.tables.bodies.get_indexer(events["body"].astype(str))
+    for step in rule.steps:
+        labels = np.array([x.out.label(f"{e}/{step.name}") for e in events["event"].astype(str)])
+        x.out.add(codes, rule_id, labels, due_after(at.astype("datetime64[D]"), step.within, x.tables.calendar, times=at))
