@@ -19,6 +19,7 @@ from scoring import workflows
 from scoring.errors import GongkaiError
 from scoring.method.engine import Scorecard, rescore
 from scoring.method.explain import explained
+from scoring.method.robustness import robustness as rank_robustness
 from scoring.method.scheme import Scheme
 from scoring.store.accounts import Actor
 from scoring.store.db import resolve_url
@@ -149,3 +150,9 @@ def report_file(db: str, scheme_id: str, as_of: dt.date | None, fmt: str, lang: 
 def audit_trail(db: str, actor: Actor) -> pd.DataFrame:
     """Not cached: the trail must show an action the moment it happens."""
     return workflows.audit_entries(db, actor=actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def robustness(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], _actor: Actor) -> pd.DataFrame:
+    """Rank intervals and grade certainty of the current scores (1,000 draws, seed 0, default spreads)."""
+    return rank_robustness(scorecard(db, scheme_id, as_of, state, _actor), draws=1000, seed=0)

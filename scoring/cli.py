@@ -229,6 +229,38 @@ def report_cmd(
         raise GongkaiError("; ".join(done.failed))
 
 
+@app.command("robustness")
+def robustness_cmd(
+    db: Db = None,
+    scheme: SchemeId = None,
+    as_of: AsOf = None,
+    draws: Annotated[int, typer.Option("--draws", min=1, max=100_000, help="perturbed re-scorings")] = 1000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    points_spread: Annotated[float, typer.Option("--points-spread", help="points × U(1 − s, 1 + s)")] = 0.2,
+    late_credit: Annotated[str, typer.Option("--late-credit", help="late credit drawn from LOW:HIGH")] = "0.3:0.7",
+    rating_spread: Annotated[float, typer.Option("--rating-spread", help="ratings ± U(0, s) points")] = 5.0,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+) -> None:
+    """How sure is each rank? Per body: rank, its 5th/50th/95th percentile over perturbed re-scorings
+    (points, late credit, ratings), grade, and the share of draws with the same grade."""
+    from scoring import workflows
+
+    _choice("--format", fmt, ("table", "csv", "json"))
+    try:
+        low, high = (float(x) for x in late_credit.split(":"))
+        spread = workflows.Spread(points_spread, (low, high), rating_spread)
+    except ValueError as e:
+        raise GongkaiError(f"--late-credit {late_credit!r} / spreads: {e}") from None
+    table = workflows.robustness(db, actor=_actor(db), scheme_id=scheme, as_of=_date(as_of), draws=draws,
+                                 seed=seed, spread=spread)
+    if fmt == "csv":
+        sys.stdout.write(table.to_csv(index=False, float_format="%.3f", lineterminator="\n"))
+    elif fmt == "json":
+        sys.stdout.write(table.to_json(orient="records", force_ascii=False, double_precision=3) + "\n")
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
 @app.command("audit")
 def audit_cmd(db: Db = None, limit: Annotated[int, typer.Option("--limit")] = 50) -> None:
     """The audit trail, newest first: who imported, replaced, loaded or scored what, when."""

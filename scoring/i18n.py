@@ -118,6 +118,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "score_before": ("原得分", "Score before"),
     "score_after": ("新得分", "Score after"),
     "synthetic": ("注意：当前数据为合成示例数据（非真实考核结果）。", "Note: this is synthetic demo data, not a real assessment."),
+    "robustness": ("排名稳健性", "How sure is this ranking?"),
+    "robustness_caption": ("在各指标分值 ±20%、迟报得分率 0.3–0.7、评分 ±5 分的范围内随机扰动 1000 次后，各单位名次的 5%–95% 区间；"
+                           "红点为等次在少于 80% 的扰动中保持不变的单位。",
+                           "Each body's rank with the 5th–95th percentile of its rank over 1,000 re-scorings with points ±20%, "
+                           "late credit 0.3–0.7 and ratings ±5; red: the grade holds in fewer than 80% of the draws."),
+    "robustness_chart": ("名次区间（5%–95%）", "Rank interval (5th–95th percentile)"),
+    "grade_uncertain": ("等次不确定（保持概率低于 80%）：", "Grade uncertain (holds in under 80% of draws): "),
+    "grade_uncertain_short": ("等次不确定", "grade uncertain"),
     "bodies_assessed": ("参评单位", "Bodies assessed"),
     "average": ("平均分", "Average"),
     "report_title": ("年度政务公开考核报告", "Annual government openness assessment report"),

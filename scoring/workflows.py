@@ -26,6 +26,8 @@ from scoring.errors import EvidenceError, GongkaiError, RowProblem
 from scoring.intake.evidence import KEY, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
+from scoring.method.robustness import Spread
+from scoring.method.robustness import robustness as rank_robustness
 from scoring.method.scheme import Scheme, load_scheme
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
@@ -369,3 +371,11 @@ def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Sch
     with transaction(db) as session:
         _as(session, actor, "browse")
         return repo.get_scheme(session, scheme_id=scheme_id)
+
+
+def robustness(db: str | None, *, actor: Actor, scheme_id: str | None = None, as_of: dt.date | None = None,
+               draws: int = 1000, seed: int = 0, spread: Spread | None = None) -> pd.DataFrame:
+    """How sure each body's rank and grade are under perturbed points, late credit and ratings
+    (re-scored from the current run's findings; see `scoring.method.robustness`)."""
+    card, _ = score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+    return rank_robustness(card, draws=draws, seed=seed, spread=spread)

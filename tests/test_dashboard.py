@@ -275,3 +275,16 @@ def test_dashboard_actions_are_audited_under_the_signed_in_account(accounts_app)
     trail = _trail(url)
     assert trail.loc[trail["action"] == "import", "actor"].iloc[0] == "root"
     assert trail.loc[trail["action"] == "score", "actor"].iloc[0] == "eva"
+
+
+def test_rankings_show_rank_intervals_and_flag_uncertain_grades(app, demo_card):
+    from scoring.method.robustness import robustness
+
+    robust = robustness(demo_card, draws=1000, seed=0)
+    unsure = robust[(robust["kind"] == "city") & (robust["p_same_grade"] < 0.8)]
+    names = dict(zip(demo_card.scores["body"], demo_card.scores["name"], strict=True))
+    assert len(unsure)  # the demo has cities near a grade boundary
+    warning = app.warning[0].value
+    assert all(names[b] in warning for b in unsure["body"])
+    chart = [c for c in app.get("plotly_chart") if "rank_intervals" in str(c.proto.id)]
+    assert chart

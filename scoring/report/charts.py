@@ -75,3 +75,25 @@ def gap_bar(gaps: pd.DataFrame, title: str, label: str = "gap") -> go.Figure:
                            marker_color="#d73027", text=g["gap"].round(2), textposition="outside"))
     fig.update_xaxes(title=label)
     return _layout(fig, title, height=max(260, 26 * len(g) + 90))
+
+
+def rank_intervals(robust: pd.DataFrame, names: dict[str, str], title: str, rank_label: str = "rank",
+                   uncertain_label: str = "grade uncertain") -> go.Figure:
+    """Each body's rank with the 5th–95th percentile of its rank under perturbed assessment choices
+    as an error bar; bodies whose grade holds in fewer than 80% of the draws are marked."""
+    r = robust.sort_values("rank", ascending=False)
+    unsure = r["p_same_grade"] < 0.8
+    fig = go.Figure()
+    for flag, colour, label in ((False, "#1f77b4", rank_label), (True, "#d73027", uncertain_label)):
+        part = r[unsure == flag]
+        if part.empty:
+            continue
+        fig.add_scatter(
+            x=part["rank"], y=part["body"].map(names), mode="markers", name=label, marker={"color": colour, "size": 9},
+            error_x={"type": "data", "symmetric": False, "array": part["rank_p95"] - part["rank"],
+                     "arrayminus": part["rank"] - part["rank_p05"]},
+            customdata=part[["rank_p05", "rank_p95", "p_same_grade"]].to_numpy(),
+            hovertemplate="%{y}: %{x} (%{customdata[0]}–%{customdata[1]}), %{customdata[2]:.0%}<extra></extra>")
+    fig.update_yaxes(categoryorder="array", categoryarray=r["body"].map(names).tolist())
+    fig.update_xaxes(title=rank_label, autorange="reversed", dtick=1 if len(r) <= 40 else None)
+    return _layout(fig, title, height=max(300, 22 * len(r) + 100))

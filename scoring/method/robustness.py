@@ -1,0 +1,194 @@
+"""How sure is a ranking? Re-scoring under perturbed assessment choices (in the spirit of COINr's
+sensitivity analysis): each obligation's points, the credit of a late item, and the rating values.
+
+The findings are not re-judged: each draw re-scores from per-(body, rule) tallies of the findings
+(items on time, late; other credit; the rating), so 1,000 draws take seconds even at national scale.
+See docs/method.md §7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scoring.method.compiled import compiled
+from scoring.method.engine import Scorecard
+
+COLUMNS = ["body", "kind", "rank", "rank_p05", "rank_p50", "rank_p95", "grade", "p_same_grade"]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The perturbations: points × U(1 − points, 1 + points) per obligation; one late credit per
+    draw from U(late_credit); each rating + U(−rating, +rating), kept within 0–100."""
+
+    points: float = 0.2
+    late_credit: tuple[float, float] = (0.3, 0.7)
+    rating: float = 5.0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.late_credit
+        if not (0 <= self.points < 1) or not (0 <= lo <= hi <= 1) or self.rating < 0:
+            raise ValueError("points spread in [0, 1), 0 ≤ late credit low ≤ high ≤ 1, rating spread ≥ 0")
+
+
+@dataclass(frozen=True)
+class _Tallies:
+    """Per (body, rule) with findings, ordered by (body, obligation): what re-scoring needs."""
+
+    pair: np.ndarray        # index into the (body, obligation) pairs below
+    n: np.ndarray           # items judged
+    on_time: np.ndarray
+    late: np.ndarray
+    other: np.ndarray       # Σ credit of count and share items
+    rating: np.ndarray      # the rating (NaN: not a rating rule, or no rating: credit 0)
+    fixed_deduction: np.ndarray  # Σ deductions of items that are not ratings
+    d_missing: np.ndarray   # a rating's deduction per missing grade (deduction mode)
+    rules_in_pair: np.ndarray  # per pair: rules with findings
+    pair_body: np.ndarray   # per pair: body code
+    pair_ob: np.ndarray     # per pair: obligation code
+    deduction: np.ndarray   # per pair: deduction mode
+    bonus: np.ndarray       # per pair: bonus obligation
+    rollup: list[tuple[int, np.ndarray]]  # (city code, its counties' codes) for the county roll-up
+
+
+def _tallies(card: Scorecard) -> _Tallies:
+    f = card.findings
+    tables = compiled(card.scheme)
+    rules = tables.rules
+    outcome = f["outcome"].astype(str).to_numpy()
+    frame = pd.DataFrame({
+        "body": f["body"].cat.codes.to_numpy(np.int64), "ob": f["obligation"].cat.codes.to_numpy(np.int64),
+        "rule": f["rule_id"].to_numpy(np.int64),
+        "on_time": outcome == "on_time", "late": outcome == "late",
+        "other": np.where(np.isin(f["kind"].astype(str).to_numpy(), ("count", "share")), f["credit"], 0.0),
+        "rating": np.where(f["kind"].astype(str).to_numpy() == "rating", f["value"], np.nan),
+        "fixed": np.where(f["kind"].astype(str).to_numpy() == "rating", 0.0, f["deduction"]),
+    })
+    g = frame.groupby(["body", "ob", "rule"], sort=True).agg(
+        n=("on_time", "size"), on_time=("on_time", "sum"), late=("late", "sum"), other=("other", "sum"),
+        rating=("rating", "mean"), fixed=("fixed", "sum")).reset_index()
+    pairs, pair = np.unique(g["body"].to_numpy() * len(tables.obligations) + g["ob"].to_numpy(), return_inverse=True)
+    by_id = {o.id: o for o in card.scheme.obligations}
+    obs = [by_id[i] for i in tables.obligations]
+    pair_ob = pairs % len(tables.obligations)
+    is_rating = rules["kind"].to_numpy()[g["rule"].to_numpy()] == "rating"
+    return _Tallies(
+        pair=pair, n=g["n"].to_numpy(float), on_time=g["on_time"].to_numpy(float), late=g["late"].to_numpy(float),
+        other=g["other"].to_numpy(float), rating=np.where(is_rating, g["rating"].to_numpy(float), np.nan),
+        fixed_deduction=g["fixed"].to_numpy(float),
+        d_missing=np.where(is_rating, rules["deduct_missing"].to_numpy()[g["rule"].to_numpy()], 0.0),
+        rules_in_pair=np.bincount(pair, minlength=len(pairs)).astype(float),
+        pair_body=pairs // len(tables.obligations), pair_ob=pair_ob,
+        deduction=np.array([obs[o].mode == "deduction" for o in pair_ob]),
+        bonus=np.array([obs[o].bonus for o in pair_ob]), rollup=_rollup(card))
+
+
+def _rollup(card: Scorecard) -> list[tuple[int, np.ndarray]]:
+    if card.scheme.scheme.rollup is None:
+        return []
+    table = compiled(card.scheme).body_table
+    codes = pd.Series(np.arange(len(table)), index=table.index)
+    counties = table[table["kind"] == "county"]
+    return [(int(codes[city]), codes[group].to_numpy()) for city, group in counties.groupby("parent").groups.items()]
+
+
+def _scores(card: Scorecard, t: _Tallies, points: np.ndarray, late_credit: np.ndarray,
+            rating_noise: np.ndarray) -> np.ndarray:
+    """Scores (draws × bodies) for draws of points (draws × obligations), late credit (draws) and
+    rating noise (draws × tallies)."""
+    h = card.scheme.scheme
+    n_body = len(compiled(card.scheme).bodies)
+    rated = ~np.isnan(t.rating)
+    rating = np.clip(np.where(rated, t.rating, 0.0) + rating_noise, 0.0, 100.0)
+    credit = np.where(rated, rating / 100,
+                      (t.on_time + late_credit[:, None] * t.late + t.other) / t.n)
+    has_rating_rule = t.d_missing > 0
+    deducted_rule = t.fixed_deduction + np.where(rated, t.d_missing * (1 - rating / 100),
+                                                 np.where(has_rating_rule, t.d_missing, 0.0))
+    starts = np.flatnonzero(np.r_[True, t.pair[1:] != t.pair[:-1]])
+    pair_credit = np.add.reduceat(credit, starts, axis=1) / t.rules_in_pair
+    pair_deducted = np.add.reduceat(deducted_rule, starts, axis=1)
+    p = points[:, t.pair_ob]
+    earned = np.where(t.deduction, np.maximum(0.0, p - pair_deducted), p * pair_credit)
+    base_rows = ~t.bonus
+    e_sum = _per_body(earned[:, base_rows], t.pair_body[base_rows], n_body)
+    p_sum = _per_body(p[:, base_rows], t.pair_body[base_rows], n_body)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(p_sum > 0, 100 * e_sum / p_sum, np.nan)
+    score = base
+    if t.bonus.any():
+        bonus = _per_body(earned[:, ~base_rows], t.pair_body[~base_rows], n_body)
+        if h.bonus is not None:
+            bonus = np.where(base >= h.bonus.gate, np.minimum(bonus, h.bonus.cap), 0.0)
+        score = base + bonus
+    if h.rollup is not None:
+        w = h.rollup.counties
+        for city, counties in t.rollup:
+            score[:, city] = (1 - w) * score[:, city] + w * np.nanmean(score[:, counties], axis=1)
+    return score
+
+
+def _per_body(values: np.ndarray, body: np.ndarray, n_body: int) -> np.ndarray:
+    """Σ per body of columns sorted by body (draws × pairs → draws × bodies)."""
+    out = np.zeros((len(values), n_body))
+    if len(body):
+        starts = np.flatnonzero(np.r_[True, body[1:] != body[:-1]])
+        out[:, body[starts]] = np.add.reduceat(values, starts, axis=1)
+    return out
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank within the columns given (draws × bodies): 1 + bodies scoring more (to 2 decimals)."""
+    s = np.round(np.nan_to_num(scores, nan=-1.0), 2)  # no score: below every score
+    ordered = np.sort(s, axis=1)
+    # bodies strictly above = count of values greater than own, per draw (searchsorted on each row)
+    offsets = np.arange(len(s))[:, None] * 1e6  # scores are 0–105: rows never overlap
+    flat = (ordered + offsets).ravel()
+    above = len(s[0]) - (np.searchsorted(flat, (s + offsets).ravel(), side="right").reshape(s.shape)
+                         - np.arange(len(s))[:, None] * s.shape[1])
+    return above + 1
+
+
+def robustness(card: Scorecard, *, draws: int = 1000, seed: int = 0, spread: Spread | None = None) -> pd.DataFrame:
+    """Per body: its rank, the 5th/50th/95th percentile of its rank over `draws` perturbed
+    re-scorings, its grade and how often the draws give it the same grade.
+
+    Deterministic for a seed; with zero spreads every interval is the rank itself."""
+    spread = spread or Spread()
+    rng = np.random.default_rng(seed)
+    tables = compiled(card.scheme)
+    t = _tallies(card)
+    base_points = np.array([{o.id: o.points for o in card.scheme.obligations}[i] for i in tables.obligations])
+    scores = card.scores.set_index("body")
+    bodies = tables.bodies
+    kind = tables.body_table["kind"].to_numpy()
+    veto = scores["veto"].reindex(bodies).fillna("").to_numpy() != ""
+    bands = [(g.min, g.name) for g in card.scheme.scheme.grades]
+    grade_now = scores["grade"].reindex(bodies).to_numpy()
+    ascending = np.array([lo for lo, _ in reversed(bands)])
+    band_now = np.array([[name for _, name in bands].index(g) if isinstance(g, str) else -1 for g in grade_now])
+    rank_draws = np.zeros((draws, len(bodies)), dtype=np.int64)
+    same_grade = np.zeros(len(bodies))
+    chunk = max(1, min(draws, 2_000_000 // max(len(t.n), 1)))
+    for start in range(0, draws, chunk):
+        d = min(chunk, draws - start)
+        points = base_points * rng.uniform(1 - spread.points, 1 + spread.points, size=(d, len(base_points)))
+        late = rng.uniform(*spread.late_credit, size=d)
+        noise = rng.uniform(-spread.rating, spread.rating, size=(d, len(t.n)))
+        s = _scores(card, t, points, late, noise)
+        for k in np.unique(kind):
+            cols = np.flatnonzero(kind == k)
+            rank_draws[start:start + d, cols] = _ranks(s[:, cols])
+        band = len(bands) - np.searchsorted(ascending, s + 1e-9, side="right")  # first band whose min ≤ score
+        band[:, veto] = len(bands) - 1
+        same_grade += (band == band_now).sum(axis=0)
+    p05, p50, p95 = (np.percentile(rank_draws, q, axis=0, method="nearest").astype(int) for q in (5, 50, 95))
+    out = pd.DataFrame({"body": bodies, "kind": kind, "rank": scores["rank"].reindex(bodies).to_numpy(),
+                        "rank_p05": p05, "rank_p50": p50, "rank_p95": p95, "grade": grade_now,
+                        "p_same_grade": same_grade / draws})
+    scored = scores["score"].reindex(bodies).notna().to_numpy()
+    order = card.scores["body"].astype(str)
+    return out[scored].set_index("body").reindex(order[order.isin(out["body"][scored])]).reset_index()[COLUMNS]
