@@ -22,7 +22,7 @@ from scoring.method.rules import expected_items
 from scoring.method.scheme import Scheme
 
 FINDING_COLUMNS = ["body", "obligation", "rule", "item", "due", "published_at", "outcome", "credit",
-                   "deduction", "value", "kind", "rule_no", "rule_id"]
+                   "deduction", "value", "kind", "rule_no", "rule_id", "weight"]
 
 
 def end_of(day: dt.date) -> pd.Timestamp:
@@ -52,6 +52,10 @@ def _evidence_items(evidence: pd.DataFrame, labels: pd.Index) -> np.ndarray:
     out = np.full(len(codes), -1, dtype=np.int64)
     valid = codes >= 0
     out[valid] = mapped[codes[valid]]
+    checks = ((evidence["event"] == "") & (evidence["step"] != "")).to_numpy()
+    if checks.any():  # a check of a rubric names its item in `step`
+        found = labels.get_indexer(evidence.loc[checks, "step"].astype(str))
+        out[checks] = np.where(found >= 0, found, out[checks])
     events = (evidence["event"] != "").to_numpy()
     if events.any():
         text = evidence.loc[events, "event"].astype(str) + "/" + evidence.loc[events, "step"].astype(str)
@@ -117,8 +121,9 @@ def credits(findings: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     r = findings["rule_id"].to_numpy(np.int64)
     o = findings["obligation"].cat.codes.to_numpy(np.int64)
     credit = findings["credit"].to_numpy(float)
-    per_rule_n = np.bincount(b * n_rules + r, minlength=len(bodies) * n_rules)
-    per_rule = np.bincount(b * n_rules + r, weights=credit, minlength=len(bodies) * n_rules).astype(float)
+    weight = findings["weight"].to_numpy(float)  # an item's weight in its rule's mean (1; a check: its points)
+    per_rule_n = np.bincount(b * n_rules + r, weights=weight, minlength=len(bodies) * n_rules)
+    per_rule = np.bincount(b * n_rules + r, weights=credit * weight, minlength=len(bodies) * n_rules).astype(float)
     has_rule = per_rule_n > 0
     rule_mean = np.divide(per_rule, per_rule_n, out=np.zeros_like(per_rule), where=has_rule)
     rule_ob = obs.get_indexer(rules["obligation"])

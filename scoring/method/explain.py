@@ -19,9 +19,9 @@ def losses(card: Scorecard) -> pd.DataFrame:
     f = card.findings.merge(card.obligations[["body", "obligation", "points", "earned", "mode", "bonus"]],
                             on=["body", "obligation"])
     f = f.merge(card.scores[["body", "points_base"]], on="body")
-    per_rule = f.groupby(["body", "obligation", "rule_no"])["item"].transform("size")
+    per_rule = f.groupby(["body", "obligation", "rule_no"])["weight"].transform("sum")
     rules = f.groupby(["body", "obligation"])["rule_no"].transform("nunique")
-    proportional = f["points"] * (1 - f["credit"]) / (rules * per_rule)
+    proportional = f["points"] * (1 - f["credit"]) * f["weight"] / (rules * per_rule)
     total_deducted = f.groupby(["body", "obligation"])["deduction"].transform("sum")
     lost_points = np.where(total_deducted > 0, f["deduction"] / total_deducted * (f["points"] - f["earned"]), 0.0)
     f["lost"] = np.where(f["mode"] == "deduction", lost_points, proportional) * 100 / f["points_base"]

@@ -42,8 +42,9 @@ class _Tallies:
     n: np.ndarray           # items judged
     on_time: np.ndarray
     late: np.ndarray
-    other: np.ndarray       # Σ credit of count and share items
-    rating: np.ndarray      # the rating (NaN: not a rating rule, or no rating: credit 0)
+    other: np.ndarray       # Σ weight × credit of count, share and checklist items
+    rating: np.ndarray      # mean of the graded items (NaN: not a rating rule, or no grade at all)
+    rated: np.ndarray       # graded items of a rating rule (a periodic rating has one per period)
     fixed_deduction: np.ndarray  # Σ deductions of items that are not ratings
     d_missing: np.ndarray   # a rating's deduction per missing grade (deduction mode)
     rules_in_pair: np.ndarray  # per pair: rules with findings
@@ -59,17 +60,20 @@ def _tallies(card: Scorecard) -> _Tallies:
     tables = compiled(card.scheme)
     rules = tables.rules
     outcome = f["outcome"].astype(str).to_numpy()
+    kind = f["kind"].astype(str).to_numpy()
+    w = f["weight"].to_numpy(float)
+    timed = np.isin(kind, ("deadline", "periodic", "response", "request"))
     frame = pd.DataFrame({
         "body": f["body"].cat.codes.to_numpy(np.int64), "ob": f["obligation"].cat.codes.to_numpy(np.int64),
-        "rule": f["rule_id"].to_numpy(np.int64),
-        "on_time": outcome == "on_time", "late": outcome == "late",
-        "other": np.where(np.isin(f["kind"].astype(str).to_numpy(), ("count", "share")), f["credit"], 0.0),
-        "rating": np.where(f["kind"].astype(str).to_numpy() == "rating", f["value"], np.nan),
-        "fixed": np.where(f["kind"].astype(str).to_numpy() == "rating", 0.0, f["deduction"]),
+        "rule": f["rule_id"].to_numpy(np.int64), "w": w,
+        "on_time": w * (timed & (outcome == "on_time")), "late": w * (timed & (outcome == "late")),
+        "other": np.where(~timed & (kind != "rating"), w * f["credit"].to_numpy(float), 0.0),
+        "rating": np.where(kind == "rating", f["value"], np.nan),
+        "fixed": np.where(kind == "rating", 0.0, f["deduction"]),
     })
     g = frame.groupby(["body", "ob", "rule"], sort=True).agg(
-        n=("on_time", "size"), on_time=("on_time", "sum"), late=("late", "sum"), other=("other", "sum"),
-        rating=("rating", "mean"), fixed=("fixed", "sum")).reset_index()
+        n=("w", "sum"), on_time=("on_time", "sum"), late=("late", "sum"), other=("other", "sum"),
+        rating=("rating", "mean"), rated=("rating", "count"), fixed=("fixed", "sum")).reset_index()
     pairs, pair = np.unique(g["body"].to_numpy() * len(tables.obligations) + g["ob"].to_numpy(), return_inverse=True)
     by_id = {o.id: o for o in card.scheme.obligations}
     obs = [by_id[i] for i in tables.obligations]
@@ -78,6 +82,7 @@ def _tallies(card: Scorecard) -> _Tallies:
     return _Tallies(
         pair=pair, n=g["n"].to_numpy(float), on_time=g["on_time"].to_numpy(float), late=g["late"].to_numpy(float),
         other=g["other"].to_numpy(float), rating=np.where(is_rating, g["rating"].to_numpy(float), np.nan),
+        rated=g["rated"].to_numpy(float),
         fixed_deduction=g["fixed"].to_numpy(float),
         d_missing=np.where(is_rating, rules["deduct_missing"].to_numpy()[g["rule"].to_numpy()], 0.0),
         rules_in_pair=np.bincount(pair, minlength=len(pairs)).astype(float),
@@ -103,11 +108,9 @@ def _scores(card: Scorecard, t: _Tallies, points: np.ndarray, late_credit: np.nd
     n_body = len(compiled(card.scheme).bodies)
     rated = ~np.isnan(t.rating)
     rating = np.clip(np.where(rated, t.rating, 0.0) + rating_noise, 0.0, 100.0)
-    credit = np.where(rated, rating / 100,
+    credit = np.where(rated, rating / 100 * t.rated / t.n,  # a period without a grade counts 0
                       (t.on_time + late_credit[:, None] * t.late + t.other) / t.n)
-    has_rating_rule = t.d_missing > 0
-    deducted_rule = t.fixed_deduction + np.where(rated, t.d_missing * (1 - rating / 100),
-                                                 np.where(has_rating_rule, t.d_missing, 0.0))
+    deducted_rule = t.fixed_deduction + t.d_missing * (t.rated * (1 - rating / 100) + (t.n - t.rated))
     starts = np.flatnonzero(np.r_[True, t.pair[1:] != t.pair[:-1]])
     pair_credit = np.add.reduceat(credit, starts, axis=1) / t.rules_in_pair
     pair_deducted = np.add.reduceat(deducted_rule, starts, axis=1)

@@ -16,7 +16,7 @@ from scoring.method.kinds.base import Collector, Expansion
 from scoring.method.kinds.periodic import expected_labels
 from scoring.method.scheme import Scheme
 
-ITEM_COLUMNS = ["body", "obligation", "rule_id", "rule_no", "item", "due"]
+ITEM_COLUMNS = ["body", "obligation", "rule_id", "rule_no", "item", "due", "weight"]
 __all__ = ["ITEM_COLUMNS", "expected_items", "expected_labels"]
 
 
@@ -47,6 +47,8 @@ def _assemble(tables: Compiled, out: Collector) -> pd.DataFrame:
     rule_id = np.concatenate([np.full(len(p[0]), p[1], np.int32) for p in out.parts]) if out.parts else body
     label = remap[np.concatenate([p[2] for p in out.parts])] if out.parts else body
     due = np.concatenate([p[3] for p in out.parts]) if out.parts else np.array([], "datetime64[ns]")
+    weight = (np.concatenate([np.ones(len(p[0])) if p[4] is None else p[4] for p in out.parts])
+              if out.parts else np.array([], float))
     ob_of_rule = tables.obligations.get_indexer(rules["obligation"]).astype(np.int32)
     return pd.DataFrame({
         "body": pd.Categorical.from_codes(body, categories=tables.bodies),
@@ -55,4 +57,5 @@ def _assemble(tables: Compiled, out: Collector) -> pd.DataFrame:
         "rule_no": rules["rule_no"].to_numpy()[rule_id].astype(np.int16),
         "item": pd.Categorical.from_codes(label, categories=pd.Index(names[order])),
         "due": pd.to_datetime(due).astype("datetime64[ns]"),
+        "weight": weight,
     })

@@ -101,7 +101,85 @@ class CountRule(_Rule):
 
 
 class RatingRule(_Rule):
+    """An evaluator's grade 0–100; with `frequency`, one grade per period (e.g. quarterly spot checks)."""
+
     kind: Literal["rating"]
+    frequency: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"] | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _period(cls, v: str | None) -> str | None:
+        if v is not None and periods.parse(str(v)) is None:
+            raise ValueError(f"{v!r} is not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
+        return None if v is None else str(v)
+
+
+class CheckItem(_Strict):
+    """One check of a rubric (評分細則): met or not, worth `points`; a group holds items of its own
+    (its points, if given, must equal theirs)."""
+
+    id: str
+    text: str
+    points: float | None = Field(None, gt=0)
+    items: list[CheckItem] | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> str:
+        return str(v)
+
+    @model_validator(mode="after")
+    def _points(self) -> CheckItem:
+        if self.items is None:
+            if self.points is None:
+                raise ValueError(f"check item {self.id}: needs points")
+        elif not self.items:
+            raise ValueError(f"check group {self.id}: has no items")
+        elif self.points is not None and abs(self.points - sum(i.total for i in self.items)) > 1e-9:
+            raise ValueError(f"check group {self.id}: points {self.points:g} differ from its items' "
+                             f"{sum(i.total for i in self.items):g}")
+        return self
+
+    @property
+    def total(self) -> float:
+        return sum(i.total for i in self.items) if self.items is not None else float(self.points or 0)
+
+    def leaves(self, path: tuple[str, ...] = ()) -> list[tuple[CheckItem, tuple[str, ...]]]:
+        """The checks themselves (not groups), each with the texts of the groups above it."""
+        if self.items is None:
+            return [(self, path)]
+        return [leaf for i in self.items for leaf in i.leaves((*path, self.text))]
+
+
+class ChecklistRule(_Rule):
+    """A rubric: evidence is one row per check (its id in `step`, `value` 1 met / 0 not met); a check
+    with no row is not met. Credit = points met / points listed; in deduction mode each unmet check
+    deducts its points."""
+
+    kind: Literal["checklist"]
+    items: list[CheckItem] = Field(min_length=1)
+
+    def leaves(self) -> list[tuple[CheckItem, tuple[str, ...]]]:
+        return [leaf for i in self.items for leaf in i.leaves()]
+
+
+class RequestRule(_Rule):
+    """Test requests (驗證性申請): each request sent (`event`, `event_at` = received) expects a
+    `reply` within the statutory working days; an `extension` notice (延期答覆告知) dated within the
+    first window extends it. 2007 條例 §24: 15 + 15 working days; the 2019 revision: 20 + 20."""
+
+    kind: Literal["request"]
+    within: Window = Window(working_days=15)
+    extension: Window | None = Window(working_days=15)
+
+    @model_validator(mode="after")
+    def _working_days(self) -> RequestRule:
+        for w in (self.within, self.extension):
+            if w is not None and w.working_days is None:
+                raise ValueError("a statutory reply window is in working_days")
+        return self
 
 
 class ShareRule(_Rule):
@@ -110,7 +188,7 @@ class ShareRule(_Rule):
 
 
 Rule = Annotated[
-    DeadlineRule | PeriodicRule | ResponseRule | CountRule | RatingRule | ShareRule,
+    DeadlineRule | PeriodicRule | ResponseRule | CountRule | RatingRule | ShareRule | ChecklistRule | RequestRule,
     Field(discriminator="kind"),
 ]
 
@@ -299,6 +377,9 @@ def _check_obligation(scheme: Scheme, o: Obligation, by_id: dict[str, Body]) -> 
             names = [s.name for s in rule.steps]
             if len(set(names)) != len(names):
                 faults.append(f"obligation {o.id}: rule {n} has duplicate step names")
+        if isinstance(rule, ChecklistRule):
+            ids = [leaf.id for leaf, _ in rule.leaves()]
+            faults += [f"obligation {o.id}: rule {n} items: duplicate check id {i!r}" for i in _duplicates(ids)]
     return faults
 
 

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scoring.method.kinds import count, deadline, periodic, rating, response, share
+from scoring.method.kinds import (
+    checklist,
+    count,
+    deadline,
+    periodic,
+    rating,
+    request,
+    response,
+    share,
+)
 
 KINDS: dict[str, ModuleType] = {
     "deadline": deadline, "periodic": periodic, "response": response,
-    "count": count, "rating": rating, "share": share,
+    "count": count, "rating": rating, "share": share, "checklist": checklist, "request": request,
 }

@@ -60,14 +60,18 @@ def due_after(days: np.ndarray, window: Window, cal: WorkCalendar, times: np.nda
 class Collector:
     """Accumulates coded item blocks from the kinds' `expand`; labels are coded at the end, sorted."""
 
-    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
 
     def label(self, text: str) -> int:
         return self.labels.setdefault(text, len(self.labels))
 
-    def add(self, bodies: np.ndarray, rule_id: int, labels: np.ndarray, dues: np.ndarray) -> None:
-        self.parts.append((bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues))
+    def add(self, bodies: np.ndarray, rule_id: int, labels: np.ndarray, dues: np.ndarray,
+            weights: np.ndarray | None = None) -> None:
+        """Items of one rule: per item its body code, label code and due; `weights` (default 1) is
+        an item's weight within its rule's mean credit (a check's points in a checklist)."""
+        self.parts.append((bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues,
+                           None if weights is None else np.asarray(weights, dtype=float)))
 
 
 @dataclass(frozen=True)
@@ -147,3 +151,25 @@ def mean_values(j: Judging) -> np.ndarray:
     count = pair_sums(ev.body[valued], ev.ob[valued], j.n_ob, n, np.ones(int(valued.sum())))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
+
+
+def slot_means(j: Judging, mask: np.ndarray) -> np.ndarray:
+    """Per item under `mask`: the mean `value` of the evidence rows speaking to that very item (same
+    body, obligation and label — a check of a rubric, one period's rating); NaN where none."""
+    items, ev = j.items, j.evidence
+    rows = np.flatnonzero(mask)
+    n_item = len(items["item"].cat.categories)
+    it_body = items["body"].cat.codes.to_numpy(np.int64)[rows]
+    it_pair = (items["obligation"].cat.codes.to_numpy(np.int64) * n_item + items["item"].cat.codes.to_numpy(np.int64))[rows]
+    present = np.bincount(it_pair, minlength=j.n_ob * n_item) > 0
+    slot_of = np.cumsum(present) - 1
+    n_slots = max(int(present.sum()), 1)
+    ok = (ev.body >= 0) & (ev.ob >= 0) & (ev.item >= 0) & ~np.isnan(ev.value)
+    ev_pair = ev.ob[ok] * n_item + ev.item[ok]
+    match = present[ev_pair]
+    key = ev.body[ok][match] * n_slots + slot_of[ev_pair[match]]
+    total = np.bincount(key, weights=ev.value[ok][match], minlength=j.n_body * n_slots)
+    count = np.bincount(key, minlength=j.n_body * n_slots)
+    at = it_body * n_slots + slot_of[it_pair]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count[at] > 0, total[at] / count[at], np.nan)

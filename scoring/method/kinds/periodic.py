@@ -8,11 +8,18 @@ import numpy as np
 from scoring.method import periods
 from scoring.method.kinds.base import Expansion, due_after
 from scoring.method.kinds.timed import judge as judge
-from scoring.method.scheme import Obligation, PeriodicRule, Scheme
+from scoring.method.scheme import Obligation, PeriodicRule, RatingRule, Scheme
 
 
 def expected_labels(scheme: Scheme, rule: PeriodicRule) -> list[str]:
     """The period labels a periodic rule expects within the scheme period (and its start/end)."""
+    return period_labels(scheme, rule)
+
+
+def period_labels(scheme: Scheme, rule: PeriodicRule | RatingRule) -> list[str]:
+    """The periods of a rule's `frequency` whose last day lies in the scheme period, narrowed by the
+    rule's `start` and `end`."""
+    assert rule.frequency is not None
     start, end = scheme.scheme.period.start, scheme.scheme.period.end
     if rule.start:
         start = max(start, periods.parse(rule.start)[1])  # type: ignore[index]

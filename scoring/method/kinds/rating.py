@@ -1,6 +1,7 @@
 """rating — one item per body: an evaluator's grade 0–100 (`value`), the mean of several
 assessors'; credit value / 100. No rating at all is missing (credit 0). In deduction mode a rating
-deducts `deduct.missing` × (1 − value / 100)."""
+deducts `deduct.missing` × (1 − value / 100). With `frequency`, one item per body and period (the
+quarterly spot checks of 6.4): each period's grade, a period without one missing."""
 
 from __future__ import annotations
 
@@ -14,18 +15,23 @@ from scoring.method.kinds.base import (
     Outcome,
     mean_values,
     once_items,
+    slot_means,
 )
+from scoring.method.kinds.periodic import period_labels
 from scoring.method.scheme import Obligation, RatingRule
 
 
 def expand(x: Expansion, ob: Obligation, rule: RatingRule, rule_id: int, bodies: np.ndarray) -> None:
-    x.out.add(bodies, rule_id, np.full(len(bodies), x.out.label("rating")),
-              np.full(len(bodies), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    labels = period_labels(x.scheme, rule) if rule.frequency else ["rating"]
+    ids = np.array([x.out.label(s) for s in labels])
+    x.out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)),
+              np.full(len(bodies) * len(labels), np.datetime64("NaT"), dtype="datetime64[ns]"))
 
 
 def judge(j: Judging, mask: np.ndarray) -> Judged:
     rows, pair, r = once_items(j, mask)
-    value = mean_values(j)[pair]
+    periodic = j.items["item"].astype(str).to_numpy()[rows] != "rating"  # a period's grade, not the year's
+    value = np.where(periodic, slot_means(j, mask), mean_values(j)[pair]) if periodic.any() else mean_values(j)[pair]
     none = np.isnan(value)
     d_missing = j.rules["deduct_missing"].to_numpy()[r]
     credit = np.where(none, 0.0, value / 100)
