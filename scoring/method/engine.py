@@ -64,10 +64,15 @@ def _evidence_items(evidence: pd.DataFrame, labels: pd.Index) -> np.ndarray:
 
 
 def _code(evidence: pd.DataFrame, items: pd.DataFrame) -> Coded:
+    ob = _codes(evidence["obligation"], items["obligation"].cat.categories)
+    item = _evidence_items(evidence, items["item"].cat.categories)
+    labels, obs = items["item"].cat.categories, items["obligation"].cat.categories
+    for obligation, label, target in items.attrs.get("aliases", []):  # a merged period's evidence
+        item[(ob == obs.get_loc(obligation)) & (item == labels.get_loc(label))] = labels.get_loc(target)
     return Coded(
         body=_codes(evidence["body"], items["body"].cat.categories),
-        ob=_codes(evidence["obligation"], items["obligation"].cat.categories),
-        item=_evidence_items(evidence, items["item"].cat.categories),
+        ob=ob,
+        item=item,
         published=evidence["published_at"].to_numpy(dtype="datetime64[ns]").view(np.int64),
         value=evidence["value"].to_numpy(dtype=float),
         plain=(evidence["event"] == "").to_numpy())

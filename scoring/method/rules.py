@@ -50,7 +50,7 @@ def _assemble(tables: Compiled, out: Collector) -> pd.DataFrame:
     weight = (np.concatenate([np.ones(len(p[0])) if p[4] is None else p[4] for p in out.parts])
               if out.parts else np.array([], float))
     ob_of_rule = tables.obligations.get_indexer(rules["obligation"]).astype(np.int32)
-    return pd.DataFrame({
+    items = pd.DataFrame({
         "body": pd.Categorical.from_codes(body, categories=tables.bodies),
         "obligation": pd.Categorical.from_codes(ob_of_rule[rule_id], categories=tables.obligations),
         "rule_id": rule_id,
@@ -59,3 +59,5 @@ def _assemble(tables: Compiled, out: Collector) -> pd.DataFrame:
         "due": pd.to_datetime(due).astype("datetime64[ns]"),
         "weight": weight,
     })
+    items.attrs["aliases"] = list(out.aliases)  # (obligation, label, target): merged periods
+    return items

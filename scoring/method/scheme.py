@@ -76,6 +76,23 @@ class PeriodicRule(_Rule):
     within: Window = Window(days=0)
     start: str | None = None
     end: str | None = None
+    # periods released together (1–2月 statistics): each group is one item, due after its last
+    # period; a group names periods (2017-01) or, every year, months (01) or quarters (Q1)
+    merge: list[list[str]] = []
+
+    @field_validator("merge", mode="before")
+    @classmethod
+    def _merge(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        groups = [[f"{x:02d}" if isinstance(x, int) else str(x) for x in g] if isinstance(g, list) else g for g in v]
+        for g in groups:
+            if not isinstance(g, list) or len(g) < 2:
+                raise ValueError(f"merge: each group names at least two periods (got {g!r})")
+            for x in g:
+                if periods.parse(x) is None and not re.fullmatch(r"(0[1-9]|1[0-2]|Q[1-4])", x):
+                    raise ValueError(f"merge: {x!r} is neither a period (2017-01, 2017-Q1) nor a month (01) or quarter (Q1)")
+        return groups
 
     @field_validator("start", "end")
     @classmethod

@@ -62,6 +62,12 @@ class Collector:
 
     parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (obligation, label, stands for label)
+
+    def alias(self, obligation: str, label: str, target: str) -> None:
+        """Evidence of `label` for this obligation speaks to the item `target` (merged periods)."""
+        self.label(label)
+        self.aliases.append((obligation, label, target))
 
     def label(self, text: str) -> int:
         return self.labels.setdefault(text, len(self.labels))

@@ -28,8 +28,27 @@ def period_labels(scheme: Scheme, rule: PeriodicRule | RatingRule) -> list[str]:
     return periods.expected(rule.frequency, start, end)["period"].tolist()
 
 
+def merged(rule: PeriodicRule, labels: list[str]) -> dict[str, str]:
+    """Period → the period whose item it is part of (the last of its `merge` group), for every
+    period of a merge group but the last."""
+    out: dict[str, str] = {}
+    years = sorted({s[:4] for s in labels})
+    for group in rule.merge:
+        full = [[x] if periods.parse(x) else [f"{y}-{x}" for y in years] for x in group]
+        for per_year in zip(*full, strict=False) if all(len(f) == len(years) for f in full) else [sum(full, [])]:
+            present = [s for s in per_year if s in labels]
+            if len(present) > 1:
+                last = max(present, key=lambda s: periods.parse(s)[2])  # type: ignore[index]
+                out.update({s: last for s in present if s != last})
+    return out
+
+
 def expand(x: Expansion, ob: Obligation, rule: PeriodicRule, rule_id: int, bodies: np.ndarray) -> None:
     labels = expected_labels(x.scheme, rule)
+    aliases = merged(rule, labels)
+    for label, target in aliases.items():
+        x.out.alias(ob.id, label, target)
+    labels = [s for s in labels if s not in aliases]
     last = np.array([periods.parse(s)[2] for s in labels], dtype="datetime64[D]")  # type: ignore[index]
     dues = due_after(last, rule.within, x.tables.calendar)
     ids = np.array([x.out.label(s) for s in labels])
