@@ -143,8 +143,6 @@ def test_2017_central_units_only_where_named_never_on_the_share(scheme_2017):
     ("bodies", "obligations", "fault"),
     [
         ([{**CITY, "central": True}], [RATING], "body a: only a department may be central (got kind city)"),
-        ([CITY, {"id": "r", "name": "人行", "kind": "department", "central": True}], [RATING],
-         "body r: a central unit is assessed only where an obligation names it as a lead; none does"),
         ([CITY, {"id": "r", "name": "人行", "kind": "department", "central": True}],
          [{**RATING, "leads": ["r"], "rules": [{"kind": "share"}]}],
          "obligation 1: rule 1 (share) assesses central unit(s) r, which have no place in the province's "

@@ -280,8 +280,6 @@ def _check_ids(scheme: Scheme) -> list[str]:
             faults.append(f"body {b.id}: only a county has a parent")
         if b.central and b.kind != "department":
             faults.append(f"body {b.id}: only a department may be central (got kind {b.kind})")
-        if b.central and not any(b.id in o.leads for o in scheme.obligations):
-            faults.append(f"body {b.id}: a central unit is assessed only where an obligation names it as a lead; none does")
     for o in scheme.obligations:
         faults += _check_obligation(scheme, o, by_id)
     return faults
