@@ -59,7 +59,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 def test_criteria_check_2017():
     r = gongkai("criteria", "check", str(SCHEME_2017))
     assert r.returncode == 0
-    assert "17 cities" in r.stdout and "40 with" in r.stdout and "100 points" in r.stdout
+    assert "17 cities" in r.stdout and "50 departments" in r.stdout and "40 with" in r.stdout and "106 points" in r.stdout
 
 
 def test_criteria_check_fault(tmp_path):

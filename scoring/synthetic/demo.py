@@ -87,7 +87,7 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
                                  out["published_at"].dt.strftime("%Y-%m-%d"), ""),
         "value": out["value"],
     })
-    # the portal carried some periodic reports a few days before the department's own site
+    # some periodic reports were seen again on another site a few days later: sightings (the earliest counts)
     seen = out["kind"].eq("periodic").to_numpy() & (rng.uniform(size=len(out)) < 0.08)
     again = table[seen].assign(published_at=(out.loc[seen, "published_at"]
                                              + pd.to_timedelta(rng.integers(1, 6, int(seen.sum())), unit="D")
