@@ -80,6 +80,8 @@ def body_gap_view(kind: str, pick_key: str) -> None:
     names = dict(zip(scores["body"], scores["name"], strict=True))
     body = st.selectbox(t(pick_key), list(names), format_func=lambda b: f"{names[b]}（{b}）", key=f"pick_{kind}")
     row = scores.set_index("body").loc[body]
+    if card.scheme.body(body).central:
+        st.caption(t("central_unit"))
     cols = st.columns(5)
     cols[0].metric(t("score"), f"{row['score']:.2f}")
     cols[1].metric(t("rank"), f"{row['rank']} / {len(scores)}")

@@ -150,7 +150,8 @@ def import_cmd(
     verb = "would import" if dry_run else "imported"
     where = "" if result.batch_id is None else f" as batch {result.batch_id}"
     print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
-          f"(old values kept in history), {result.unchanged} unchanged{where}")
+          f"(old values kept in history), {result.unchanged} unchanged, {result.withdrawn} withdrawn; "
+          f"{result.sightings} rows were sightings of an item already in the file{where}")
 
 
 

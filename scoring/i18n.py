@@ -96,6 +96,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "would_new": ("新增", "new"),
     "would_replaced": ("替换（旧值保留在历史中）", "replaced (old values kept in history)"),
     "would_unchanged": ("未变", "unchanged"),
+    "would_sightings": ("其中同一事项的重复发现（全部保留，以最早为准）", "sightings of an item already in the file (all kept, the earliest counts)"),
+    "would_withdrawn": ("撤回（该机构新文件不再列出，保留但不计分）", "withdrawn (no longer in the firm's file: kept, not scored)"),
+    "central_unit": ("中央垂直管理单位：不属于省政府，仅就点名其牵头的任务考核，不考核第六部分和4%分值",
+                     "Central unit, not part of the provincial government: assessed only on the tasks naming it, "
+                     "not on section 六 nor on the 4% share"),
+    "central_short": ("中央垂直管理", "central unit"),
     "confirm_import": ("确认导入", "Confirm import"),
     "imported": ("已导入，批次", "Imported as batch"),
     "nothing_changed": ("没有变化：这些证据已在库中。", "Nothing changed: this evidence is already stored."),

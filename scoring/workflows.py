@@ -22,8 +22,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem
-from scoring.intake.evidence import KEY, problem_report, read_evidence, validate
+from scoring.errors import EvidenceError, GongkaiError
+from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
@@ -213,17 +213,16 @@ def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
 
 
 def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | None = None) -> Scorecard:
-    """Score evidence files against a scheme file, nothing stored. Several files are read as one
-    evidence set; the same record in two files is a row problem of the later file."""
+    """Score evidence files against a scheme file, nothing stored. Several files are read in order as
+    one evidence set, as importing them one after another would store it: a later file's rows for an
+    item replace the earlier files' rows for it (spec §5)."""
     scheme = load_scheme(scheme_path)
-    ev = pd.concat([read_evidence(p, scheme).assign(file=p.name) for p in evidence_paths], ignore_index=True)
-    files = ev.groupby(KEY, observed=True, dropna=False)["file"].transform("nunique")
-    if (files > 1).any():
-        first = ev[files > 1].iloc[-1]
-        raise EvidenceError(str(first["file"]), [RowProblem(
-            int(first["row"]), "body", str(first["body"]),
-            "the same record (body, obligation, period, event, step, assessor) is also in another evidence file")])
-    return score(scheme, ev.drop(columns="file"), as_of)
+    frames: list[pd.DataFrame] = []
+    for path in evidence_paths:
+        ev = read_evidence(path, scheme)
+        later = item_groups(ev)
+        frames = [f[~item_groups(f).isin(later).to_numpy()] for f in frames] + [ev]
+    return score(scheme, pd.concat(frames, ignore_index=True), as_of)
 
 
 def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:

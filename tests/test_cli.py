@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import SCHEME_2017
@@ -33,6 +35,12 @@ obligations:
     points: 10
     rules: [{kind: deadline, due: {after: issued, within: {working_days: 30}}}]
 """
+
+
+SMALL_SCHEME = CASE_SCHEME.replace("  - {id: jinan, name: 濟南市, kind: city}\n  - {id: qingdao, name: 青島市, kind: city}",
+                                   "  - {id: fgw, name: 省發展改革委, kind: department}").replace(
+    "    applies_to: [city]\n    points: 10\n    rules: [{kind: deadline, due: {after: issued, within: {working_days: 30}}}]",
+    "    leads: [fgw]\n    points: 10\n    rules: [{kind: periodic, frequency: monthly, within: {days: 10}}]")
 
 
 def gongkai(*args: str) -> subprocess.CompletedProcess:
@@ -120,3 +128,21 @@ def test_missing_file_is_a_message(files, tmp_path):
     scheme, _ = files
     r = gongkai("score", "--scheme", str(scheme), "--evidence", str(tmp_path / "nope.csv"))
     assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_score_several_evidence_files_a_later_file_restates_an_item(tmp_path):
+    """Issue 11: --evidence several times reads the files in order, as importing them would."""
+    from scoring import workflows
+
+    scheme = tmp_path / "s.yaml"
+    scheme.write_text(SMALL_SCHEME, encoding="utf-8")
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("body,obligation,period,published_at\nfgw,1,2017-01,2017-02-05\nfgw,1,2017-02,2017-03-20\n",
+                     encoding="utf-8")
+    second.write_text("body,obligation,period,published_at\nfgw,1,2017-02,2017-03-05\n", encoding="utf-8")
+    card = workflows.score_files(scheme, [first, second], dt.date(2017, 3, 31))
+    f = card.findings.set_index("item")
+    assert f.loc["2017-01", "outcome"] == "on_time"  # only in the first file: kept
+    assert (f.loc["2017-02", "published_at"], f.loc["2017-02", "outcome"]) == (pd.Timestamp("2017-03-05"), "on_time")
+    card = workflows.score_files(scheme, [second, first], dt.date(2017, 3, 31))
+    assert card.findings.set_index("item").loc["2017-02", "outcome"] == "late"  # a.csv, read last, restates it

@@ -75,6 +75,14 @@ def test_departments_page(app, demo_card):
     assert metrics["得分"] == f"{depts.iloc[0]['score']:.2f}"
 
 
+def test_departments_page_labels_a_central_unit(app):
+    """Issue 11: 人民銀行濟南分行 is not part of the provincial government; the page says so."""
+    at = page(app, "departments")
+    assert not any(c.value.startswith("中央垂直管理单位") for c in at.caption)
+    at.selectbox[0].set_value("renhang").run()
+    assert any(c.value.startswith("中央垂直管理单位：不属于省政府") for c in at.caption)
+
+
 def test_evidence_page_shows_provenance(app, demo_evidence):
     at = page(app, "evidence")
     table = at.dataframe[0].value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pandas as pd
@@ -95,7 +96,10 @@ def test_xlsx(scheme):
         ("濟南市,2.1,,,", [RowProblem(2, "published_at", "", "missing: a publication needs its date")]),
         ("濟南市,6.2,,,101", [RowProblem(2, "value", "101", "a rating is between 0 and 100")]),
         ("濟南市,6.2,,,good", [RowProblem(2, "value", "good", "not a number")]),
-        ("濟南市,2.1,,2017-05-01,\n濟南,2.1,,2017-05-02,", [RowProblem(3, "body", "濟南", "duplicate of row 2")]),
+        ("濟南市,6.2,,,80\n濟南,6.2,,,85", [RowProblem(3, "value", "85", "this assessor already gave this item "
+                                                 "another value in row 2 (a rating or share takes one value per assessor)")]),
+        ("濟南市,2.1,,2917-06-10,", [RowProblem(2, "published_at", "2917-06-10", "the year is outside 1900–2200: a typo?")]),
+        ("濟南市,2.1,,9999-12-31,", [RowProblem(2, "published_at", "9999-12-31", "the year is outside 1900–2200: a typo?")]),
     ],
 )
 def test_bad_rows_are_reported_exactly(scheme, rows, expected):
@@ -130,3 +134,101 @@ def test_unreadable_files(scheme, data, reason):
         load(scheme, data)
     assert reason in caught.value.problems[0].reason
     assert caught.value.problems[0].row == 1
+
+
+# ---- issue 11: evidence as firms send it -------------------------------------------------------
+
+def test_sightings_of_one_item_are_all_kept_and_the_earliest_counts(scheme):
+    """The same monthly report found on the department's site (04-20) and on the portal (04-10)."""
+    from scoring.method.engine import score
+
+    text = ("body,obligation,period,published_at,url\n"
+            "fgw,1.1,2017-03,2017-04-20,http://fgw.example/m3\n"
+            "fgw,1.1,2017-03,2017-04-10,http://portal.example/m3\n"
+            "fgw,1.1,2017-03,2017-04-20,http://fgw.example/m3\n")  # the first row seen twice: one sighting
+    ev = load(scheme, text.encode())
+    assert ev[["row", "published_at", "record"]].values.tolist() == [
+        [2, pd.Timestamp("2017-04-20"), "publication#2"], [3, pd.Timestamp("2017-04-10"), "publication"]]
+    assert (ev.attrs["rows"], ev.attrs["sightings"]) == (3, 2)
+    # 2017-03 + 10 working days (Qingming 04-03/04 off) = 2017-04-17: on time only by the portal's copy
+    f = score(scheme, ev, dt.date(2017, 4, 30)).findings
+    mar = f[(f["obligation"] == "1.1") & (f["item"] == "2017-03")].iloc[0]
+    assert (mar["published_at"], mar["outcome"]) == (pd.Timestamp("2017-04-10"), "on_time")
+
+
+def test_count_publications_need_no_period_and_any_label(scheme_count):
+    text = ("body,obligation,period,published_at,url\n"
+            "jinan,6.1,,2017-03-08,http://a/1\n"
+            "jinan,6.1,,2017-09-20,http://a/2\n"
+            "jinan,6.1,L0,2017-11-02,http://a/3\n"
+            "jinan,6.1,,2017-03-08,http://a/1\n")  # a copy of row 2: the same publication
+    ev = load(scheme_count, text.encode())
+    assert len(ev) == 3 and ev.attrs["sightings"] == 1
+
+
+def test_dates_out_of_range_are_row_problems_not_crashes(scheme):
+    got = problems(scheme, "body,obligation,event,event_at,step,published_at\n"
+                           "jinan,6.3,E1,9999-12-31 10:00,release,2017-07-14 12:00\n"
+                           "fgw,1.1,,,,2917-06-10\n")
+    assert RowProblem(2, "event_at", "9999-12-31 10:00", "the year is outside 1900–2200: a typo?") in got
+    assert RowProblem(3, "published_at", "2917-06-10", "the year is outside 1900–2200: a typo?") in got
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("fgw,1.1,2017-03,,,,2016-01-01",
+         RowProblem(2, "published_at", "2016-01-01",
+                    "dated before its period begins (2017-03): a publication cannot precede what it reports")),
+        ("fgw,1.1,2017-03,,,,2017-02-28",
+         RowProblem(2, "published_at", "2017-02-28",
+                    "dated before its period begins (2017-03): a publication cannot precede what it reports")),
+        ("jinan,6.3,,E1,2017-07-14 09:00,release,2017-07-14 08:00",
+         RowProblem(2, "published_at", "2017-07-14 08:00",
+                    "dated before its event (2017-07-14 09:00:00): a response cannot precede the event")),
+        ("jinan,2.1,,,,,2016-12-31",
+         RowProblem(2, "published_at", "2016-12-31", "dated before the item could exist (2017-01-01: the "
+                    "scheme period's start or the deadline's anchor)")),
+    ],
+)
+def test_a_publication_before_its_item_could_exist_is_refused(scheme, row, expected):
+    assert problems(scheme, "body,obligation,period,event,event_at,step,published_at\n" + row + "\n") == [expected]
+
+
+def test_a_publication_on_the_first_day_of_its_period_is_accepted(scheme):
+    ev = load(scheme, b"body,obligation,period,published_at\nfgw,1.1,2017-03,2017-03-01\n")
+    assert len(ev) == 1
+
+
+def test_xlsx_period_turned_into_a_date_by_excel_reads_as_the_period(scheme):
+    import datetime as dt
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["單位", "任務編號", "期間", "發佈時間"])
+    ws.write_row(1, 0, ["省發展改革委", "1.1"])
+    ws.write_datetime(1, 2, dt.datetime(2017, 3, 1), wb.add_format({"num_format": "mmm-yy"}))
+    ws.write_string(1, 3, "2017-04-10")
+    wb.close()
+    ev = validate(read_table(buf.getvalue(), "f.xlsx"), scheme, "f.xlsx")
+    assert ev.loc[0, "period"] == "2017-03"
+
+
+def test_xlsx_template_formats_the_period_column_as_text():
+    import zipfile
+
+    from scoring.intake.templates import template_bytes
+
+    with zipfile.ZipFile(io.BytesIO(template_bytes("periodic", "xlsx"))) as z:
+        styles, sheet = z.read("xl/styles.xml").decode(), z.read("xl/worksheets/sheet1.xml").decode()
+    assert '<numFmt numFmtId="164" formatCode="@"/>' in styles  # "@": Excel's text format
+    cell_formats = styles.split("<cellXfs")[1].split("</cellXfs>")[0].split("<xf ")[1:]
+    assert cell_formats[1].startswith('numFmtId="164"')
+    assert '<col min="3" max="3" width="16.7109375" style="1"' in sheet  # 期間 is column 3, style 1 is "@"
+
+
+@pytest.fixture(scope="module")
+def scheme_count():
+    return make_scheme({}, BODIES, [{"id": "6.1", "applies_to": ["city"], "points": 4,
+                                     "rules": [{"kind": "count", "min": 2}]}])

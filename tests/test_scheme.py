@@ -16,7 +16,6 @@ RATING = {"id": "1", "applies_to": ["city"], "points": 10, "rules": [{"kind": "r
 
 def test_2017_loads_with_every_leaf(scheme_2017):
     assert len(scheme_2017.obligations) == 40
-    assert sum(o.points for o in scheme_2017.obligations) == 100
     assert sum(b.kind == "city" for b in scheme_2017.bodies) == 17
     assert scheme_2017.body("laiwu").name == "萊蕪市"
 
@@ -100,3 +99,93 @@ def test_calendar_year_not_covered_is_named_and_can_be_supplied():
     header["calendar_years"] = {2031: {"holidays": ["2031-04-29", "2031-04-30", "2031-05-01"]}}
     card = score(make_scheme(header, [CITY], [deadline]), empty_evidence())
     assert str(card.findings.loc[0, "due"].date()) == "2031-05-06"
+
+
+# ---- issue 11: the 2017 scheme as the document and the assessment held ------------------------
+
+def _items(scheme, ob: str, body: str) -> list[str]:
+    from scoring.intake.evidence import empty_evidence
+    from scoring.method.rules import expected_items
+
+    items = expected_items(scheme, empty_evidence())
+    return items[(items["obligation"] == ob) & (items["body"] == body)]["item"].astype(str).tolist()
+
+
+def test_2017_points_follow_one_rule(scheme_2017):
+    """criteria/README.md: 3 when a rule checks a date, time limit, rhythm, count or share; 2 when rated only."""
+    checked = {"deadline", "periodic", "response", "count", "share"}
+    wrong = {o.id: o.points for o in scheme_2017.obligations
+             if o.points != (3 if any(r.kind in checked for r in o.rules) else 2)}
+    assert wrong == {}
+    assert sum(o.points for o in scheme_2017.obligations) == 106
+
+
+def test_2017_every_provincial_department_of_2017(scheme_2017):
+    departments = {b.id for b in scheme_2017.bodies if b.kind == "department" and not b.central}
+    assert {"gongan", "jiaotong", "xumu", "keji", "sifa", "wenhua", "renfang"} <= departments
+    assert len(departments) == 45  # the 42 graded, with 辦公廳, 新聞辦 and 編辦 (see criteria/README.md)
+    central = {b.id for b in scheme_2017.bodies if b.central}
+    assert central == {"renhang", "yinjian", "zhengjian", "baojian", "guoshui"}
+
+
+def test_2017_a_department_never_named_is_assessed_on_what_binds_all(scheme_2017):
+    assessed = [o.id for o in scheme_2017.obligations if "gongan" in scheme_2017.assessed(o)]
+    assert assessed == ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7"]
+
+
+def test_2017_central_units_only_where_named_never_on_the_share(scheme_2017):
+    assessed = [o.id for o in scheme_2017.obligations if "renhang" in scheme_2017.assessed(o)]
+    assert assessed == ["1.1.1", "5.1", "5.2.1"]
+    assert "guoshui" not in scheme_2017.assessed(scheme_2017.obligation("6.6"))
+
+
+@pytest.mark.parametrize(
+    ("bodies", "obligations", "fault"),
+    [
+        ([{**CITY, "central": True}], [RATING], "body a: only a department may be central (got kind city)"),
+        ([CITY, {"id": "r", "name": "人行", "kind": "department", "central": True}],
+         [{**RATING, "leads": ["r"], "rules": [{"kind": "share"}]}],
+         "obligation 1: rule 1 (share) assesses central unit(s) r, which have no place in the province's "
+         "performance assessment"),
+    ],
+)
+def test_central_units_are_validated(bodies, obligations, fault):
+    with pytest.raises(SchemeError) as caught:
+        make_scheme({}, bodies, obligations)
+    assert fault in caught.value.faults
+
+
+def test_2017_statistics_press_conferences_monthly_quarterly_yearly(scheme_2017):
+    got = _items(scheme_2017, "1.1.2", "tongji")
+    assert [x for x in got if len(x) == 7 and "Q" not in x] == [f"2017-{m:02d}" for m in range(2, 13)]  # 1–2月 as one
+    assert {"2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4", "2017"} <= set(got)
+    assert "2017-01" not in _items(scheme_2017, "1.1.1", "caizheng")
+
+
+def test_2017_weekly_prices_are_the_52_iso_weeks_of_2017(scheme_2017):
+    weeks = [x for x in _items(scheme_2017, "2.3", "nongye") if "-W" in x]
+    assert len(weeks) == 52 and weeks[0] == "2017-W01" and "2016-W52" not in weeks
+
+
+def test_2017_clean_up_deadline_is_fazhibans_marking_is_bangongtings(scheme_2017):
+    assert _items(scheme_2017, "2.1.2", "fazhiban") == ["deadline"]
+    assert _items(scheme_2017, "2.1.2", "bangongting") == ["rating"]
+
+
+def test_2017_cities_are_assessed_on_budget_disclosure(scheme_2017):
+    assert "jinan" in scheme_2017.assessed(scheme_2017.obligation("2.4"))
+
+
+def test_2017_poverty_fund_plan_is_due_60_working_days_after_the_congress(scheme_2017):
+    from scoring.intake.evidence import empty_evidence
+    from scoring.method.engine import score
+
+    f = score(scheme_2017, empty_evidence()).findings
+    plan = f[(f["body"] == "fupin") & (f["obligation"] == "4.1.1") & (f["kind"] == "deadline")].iloc[0]
+    assert (str(plan["due"].date()), plan["outcome"]) == ("2017-05-09", "missing")  # never publishing loses
+
+
+def test_2017_information_requests_are_judged_against_the_legal_limit(scheme_2017):
+    kinds = [r.kind for r in scheme_2017.obligation("6.5").rules]
+    assert kinds == ["response", "rating"]
+    assert scheme_2017.obligation("6.5").rules[0].steps[0].within.working_days == 15

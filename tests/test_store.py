@@ -74,8 +74,8 @@ def test_changed_value_replaces_and_keeps_history(db_url, scheme_2017):
         ("單位,任務編號,事件編號,發生時間,環節,發佈時間\n臨沂市,6.3,E1,2017-07-14 09:20,release,2017-07-14\n",
          RowProblem(2, "published_at", "2017-07-14", "an hours window needs a time of day, not just a date")),
         ("單位,任務編號,分值\n淄博市,6.4,120\n", RowProblem(2, "value", "120", "a rating is between 0 and 100")),
-        ("單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n濟南,6.7,2017-06-11\n",
-         RowProblem(3, "body", "濟南", "duplicate of row 2")),
+        ("單位,任務編號,發佈時間\n濟南市,6.7,2917-06-10\n",
+         RowProblem(2, "published_at", "2917-06-10", "the year is outside 1900–2200: a typo?")),
         ("", RowProblem(1, "file", "", "empty file: no header and no evidence rows")),
     ],
 )
@@ -154,3 +154,65 @@ def test_audit_trail_records_who_did_what(db_url, scheme_2017, monkeypatch):
     assert set(trail["actor"]) == {"zhang.san"}
     assert trail.loc[trail["action"] == "replace", "detail"].iloc[0].startswith("batch 2 replaced 1 records")
     assert trail.loc[trail["action"] == "import", "sha256"].str.len().eq(64).all()
+
+
+# ---- issue 11: sightings, and a later file restating an item ----------------------------------
+
+SEEN_TWICE = ("單位,任務編號,期間,發佈時間,網址\n"
+              "省財政廳,1.1.1,2017-03,2017-04-20,http://czt.example/3\n"
+              "省財政廳,1.1.1,2017-03,2017-04-10,http://portal.example/3\n"
+              "淄博市,6.4,,,\n")
+
+
+def stored(url) -> pd.DataFrame:
+    with Session(engine_for(url)) as s:
+        frame = store.evidence_with_provenance(s, scheme_id="shandong-2017")
+    return frame.assign(published_at=pd.to_datetime(frame["published_at"]).dt.strftime("%Y-%m-%d"))
+
+
+def test_sightings_are_stored_and_reimport_changes_nothing(db_url, scheme_2017):
+    text = SEEN_TWICE.replace("淄博市,6.4,,,\n", "")
+    first = do_import(db_url, scheme_2017, text)
+    assert (first.total, first.new, first.sightings) == (2, 2, 1)
+    again = do_import(db_url, scheme_2017, text)
+    assert (again.batch_id, again.new, again.replaced, again.unchanged, again.withdrawn) == (None, 0, 0, 2, 0)
+    with Session(engine_for(db_url)) as s:
+        ev = store.load_evidence(s, scheme_id="shandong-2017")
+        card = score(scheme_2017, ev)
+    f = card.findings
+    mar = f[(f["body"] == "caizheng") & (f["obligation"] == "1.1.1") & (f["item"] == "2017-03")].iloc[0]
+    assert mar["published_at"] == pd.Timestamp("2017-04-10")  # the earliest sighting counts
+
+
+def test_a_later_file_restates_the_item_and_history_is_kept(db_url, scheme_2017):
+    do_import(db_url, scheme_2017, SEEN_TWICE.replace("淄博市,6.4,,,\n", "省財政廳,1.1.1,2017-04,2017-05-12,\n"))
+    later = do_import(db_url, scheme_2017, "單位,任務編號,期間,發佈時間,網址\n"
+                                           "省財政廳,1.1.1,2017-03,2017-04-25,http://czt.example/3b\n")
+    # the firm now lists one sighting of 2017-03: it replaces the earliest (04-10, the item's first
+    # record), the other (04-20) is withdrawn; 2017-04, which the file does not mention, is untouched
+    assert (later.new, later.replaced, later.unchanged, later.withdrawn) == (0, 1, 0, 1)
+    rows = stored(db_url).sort_values("id")
+    assert rows[["period", "published_at", "rejected"]].values.tolist()[2] == ["2017-04", "2017-05-12", ""]
+    march = rows[rows["period"] == "2017-03"]
+    assert march["published_at"].tolist() == ["2017-04-20", "2017-04-25"]  # in id order
+    assert march["rejected"].str.startswith("withdrawn:").tolist() == [True, False]
+    with Session(engine_for(db_url)) as s:
+        old = store.history(s, evidence_id=int(march["id"].iloc[1]))
+        card = score(scheme_2017, store.load_evidence(s, scheme_id="shandong-2017"))
+    assert pd.to_datetime(old["published_at"]).dt.strftime("%Y-%m-%d").tolist() == ["2017-04-10"]
+    f = card.findings
+    mar = f[(f["body"] == "caizheng") & (f["obligation"] == "1.1.1") & (f["item"] == "2017-03")].iloc[0]
+    assert mar["published_at"] == pd.Timestamp("2017-04-25")  # 04-10 replaced, 04-20 withdrawn: neither counts
+    # the first file again: both sightings are back (the withdrawn one restored), nothing doubled
+    back = do_import(db_url, scheme_2017, SEEN_TWICE.replace("淄博市,6.4,,,\n", ""))
+    assert (back.new, back.replaced, back.withdrawn) == (0, 2, 0)
+    assert len(stored(db_url)) == 3 and (stored(db_url)["rejected"] == "").all()
+
+
+def test_cli_import_line_says_how_many_rows_were_sightings(db_url, tmp_path):
+    assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db_url).returncode == 0
+    f = tmp_path / "seen.csv"
+    f.write_text(SEEN_TWICE.replace("淄博市,6.4,,,\n", ""), encoding="utf-8")
+    r = gongkai("import", str(f), "--db", db_url, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "2 rows valid; would import 2 new" in r.stdout and "1 rows were sightings of an item already in the file" in r.stdout

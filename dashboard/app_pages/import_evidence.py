@@ -27,8 +27,10 @@ if upload is not None:
         st.error(str(error))
     else:
         st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
-                   f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged}")
-        if st.button(t("confirm_import"), type="primary", disabled=result.new + result.replaced == 0):
+                   f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged} · "
+                   f"{t('would_sightings')} {result.sightings} · {t('would_withdrawn')} {result.withdrawn}")
+        if st.button(t("confirm_import"), type="primary",
+                     disabled=result.new + result.replaced + result.withdrawn == 0):
             try:
                 done = data.do_import(c.db, c.scheme_id, upload.name, raw, c.actor)
             except GongkaiError as error:

@@ -24,9 +24,11 @@ earlier = st.selectbox(t("compare_run"), options, format_func=lambda r: t("no_ru
 m = st.columns(3)
 m[0].metric(t("bodies_assessed"), len(scores))
 m[1].metric(t("average"), f"{scores['score'].mean():.2f}")
-m[2].metric(t("share_compliance"), f"{(scores['share'] == t('share_pass')).sum()} / {len(scores)}")
+m[2].metric(t("share_compliance"), f"{(scores['share'] == t('share_pass')).sum()} / {(scores['share'] != '—').sum()}")
 
 table = scores[["rank", "name", "score", "grade", "share", "veto"]].copy()
+central = {b.id for b in card.scheme.bodies if b.central}  # assessed only where named (criteria/README.md)
+table["name"] = [f"{n}（{t('central_short')}）" if b in central else n for b, n in zip(scores["body"], scores["name"], strict=True)]
 if earlier is not None:
     before = data.run_scores(c.db, int(earlier), c.actor).set_index("body")
     table[t("change")] = (scores["score"].to_numpy() - before["score"].reindex(scores["body"]).to_numpy()).round(2)

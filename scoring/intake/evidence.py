@@ -12,11 +12,15 @@ from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table
 from scoring.method import periods
 from scoring.method.kinds.periodic import expected_labels
-from scoring.method.scheme import PeriodicRule, ResponseRule, Scheme
+from scoring.method.scheme import DeadlineRule, DueAfter, PeriodicRule, ResponseRule, Scheme
 
 # spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same
 # obligation are different records (an obligation may carry both a deadline and a rating rule).
+# `record` is the shape (`value`, `publication`) and, for the 2nd, 3rd … sighting of one item in a
+# file, its number (`publication#2`): each sighting is a stored record; ITEM_KEY names the item.
 KEY = ["body", "obligation", "period", "event", "step", "assessor", "record"]
+ITEM_KEY = ["body", "obligation", "period", "event", "step", "assessor", "shape"]
+YEARS = (1900, 2200)  # a date outside these years is a typo (2917-06-10), never evidence
 EVIDENCE_COLUMNS = [
     "row", "body", "obligation", "period", "event", "event_at", "step",
     "published_at", "has_time", "value", "url", "assessor", "note", "record",
@@ -51,7 +55,7 @@ def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Serie
     nums = parts.iloc[:, :6].apply(pd.to_numeric, errors="coerce")
     nums.columns = ["year", "month", "day", "hour", "minute", "second"]
     has_time = nums["hour"].notna()
-    matched = nums["year"].notna()
+    matched = nums["year"].between(*YEARS)  # outside pandas' range to_datetime would raise
     stamp = pd.to_datetime(nums.fillna(0).where(matched, 1).astype("int64"), errors="coerce")
     stamp = stamp.where(matched).astype("datetime64[ns]")
     offset = parts[6]
@@ -61,6 +65,27 @@ def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Serie
         utc = (stamp[rows] - pd.to_timedelta(minutes, unit="m")).dt.tz_localize("UTC")
         stamp.loc[rows] = utc.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
     return stamp, has_time
+
+
+def year_out_of_range(text: pd.Series) -> pd.Series:
+    """Rows whose text is shaped like a date but names a year outside YEARS (e.g. 2917-06-10)."""
+    def distinct(u: pd.Series) -> pd.Series:
+        t = u.str.normalize("NFKC").str.strip().str.replace("/", "-", regex=False)
+        year = pd.to_numeric(t.str.extract(r"^(\d{4,})\s*[-年]")[0], errors="coerce")
+        return year.notna() & ~year.between(*YEARS)
+    return per_distinct(text, distinct).astype(bool)
+
+
+def shape_of(record: pd.Series) -> pd.Series:
+    """A record's shape (`value` or `publication`) without its sighting number."""
+    return per_distinct(record.astype(str), lambda u: u.str.split("#").str[0])
+
+
+def item_groups(ev: pd.DataFrame, *, sighting: bool = False) -> pd.Series:
+    """A 64-bit hash of each row's item (ITEM_KEY): the rows a later file replaces together; with
+    `sighting`, of its full record key (KEY: the item and the sighting's number)."""
+    frame = ev[KEY[:-1]].astype(str).assign(shape=ev["record"].astype(str) if sighting else shape_of(ev["record"]))
+    return pd.util.hash_pandas_object(frame, index=False)
 
 
 def _offset_minutes(text: str) -> int:
@@ -141,15 +166,20 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     ev["assessor"] = table["assessor"]
     ev["published_at"], ev["has_time"] = parse_datetimes(table["published_at"], tz)
     ev["event_at"], event_has_time = parse_datetimes(table["event_at"], tz)
-    p.add(ok & (table["published_at"] != "") & ev["published_at"].isna(), "published_at",
-          "not a date or date-time (2017-05-31, 2017-05-31 14:00, 2017/5/31, 2017年5月31日 14:00)")
+    for col, stamp in (("published_at", ev["published_at"]), ("event_at", ev["event_at"])):
+        far = year_out_of_range(table[col])
+        p.add(ok & far, col, f"the year is outside {YEARS[0]}–{YEARS[1]}: a typo?")
+        if col == "published_at":
+            p.add(ok & ~far & (table[col] != "") & stamp.isna(), col,
+                  "not a date or date-time (2017-05-31, 2017-05-31 14:00, 2017/5/31, 2017年5月31日 14:00)")
+    event_bad = year_out_of_range(table["event_at"])
 
     is_event = ev["event"] != ""
     is_period = ev["period"] != ""
     is_value = table["value"] != ""
     _check_values(p, ev, table, ok & is_value, has, scheme)
     _check_periods(p, ev, ok & is_period & ~is_event, shapes, scheme)
-    _check_events(p, ev, table, ok & is_event, has, event_has_time, scheme)
+    _check_events(p, ev, table, ok & is_event & ~event_bad, has, event_has_time, scheme)
 
     ev["record"] = np.where(is_value, "value", "publication")
     dated = ok & ~is_value
@@ -157,14 +187,82 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
           "this obligation takes no plain publication row (give a period, an event or a value)")
     p.add(dated & (table["published_at"] == ""), "published_at", "missing: a publication needs its date")
 
-    dup = ev.duplicated(KEY, keep="first") & ok
-    first_row = ev.groupby(KEY, dropna=False)["row"].transform("first")
-    p.add(dup, "body", "duplicate of row " + first_row.astype(str))
+    _check_before_start(p, ev, ok & dated, has, scheme)
+    ev["shape"] = ev["record"]
+    first_value = ev.groupby(ITEM_KEY, dropna=False)["value"].transform("first")
+    first_row = ev.groupby(ITEM_KEY, dropna=False)["row"].transform("first")
+    p.add(ok & is_value & ~_same(ev["value"], first_value), "value",
+          "this assessor already gave this item another value in row " + first_row.astype(str)
+          + " (a rating or share takes one value per assessor)")
 
     if p.items:
         raise EvidenceError(source, sorted(p.items, key=lambda x: (x.row, x.column)))
     ev["value"] = ev["value"].astype(float)
-    return ev[EVIDENCE_COLUMNS].reset_index(drop=True)
+    return _sightings(ev, has("count") & ~is_event & ~is_value)
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a == b) | (a.isna() & b.isna())
+
+
+def _sightings(ev: pd.DataFrame, counted: pd.Series) -> pd.DataFrame:
+    """Several rows of one item are sightings (spec §5): all kept, each a record numbered within its
+    item by date (`publication`, `publication#2`, …), so the earliest is the item's first record.
+    A row repeating an earlier one's date and url (and value) is the same sighting seen twice and is
+    kept once. For a count rule each distinct (published_at, url) is a publication, not a sighting.
+    `attrs`: rows (valid rows read) and sightings (rows that were sightings of an item already in
+    the file)."""
+    rows = len(ev)
+    copy = ev.duplicated([*ITEM_KEY, "published_at", "url", "event_at", "value"], keep="first")
+    repeat = ev.duplicated(ITEM_KEY, keep="first")
+    sightings = int((copy | (repeat & ~counted)).sum())
+    ev = ev[~copy].sort_values([*ITEM_KEY, "published_at", "url", "row"], kind="stable")
+    n = ev.groupby(ITEM_KEY, dropna=False).cumcount()
+    ev["record"] = ev["shape"].where(n == 0, ev["shape"] + "#" + (n + 1).astype(str))
+    out = ev.sort_values("row", kind="stable")[EVIDENCE_COLUMNS].reset_index(drop=True)
+    out.attrs.update(rows=rows, sightings=sightings)
+    return out
+
+
+def _check_before_start(p: _Problems, ev: pd.DataFrame, rows: pd.Series, has, scheme: Scheme) -> None:
+    """A publication dated before its item could exist is refused (criteria/README.md): before its
+    period begins (periodic), before its event (response), before the deadline's anchor or the
+    scheme period (deadline). Count rows are not refused: a count takes only publications dated in
+    the scheme period (spec §3), so an earlier one is kept and not counted."""
+    if not rows.any():
+        return
+    day = ev["published_at"].dt.normalize()
+    periodic = rows & (ev["period"] != "") & (ev["event"] == "")
+    if periodic.any():
+        firsts = {s: (periods.parse(s) or (None, None))[1] for s in ev.loc[periodic, "period"].unique()}
+        first = pd.to_datetime(ev["period"].map(firsts).where(periodic))
+        p.add(periodic & (day < first), "published_at",
+              "dated before its period begins (" + ev["period"] + "): a publication cannot precede what it reports")
+    event = rows & (ev["event"] != "") & ev["event_at"].notna()
+    event_day = ev["event_at"].dt.normalize()
+    before = (ev["published_at"] < ev["event_at"]).where(ev["has_time"], day < event_day)
+    p.add(event & before, "published_at", "dated before its event (" + ev["event_at"].astype(str)
+          + "): a response cannot precede the event")
+    plain = rows & (ev["period"] == "") & (ev["event"] == "") & has("deadline") & ~has("count")
+    if plain.any():
+        start = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
+        for ob in scheme.obligations:
+            for rule in ob.rules:
+                if isinstance(rule, DeadlineRule):
+                    anchor = _deadline_anchor(scheme, rule)
+                    mine = plain & (ev["obligation"] == ob.id) & ev["body"].isin(scheme.assessed(ob, rule))
+                    start = start.where(~mine | (start <= pd.Timestamp(anchor)), pd.Timestamp(anchor))
+        p.add(plain & (day < start), "published_at", "dated before the item could exist (" + start.dt.strftime(
+            "%Y-%m-%d") + ": the scheme period's start or the deadline's anchor)")
+
+
+def _deadline_anchor(scheme: Scheme, rule: DeadlineRule):
+    """The day from which a deadline item exists: its `after` anchor, else the scheme period's start."""
+    h = scheme.scheme
+    if isinstance(rule.due, DueAfter):
+        after = rule.due.after
+        return h.issued if after == "issued" else h.period.start if after == "period_start" else after
+    return h.period.start
 
 
 def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series,
@@ -189,13 +287,14 @@ def _check_periods(p: _Problems, ev: pd.DataFrame, rows: pd.Series, shapes: pd.D
         return
     parsed = {s: periods.parse(s) for s in ev.loc[rows, "period"].unique()}
     freq = per_distinct(ev["period"], lambda u: u.map(lambda s: (parsed.get(s) or (None,))[0]))
-    p.add(rows & freq.isna(), "period", "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
     expected = _expected_periods(shapes, scheme)
     key = pd.MultiIndex.from_frame(ev[["body", "obligation", "period"]].fillna(""))
     fits = pd.Series(key.isin(expected), index=ev.index)
     counts = shapes[shapes["kind"] == "count"][["body", "obligation"]]
     free = pd.Series(pd.MultiIndex.from_frame(ev[["body", "obligation"]].fillna("")).isin(
         pd.MultiIndex.from_frame(counts)), index=ev.index)
+    # a count rule's records may carry any label (criteria/README.md): it tells them apart, nothing more
+    p.add(rows & freq.isna() & ~free, "period", "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
     p.add(rows & freq.notna() & ~fits & ~free, "period",
           "this period is not one the obligation's periodic rule expects (wrong frequency or outside its dates)")
 

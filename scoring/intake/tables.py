@@ -63,9 +63,23 @@ def _cell(v: object) -> str:
     return "" if v is None else str(v)
 
 
+def _period_cell(v: object) -> str:
+    """A 期間 cell as the period it shows: Excel turns a typed `2017-03` into the date 2017-03-01
+    (shown as 2017-03, Mar-17 or 2017年3月), so a date on the 1st of a month reads as that month;
+    any other date reads as the day it is (a daily label). Text cells stay as typed."""
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        v = v.date()
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return f"{v:%Y-%m}" if v.day == 1 else v.isoformat()
+    return _cell(v)
+
+
 def _read_xlsx(data: bytes) -> pd.DataFrame:
     sheet = python_calamine.load_workbook(io.BytesIO(data)).get_sheet_by_index(0)
-    rows = [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    raw = sheet.to_python(skip_empty_area=False)
+    period = next((i for i, v in enumerate(raw[0]) if _header(_cell(v)) == "period"), None) if raw else None
+    rows = [[_period_cell(v) if i == period and n else _cell(v) for i, v in enumerate(row)]
+            for n, row in enumerate(raw)]
     if not rows:
         return pd.DataFrame()
     width = max(len(r) for r in rows)

@@ -38,6 +38,9 @@ def template_bytes(kind: str, fmt: str) -> bytes:
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
         frame.to_excel(xl, index=False, sheet_name=kind)
         xl.sheets[kind].set_column(0, len(COLUMNS) - 1, 16)
+        # 期間 as text: Excel would turn a typed 2017-03 into a date
+        period = list(COLUMNS).index("period")
+        xl.sheets[kind].set_column(period, period, 16, xl.book.add_format({"num_format": "@"}))
     return buf.getvalue()
 
 

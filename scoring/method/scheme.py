@@ -216,6 +216,10 @@ class Body(_Strict):
     kind: Literal["city", "county", "department"]
     parent: str | None = None
     aliases: list[str] = []
+    # a central unit in the province (人民銀行濟南分行, 銀監局, 省國稅局 …), outside the government
+    # that issued the document: assessed only on obligations naming it as a lead, never through
+    # `applies_to`, never on a share rule (it has no place in the province's performance assessment)
+    central: bool = False
 
 
 class Obligation(_Strict):
@@ -337,9 +341,9 @@ class Scheme(_Strict):
         leads, kinds = set(ob.leads), set(ob.applies_to)
         if rule is not None and rule.bodies is not None:
             named = set(rule.bodies)
-            return [b.id for b in self.bodies if (b.id in leads or b.kind in kinds)
+            return [b.id for b in self.bodies if (b.id in leads or (b.kind in kinds and not b.central))
                     and (b.id in named or b.kind in named)]
-        return [b.id for b in self.bodies if b.id in leads or b.kind in kinds]
+        return [b.id for b in self.bodies if b.id in leads or (b.kind in kinds and not b.central)]
 
 
 def _describe(err: ValidationError) -> list[str]:
@@ -371,6 +375,8 @@ def _check_ids(scheme: Scheme) -> list[str]:
                 faults.append(f"body {b.id}: parent {b.parent!r} is not a city")
         elif b.parent is not None:
             faults.append(f"body {b.id}: only a county has a parent")
+        if b.central and b.kind != "department":
+            faults.append(f"body {b.id}: only a department may be central (got kind {b.kind})")
     for o in scheme.obligations:
         faults += _check_obligation(scheme, o, by_id)
     return faults
@@ -390,6 +396,11 @@ def _check_obligation(scheme: Scheme, o: Obligation, by_id: dict[str, Body]) -> 
                 faults.append(f"obligation {o.id}: rule {n} bodies: {name!r} is neither a body nor a kind")
         if rule.bodies is not None and not scheme.assessed(o, rule):
             faults.append(f"obligation {o.id}: rule {n} applies to none of the obligation's bodies")
+        if isinstance(rule, ShareRule):
+            central = [b for b in scheme.assessed(o, rule) if by_id[b].central]
+            if central:
+                faults.append(f"obligation {o.id}: rule {n} (share) assesses central unit(s) {', '.join(central)}, "
+                              "which have no place in the province's performance assessment")
         if isinstance(rule, ResponseRule):
             names = [s.name for s in rule.steps]
             if len(set(names)) != len(names):

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
-from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence
+from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence, item_groups
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme, parse_scheme
 from scoring.store.audit import audit, now
@@ -33,6 +33,7 @@ from scoring.store.models import (
 
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
 CHUNK = 50_000
+WITHDRAWN = "withdrawn:"  # the `rejected` reason of a sighting a later file of its firm no longer lists
 
 
 @dataclass
@@ -126,6 +127,8 @@ class ImportResult:
     new: int
     replaced: int
     unchanged: int
+    sightings: int = 0  # rows that were further sightings of an item already in the file
+    withdrawn: int = 0  # stored sightings of the file's items that the file no longer lists
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -150,17 +153,28 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
                     sha256: str, who: str, firm: str = "", dry_run: bool = False,
                     progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import validated evidence in the caller's transaction: new keys inserted, changed values
-    replaced (the old value kept in history), identical records left alone. Nothing changed, no batch."""
-    existing = _stored(session, scheme.id).drop(columns="rejected").rename(columns={"batch_id": "batch_id_old"})
+    """Import validated evidence in the caller's transaction (spec §5). The file's rows for an item
+    (ITEM_KEY: body, obligation, period, event, step, assessor, shape) replace that assessor's stored
+    rows for the item: a sighting with new values is replaced (old values kept in history), a new
+    sighting inserted, a stored sighting the file no longer lists is withdrawn (kept and shown, no
+    longer scored); identical records are left alone and items the file does not name untouched.
+    Nothing changed, no batch."""
+    existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
+    existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
     merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
     known = merged["id"].notna()
-    same = pd.Series(True, index=merged.index)
+    same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
     for c in VALUES:
         same &= _same(merged[c], merged[f"{c}_old"])
     new, changed = merged[~known], merged[known & ~same]
-    result = ImportResult(None, len(evidence), len(new), len(changed), int((known & same).sum()))
-    if dry_run or (new.empty and changed.empty):
+    if len(existing):
+        listed = item_groups(existing, sighting=True).isin(item_groups(evidence, sighting=True)).to_numpy()
+        gone = existing[~listed & (existing["rejected_old"] == "").to_numpy()]
+    else:
+        gone = existing
+    result = ImportResult(None, int(evidence.attrs.get("rows", len(evidence))), len(new), len(changed),
+                          int((known & same).sum()), int(evidence.attrs.get("sightings", 0)), len(gone))
+    if dry_run or (new.empty and changed.empty and gone.empty):
         return result
     batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
                         imported_at=now(), rows_total=result.total, rows_new=result.new,
@@ -171,7 +185,8 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     assert batch.id is not None
     audit(session, who=who, action="import", scheme_id=scheme.id, sha256=sha256,
           detail=f"{file_name}: batch {batch.id}, {result.new} new, {result.replaced} replaced, "
-                 f"{result.unchanged} unchanged" + (f", firm {firm}" if firm else ""))
+                 f"{result.unchanged} unchanged, {result.sightings} sightings of an item already in the file, "
+                 f"{result.withdrawn} withdrawn" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
         old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES)]]
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
@@ -183,13 +198,20 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
+    if not gone.empty:
+        reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
+        session.execute(update(Evidence), [{"id": int(i), "rejected": reason} for i in gone["id"]])
+        audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
+              detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
+                     + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
     rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
     for start in range(0, len(rows), CHUNK):
         # Core insert on the table: the ORM's per-row bookkeeping would double the time
         session.execute(insert(Evidence.__table__), _records(rows.iloc[start:start + CHUNK]))  # type: ignore[attr-defined]
         if progress:
             progress(min(CHUNK, len(rows) - start))
-    return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged)
+    return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
+                        result.sightings, result.withdrawn)
 
 
 def evidence_record(session: Session, *, evidence_id: int) -> dict | None:

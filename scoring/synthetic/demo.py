@@ -1,8 +1,10 @@
 """Deterministic, clearly labelled synthetic evidence for a scheme (the demo, the docs, the tests).
 
 Each body gets a seeded diligence; items are published on time, late or not at all accordingly.
-A few bodies have emergencies (one press conference late), and one city's own performance
-assessment gives 政務公開 only 3%. Rows use the Chinese import headers, so the demo goes through
+A few bodies have emergencies (one press conference late), the firm tests every body with one
+information request (依申請公開, answered within the legal limit by the diligent), some reports are
+seen twice (the department's site and the portal, on different dates: sightings), and one city's own
+performance assessment gives 政務公開 only 3%. Rows use the Chinese import headers, so the demo goes through
 the same validation as a firm's file.
 """
 
@@ -25,7 +27,7 @@ LOW_SHARE_CITY = "liaocheng"      # its own assessment weighs 政務公開 at 3%
 LATE_PRESS_CITY = "linyi"         # its press conference came 30 hours after the emergency
 EMERGENCIES = {"linyi": "2017-07-14 09:20", "jining": "2017-08-02 16:05",
                "yantai": "2017-10-19 07:40", "anjian": "2017-04-26 22:10"}
-CONGRESS_CLOSED = "2017-01-22 12:00"  # synthetic date standing for 本級人代會結束
+REQUEST_SENT = "2017-09-04 10:00"  # the firm's test request (依申請公開), received by every body
 
 
 def diligence(scheme: Scheme, seed: int) -> pd.Series:
@@ -42,7 +44,8 @@ def _events(scheme: Scheme) -> pd.DataFrame:
             if not isinstance(rule, ResponseRule):
                 continue
             for body in scheme.assessed(ob, rule):
-                at = EMERGENCIES.get(body) if len(rule.steps) > 1 else CONGRESS_CLOSED
+                hourly = any(s.within.hours is not None for s in rule.steps)
+                at = EMERGENCIES.get(body) if hourly else REQUEST_SENT
                 if at is None:
                     continue
                 rows.append((body, ob.id, "E-" + at[:10].replace("-", ""), at, rule))
@@ -85,7 +88,12 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
                                  out["published_at"].dt.strftime("%Y-%m-%d"), ""),
         "value": out["value"],
     })
-    table = pd.concat([table, _event_rows(scheme)], ignore_index=True).fillna("")
+    # the portal carried some periodic reports a few days before the department's own site
+    seen = out["kind"].eq("periodic").to_numpy() & (rng.uniform(size=len(out)) < 0.08)
+    again = table[seen].assign(published_at=(out.loc[seen, "published_at"]
+                                             + pd.to_timedelta(rng.integers(1, 6, int(seen.sum())), unit="D")
+                                             ).dt.strftime("%Y-%m-%d").to_numpy())
+    table = pd.concat([table, again, _event_rows(scheme, d)], ignore_index=True).fillna("")
     table["assessor"] = FIRM
     table["note"] = NOTE
     table["url"] = "https://example.gov.cn/gk/" + table.index.astype(str)
@@ -94,7 +102,7 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
                                            "published_at", "value", "url", "assessor", "note")]]
 
 
-def _event_rows(scheme: Scheme) -> pd.DataFrame:
+def _event_rows(scheme: Scheme, diligence: pd.Series) -> pd.DataFrame:
     rows = []
     for ev in _events(scheme).itertuples(index=False):
         at = dt.datetime.fromisoformat(ev.event_at)
@@ -103,8 +111,8 @@ def _event_rows(scheme: Scheme) -> pd.DataFrame:
             if w.hours is not None:
                 hours = 30.0 if (ev.body == LATE_PRESS_CITY and step.name == "press_conference") else w.hours * 0.6
                 when = at + dt.timedelta(hours=hours)
-            else:
-                when = at + dt.timedelta(days=40)
+            else:  # a reply to the test request: 15 working days is about three weeks
+                when = at + dt.timedelta(days=14 if diligence[ev.body] >= 0.5 else 30)
             rows.append({"body": ev.body, "obligation": ev.obligation,
                          "event": ev.event, "event_at": ev.event_at, "step": step.name,
                          "published_at": when.strftime("%Y-%m-%d %H:%M")})
