@@ -73,3 +73,27 @@ def test_scheme_faults_name_the_obligation_and_field(rule, fault):
     with pytest.raises(SchemeError) as caught:
         make_scheme({}, BODIES, [{"id": "9.9", "applies_to": ["city"], "points": 1, "rules": [rule]}])
     assert any(f.startswith("obligation 9.9") and fault in f for f in caught.value.faults), caught.value.faults
+
+
+def test_every_template_example_imports(scheme_2017):
+    """The import templates' example rows are valid evidence: of the 2017 scheme for every kind it
+    uses, of a scheme with a rubric for the checklist."""
+    from scoring.intake.templates import EXAMPLES, template_bytes
+
+    rubric = make_scheme({}, [{"id": "weihai", "name": "威海市", "kind": "city"}],
+                         [{"id": "6.4", "applies_to": ["city"], "points": 2, "rules": [CHECKS]}])
+    for kind in EXAMPLES:
+        scheme = rubric if kind == "checklist" else scheme_2017
+        ev = validate(read_table(template_bytes(kind, "csv"), f"{kind}.csv"), scheme, f"{kind}.csv")
+        assert len(ev) == 1, kind
+
+
+def test_a_gap_names_the_unmet_checks_in_the_rubrics_words(scheme):
+    from scoring.method.engine import score
+    from scoring.method.explain import explained
+
+    text = "單位,任務編號,環節,分值\n甲市,6.4,a1,1\n甲市,6.4,b1,0\n"
+    card = score(scheme, validate(read_table(text.encode(), "f.csv"), scheme, "f.csv"))
+    f = explained(card, "a")
+    lost = f[(f["obligation"] == "6.4") & (f["kind"] == "checklist") & (f["lost"] > 0)]
+    assert lost[["item", "item_text", "outcome"]].values.tolist() == [["b1", "網站 › 更新", "short"]]
