@@ -110,7 +110,7 @@ def _findings_table(f: pd.DataFrame) -> pd.DataFrame:
     shown = f[f["lost"] > 1e-12]
     return pd.DataFrame({
         t("finding_rule"): shown["label"],
-        t("finding_item"): shown["item"],
+        t("finding_item"): [f"{i} {x}".strip() for i, x in zip(shown["item"].astype(str), shown["item_text"], strict=True)],
         t("finding_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
         t("finding_published"): shown["published_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
         t("finding_outcome"): shown["outcome"].map(outcome),

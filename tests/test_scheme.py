@@ -113,7 +113,7 @@ def _items(scheme, ob: str, body: str) -> list[str]:
 
 def test_2017_points_follow_one_rule(scheme_2017):
     """criteria/README.md: 3 when a rule checks a date, time limit, rhythm, count or share; 2 when rated only."""
-    checked = {"deadline", "periodic", "response", "count", "share"}
+    checked = {"deadline", "periodic", "response", "request", "count", "share"}
     wrong = {o.id: o.points for o in scheme_2017.obligations
              if o.points != (3 if any(r.kind in checked for r in o.rules) else 2)}
     assert wrong == {}
@@ -186,6 +186,10 @@ def test_2017_poverty_fund_plan_is_due_60_working_days_after_the_congress(scheme
 
 
 def test_2017_information_requests_are_judged_against_the_legal_limit(scheme_2017):
-    kinds = [r.kind for r in scheme_2017.obligation("6.5").rules]
-    assert kinds == ["response", "rating"]
-    assert scheme_2017.obligation("6.5").rules[0].steps[0].within.working_days == 15
+    rules = scheme_2017.obligation("6.5").rules
+    assert [r.kind for r in rules] == ["request", "rating"]
+    assert (rules[0].within.working_days, rules[0].extension.working_days) == (15, 15)  # 條例 (2007) §24
+
+
+def test_2017_website_spot_checks_are_rated_per_quarter(scheme_2017):
+    assert _items(scheme_2017, "6.4", "jinan") == ["2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4"]

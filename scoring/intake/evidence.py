@@ -11,8 +11,17 @@ from scoring.errors import EvidenceError, RowProblem
 from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table
 from scoring.method import periods
-from scoring.method.kinds.periodic import expected_labels
-from scoring.method.scheme import DeadlineRule, DueAfter, PeriodicRule, ResponseRule, Scheme
+from scoring.method.kinds.periodic import period_labels
+from scoring.method.kinds.request import REPLY, REQUEST_STEPS
+from scoring.method.scheme import (
+    ChecklistRule,
+    DeadlineRule,
+    DueAfter,
+    PeriodicRule,
+    RatingRule,
+    ResponseRule,
+    Scheme,
+)
 
 # spec §5 key, plus the row's shape: a rating/share value and a dated publication of the same
 # obligation are different records (an obligation may carry both a deadline and a rating rule).
@@ -118,7 +127,7 @@ def _rule_shapes(scheme: Scheme) -> pd.DataFrame:
         for n, rule in enumerate(ob.rules):
             for body in scheme.assessed(ob, rule):
                 rows.append((body, ob.id, n, rule.kind,
-                             rule.frequency if isinstance(rule, PeriodicRule) else None))
+                             rule.frequency if isinstance(rule, PeriodicRule | RatingRule) else None))
     return pd.DataFrame(rows, columns=["body", "obligation", "rule", "kind", "frequency"])
 
 
@@ -179,13 +188,16 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     is_value = table["value"] != ""
     _check_values(p, ev, table, ok & is_value, has, scheme)
     _check_periods(p, ev, ok & is_period & ~is_event, shapes, scheme)
-    _check_events(p, ev, table, ok & is_event & ~event_bad, has, event_has_time, scheme)
+    _check_events(p, ev, table, ok & is_event & ~event_bad & ~has("request"), has, event_has_time, scheme)
+    _check_requests(p, ev, table, ok & is_event & ~event_bad & has("request"), scheme)
+    _check_checks(p, ev, ok & ~is_event & (ev["step"] != ""), has, scheme)
+    is_request = ok & is_event & has("request") & ev["step"].isin(["", "request"])
 
     ev["record"] = np.where(is_value, "value", "publication")
     dated = ok & ~is_value
     p.add(dated & ~is_event & ~is_period & ~(has("deadline") | has("count")), "published_at",
           "this obligation takes no plain publication row (give a period, an event or a value)")
-    p.add(dated & (table["published_at"] == ""), "published_at", "missing: a publication needs its date")
+    p.add(dated & ~is_request & (table["published_at"] == ""), "published_at", "missing: a publication needs its date")
 
     _check_before_start(p, ev, ok & dated, has, scheme)
     ev["shape"] = ev["record"]
@@ -272,12 +284,14 @@ def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.
     number = pd.to_numeric(text.str.rstrip("%"), errors="coerce")
     number = number.where(~pct, number / 100)
     ev["value"] = number.where(rows)
-    takes = has("rating") | has("share")
-    p.add(rows & ~takes, "value", "this obligation takes no value (only rating and share rules do)")
+    takes = has("rating") | has("share") | has("checklist")
+    p.add(rows & ~takes, "value", "this obligation takes no value (only rating, share and checklist rules do)")
+    check = rows & has("checklist") & (ev["step"] != "") & number.notna()
+    p.add(check & ~number.isin([0, 1]), "value", "a check is met (1) or not met (0)")
     p.add(rows & takes & number.isna(), "value", "not a number")
     share = rows & has("share") & number.notna()
     p.add(share & ((number <= 0) | (number > 1)), "value", "a share is between 0 and 1 (e.g. 0.04 or 4%)")
-    rating = rows & has("rating") & ~has("share") & number.notna()
+    rating = rows & has("rating") & ~has("share") & ~check & number.notna()
     p.add(rating & ((number < 0) | (number > 100)), "value", "a rating is between 0 and 100")
 
 
@@ -303,8 +317,8 @@ def _expected_periods(shapes: pd.DataFrame, scheme: Scheme) -> pd.MultiIndex:
     frames = []
     for ob in scheme.obligations:
         for _n, rule in enumerate(ob.rules):
-            if isinstance(rule, PeriodicRule):
-                labels = expected_labels(scheme, rule)
+            if isinstance(rule, PeriodicRule) or (isinstance(rule, RatingRule) and rule.frequency):
+                labels = period_labels(scheme, rule)
                 bodies = scheme.assessed(ob, rule)
                 frames.append(pd.MultiIndex.from_product([bodies, [ob.id], labels]).to_frame())
     if not frames:
@@ -341,6 +355,40 @@ def _check_events(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.
     clash = pd.Series(False, index=ev.index)
     clash.loc[spread.index] = spread > 1
     p.add(clash, "event_at", "rows of one event disagree on its time")
+
+
+def _check_requests(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series, scheme: Scheme) -> None:
+    """Test requests (驗證性申請): a request id in `event`, the day it was received in `event_at`,
+    a step of `request` (the request itself), `reply` or `extension` (延期答覆告知, dated)."""
+    if not rows.any():
+        return
+    p.add(rows & (table["event_at"] == ""), "event_at", "missing: a request needs the day it was received")
+    p.add(rows & (table["event_at"] != "") & ev["event_at"].isna(), "event_at", "not a date")
+    p.add(rows & ~ev["step"].isin(["", *REQUEST_STEPS]), "step",
+          "unknown step; valid: " + ", ".join(REQUEST_STEPS))
+    times = ev.loc[rows & ev["event_at"].notna()]
+    spread = times.groupby(["body", "obligation", "event"])["event_at"].transform("nunique")
+    clash = pd.Series(False, index=ev.index)
+    clash.loc[spread.index] = spread > 1
+    p.add(clash, "event_at", "rows of one request disagree on the day it was received")
+    replies = ev.loc[rows & (ev["step"] == REPLY)]
+    twice = replies.duplicated(["body", "obligation", "event", "assessor"], keep="first")
+    p.add(pd.Series(twice, index=replies.index).reindex(ev.index, fill_value=False), "step",
+          "this request already has a reply (keep the first reply; a later one is not a new answer)")
+
+
+def _check_checks(p: _Problems, ev: pd.DataFrame, rows: pd.Series, has, scheme: Scheme) -> None:
+    """A rubric's check (評分細則): its id in `step` must be one of the obligation's checks."""
+    if not rows.any():
+        return
+    checks = {ob.id: [leaf.id for r in ob.rules if isinstance(r, ChecklistRule) for leaf, _ in r.leaves()]
+              for ob in scheme.obligations}
+    p.add(rows & ~has("checklist"), "step", "a step names an event's step or a check; this obligation has neither here")
+    valid = pd.Series([s in checks.get(o, ()) for o, s in zip(ev["obligation"], ev["step"], strict=True)],
+                      index=ev.index)
+    names = ev["obligation"].map({o: ", ".join(c) for o, c in checks.items()}).fillna("")
+    p.add(rows & has("checklist") & ~valid, "step", "unknown check; valid: " + names)
+    p.add(rows & has("checklist") & (ev["value"].isna()), "value", "a check needs a value: 1 met, 0 not met")
 
 
 def read_evidence(path: str | Path, scheme: Scheme) -> pd.DataFrame:

@@ -20,6 +20,10 @@ EXAMPLES: dict[str, dict[str, str]] = {
               "note": "常務會議聽取政務公開工作彙報"},
     "rating": {"body": "淄博市", "obligation": "6.4", "value": "86.5", "assessor": "某評估機構"},
     "share": {"body": "聊城市", "obligation": "6.6", "value": "4%", "note": "本級績效考核政務公開分值"},
+    "request": {"body": "濰坊市", "obligation": "6.5", "event": "R-2017-017", "event_at": "2017-09-04",
+                "step": "reply", "published_at": "2017-09-20", "note": "驗證性申請：答覆（另可填 extension 延期答覆告知、request 申請本身）"},
+    "checklist": {"body": "威海市", "obligation": "6.4", "step": "a1", "value": "1",
+                  "note": "評分細則：每個檢查項一行，環節填檢查項編號，分值 1 達標 / 0 未達標"},
 }
 
 

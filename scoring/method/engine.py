@@ -75,7 +75,8 @@ def _code(evidence: pd.DataFrame, items: pd.DataFrame) -> Coded:
         item=item,
         published=evidence["published_at"].to_numpy(dtype="datetime64[ns]").view(np.int64),
         value=evidence["value"].to_numpy(dtype=float),
-        plain=(evidence["event"] == "").to_numpy())
+        plain=(evidence["event"] == "").to_numpy(),
+        check=((evidence["event"] == "") & (evidence["step"] != "")).to_numpy())
 
 
 def judge(items: pd.DataFrame, evidence: pd.DataFrame, scheme: Scheme, as_of: dt.date) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 from scoring.i18n import text
 from scoring.method.compiled import compiled
 from scoring.method.engine import Scorecard
+from scoring.method.scheme import ChecklistRule
 
 
 def losses(card: Scorecard) -> pd.DataFrame:
@@ -57,6 +58,9 @@ def explained(card: Scorecard, body: str) -> pd.DataFrame:
     f = f.merge(late[late["body"] == body], on=["body", "obligation", "rule", "item"], how="left")
     labels = {(o.id, n): (r.label or r.kind) for o in card.scheme.obligations for n, r in enumerate(o.rules)}
     f["label"] = [labels[(o, n)] for o, n in zip(f["obligation"], f["rule_no"], strict=True)]
+    checks = {(o.id, n, leaf.id): " › ".join((*path, leaf.text)) for o in card.scheme.obligations
+              for n, r in enumerate(o.rules) if isinstance(r, ChecklistRule) for leaf, path in r.leaves()}
+    f["item_text"] = [checks.get((o, n, str(i)), "") for o, n, i in zip(f["obligation"], f["rule_no"], f["item"], strict=True)]
     return f.sort_values(["lost", "obligation", "item"], ascending=[False, True, True], ignore_index=True)
 
 

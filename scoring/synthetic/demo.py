@@ -19,7 +19,7 @@ from scoring.intake.evidence import empty_evidence
 from scoring.intake.tables import COLUMNS
 from scoring.method.compiled import rule_table
 from scoring.method.rules import expected_items
-from scoring.method.scheme import ResponseRule, Scheme
+from scoring.method.scheme import RequestRule, ResponseRule, Scheme
 
 FIRM = "示例評估機構（合成數據）"
 NOTE = "合成示例數據 synthetic demo data"
@@ -41,10 +41,10 @@ def _events(scheme: Scheme) -> pd.DataFrame:
     rows = []
     for ob in scheme.obligations:
         for rule in ob.rules:
-            if not isinstance(rule, ResponseRule):
+            if not isinstance(rule, ResponseRule | RequestRule):
                 continue
             for body in scheme.assessed(ob, rule):
-                hourly = any(s.within.hours is not None for s in rule.steps)
+                hourly = isinstance(rule, ResponseRule) and any(s.within.hours is not None for s in rule.steps)
                 at = EMERGENCIES.get(body) if hourly else REQUEST_SENT
                 if at is None:
                     continue
@@ -83,7 +83,8 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
     table = pd.DataFrame({
         "body": out["body"].map(names),
         "obligation": out["obligation"],
-        "period": np.where(out["kind"] == "periodic", out["item"], ""),
+        "period": np.where((out["kind"] == "periodic") | ((out["kind"] == "rating") & (out["item"] != "rating")),
+                           out["item"], ""),
         "published_at": np.where(out["published_at"].notna(),
                                  out["published_at"].dt.strftime("%Y-%m-%d"), ""),
         "value": out["value"],
@@ -106,12 +107,20 @@ def _event_rows(scheme: Scheme, diligence: pd.Series) -> pd.DataFrame:
     rows = []
     for ev in _events(scheme).itertuples(index=False):
         at = dt.datetime.fromisoformat(ev.event_at)
+        if isinstance(ev.rule, RequestRule):  # received on the day sent; the diligent answer in about three weeks,
+            slow = diligence[ev.body] < 0.5   # the others tell of an extension first, some answer after it all
+            received = {"body": ev.body, "obligation": ev.obligation, "event": ev.event, "event_at": ev.event_at[:10]}
+            if slow:
+                rows.append({**received, "step": "extension", "published_at": (at + dt.timedelta(days=10)).strftime("%Y-%m-%d")})
+            reply = at + dt.timedelta(days=14 if not slow else 38 if diligence[ev.body] >= 0.35 else 50)
+            rows.append({**received, "step": "reply", "published_at": reply.strftime("%Y-%m-%d")})
+            continue
         for step in ev.rule.steps:
             w = step.within
             if w.hours is not None:
                 hours = 30.0 if (ev.body == LATE_PRESS_CITY and step.name == "press_conference") else w.hours * 0.6
                 when = at + dt.timedelta(hours=hours)
-            else:  # a reply to the test request: 15 working days is about three weeks
+            else:
                 when = at + dt.timedelta(days=14 if diligence[ev.body] >= 0.5 else 30)
             rows.append({"body": ev.body, "obligation": ev.obligation,
                          "event": ev.event, "event_at": ev.event_at, "step": step.name,

@@ -101,6 +101,7 @@ class Coded:
     published: np.ndarray  # int64 ns, NaT as NAT
     value: np.ndarray
     plain: np.ndarray      # no event: feeds deadline and count rules
+    check: np.ndarray      # a rubric's check (a step without an event): not a rating or a share
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def mean_values(j: Judging) -> np.ndarray:
     """The mean `value` per (body, obligation) pair over rows that carry one (NaN where none): the
     mean of several assessors' ratings, or a body's stated share."""
     ev, n = j.evidence, j.n_body * j.n_ob
-    valued = (ev.body >= 0) & (ev.ob >= 0) & ~np.isnan(ev.value)
+    valued = (ev.body >= 0) & (ev.ob >= 0) & ~np.isnan(ev.value) & ~ev.check
     total = pair_sums(ev.body[valued], ev.ob[valued], j.n_ob, n, ev.value[valued])
     count = pair_sums(ev.body[valued], ev.ob[valued], j.n_ob, n, np.ones(int(valued.sum())))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -13,7 +13,8 @@ from scoring.method.kinds.base import Expansion
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, RequestRule
 
-REPLY, EXTENSION = "reply", "extension"
+REQUEST, REPLY, EXTENSION = "request", "reply", "extension"
+REQUEST_STEPS = (REQUEST, REPLY, EXTENSION)
 
 
 def expand(x: Expansion, ob: Obligation, rule: RequestRule, rule_id: int, bodies: np.ndarray) -> None:
