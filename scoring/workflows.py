@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from scoring import SCHEME_FILE
@@ -51,7 +51,7 @@ def transaction(db: str | None) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except OperationalError as e:
+        except DBAPIError as e:  # SQLite: "attempt to write a readonly database"; PostgreSQL: "read-only transaction"
             session.rollback()
             if "readonly" in str(e.orig).replace(" ", "").lower() or "read-only" in str(e.orig).lower():
                 raise ReadOnlyDatabase("the database is read-only: nothing was changed") from None
@@ -184,7 +184,7 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
             return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress)
         except DBAPIError as e:  # another writer holds the database, or changed the same records
             first = str(e.orig).splitlines()[0]
-            if "readonly" in first.replace(" ", "").lower():
+            if "readonly" in first.replace(" ", "").lower() or "read-only" in first.lower():
                 raise ReadOnlyDatabase(f"the database is read-only: nothing from {name} was stored") from None
             busy = any(w in first.lower() for w in ("locked", "busy", "unique", "duplicate key", "serializ"))
             if not busy:

@@ -162,7 +162,8 @@ def accounts_app(tmp_path, monkeypatch):
     with Session(engine_for(url)) as s:
         root = accounts.Actor("root", None)
         for name, role in (("root", "admin"), ("vic", "viewer"), ("acme", "firm"), ("eva", "evaluator")):
-            accounts.add_user(s, name=name, password=f"{name}-password", role=role, by=root)
+            accounts.add_user(s, name=name, password=f"{name}-password", role=role, by=root,
+                              firm="甲公司" if role == "firm" else None)
             root = accounts.Actor("root", "admin")
         s.commit()
     return AppTest.from_file(APP, default_timeout=120).run()
@@ -228,3 +229,125 @@ def test_every_page_checks_the_role_itself(app, page_file, role):
     at.run()
     assert at.error[0].value == "您的角色无权使用此页面。"
     assert not at.title and not at.file_uploader and not at.dataframe
+
+
+# ---- issue 12: the open session follows the account; sessions survive a reload; lockout; magic off ----
+
+def _url(at: AppTest) -> str:
+    return at.session_state["ctx"].db
+
+
+def _audit(url):
+    from sqlmodel import Session
+
+    from scoring.store.audit import audit_trail
+    from scoring.store.db import engine_for
+
+    with Session(engine_for(url)) as s:
+        return audit_trail(s)
+
+
+def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = page(sign_in(accounts_app, "eva"), "evidence")
+    url = _url(at)
+    at.number_input[-1].set_value(1)
+    at.text_input[-1].input("网址无法打开")
+    workflows.disable_user(url, actor=Actor("root", "admin"), name="eva")  # `gongkai user disable eva`
+    next(b for b in at.button if b.label == "驳回").click().run()
+    assert [e.value for e in at.error] == ["the session has expired or is no longer valid: sign in again"]
+    assert not at.title and not at.success
+    trail = _audit(url)
+    assert not ((trail["actor"] == "eva") & (trail["action"] == "reject")).any()
+    assert workflows.evidence(url, actor=Actor("root", "admin"), scheme_id="shandong-2017") \
+        .set_index("id").loc[1, "rejected"] == ""
+    at.run()  # and stays signed out: the login form
+    assert at.get("form") and at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
+
+
+def test_a_role_change_takes_effect_in_an_open_session(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = page(sign_in(accounts_app, "eva"), "audit")
+    assert at.title[0].value == "审计"
+    workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
+    at.run()
+    assert at.error and at.error[0].value == "您的角色无权使用此页面。" and not at.dataframe
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/audit.py")
+
+
+def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = sign_in(accounts_app, "vic")
+    token = at.query_params["session"]
+    token = token[0] if isinstance(token, list) else token
+    reload = AppTest.from_file(APP, default_timeout=120)
+    reload.query_params["session"] = token
+    reload.run()
+    assert reload.title[0].value == "排名" and not reload.get("form")  # signed in, no login form
+    forged = AppTest.from_file(APP, default_timeout=120)
+    forged.query_params["session"] = token[:-3] + "AAA"
+    forged.run()
+    assert not forged.title and "no longer valid" in forged.error[0].value
+    workflows.set_password(_url(at), actor=Actor("root", "admin"), name="vic", password="vic-other-password")
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.query_params["session"] = token
+    again.run()
+    assert not again.title and "no longer valid" in again.error[0].value
+    at.run()  # the open session ends too
+    assert not at.title
+
+
+def test_dashboard_sign_ins_lock_out_and_are_audited(accounts_app, monkeypatch):
+    monkeypatch.setenv("GONGKAI_LOGIN_MAX_FAILURES", "3")
+    at = accounts_app
+    for _ in range(3):
+        sign_in(at, "vic", "wrong-password")
+        assert at.error[0].value == "unknown user or wrong password"
+    sign_in(at, "vic")
+    assert at.error[0].value.startswith("too many failed sign-ins for account vic: locked")
+    assert not at.title
+    url = at.session_state["ctx"].db if "ctx" in at.session_state else None
+    import os
+
+    trail = _audit(url or os.environ["GONGKAI_DATABASE_URL"])
+    failed = trail[trail["action"] == "login_failed"]
+    assert len(failed) == 3 and set(failed["actor"]) == {"vic"}
+    assert failed["detail"].str.startswith("client web ").all()
+
+
+def test_user_text_is_plain_text_in_markdown_elements():
+    """What `plain` makes of hostile text renders (CommonMark, as Streamlit's renderer) as the text itself."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from dashboard.ui import plain
+
+    md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    for hostile in ("**bold** ![x](http://127.0.0.1:9/pixel.png).csv", "[link](javascript:alert(1))",
+                    "<img src=x onerror=alert(1)>", "# heading", "`code` ~~gone~~ $x$ &amp; | a | b |",
+                    "1. list", "> quote", "a\\b_c_*d*"):
+        rendered = md.render(plain(hostile)).strip()
+        assert rendered == f"<p>{html.escape(hostile, quote=False)}</p>", (hostile, rendered)
+
+
+def test_no_page_has_a_bare_expression_and_magic_is_off():
+    """Streamlit "magic" renders a bare expression (it once dumped a DeltaGenerator docstring): off in
+    the config `gongkai serve` uses, and no page relies on it."""
+    import ast
+    import tomllib
+
+    root = Path(APP).parents[1]
+    for file in (root / "dashboard").rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr):
+                assert isinstance(node.value, ast.Call | ast.Constant), f"{file}:{node.lineno}"
+    assert tomllib.loads((root / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
+    assert '"--runner.magicEnabled", "false"' in (root / "scoring" / "cli.py").read_text(encoding="utf-8")

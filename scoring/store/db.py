@@ -53,7 +53,8 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _writable(path: Path) -> bool:
-    return os.access(path, os.W_OK)
+    effective = os.access in os.supports_effective_ids  # the process's effective user, as SQLite sees it
+    return os.access(path, os.W_OK, effective_ids=effective)
 
 
 def _sqlite_url(url: str) -> str:
