@@ -52,7 +52,14 @@ def signed_in() -> Actor:
         return Actor("dashboard", None)
     if "token" not in st.session_state and st.query_params.get(SESSION):
         st.session_state["token"] = st.query_params[SESSION]  # a reload: the session from the URL
-    if "token" not in st.session_state:
+    actor = None
+    if "token" in st.session_state:
+        try:
+            actor = data.resume(db, st.session_state["token"])
+        except GongkaiError as e:
+            _sign_out()
+            st.error(plain(e))
+    if actor is None:
         with st.form("login"):
             st.subheader(text("login", lang))
             name = st.text_input(text("user_name", lang))
@@ -66,12 +73,6 @@ def signed_in() -> Actor:
             else:
                 st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
                 st.rerun()
-        st.stop()
-    try:
-        actor = data.resume(db, st.session_state["token"])
-    except GongkaiError as e:
-        _sign_out()
-        st.error(plain(e))
         st.stop()
     st.query_params[SESSION] = st.session_state["token"]  # a page switch drops query parameters
     st.sidebar.caption(f"{text('signed_in', lang)}: {plain(actor.name)}（{actor.role}）")
