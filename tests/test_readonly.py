@@ -15,7 +15,7 @@ import pytest
 
 from scoring import workflows
 from scoring.store.accounts import Actor
-from scoring.store.db import dispose, engine_for
+from scoring.store.db import dispose
 from tests.conftest import PG
 
 LOCAL = Actor("local", None)
