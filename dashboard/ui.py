@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass
 
@@ -35,11 +36,17 @@ class Context:
 _MARKDOWN = str.maketrans({c: "\\" + c for c in string.punctuation})
 
 
+_AUTOLINK = re.compile(r"(?i)(https?:|ftp:)(?=//)|\b(www)(?=\.)|(@)")
+WORD_JOINER = "\u2060"  # invisible: breaks an address the renderer would turn into a link
+
+
 def plain(text: object) -> str:
     """User-supplied text (a file name, a note, a reason, an error echoing a value) for an element that
     renders Markdown (st.error, st.caption, labels…): every ASCII punctuation character is
-    backslash-escaped, so the text shows as written — no bold, no link, no image fetched."""
-    return str(text).translate(_MARKDOWN)
+    backslash-escaped, and a word joiner follows `http:`, `www` and `@` (Streamlit links bare
+    addresses after parsing), so the text shows as written — no bold, no link, no image fetched."""
+    joined = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(text))
+    return joined.translate(_MARKDOWN)
 
 
 def ctx() -> Context:
