@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import Context
+from dashboard.ui import Context, plain
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
 from scoring.store.accounts import Actor
@@ -17,11 +17,49 @@ db = data.url()
 data.ready(db)
 
 
+SESSION = "session"  # the query parameter holding the signed session token (survives a reload)
+
+
+def _sign_out() -> None:
+    st.session_state.pop("token", None)
+    st.query_params.pop(SESSION, None)
+
+
+def _password_form(actor: Actor) -> None:
+    with st.sidebar.expander(text("change_password", lang)), st.form("password", clear_on_submit=True):
+        new = st.text_input(text("new_password", lang), type="password")
+        again = st.text_input(text("repeat_password", lang), type="password")
+        if st.form_submit_button(text("change_password", lang)):
+            if new != again:
+                st.error(text("passwords_differ", lang))
+                return
+            try:
+                data.change_password(db, actor, new)
+            except GongkaiError as e:
+                st.error(plain(e))
+                return
+            st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
+            st.success(text("password_changed", lang))
+
+
 def signed_in() -> Actor:
-    """The signed-in account; a database without accounts is open (a single-user install)."""
+    """The signed-in account; a database without accounts is open (a single-user install).
+
+    A sign-in yields a signed, expiring session token, kept in the URL so a reload stays signed in.
+    Every page view checks the token again: its signature and expiry, and the account as it is now —
+    disabled → signed out, password changed → signed out, role changed → the new role."""
     if not data.has_accounts(db):
         return Actor("dashboard", None)
-    if "actor" not in st.session_state:
+    if "token" not in st.session_state and st.query_params.get(SESSION):
+        st.session_state["token"] = st.query_params[SESSION]  # a reload: the session from the URL
+    actor = None
+    if "token" in st.session_state:
+        try:
+            actor = data.resume(db, st.session_state["token"])
+        except GongkaiError as e:
+            _sign_out()
+            st.error(plain(e))
+    if actor is None:
         with st.form("login"):
             st.subheader(text("login", lang))
             name = st.text_input(text("user_name", lang))
@@ -29,21 +67,19 @@ def signed_in() -> Actor:
             submitted = st.form_submit_button(text("login", lang))
         if submitted:
             try:
-                st.session_state["actor"] = data.login(db, name, password)
-                st.rerun()
+                actor = data.login(db, name, password, f"web {st.context.ip_address or 'localhost'}")
             except GongkaiError as e:
-                st.error(str(e))
+                st.error(plain(e))
+            else:
+                st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
+                st.rerun()
         st.stop()
-    try:  # every page view re-checks the account: disabled → signed out; role changed → new role
-        actor = st.session_state["actor"] = data.current_actor(db, st.session_state["actor"])
-    except GongkaiError as e:
-        del st.session_state["actor"]
-        st.error(str(e))
-        st.stop()
-    st.sidebar.caption(f"{text('signed_in', lang)}: {actor.name}（{actor.role}）")
+    st.query_params[SESSION] = st.session_state["token"]  # a page switch drops query parameters
+    st.sidebar.caption(f"{text('signed_in', lang)}: {plain(actor.name)}（{actor.role}）")
     if st.sidebar.button(text("logout", lang)):
-        del st.session_state["actor"]
+        _sign_out()
         st.rerun()
+    _password_form(actor)
     return actor
 
 
@@ -54,7 +90,7 @@ state = data.token(db, scheme_id)
 scheme = data.scheme(db, scheme_id, state, actor)
 as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, key="as_of")
 st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == scheme.default_as_of else as_of, state, actor)
-st.sidebar.caption(f"{scheme.scheme.title}\n\n{scheme.scheme.document}")
+st.sidebar.caption(f"{plain(scheme.scheme.title)}\n\n{plain(scheme.scheme.document)}")
 
 # (file, title key, url, the permissions any one of which opens the page)
 PAGES = [

@@ -51,7 +51,7 @@ def token(db: str, scheme_id: str) -> tuple[str, int]:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
                _actor: Actor) -> Scorecard:
-    return workflows.score_current(db, actor=_actor, scheme_id=scheme_id, as_of=as_of)[0]
+    return workflows.scorecard(db, actor=_actor, scheme_id=scheme_id, as_of=as_of)
 
 
 def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], actor: Actor) -> Scorecard:
@@ -92,10 +92,6 @@ def do_import(db: str, scheme_id: str, name: str, data: bytes, actor: Actor) -> 
     return workflows.import_file(db, actor=actor, name=name, data=data, scheme_id=scheme_id)
 
 
-def current_actor(db: str, actor: Actor) -> Actor:
-    return workflows.current_actor(db, actor=actor)
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _scheme(db: str, scheme_id: str, sha: str, _actor: Actor) -> Scheme:
     return workflows.scheme(db, actor=_actor, scheme_id=scheme_id)
@@ -116,12 +112,29 @@ def has_accounts(db: str) -> bool:
     return workflows.has_accounts(db)
 
 
-def login(db: str, name: str, password: str) -> Actor:
-    return workflows.sign_in(db, name=name, password=password)
+def login(db: str, name: str, password: str, client: str) -> Actor:
+    return workflows.sign_in(db, name=name, password=password, client=client)
+
+
+def session_token(db: str, actor: Actor) -> str:
+    return workflows.session_token(db, actor=actor)
+
+
+def resume(db: str, token: str) -> Actor:
+    """The account of a session token as it is now (checked on every page view)."""
+    return workflows.resume_session(db, token=token)
+
+
+def change_password(db: str, actor: Actor, password: str) -> None:
+    workflows.set_password(db, actor=actor, name=None, password=password)
 
 
 def reject(db: str, evidence_id: int, reason: str, actor: Actor) -> None:
     workflows.reject(db, actor=actor, evidence_id=evidence_id, reason=reason)
+
+
+def accept(db: str, evidence_id: int, actor: Actor) -> None:
+    workflows.accept(db, actor=actor, evidence_id=evidence_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

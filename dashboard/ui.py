@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +31,22 @@ class Context:
     @property
     def card(self) -> Scorecard:
         return data.scorecard(self.db, self.scheme_id, self.as_of, self.state, self.actor)
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+_AUTOLINK = re.compile(r"(?i)(https?:|ftp:)(?=//)|\b(www)(?=\.)|(@)")
+WORD_JOINER = "\u2060"  # invisible: breaks an address the renderer would turn into a link
+
+
+def plain(text: object) -> str:
+    """User-supplied text (a file name, a note, a reason, an error echoing a value) for an element that
+    renders Markdown (st.error, st.caption, labels…): every ASCII punctuation character is
+    backslash-escaped, and a word joiner follows `http:`, `www` and `@` (Streamlit links bare
+    addresses after parsing), so the text shows as written — no bold, no link, no image fetched."""
+    joined = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(text))
+    return joined.translate(_MARKDOWN)
 
 
 def ctx() -> Context:
@@ -89,7 +107,7 @@ def body_gap_view(kind: str, pick_key: str) -> None:
     cols[3].metric(t("to_leader"), f"{row['score'] - scores['score'].max():+.2f}")
     cols[4].metric(t("to_median"), f"{row['score'] - scores['score'].median():+.2f}")
     if row["veto"]:
-        st.error(f"{t('veto')}: {row['veto']}")
+        st.error(f"{t('veto')}: {plain(row['veto'])}")
     gaps = card.gaps_of(body)
     titles = {o.id: o.title for o in card.scheme.obligations}
     gaps = gaps.assign(title=gaps["obligation"].map(titles))
@@ -99,7 +117,7 @@ def body_gap_view(kind: str, pick_key: str) -> None:
         st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
         found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body, c.actor)
         for g in gaps.itertuples():
-            with st.expander(f"{g.obligation} {g.title} — {t('finding_lost')} {g.gap:.2f}"):
+            with st.expander(f"{plain(g.obligation)} {plain(g.title)} — {t('finding_lost')} {g.gap:.2f}"):
                 st.dataframe(_findings_table(found[found["obligation"] == g.obligation]), hide_index=True)
     bodies = card.scores[card.scores["kind"] == kind][["body", "name"]]
     st.plotly_chart(charts.heatmap(card.obligations[card.obligations["body"].isin(bodies["body"])], bodies,

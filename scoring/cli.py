@@ -17,7 +17,7 @@ from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
 runs_app = typer.Typer(no_args_is_help=True, help="Stored scoring runs: list and verify")
-user_app = typer.Typer(no_args_is_help=True, help="Accounts: add, role, disable, assign, list (admin)")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts: add, role, disable, enable, password, assign, list")
 app.add_typer(criteria_app, name="criteria")
 app.add_typer(runs_app, name="runs")
 app.add_typer(user_app, name="user")
@@ -49,6 +49,7 @@ def _actor(db: str | None):
     --role admin` closes it. Each workflow re-checks the account and its permission."""
     import getpass
     import os
+    import socket
 
     from scoring import workflows
 
@@ -57,7 +58,8 @@ def _actor(db: str | None):
         return workflows.Actor(name or getpass.getuser(), None)
     if password is None and sys.stdin.isatty():
         password = typer.prompt(f"password for {name}", hide_input=True)
-    return workflows.sign_in(db, name=name, password=password)
+    client = f"cli {getpass.getuser()}@{socket.gethostname()}"  # the lockout counts per client too
+    return workflows.sign_in(db, name=name, password=password, client=client)
 
 
 @criteria_app.command("check")
@@ -152,6 +154,9 @@ def import_cmd(
     print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
           f"(old values kept in history), {result.unchanged} unchanged, {result.withdrawn} withdrawn; "
           f"{result.sightings} rows were sightings of an item already in the file{where}")
+    if result.pending:
+        print(f"{result.pending} of the replaced are new values for rejected records: not scored until an "
+              "evaluator accepts them (gongkai accept ID)")
 
 
 
@@ -295,9 +300,9 @@ def serve_cmd(
     port: Annotated[int, typer.Option("--port", help="HTTP port")] = 8501,
     address: Annotated[str, typer.Option("--address", help="listen address")] = "localhost",
 ) -> None:
-    """Start the dashboard (Streamlit) at http://localhost:8501; the demo is loaded into an empty database."""
+    """Start the dashboard (Streamlit) at http://localhost:8501; the demo is loaded into an empty database.
+    The command becomes the Streamlit server (exec), so a signal to it stops the server itself."""
     import os
-    import subprocess
 
     from scoring.store.db import engine_for, resolve_url
 
@@ -306,9 +311,13 @@ def serve_cmd(
     app_file = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     env = {**os.environ, "GONGKAI_DATABASE_URL": url}
     print(f"gongkai dashboard: http://{address}:{port}  (database {url})", flush=True)
+    # magic off: a bare expression in a page is never rendered (it once dumped a docstring)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--runner.magicEnabled", "false"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)  # no child left behind: SIGTERM/SIGINT reach Streamlit itself
 
 
 def _new_password() -> str:
@@ -323,35 +332,60 @@ def _new_password() -> str:
     return password
 
 
+Firm = Annotated[str | None, typer.Option("--firm", help="a firm account's firm (its rows' assessor)")]
+
+
 @user_app.command("add")
 def user_add(name: str, role: Annotated[str, typer.Option("--role", help="admin | evaluator | firm | viewer")],
-             db: Db = None) -> None:
+             firm: Firm = None, db: Db = None) -> None:
     """Add an account (password from GONGKAI_NEW_PASSWORD, standard input or a prompt). The first
-    account must be an admin; from then on every command needs GONGKAI_USER and GONGKAI_PASSWORD."""
+    account must be an admin; from then on every command needs GONGKAI_USER and GONGKAI_PASSWORD.
+    A firm account belongs to one firm: --firm 甲公司."""
     from scoring import workflows
 
-    password = _new_password()
     actor = _actor(db) if workflows.has_accounts(db) else None
-    workflows.add_user(db, actor=actor, name=name, password=password, role=role)
-    print(f"user {name} added as {role}")
+    password = _new_password()
+    workflows.add_user(db, actor=actor, name=name, password=password, role=role, firm=firm)
+    print(f"user {name} added as {role}" + (f" of firm {firm}" if firm else ""))
 
 
 @user_app.command("role")
-def user_role(name: str, role: str, db: Db = None) -> None:
-    """Change an account's role."""
+def user_role(name: str, role: str, firm: Firm = None, db: Db = None) -> None:
+    """Change an account's role (the last active admin stays an admin)."""
     from scoring import workflows
 
-    workflows.set_role(db, actor=_actor(db), name=name, role=role)
+    workflows.set_role(db, actor=_actor(db), name=name, role=role, firm=firm)
     print(f"user {name} is now {role}")
 
 
 @user_app.command("disable")
 def user_disable(name: str, db: Db = None) -> None:
-    """Disable an account (it can no longer sign in; its history stays)."""
+    """Disable an account (it can no longer sign in; its history stays; never the last active admin)."""
     from scoring import workflows
 
     workflows.disable_user(db, actor=_actor(db), name=name)
     print(f"user {name} disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: str, db: Db = None) -> None:
+    """Enable a disabled account again (its sign-in lockout is lifted too)."""
+    from scoring import workflows
+
+    workflows.enable_user(db, actor=_actor(db), name=name)
+    print(f"user {name} enabled")
+
+
+@user_app.command("password")
+def user_password(name: Annotated[str | None, typer.Argument(help="an admin may name another account")] = None,
+                  db: Db = None) -> None:
+    """Change your own password (signed in with the current one), or, as an admin, reset another's.
+    The new password comes from GONGKAI_NEW_PASSWORD, standard input or a prompt."""
+    from scoring import workflows
+
+    actor = _actor(db)
+    workflows.set_password(db, actor=actor, name=name, password=_new_password())
+    print(f"password of {name or actor.name} changed")
 
 
 @user_app.command("assign")
@@ -381,6 +415,15 @@ def reject_cmd(evidence_id: int, reason: Annotated[str, typer.Option("--reason",
 
     workflows.reject(db, actor=_actor(db), evidence_id=evidence_id, reason=reason)
     print(f"evidence {evidence_id} rejected: {reason}")
+
+
+@app.command("accept")
+def accept_cmd(evidence_id: int, db: Db = None) -> None:
+    """Accept a value re-sent for a rejected record (or undo a rejection): scored again (evaluator, admin)."""
+    from scoring import workflows
+
+    workflows.accept(db, actor=_actor(db), evidence_id=evidence_id)
+    print(f"evidence {evidence_id} accepted: scored again (the rejection stays in its history)")
 
 
 def _print_table(frame, empty: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from scoring import SCHEME_FILE
@@ -33,9 +33,9 @@ from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
 from scoring.store import accounts
 from scoring.store import repository as repo
-from scoring.store.accounts import Actor, PermissionDenied
+from scoring.store.accounts import Actor, LoginRefused, PermissionDenied
 from scoring.store.audit import audit, audit_trail
-from scoring.store.db import engine_for
+from scoring.store.db import engine_for, session_secret
 from scoring.synthetic import demo
 
 DEMO_FILE = "demo（合成數據 synthetic）"
@@ -53,7 +53,7 @@ def transaction(db: str | None) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except OperationalError as e:
+        except DBAPIError as e:  # SQLite: "attempt to write a readonly database"; PostgreSQL: "read-only transaction"
             session.rollback()
             if "readonly" in str(e.orig).replace(" ", "").lower() or "read-only" in str(e.orig).lower():
                 raise ReadOnlyDatabase("the database is read-only: nothing was changed") from None
@@ -69,10 +69,36 @@ def _as(session: Session, actor: Actor, action: str) -> Actor:
 
 # ---- signing in --------------------------------------------------------------------------------
 
-def sign_in(db: str | None, *, name: str | None, password: str | None) -> Actor:
-    """The actor for a name and password; a database without accounts is open (`name` or `local`)."""
+def sign_in(db: str | None, *, name: str | None, password: str | None, client: str = "") -> Actor:
+    """The actor for a name and password; a database without accounts is open (`name` or `local`).
+
+    `client` names where the attempt comes from (a terminal's user@host, a browser's address). A
+    refused sign-in is recorded and audited in a transaction of its own; too many failures for a
+    name or from a client lock further sign-ins (see `accounts.Limits`)."""
+    try:
+        with transaction(db) as session:
+            return accounts.authenticate(session, name=name, password=password, client=client)
+    except LoginRefused as refusal:
+        try:
+            with transaction(db) as session:
+                accounts.record_login_refusal(session, refusal)
+        except ReadOnlyDatabase:
+            pass  # a read-only database cannot count failures; the refusal stands
+        raise
+
+
+def session_token(db: str | None, *, actor: Actor) -> str:
+    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires,
+    the account's password changes or the account is disabled."""
     with transaction(db) as session:
-        return accounts.authenticate(session, name=name, password=password)
+        who = _as(session, actor, "browse")
+        return accounts.session_token(session, actor=who, secret=session_secret(db))
+
+
+def resume_session(db: str | None, *, token: str) -> Actor:
+    """The account a session token signs in (refused when forged, expired, or no longer valid)."""
+    with transaction(db) as session:
+        return accounts.resume(session, token=token, secret=session_secret(db))
 
 
 def has_accounts(db: str | None) -> bool:
@@ -160,7 +186,7 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
             return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress)
         except DBAPIError as e:  # another writer holds the database, or changed the same records
             first = str(e.orig).splitlines()[0]
-            if "readonly" in first.replace(" ", "").lower():
+            if "readonly" in first.replace(" ", "").lower() or "read-only" in first.lower():
                 raise ReadOnlyDatabase(f"the database is read-only: nothing from {name} was stored") from None
             busy = any(w in first.lower() for w in ("locked", "busy", "unique", "duplicate key", "serializ"))
             if not busy:
@@ -184,20 +210,24 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
         try:
             table = read_table(data, name)
             ev = validate(table, scheme, name)
-            accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name)
+            ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
         except EvidenceError as e:
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
         else:
-            stated = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
+            own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
+            stated = own or (firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""})))
             result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,
                                           sha256=digest, firm=stated, who=who.name, progress=progress)
             if dry_run:
                 session.rollback()
             return result
     # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
-    with transaction(db) as session:
-        audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
-              detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
+    try:
+        with transaction(db) as session:
+            audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
+                  detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
+    except ReadOnlyDatabase:
+        pass  # nothing was imported either way; the refusal itself is the answer
     raise refusal
 
 
@@ -206,10 +236,24 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
 def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
                   as_of: dt.date | None = None) -> tuple[Scorecard, int]:
     """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
-    of the same state exists, which is reused."""
+    of the same state exists, which is reused. A read-only database scores when that run exists and
+    says it is read-only otherwise."""
     with transaction(db) as session:
         who = _as(session, actor, "read")
         return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+
+
+def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
+              as_of: dt.date | None = None) -> Scorecard:
+    """The scorecard for reading (the dashboard): stored as a run like `score_current`, but still
+    shown, unstored, when the database is read-only."""
+    try:
+        return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)[0]
+    except ReadOnlyDatabase:
+        with transaction(db) as session:
+            _as(session, actor, "read")
+            scheme = repo.get_scheme(session, scheme_id=scheme_id)
+            return score(scheme, repo.load_evidence(session, scheme_id=scheme.id), as_of)
 
 
 def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | None = None) -> Scorecard:
@@ -267,21 +311,32 @@ def evidence(db: str | None, *, actor: Actor, scheme_id: str) -> pd.DataFrame:
 def history(db: str | None, *, actor: Actor, evidence_id: int) -> pd.DataFrame:
     """Earlier values of a record, if the actor may read that record (else it does not exist for them)."""
     with transaction(db) as session:
-        who = _as(session, actor, "browse")
-        record = repo.evidence_record(session, evidence_id=evidence_id)
-        if record is not None and not who.may("read"):
-            scheme = repo.get_scheme(session, scheme_id=record["scheme_id"])
-            if _visible(session, who, pd.DataFrame([record]), scheme).empty:
-                record = None
-        if record is None:
-            raise GongkaiError(f"no evidence record {evidence_id}")
+        _readable_record(session, _as(session, actor, "browse"), evidence_id)
         return repo.history(session, evidence_id=evidence_id)
 
 
+def _readable_record(session: Session, who: Actor, evidence_id: int) -> dict:
+    record = repo.evidence_record(session, evidence_id=evidence_id)
+    if record is not None and not who.may("read"):
+        scheme = repo.get_scheme(session, scheme_id=record["scheme_id"])
+        if _visible(session, who, pd.DataFrame([record]), scheme).empty:
+            record = None
+    if record is None:
+        raise GongkaiError(f"no evidence record {evidence_id}")
+    return record
+
+
 def reject(db: str | None, *, actor: Actor, evidence_id: int, reason: str) -> None:
-    """Reject an evidence record with a reason: kept and shown, no longer scored."""
+    """Reject an evidence record with a reason: kept and shown, no longer scored. A new value the
+    firm sends for it later waits, unscored, until an evaluator accepts it."""
     with transaction(db) as session:
         accounts.reject(session, evidence_id=evidence_id, reason=reason, by=_as(session, actor, "reject"))
+
+
+def accept(db: str | None, *, actor: Actor, evidence_id: int) -> None:
+    """Accept a record's re-sent (or rejected) value: scored again; the rejection stays in history."""
+    with transaction(db) as session:
+        accounts.accept(session, evidence_id=evidence_id, by=_as(session, actor, "reject"))
 
 
 def audit_entries(db: str | None, *, actor: Actor, limit: int = 1000) -> pd.DataFrame:
@@ -325,7 +380,8 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
 
 # ---- accounts ----------------------------------------------------------------------------------
 
-def add_user(db: str | None, *, actor: Actor | None, name: str, password: str, role: str) -> None:
+def add_user(db: str | None, *, actor: Actor | None, name: str, password: str, role: str,
+             firm: str | None = None) -> None:
     """Add an account. The first account (actor None: nobody can sign in yet) must be an admin."""
     with transaction(db) as session:
         if accounts.has_accounts(session):
@@ -334,17 +390,33 @@ def add_user(db: str | None, *, actor: Actor | None, name: str, password: str, r
             by = _as(session, actor, "users")
         else:
             by = Actor(name, None)
-        accounts.add_user(session, name=name, password=password, role=role, by=by)
+        accounts.add_user(session, name=name, password=password, role=role, by=by, firm=firm)
 
 
-def set_role(db: str | None, *, actor: Actor, name: str, role: str) -> None:
+def set_role(db: str | None, *, actor: Actor, name: str, role: str, firm: str | None = None) -> None:
+    """Change a role (never leaving no active admin); a firm account names its firm."""
     with transaction(db) as session:
-        accounts.set_role(session, name=name, role=role, by=_as(session, actor, "users"))
+        accounts.set_role(session, name=name, role=role, firm=firm, by=_as(session, actor, "users"))
 
 
 def disable_user(db: str | None, *, actor: Actor, name: str) -> None:
+    """Disable an account (refused for the last active admin); its open sessions end at once."""
     with transaction(db) as session:
         accounts.disable(session, name=name, by=_as(session, actor, "users"))
+
+
+def enable_user(db: str | None, *, actor: Actor, name: str) -> None:
+    """Enable a disabled account again (and lift its sign-in lockout)."""
+    with transaction(db) as session:
+        accounts.enable(session, name=name, by=_as(session, actor, "users"))
+
+
+def set_password(db: str | None, *, actor: Actor, name: str | None, password: str) -> None:
+    """Change one's own password (`name` None or one's own), or, as an admin, reset another's.
+    Sessions signed in with the old password end."""
+    with transaction(db) as session:
+        who = _as(session, actor, "browse")
+        accounts.set_password(session, name=name or who.name, password=password, by=who)
 
 
 def assign(db: str | None, *, actor: Actor, name: str, body: str, obligation: str) -> None:
@@ -355,7 +427,7 @@ def assign(db: str | None, *, actor: Actor, name: str, body: str, obligation: st
 def users(db: str | None, *, actor: Actor) -> pd.DataFrame:
     with transaction(db) as session:
         _as(session, actor, "users")
-        return accounts.users(session)
+        return accounts.users_with_firms(session)
 
 
 def current_actor(db: str | None, *, actor: Actor) -> Actor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ def app(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     return at
+
+
+def unescaped(markdown: str) -> str:
+    """Markdown source as the reader sees it (user text in it is escaped by `dashboard.ui.plain`)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def shown(element) -> str:
+    return unescaped(element.value)
 
 
 def page(at: AppTest, name: str) -> AppTest:
@@ -57,7 +67,7 @@ def test_city_gaps_open_to_their_findings(app, demo_card):
     at.selectbox[0].set_value("linyi").run()
     found = explained(demo_card, "linyi")
     worst = demo_card.gaps_of("linyi").iloc[0]
-    labels = [e.label for e in at.expander]
+    labels = [unescaped(e.label) for e in at.expander]
     assert labels[0].startswith(f"{worst['obligation']} ")
     assert labels[0].endswith(f"失分 {worst['gap']:.2f}")
     # the late press conference after 臨沂's emergency is named with how late it was
@@ -95,7 +105,7 @@ def test_import_page_reports_bad_rows_and_imports_good_ones(app):
     at = page(app, "import_evidence")
     bad = "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n上海市,6.7,2017-06-10\n".encode("gb18030")
     at.file_uploader[0].upload("firm.csv", bad, "text/csv").run()
-    assert at.error[0].value.startswith("firm.csv: 1")
+    assert shown(at.error[0]).startswith("firm.csv: 1")
     assert at.dataframe[0].value.to_dict("records") == [
         {"row": 3, "column": "body", "value": "上海市", "reason": "unknown body"}]
     good = "單位,任務編號,分值,評估機構\n濟南市,6.4,55,另一機構\n".encode("gb18030")
@@ -111,7 +121,7 @@ def test_scheme_page_what_if_refuses_a_share_below_4_percent(app):
     assert at.metric[0].value == "4%"
     assert any("「按月公開全省財政收支情況" in t.value for t in at.text)
     at.number_input(key="whatif_share").set_value(0.03).run()
-    assert "transparency_share 0.03 is below min_transparency_share 0.04" in at.error[0].value
+    assert "transparency_share 0.03 is below min_transparency_share 0.04" in shown(at.error[0])
 
 
 def test_what_if_points_rerank_without_new_findings(demo_card):
@@ -170,7 +180,8 @@ def accounts_app(tmp_path, monkeypatch):
     with Session(engine_for(url)) as s:
         root = accounts.Actor("root", None)
         for name, role in (("root", "admin"), ("vic", "viewer"), ("acme", "firm"), ("eva", "evaluator")):
-            accounts.add_user(s, name=name, password=f"{name}-password", role=role, by=root)
+            accounts.add_user(s, name=name, password=f"{name}-password", role=role, by=root,
+                              firm="甲公司" if role == "firm" else None)
             root = accounts.Actor("root", "admin")
         s.commit()
     return AppTest.from_file(APP, default_timeout=120).run()
@@ -187,7 +198,7 @@ def test_login_is_required_and_wrong_passwords_refused(accounts_app):
     at = accounts_app
     assert not at.title and at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
     sign_in(at, "vic", "not-the-password")
-    assert "unknown user or wrong password" in at.error[0].value
+    assert "unknown user or wrong password" in shown(at.error[0])
     assert not at.title
 
 
@@ -195,7 +206,7 @@ def test_viewer_reads_but_cannot_import_or_reject(accounts_app):
     at = sign_in(accounts_app, "vic")
     assert at.title[0].value == "排名"
     at = page(at, "evidence")
-    assert not at.get("form")  # no rejection form for a viewer
+    assert not [b for b in at.button if b.label in ("驳回", "接受（重新提交的值）")]  # no rejection form for a viewer
     for forbidden in ("import_evidence", "report", "audit"):  # not offered to a viewer at all
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{forbidden}.py")
@@ -215,7 +226,7 @@ def test_firm_sees_only_its_imports_and_no_rankings(accounts_app):
 def test_evaluator_rejects_evidence_with_a_reason(accounts_app):
     at = page(sign_in(accounts_app, "eva"), "evidence")
     at.number_input[-1].set_value(1)
-    at.text_input[-1].input("网址无法打开")
+    next(i for i in at.text_input if i.label == "驳回理由").input("网址无法打开")
     next(b for b in at.button if b.label == "驳回").click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.success and "已驳回" in at.success[0].value
@@ -238,7 +249,17 @@ def test_every_page_checks_the_role_itself(app, page_file, role):
     assert not at.title and not at.file_uploader and not at.dataframe
 
 
-def _trail(url: str):
+# ---- issue 12: the open session follows the account; sessions survive a reload; lockout; magic off ----
+
+def login_form(at: AppTest) -> bool:
+    return any(i.label == "用户名" for i in at.text_input)
+
+
+def _url(at: AppTest) -> str:
+    return at.session_state["ctx"].db
+
+
+def _audit(url):
     from sqlmodel import Session
 
     from scoring.store.audit import audit_trail
@@ -264,7 +285,7 @@ def test_upload_preview_makes_the_import_checks_and_audits_the_refusal(accounts_
     assert [(p.row, p.column, p.reason) for p in refused.value.problems] == [
         (2, "body", "firm acme is not assigned this body and obligation")]
     assert refused.value.rows["問題 problems"].tolist() == ["body: firm acme is not assigned this body and obligation"]
-    last = _trail(url).iloc[0]
+    last = _audit(url).iloc[0]
     assert (last["action"], last["actor"]) == ("import_refused", "acme")
 
 
@@ -280,7 +301,7 @@ def test_dashboard_actions_are_audited_under_the_signed_in_account(accounts_app)
     assert done.new == 1
     at = sign_in(accounts_app, "eva")  # the rankings page scores the new evidence state and stores a run
     assert at.title[0].value == "排名" and not at.exception
-    trail = _trail(url)
+    trail = _audit(url)
     assert trail.loc[trail["action"] == "import", "actor"].iloc[0] == "root"
     assert trail.loc[trail["action"] == "score", "actor"].iloc[0] == "eva"
 
@@ -296,3 +317,109 @@ def test_rankings_show_rank_intervals_and_flag_uncertain_grades(app, demo_card):
     assert all(names[b] in warning for b in unsure["body"])
     chart = [c for c in app.get("plotly_chart") if "rank_intervals" in str(c.proto.id)]
     assert chart
+
+
+def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = page(sign_in(accounts_app, "eva"), "evidence")
+    url = _url(at)
+    at.number_input[-1].set_value(1)
+    next(i for i in at.text_input if i.label == "驳回理由").input("网址无法打开")
+    workflows.disable_user(url, actor=Actor("root", "admin"), name="eva")  # `gongkai user disable eva`
+    next(b for b in at.button if b.label == "驳回").click().run()
+    assert [shown(e) for e in at.error] == ["the session has expired or is no longer valid: sign in again"]
+    assert not at.title and not at.success
+    trail = _audit(url)
+    assert not ((trail["actor"] == "eva") & (trail["action"] == "reject")).any()
+    assert workflows.evidence(url, actor=Actor("root", "admin"), scheme_id="shandong-2017") \
+        .set_index("id").loc[1, "rejected"] == ""
+    at.run()  # and stays signed out: the login form
+    assert login_form(at) and not at.title
+
+
+def test_a_role_change_takes_effect_in_an_open_session(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = page(sign_in(accounts_app, "eva"), "audit")
+    assert at.title[0].value == "审计"
+    workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
+    at.run()  # the next view: a viewer's pages only (the audit trail is gone)
+    assert at.title[0].value == "排名"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/audit.py")
+
+
+def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    at = sign_in(accounts_app, "vic")
+    token = at.query_params["session"]
+    token = token[0] if isinstance(token, list) else token
+    reload = AppTest.from_file(APP, default_timeout=120)
+    reload.query_params["session"] = token
+    reload.run()
+    assert reload.title[0].value == "排名" and not login_form(reload)  # signed in, no login form
+    forged = AppTest.from_file(APP, default_timeout=120)
+    forged.query_params["session"] = token[:-3] + "AAA"
+    forged.run()
+    assert not forged.title and "no longer valid" in shown(forged.error[0]) and login_form(forged)
+    workflows.set_password(_url(at), actor=Actor("root", "admin"), name="vic", password="vic-other-password")
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.query_params["session"] = token
+    again.run()
+    assert not again.title and "no longer valid" in shown(again.error[0])
+    at.run()  # the open session ends too
+    assert not at.title
+
+
+def test_dashboard_sign_ins_lock_out_and_are_audited(accounts_app, monkeypatch):
+    monkeypatch.setenv("GONGKAI_LOGIN_MAX_FAILURES", "3")
+    at = accounts_app
+    for _ in range(3):
+        sign_in(at, "vic", "wrong-password")
+        assert at.error[0].value == "unknown user or wrong password"
+    sign_in(at, "vic")
+    assert shown(at.error[0]).startswith("too many failed sign-ins for account vic: locked; try again in 15 minute(s)")
+    assert not at.title
+    url = at.session_state["ctx"].db if "ctx" in at.session_state else None
+    import os
+
+    trail = _audit(url or os.environ["GONGKAI_DATABASE_URL"])
+    failed = trail[trail["action"] == "login_failed"]
+    assert len(failed) == 3 and set(failed["actor"]) == {"vic"}
+    assert failed["detail"].str.startswith("client web ").all()
+
+
+def test_user_text_is_plain_text_in_markdown_elements():
+    """What `plain` makes of hostile text renders (CommonMark, as Streamlit's renderer) as the text itself."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from dashboard.ui import WORD_JOINER, plain
+
+    md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    for hostile in ("**bold** ![x](http://127.0.0.1:9/pixel.png).csv", "[link](javascript:alert(1))",
+                    "<img src=x onerror=alert(1)>", "# heading", "`code` ~~gone~~ $x$ &amp; | a | b |",
+                    "1. list", "> quote", "a\\b_c_*d*", "see https://x.cn/a, www.x.cn, a@b.cn"):
+        rendered = md.render(plain(hostile)).strip().replace(WORD_JOINER, "")
+        assert rendered == f"<p>{html.escape(hostile, quote=False)}</p>", (hostile, rendered)
+
+
+def test_no_page_has_a_bare_expression_and_magic_is_off():
+    """Streamlit "magic" renders a bare expression (it once dumped a DeltaGenerator docstring): off in
+    the config `gongkai serve` uses, and no page relies on it."""
+    import ast
+    import tomllib
+
+    root = Path(APP).parents[1]
+    for file in (root / "dashboard").rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr):
+                assert isinstance(node.value, ast.Call | ast.Constant), f"{file}:{node.lineno}"
+    assert tomllib.loads((root / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
+    assert '"--runner.magicEnabled", "false"' in (root / "scoring" / "cli.py").read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import require, t
+from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
 
 c = require("read", "import")
@@ -29,7 +29,7 @@ if pick:
     try:
         old = data.history(c.db, int(pick), c.actor)
     except GongkaiError as e:
-        st.error(str(e))
+        st.error(plain(e))
     else:
         if old.empty:
             st.info(t("no_history"))
@@ -41,9 +41,13 @@ if c.actor.may("reject"):
         cols = st.columns([1, 3])
         rid = cols[0].number_input(t("reject_id"), min_value=1, step=1)
         reason = cols[1].text_input(t("reject_reason"))
-        if st.form_submit_button(t("reject_button")):
+        reject, accept = st.form_submit_button(t("reject_button")), st.form_submit_button(t("accept_button"))
+        if reject or accept:
             try:
-                data.reject(c.db, int(rid), reason, c.actor)
-                st.success(t("rejected"))
+                if reject:
+                    data.reject(c.db, int(rid), reason, c.actor)
+                else:
+                    data.accept(c.db, int(rid), c.actor)
+                st.success(t("rejected" if reject else "accepted"))
             except GongkaiError as e:
-                st.error(str(e))
+                st.error(plain(e))

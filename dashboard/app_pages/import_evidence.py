@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import require, t
+from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
 from scoring.intake.tables import spreadsheet_safe
 from scoring.intake.templates import EXAMPLES, template_bytes
@@ -17,16 +17,16 @@ if upload is not None:
     try:  # the preview runs every check the import makes (and a refusal is audited)
         result = data.check_upload(c.db, c.scheme_id, upload.name, raw, c.actor)
     except ImportRefused as error:
-        st.error(f"{upload.name}: {len(error.problems)}{t('problems')}", icon=None)
+        st.error(f"{plain(upload.name)}: {len(error.problems)}{t('problems')}", icon=None)
         st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
                       for p in error.problems], hide_index=True, width="stretch")
         if len(error.rows):
             st.download_button(t("problem_rows"), spreadsheet_safe(error.rows).to_csv(index=False).encode("utf-8-sig"),
                                file_name=upload.name.rsplit(".", 1)[0] + ".problems.csv", mime="text/csv")
     except GongkaiError as error:
-        st.error(str(error))
+        st.error(plain(error))
     else:
-        st.success(f"{upload.name}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
+        st.success(f"{plain(upload.name)}: {result.total}{t('valid_rows')}{t('would_new')} {result.new} · "
                    f"{t('would_replaced')} {result.replaced} · {t('would_unchanged')} {result.unchanged} · "
                    f"{t('would_sightings')} {result.sightings} · {t('would_withdrawn')} {result.withdrawn}")
         if st.button(t("confirm_import"), type="primary",
@@ -34,7 +34,7 @@ if upload is not None:
             try:
                 done = data.do_import(c.db, c.scheme_id, upload.name, raw, c.actor)
             except GongkaiError as error:
-                st.error(str(error))
+                st.error(plain(error))
             else:
                 if done.batch_id is None:
                     st.info(t("nothing_changed"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import require, t
+from dashboard.ui import plain, require, t
 
 c = require("score")
 st.title(t("page_report"))
@@ -12,7 +12,7 @@ if st.button(t("report_generate"), type="primary", disabled=not formats):
     for fmt in formats:
         content, problem = data.report_file(c.db, c.scheme_id, c.as_of, fmt, c.lang, c.actor)
         if problem:
-            st.error(f"{fmt}: {problem}")
+            st.error(f"{fmt}: {plain(problem)}")
         else:
             st.download_button(f"{t('report_download')} {fmt}", content, file_name=f"gongkai-report{fmt}",
                                key=f"dl{fmt}")

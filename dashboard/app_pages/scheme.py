@@ -4,13 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import require, t
+from dashboard.ui import plain, require, t
 
 c = require("read")
 card = c.card
 h = card.scheme.scheme
 st.title(t("page_scheme"))
-st.caption(f"《{h.title}》 {h.document} · {h.issued}")
+st.caption(f"《{plain(h.title)}》 {plain(h.document)} · {h.issued}")
 
 ok = h.transparency_share >= h.min_transparency_share
 st.metric(t("share_check"), f"{h.transparency_share:.0%}", t("share_ok") if ok else t("share_low"),
@@ -22,14 +22,14 @@ sections: dict[str, list] = {}
 for o in card.scheme.obligations:
     sections.setdefault(o.section[0], []).append(o)
 for section, obligations in sections.items():
-    with st.expander(f"{section}（{sum(o.points for o in obligations):g} {t('points')}）"):
+    with st.expander(f"{plain(section)}（{sum(o.points for o in obligations):g} {t('points')}）"):
         for o in obligations:
-            st.markdown(f"**{o.id} {' '.join(o.section[1:])} {o.title}** · {t('points')} {o.points:g}")
+            st.markdown(f"**{plain(o.id)} {plain(' '.join(o.section[1:]))} {plain(o.title)}** · {t('points')} {o.points:g}")
             st.text(f"「{o.source}」")
             who = "、".join(names[x] for x in o.leads)
             every = "、".join(t(f"kind_{k}") for k in o.applies_to)
-            st.caption(f"{t('leads')}: {who or '—'}" + (f" · {t('applies')}: {every}" if every else ""))
-            st.caption(f"{t('rules')}: " + "；".join(f"{r.kind}: {r.label or ''}" for r in o.rules))
+            st.caption(f"{t('leads')}: {plain(who) or '—'}" + (f" · {t('applies')}: {every}" if every else ""))
+            st.caption(f"{t('rules')}: " + "；".join(f"{r.kind}: {plain(r.label or '')}" for r in o.rules))
 
 st.subheader(t("whatif"))
 base = pd.DataFrame([(o.id, o.title, o.points) for o in card.scheme.obligations],
@@ -42,7 +42,7 @@ share = st.number_input(t("whatif_share"), min_value=0.0, max_value=1.0, value=f
 points = tuple((r.obligation, float(r.points)) for r in edited.itertuples())
 after, refused = data.whatif(c.db, c.scheme_id, c.as_of, c.state, points, share, c.actor)
 if after is None:
-    st.error(t("whatif_refused") + refused)
+    st.error(t("whatif_refused") + plain(refused))
 else:
     before = card.scores.set_index("body")
     now = after.set_index("body")

@@ -3,20 +3,25 @@ audited. Authentication is on once the database has a user (a fresh single-user 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
 from scoring.method.scheme import Scheme
-from scoring.store.audit import audit
-from scoring.store.models import Evidence, FirmAssignment, User
+from scoring.store.audit import audit, now
+from scoring.store.models import Evidence, FirmAssignment, LoginFailure, User
 
 ROLES = ("admin", "evaluator", "firm", "viewer")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -34,6 +39,26 @@ _HASHER = PasswordHasher()
 
 class PermissionDenied(GongkaiError):
     """A user asked for something their role does not allow."""
+
+
+class LoginRefused(PermissionDenied):
+    """A sign-in refused: a wrong name or password (`counts`: a failure toward the lockout), or a
+    lockout in force (not counted: it cannot prolong itself). The caller records it (`record_login_refusal`)
+    in a transaction of its own, so the record outlives the refusal."""
+
+    def __init__(self, message: str, *, name: str, client: str, counts: bool) -> None:
+        super().__init__(message)
+        self.name, self.client, self.counts = name, client, counts
+
+
+class Limits(BaseSettings):
+    """The sign-in lockout and the session lifetime (GONGKAI_LOGIN_MAX_FAILURES, …)."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGKAI_")
+    login_max_failures: int = 5            # per account name, within the window
+    login_client_max_failures: int = 20    # per client (a terminal user@host, a browser's address)
+    login_window_seconds: int = 900        # the window, and so the cool-down of a lockout
+    session_hours: float = 8.0             # a dashboard session's lifetime
 
 
 @dataclass(frozen=True)
@@ -71,36 +96,126 @@ def has_accounts(session: Session) -> bool:
     return session.execute(select(func.count()).select_from(User)).scalar_one() > 0
 
 
-def authenticate(session: Session, *, name: str | None, password: str | None) -> Actor:
-    """The actor for a name and password; open mode when the database has no accounts."""
+def _locked(session: Session, *, name: str, client: str, limits: Limits) -> str:
+    """Why sign-ins for this name or from this client are locked now ('' when they are not)."""
+    f = LoginFailure.__table__.c  # type: ignore[attr-defined]
+    since = now() - dt.timedelta(seconds=limits.login_window_seconds)
+    for column, value, most, what in ((f.client, client, limits.login_client_max_failures, "from this client"),
+                                      (f.account, name, limits.login_max_failures, f"for account {name}")):
+        times = session.execute(select(f.at).where(column == value, f.at > since).order_by(f.at.desc())
+                                .limit(most)).scalars().all()
+        if len(times) >= most:
+            free = times[-1] + dt.timedelta(seconds=limits.login_window_seconds)
+            minutes = max(1, -int(-(free - now()).total_seconds() // 60))
+            return (f"too many failed sign-ins {what}: locked; try again in {minutes} minute(s) "
+                    f"(or ask an admin)")
+    return ""
+
+
+def authenticate(session: Session, *, name: str | None, password: str | None, client: str = "") -> Actor:
+    """The actor for a name and password; open mode when the database has no accounts. A name or a
+    client with too many recent failures is refused before the password is even looked at."""
     if not has_accounts(session):
         return Actor(name or "local", None)
-    user = session.get(User, name or "")
+    name = name or ""
+    locked = _locked(session, name=name, client=client, limits=Limits())
+    if locked:
+        raise LoginRefused(locked, name=name, client=client, counts=False)
+    user = session.get(User, name)
     try:
         ok = user is not None and password is not None and _HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        raise PermissionDenied("unknown user or wrong password")
+        raise LoginRefused("unknown user or wrong password", name=name, client=client, counts=True)
     if user.disabled:
-        raise PermissionDenied(f"the account {user.name} is disabled")
+        raise LoginRefused(f"the account {user.name} is disabled", name=name, client=client, counts=False)
+    # a success clears this account's failures (another client's failures for it included)
+    session.execute(delete(LoginFailure).where(LoginFailure.__table__.c.account == name))  # type: ignore[attr-defined]
     return Actor(user.name, user.role)
 
 
-def add_user(session: Session, *, name: str, password: str, role: str, by: Actor) -> None:
+def record_login_refusal(session: Session, refusal: LoginRefused) -> None:
+    """A refused sign-in: counted toward the lockout when it was a wrong name or password; audited."""
+    if refusal.counts:
+        session.add(LoginFailure(at=now(), account=refusal.name, client=refusal.client))
+    audit(session, who=refusal.name or "(no name)", action="login_failed" if refusal.counts else "login_refused",
+          detail=f"client {refusal.client or '?'}: {refusal}")
+
+
+# ---- sessions: a signed, expiring token bound to the account's current password -------------------
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _password_version(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def session_token(session: Session, *, actor: Actor, secret: bytes, hours: float | None = None) -> str:
+    """A token that signs the account in again until it expires, the password changes, or the account
+    is disabled (checked when it is presented)."""
+    user = _user(session, actor.name)
+    expires = int(now().replace(tzinfo=dt.UTC).timestamp() + 3600 * (hours or Limits().session_hours))
+    payload = f"{user.name}\n{expires}\n{_password_version(user)}".encode()
+    return _b64(payload) + "." + _b64(hmac.new(secret, payload, hashlib.sha256).digest())
+
+
+def resume(session: Session, *, token: str, secret: bytes) -> Actor:
+    """The account a session token signs in, checked against its signature, expiry, the account's
+    current password and state; refused otherwise."""
+    refused = PermissionDenied("the session has expired or is no longer valid: sign in again")
+    try:
+        body, sig = token.split(".")
+        payload = _unb64(body)
+        good = hmac.compare_digest(_unb64(sig), hmac.new(secret, payload, hashlib.sha256).digest())
+        name, expires, version = payload.decode().split("\n")
+    except (ValueError, UnicodeDecodeError):
+        raise refused from None
+    if not good or int(expires) < now().replace(tzinfo=dt.UTC).timestamp():
+        raise refused
+    user = session.get(User, name)
+    if user is None or user.disabled or not hmac.compare_digest(version, _password_version(user)):
+        raise refused
+    return Actor(user.name, user.role)
+
+
+def firm_name(text: str | None) -> str:
+    """A firm's name as compared: NFKC (full-width forms folded) and stripped."""
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def _firm_for(role: str, firm: str | None) -> str:
+    if role not in ROLES:
+        raise GongkaiError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+    if role == "firm" and not firm_name(firm):
+        raise GongkaiError("a firm account belongs to one firm: give --firm NAME (the assessor name its rows carry)")
+    if role != "firm" and firm_name(firm):
+        raise GongkaiError(f"only a firm account has a firm (--firm); {role} has none")
+    return firm_name(firm)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise GongkaiError("a password has at least 8 characters")
+
+
+def add_user(session: Session, *, name: str, password: str, role: str, by: Actor, firm: str | None = None) -> None:
     if has_accounts(session):
         by.require("users")
     elif role != "admin":
         raise GongkaiError("the first account must be an admin (--role admin)")
-    if role not in ROLES:
-        raise GongkaiError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+    firm = _firm_for(role, firm)
     if not name.strip() or session.get(User, name) is not None:
         raise GongkaiError(f"user name {name!r} is empty or taken")
-    if len(password) < 8:
-        raise GongkaiError("a password has at least 8 characters")
-    session.add(User(name=name, password_hash=_HASHER.hash(password), role=role,
-                     created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-    audit(session, action="user_add", detail=f"{name} as {role}", who=by.name)
+    _check_password(password)
+    session.add(User(name=name, password_hash=_HASHER.hash(password), role=role, firm=firm, created_at=now()))
+    audit(session, action="user_add", detail=f"{name} as {role}" + (f" of firm {firm}" if firm else ""), who=by.name)
 
 
 def _user(session: Session, name: str) -> User:
@@ -110,19 +225,55 @@ def _user(session: Session, name: str) -> User:
     return user
 
 
-def set_role(session: Session, *, name: str, role: str, by: Actor) -> None:
+def _keep_an_admin(session: Session, user: User, change: str) -> None:
+    """Refuse a change that would leave no active admin (nobody could manage accounts again)."""
+    if user.role != "admin" or user.disabled:
+        return
+    u = User.__table__.c  # type: ignore[attr-defined]
+    # locks the admin rows on PostgreSQL, so two admins cannot remove each other at once
+    admins = session.execute(select(u.name).where(u.role == "admin", u.disabled.is_(False))
+                             .with_for_update()).scalars().all()
+    if set(admins) <= {user.name}:
+        raise GongkaiError(f"refused: {user.name} is the last active admin; {change} would leave nobody "
+                           "to manage accounts (add or enable another admin first)")
+
+
+def set_role(session: Session, *, name: str, role: str, by: Actor, firm: str | None = None) -> None:
     by.require("users")
-    if role not in ROLES:
-        raise GongkaiError(f"role {role!r} is not one of: {', '.join(ROLES)}")
     user = _user(session, name)
-    audit(session, action="user_role", detail=f"{name}: {user.role} → {role}", who=by.name)
-    user.role = role
+    firm = _firm_for(role, firm if firm is not None or role != "firm" else user.firm)
+    if role != "admin":
+        _keep_an_admin(session, user, f"making it {role}")
+    audit(session, action="user_role", who=by.name,
+          detail=f"{name}: {user.role} → {role}" + (f" of firm {firm}" if firm else ""))
+    user.role, user.firm = role, firm
 
 
 def disable(session: Session, *, name: str, by: Actor) -> None:
     by.require("users")
-    _user(session, name).disabled = True
+    user = _user(session, name)
+    _keep_an_admin(session, user, "disabling it")
+    user.disabled = True
     audit(session, action="user_disable", detail=name, who=by.name)
+
+
+def enable(session: Session, *, name: str, by: Actor) -> None:
+    by.require("users")
+    _user(session, name).disabled = False
+    session.execute(delete(LoginFailure).where(LoginFailure.__table__.c.account == name))  # type: ignore[attr-defined]
+    audit(session, action="user_enable", detail=name, who=by.name)
+
+
+def set_password(session: Session, *, name: str, password: str, by: Actor) -> None:
+    """A new password: anyone for their own account, an admin for any. Open sessions of the account
+    end (their tokens are bound to the old password). The password itself is never audited."""
+    if name != by.name:
+        by.require("users")
+    _check_password(password)
+    user = _user(session, name)
+    user.password_hash = _HASHER.hash(password)
+    audit(session, action="user_password", who=by.name,
+          detail=f"{name}: password changed" if name == by.name else f"{name}: password reset by {by.name}")
 
 
 def assign(session: Session, *, name: str, body: str, obligation: str, by: Actor) -> None:
@@ -139,6 +290,12 @@ def users(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "role", "disabled", "created_at"])
 
 
+def users_with_firms(session: Session) -> pd.DataFrame:
+    u = User.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(select(u.name, u.role, u.firm, u.disabled, u.created_at).order_by(u.name)).all()
+    return pd.DataFrame(rows, columns=["name", "role", "firm", "disabled", "created_at"])
+
+
 def assigned_mask(session: Session, *, actor: Actor, scheme: Scheme, body: pd.Series,
                   obligation: pd.Series) -> np.ndarray:
     """Per row: is (body, obligation) within the firm's assignments (a body id, a body kind, or *)."""
@@ -153,17 +310,37 @@ def assigned_mask(session: Session, *, actor: Actor, scheme: Scheme, body: pd.Se
     return allowed
 
 
-def check_firm_rows(session: Session, *, actor: Actor, scheme: Scheme, evidence: pd.DataFrame, source: str) -> None:
-    """A firm imports only rows of its assigned bodies × obligations; any other row refuses the file."""
+def account_firm(session: Session, actor: Actor) -> str:
+    """The firm a firm account belongs to ('' for other roles)."""
     if actor.role != "firm":
-        return
+        return ""
+    return _user(session, actor.name).firm
+
+
+def check_firm_rows(session: Session, *, actor: Actor, scheme: Scheme, evidence: pd.DataFrame, source: str,
+                    firm: str | None = None) -> pd.DataFrame:
+    """A firm account's rows: only its assigned bodies × obligations, and only its own firm's — a
+    blank assessor becomes its firm, another name is a row problem (so it can never write in, or
+    replace, another firm's records). Returns the evidence with the assessor filled in."""
+    if actor.role != "firm":
+        return evidence
+    own = account_firm(session, actor)
+    if firm is not None and firm_name(firm) != own:
+        raise EvidenceError(source, [RowProblem(1, "firm", firm,
+                                                f"account {actor.name} belongs to firm {own}; it imports only as {own}")])
     allowed = assigned_mask(session, actor=actor, scheme=scheme, body=evidence["body"],
                             obligation=evidence["obligation"])
-    if not allowed.all():
-        bad = evidence[~allowed]
-        raise EvidenceError(source, [RowProblem(int(r.row), "body", f"{r.body} · {r.obligation}",
-                                                f"firm {actor.name} is not assigned this body and obligation")
-                                     for r in bad.itertuples()][:1000])
+    stated = evidence["assessor"].fillna("").map(firm_name)
+    foreign = ((stated != "") & (stated != own)).to_numpy()
+    problems = [RowProblem(int(r.row), "body", f"{r.body} · {r.obligation}",
+                           f"firm {actor.name} is not assigned this body and obligation")
+                for r in evidence[~allowed].itertuples()]
+    problems += [RowProblem(int(r.row), "assessor", str(r.assessor),
+                            f"account {actor.name} belongs to firm {own}; its rows are {own}'s (leave assessor blank or write {own})")
+                 for r in evidence[foreign].itertuples()]
+    if problems:
+        raise EvidenceError(source, sorted(problems, key=lambda p: p.row)[:1000])
+    return evidence.assign(assessor=own)
 
 
 def reject(session: Session, *, evidence_id: int, reason: str, by: Actor) -> None:
@@ -175,6 +352,23 @@ def reject(session: Session, *, evidence_id: int, reason: str, by: Actor) -> Non
     if record is None:
         raise GongkaiError(f"no evidence record {evidence_id}")
     session.execute(update(Evidence).where(Evidence.__table__.c.id == evidence_id)  # type: ignore[attr-defined]
-                    .values(rejected=reason.strip()))
+                    .values(rejected=reason.strip(), pending=False))
     audit(session, action="reject", scheme_id=record.scheme_id, who=by.name,
           detail=f"evidence {evidence_id} ({record.body} · {record.obligation} · {record.period or record.event}): {reason.strip()}")
+
+
+def accept(session: Session, *, evidence_id: int, by: Actor) -> None:
+    """Accept a record's current value — a value re-sent after a rejection, or a rejected one — so it
+    is scored again. The rejection stays in the history and the audit trail."""
+    by.require("reject")
+    record = session.get(Evidence, evidence_id)
+    if record is None:
+        raise GongkaiError(f"no evidence record {evidence_id}")
+    if not record.pending and not record.rejected:
+        raise GongkaiError(f"evidence {evidence_id} is neither rejected nor waiting for review: nothing to accept")
+    was = "a re-sent value" if record.pending else f"rejected ({record.rejected})"
+    session.execute(update(Evidence).where(Evidence.__table__.c.id == evidence_id)  # type: ignore[attr-defined]
+                    .values(rejected="", pending=False))
+    audit(session, action="accept", scheme_id=record.scheme_id, who=by.name,
+          detail=f"evidence {evidence_id} ({record.body} · {record.obligation} · {record.period or record.event}): "
+                 f"{was}, accepted; scored again")

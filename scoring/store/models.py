@@ -77,6 +77,7 @@ class Evidence(SQLModel, table=True):
     note: str = ""
     batch_id: int = Field(foreign_key="import_batch.id", index=True)
     rejected: str = ""  # an evaluator's reason; a rejected record is kept but not scored
+    pending: bool = False  # a new value sent for a rejected record: not scored until an evaluator accepts it
 
 
 class EvidenceHistory(SQLModel, table=True):
@@ -93,6 +94,7 @@ class EvidenceHistory(SQLModel, table=True):
     note: str = ""
     batch_id: int = Field(foreign_key="import_batch.id")
     replaced_by: int = Field(foreign_key="import_batch.id")
+    rejected: str = ""  # the rejection (and its reason) the replaced value carried
 
 
 class ScoringRun(SQLModel, table=True):
@@ -134,6 +136,17 @@ class User(SQLModel, table=True):
     role: str
     disabled: bool = False
     created_at: NaiveDatetime
+    firm: str = ""  # a firm account's assessment firm: its rows are that firm's, and only that firm's
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, for the lockout (per account name as typed, and per client); also audited."""
+
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(index=True)
+    account: str = Field(index=True)
+    client: str = Field(index=True)
 
 
 class FirmAssignment(SQLModel, table=True):

@@ -86,7 +86,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES, "rejected"]
+    cols = ["id", "batch_id", *KEY, *VALUES, "rejected", "pending"]
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
@@ -102,6 +102,7 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
+    frame["pending"] = frame["pending"].astype(bool)
     for c in KEY + ["url", "note", "rejected"]:
         frame[c] = frame[c].astype(str)
     return frame
@@ -111,7 +112,8 @@ def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id; the key
     columns are categoricals, which the engine codes without touching every string)."""
     frame = _stored(session, scheme_id)
-    frame = frame[frame["rejected"] == ""]  # rejected by an evaluator: kept, shown, not scored
+    # rejected by an evaluator, or re-sent after a rejection and not yet accepted: kept, shown, not scored
+    frame = frame[(frame["rejected"] == "") & ~frame["pending"]]
     if frame.empty:
         return empty_evidence()
     frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
@@ -129,6 +131,7 @@ class ImportResult:
     unchanged: int
     sightings: int = 0  # rows that were further sightings of an item already in the file
     withdrawn: int = 0  # stored sightings of the file's items that the file no longer lists
+    pending: int = 0  # of the replaced: new values for rejected records, unscored until accepted
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -172,8 +175,13 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         gone = existing[~listed & (existing["rejected_old"] == "").to_numpy()]
     else:
         gone = existing
+    # a new value for a rejected (or still pending) record does not undo the rejection: it waits for an
+    # evaluator (a withdrawn sighting listed again is simply restored)
+    rejected = changed["rejected_old"].fillna("")
+    waits = ((rejected != "") & ~rejected.str.startswith(WITHDRAWN)) | changed["pending"].fillna(False).astype(bool)
     result = ImportResult(None, int(evidence.attrs.get("rows", len(evidence))), len(new), len(changed),
-                          int((known & same).sum()), int(evidence.attrs.get("sightings", 0)), len(gone))
+                          int((known & same).sum()), int(evidence.attrs.get("sightings", 0)), len(gone),
+                          int(waits.sum()))
     if dry_run or (new.empty and changed.empty and gone.empty):
         return result
     batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
@@ -188,13 +196,20 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                  f"{result.unchanged} unchanged, {result.sightings} sightings of an item already in the file, "
                  f"{result.withdrawn} withdrawn" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
-        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES)]]
+        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES), "rejected_old"]]
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
         old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
                          batch_id=old["batch_id"].astype(int))
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
-        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="")
+        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="",
+                                               pending=waits.to_numpy())
         session.execute(update(Evidence), _records(upd))
+        if waits.any():
+            audit(session, who=who, action="resent", scheme_id=scheme.id, sha256=sha256,
+                  detail=f"batch {batch.id}: new values for {int(waits.sum())} rejected records wait, unscored, "
+                         "for an evaluator to accept them: ids "
+                         + ", ".join(str(int(i)) for i in changed.loc[waits, "id"].head(20))
+                         + (" …" if waits.sum() > 20 else ""))
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
@@ -211,7 +226,7 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         if progress:
             progress(min(CHUNK, len(rows) - start))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
-                        result.sightings, result.withdrawn)
+                        result.sightings, result.withdrawn, result.pending)
 
 
 def evidence_record(session: Session, *, evidence_id: int) -> dict | None:
@@ -299,7 +314,7 @@ def verify_run(session: Session, *, run_id: int) -> list[str]:
 
 
 
-CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject")
+CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject", "accept")
 
 
 def state_token(session: Session, *, scheme_id: str) -> tuple[str, int]:
@@ -333,12 +348,12 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     replaced = select(h.evidence_id, func.count().label("versions")).group_by(h.evidence_id).subquery()
     stmt = (select(e.id, e.body, e.obligation, e.period, e.event, e.step, e.published_at, e.value, e.url,
                    e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions, b.imported_by,
-                   e.rejected)
+                   e.rejected, e.pending)
             .join(batches, b.id == e.batch_id).outerjoin(replaced, replaced.c.evidence_id == e.id)
             .where(e.scheme_id == scheme_id).order_by(e.id))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[
         "id", "body", "obligation", "period", "event", "step", "published_at", "value", "url", "assessor",
-        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected"])
+        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected", "pending"])
     frame["earlier_values"] = frame["earlier_values"].fillna(0).astype(int)
     return frame
 

@@ -6,8 +6,10 @@ not installed (CI installs it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,22 +49,31 @@ def server(tmp_path_factory):
                        + '","javascript:alert(3)"\n', encoding="utf-8")
     subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(hostile), "--db", db], check=True,
                    capture_output=True)
+    log = (folder / "serve.log").open("wb")
+    # its own process group: whatever happens, the teardown stops everything it started
     proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://localhost:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start: "
+                        + (folder / "serve.log").read_text(errors="replace")[-2000:])
+        yield url
+    finally:
+        proc.terminate()
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+            proc.wait(timeout=20)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            log.close()
 
 
 def test_every_page_renders_in_chinese(server):
@@ -106,3 +117,46 @@ def test_cjk_fonts_installed():
     """Chinese text needs a CJK font on the machine (fonts-noto-cjk), or it renders as boxes."""
     fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
     assert "Noto" in fonts
+
+
+def test_an_upload_name_is_shown_as_text(server):
+    """A file name with Markdown (bold, an image pointing at a listener) shows as written: no <strong>,
+    no <img>, and the listener is never asked for anything."""
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    asked: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    listener = http.server.HTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    name = (f"**bold** ![x](http://127.0.0.1:{listener.server_port}/pixel.png) [a](http://example.invalid) "
+            "www.example.invalid a@example.invalid.csv")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server}/import")
+            page.wait_for_selector("h1", timeout=60_000)
+            page.locator("input[type=file]").set_input_files(
+                {"name": name, "mimeType": "text/csv", "buffer": "單位,任務編號\n不存在市,6.7\n".encode()})
+            page.wait_for_selector("[data-testid=stAlertContentError]", timeout=60_000)
+            page.wait_for_timeout(1500)
+            alert = page.locator("[data-testid=stAlertContentError]").first
+            shown, markup = alert.inner_text().replace("\u2060", ""), alert.locator("strong, img, a").count()
+            html = alert.inner_html()
+            browser.close()
+    finally:
+        listener.shutdown()
+    assert shown.startswith(name) and asked == [], (shown, asked)
+    assert markup == 0, html
