@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -70,8 +70,9 @@ def criteria_check(file: Path) -> None:
     points = sum(o.points for o in s.obligations if not o.bonus)
     rules = sum(len(o.rules) for o in s.obligations)
     print(f"{file}: OK — {s.scheme.title} ({s.scheme.document})")
-    print(f"  bodies: {kinds['city']} cities, {kinds['county']} counties, {kinds['department']} departments")
-    print(f"  obligations: {len(s.obligations)} with {rules} rules, {points:g} points")
+    print(f"  bodies: {count(kinds['city'], 'city', 'cities')}, {count(kinds['county'], 'county', 'counties')}, "
+          f"{count(kinds['department'], 'department')}")
+    print(f"  obligations: {len(s.obligations)} with {count(rules, 'rule')}, {points:g} points")
     print(f"  transparency share {s.scheme.transparency_share:.1%} >= {s.scheme.min_transparency_share:.1%}")
 
 
@@ -149,7 +150,7 @@ def import_cmd(
             raise
     verb = "would import" if dry_run else "imported"
     where = "" if result.batch_id is None else f" as batch {result.batch_id}"
-    print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
+    print(f"{file.name}: {count(result.total, 'row')} valid; {verb} {result.new} new, {result.replaced} replaced "
           f"(old values kept in history), {result.unchanged} unchanged{where}")
 
 
@@ -195,8 +196,8 @@ def synth_cmd(
     frame = synth.evidence(scheme, seed)
     scheme_out.write_text(scheme.text, encoding="utf-8")
     synth.write_csv(scheme, frame, out)
-    print(f"{scheme_out}: {len(scheme.bodies)} bodies, {len(scheme.obligations)} obligations; "
-          f"{out}: {len(frame)} synthetic evidence rows")
+    print(f"{scheme_out}: {count(len(scheme.bodies), 'body', 'bodies')}, {count(len(scheme.obligations), 'obligation')}; "
+          f"{out}: {count(len(frame), 'synthetic evidence row')}")
 
 
 @app.command("templates")
@@ -358,13 +359,13 @@ def _print_error(e: GongkaiError) -> None:
     from rich.markup import escape
 
     if isinstance(e, EvidenceError):
-        err.print(f"[bold red]error:[/] {escape(e.source)}: {len(e.problems)} problem(s); nothing was imported or scored")
+        err.print(f"[bold red]error:[/] {escape(e.source)}: {count(len(e.problems), 'problem')}; nothing was imported or scored")
         for p in e.problems[:200]:
             err.print(f"  row {p.row}, column {p.column}, value {p.value!r}: {p.reason}", markup=False)
         if len(e.problems) > 200:
             err.print(f"  … and {len(e.problems) - 200} more")
     elif isinstance(e, SchemeError):
-        err.print(f"[bold red]error:[/] {escape(str(e.path))}: {len(e.faults)} fault(s)")
+        err.print(f"[bold red]error:[/] {escape(str(e.path))}: {count(len(e.faults), 'fault')}")
         for f in e.faults:
             err.print(f"  - {f}", markup=False)
     else:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
 from scoring.intake.evidence import KEY, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
@@ -196,7 +196,7 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
     with transaction(db) as session:
         audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
-              detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
+              detail=f"{name}: {count(len(refusal.problems), 'problem')}, nothing imported")
     raise refusal
 
 

@@ -120,3 +120,53 @@ def test_missing_file_is_a_message(files, tmp_path):
     scheme, _ = files
     r = gongkai("score", "--scheme", str(scheme), "--evidence", str(tmp_path / "nope.csv"))
     assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_errors_print_no_markup(files, tmp_path):
+    scheme, _ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("body,obligation,published_at\n上海,1,2017-06-16\n", encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(CASE_SCHEME.replace("0.04", "0.03"), encoding="utf-8")
+    for r in (gongkai("score", "--scheme", str(scheme), "--evidence", str(scheme), "--as-of", "soon"),
+              gongkai("score", "--scheme", str(scheme), "--evidence", str(bad)),
+              gongkai("criteria", "check", str(broken))):
+        assert r.returncode == 1
+        assert r.stderr.startswith("error: ") and "[bold" not in r.stderr and "[/]" not in r.stderr
+    assert ": 1 problem; nothing was imported" in gongkai("score", "--scheme", str(scheme), "--evidence", str(bad)).stderr
+    assert ": 1 fault" in gongkai("criteria", "check", str(broken)).stderr
+
+
+def gongkai_env(*args: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True,
+                          env={**clean, **env}, stdin=subprocess.DEVNULL)
+
+
+def test_empty_listings_say_so(tmp_path):
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert gongkai_env("runs", "list", "--db", db).stdout == "no scoring runs stored yet\n"
+    assert gongkai_env("audit", "--db", db).stdout == "no audit entries\n"
+    assert gongkai_env("user", "list", "--db", db).stdout == "no accounts: the database is open\n"
+
+
+def test_scoring_unchanged_evidence_twice_stores_one_run_and_viewers_may_score(tmp_path):
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert gongkai_env("demo", "--db", db).returncode == 0
+    first = gongkai_env("score", "--db", db, "--format", "csv")
+    second = gongkai_env("score", "--db", db, "--format", "csv")
+    assert first.returncode == second.returncode == 0 and first.stdout == second.stdout
+    assert "scoring run 1 " in first.stderr and "scoring run 1 " in second.stderr
+    runs = gongkai_env("runs", "list", "--db", db).stdout.splitlines()
+    assert len(runs) == 2  # a header and one run
+    # a viewer sees the rankings from the command line, as in the dashboard
+    assert gongkai_env("user", "add", "boss", "--role", "admin", "--db", db, GONGKAI_NEW_PASSWORD="admin-pass-1").returncode == 0
+    assert gongkai_env("user", "add", "v", "--role", "viewer", "--db", db, GONGKAI_NEW_PASSWORD="viewer-pass-1",
+                       GONGKAI_USER="boss", GONGKAI_PASSWORD="admin-pass-1").returncode == 0
+    viewer = gongkai_env("score", "--db", db, "--format", "csv", GONGKAI_USER="v", GONGKAI_PASSWORD="viewer-pass-1")
+    assert viewer.returncode == 0, viewer.stderr
+    assert viewer.stdout == first.stdout
+    assert len(gongkai_env("runs", "list", "--db", db, GONGKAI_USER="v", GONGKAI_PASSWORD="viewer-pass-1")
+               .stdout.splitlines()) == 2
