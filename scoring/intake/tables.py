@@ -62,12 +62,7 @@ def _common_share(text: str) -> float:
     from scoring.i18n import script
 
     cjk = [c for c in script(text, "zh-Hans") if "\u4e00" <= c <= "\u9fff"]
-    level1 = 0
-    for c in cjk:
-        try:
-            level1 += 0xB0 <= c.encode("gb2312")[0] <= 0xD7
-        except UnicodeEncodeError:
-            pass
+    level1 = sum(0xB0 <= c.encode("gb2312", errors="replace")[0] <= 0xD7 for c in cjk)  # "?" is 0x3F
     return level1 / len(cjk) if cjk else 0.0
 
 
