@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,22 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 Db = Annotated[str | None, typer.Option("--db", help="database URL (default: GONGKAI_DATABASE_URL or data/local/gongkai.db)")]
 SchemeId = Annotated[str | None, typer.Option("--scheme", help="scheme id (may be left out when one is stored)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD")]
+
+
+@contextmanager
+def _progress(label: str, show: bool = True) -> Iterator[Callable[..., None]]:
+    """A progress line on stderr while a long command works — only on a terminal, so piped or
+    redirected output stays clean. Yields `step(description=None, advance=0)`."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not (show and err.is_terminal)) as bar:
+        task = bar.add_task(label, total=None)
+
+        def step(description: str | None = None, advance: int = 0) -> None:
+            bar.update(task, description=description or label, advance=advance)
+
+        yield step
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -106,7 +124,9 @@ def score_cmd(
             raise GongkaiError("--evidence needs --scheme FILE")
         card = workflows.score_files(Path(scheme), evidence, when)
     else:
-        card, run_id = workflows.score_current(db, actor=_actor(db), scheme_id=scheme, as_of=when)
+        actor = _actor(db)
+        with _progress("scoring the stored evidence"):
+            card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
         err.print(f"scoring run {run_id} (as of {card.as_of})")
     sys.stdout.write(render(card, level, fmt))
 
@@ -124,8 +144,6 @@ def import_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
 ) -> None:
     """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
-    from rich.progress import Progress
-
     from scoring import workflows
     from scoring.intake.tables import spreadsheet_safe
 
@@ -134,12 +152,11 @@ def import_cmd(
     except OSError as e:
         raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
     actor = _actor(db)
-    with Progress(console=err, transient=True, disable=dry_run or len(data) < 2_000_000) as bar:
-        task = bar.add_task("importing", total=None)
+    with _progress(f"importing {file.name} (rows stored)", show=len(data) >= 2_000_000) as step:
         try:
             result = workflows.import_file(
                 db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda n: step(advance=n),
                 on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",
                                                   markup=False))
         except workflows.ImportRefused as e:
@@ -223,7 +240,10 @@ def report_cmd(
     from scoring.i18n import LANGUAGES
 
     _choice("--lang", lang, tuple(LANGUAGES))
-    done = workflows.write_report(db, actor=_actor(db), outs=out, scheme_id=scheme, as_of=_date(as_of), lang=lang)
+    actor = _actor(db)
+    with _progress("scoring") as step:
+        done = workflows.write_report(db, actor=actor, outs=out, scheme_id=scheme, as_of=_date(as_of), lang=lang,
+                                      on_step=lambda what: step(what, advance=1))
     for path in done.written:
         print(f"{path}  (run {done.run_id}, as of {done.as_of})")
     if done.failed:

@@ -303,9 +303,10 @@ class Written:
 
 
 def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: str | None = None,
-                 as_of: dt.date | None = None, lang: str = "zh-Hans") -> Written:
+                 as_of: dt.date | None = None, lang: str = "zh-Hans",
+                 on_step: Callable[[str], None] | None = None) -> Written:
     """The annual report of the current run in every format asked for. A format whose system part
-    is missing is named in `failed`; the others are still written."""
+    is missing is named in `failed`; the others are still written. `on_step` hears each step begin."""
     for path in outs:
         if path.suffix.lower() not in FORMATS:
             raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(FORMATS)}")
@@ -313,9 +314,13 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
         summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+    if on_step:
+        on_step("building the report")
     built = build_report(card, summary, run_id, lang)
     written, failed = [], []
     for path in outs:
+        if on_step:
+            on_step(f"writing {path.name}")
         try:
             written.append(write(built, path))
         except GongkaiError as e:

@@ -170,3 +170,38 @@ def test_scoring_unchanged_evidence_twice_stores_one_run_and_viewers_may_score(t
     assert viewer.stdout == first.stdout
     assert len(gongkai_env("runs", "list", "--db", db, GONGKAI_USER="v", GONGKAI_PASSWORD="viewer-pass-1")
                .stdout.splitlines()) == 2
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import threading
+
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert gongkai_env("demo", "--db", db).returncode == 0
+    args = ["report", "--db", db, "--out", str(tmp_path / "r.xlsx")]
+    piped = gongkai_env(*args)
+    assert piped.returncode == 0 and piped.stderr == ""  # piped: no progress lines
+    main, tty = pty.openpty()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+    seen = bytearray()
+
+    def drain() -> None:  # read while it runs: a full terminal buffer would block the command
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    done = subprocess.run([sys.executable, "-m", "scoring.cli", *args], stdout=subprocess.DEVNULL, stderr=tty,
+                          stdin=subprocess.DEVNULL, env={**clean, "COLUMNS": "120"}, timeout=120)
+    os.close(tty)
+    reader.join(timeout=10)
+    os.close(main)
+    assert done.returncode == 0
+    assert b"writing r.xlsx" in seen
