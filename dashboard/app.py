@@ -31,8 +31,8 @@ def signed_in() -> Actor:
             try:
                 st.session_state["actor"] = data.login(db, name, password)
                 st.rerun()
-            except GongkaiError as e:
-                st.error(str(e))
+            except GongkaiError:  # one message for a browser user, in the UI language
+                st.error(text("login_failed", lang))
         st.stop()
     try:  # every page view re-checks the account: disabled → signed out; role changed → new role
         actor = st.session_state["actor"] = data.current_actor(db, st.session_state["actor"])

@@ -277,6 +277,11 @@ def runs_verify(run: int, db: Db = None) -> None:
     print(f"run {run}: recomputed to the same scores")
 
 
+# Streamlit settings of `gongkai serve`, on its command line so they hold from any directory: no
+# Deploy button or developer menu, and the import limit of the CLI (MAX_FILE_BYTES, in MiB).
+SERVE_OPTIONS = ["--client.toolbarMode", "minimal", "--server.maxUploadSize", "512"]
+
+
 @app.command("serve")
 def serve_cmd(
     db: Db = None,
@@ -295,7 +300,8 @@ def serve_cmd(
     env = {**os.environ, "GONGKAI_DATABASE_URL": url}
     print(f"gongkai dashboard: http://{address}:{port}  (database {url})", flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           *SERVE_OPTIONS]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

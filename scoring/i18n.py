@@ -89,7 +89,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history": ("历史值", "History"),
     "history_pick": ("查看记录的历史（记录编号）", "Show the history of record (id)"),
     "no_history": ("该记录没有被替换过。", "This record has never been replaced."),
-    "upload": ("上传证据文件（CSV 或 XLSX，UTF-8 或 GBK）", "Upload an evidence file (CSV or XLSX, UTF-8 or GBK)"),
+    "upload": ("上传证据文件（CSV 或 XLSX，UTF-8 或 GB18030/GBK 编码）", "Upload an evidence file (CSV or XLSX, UTF-8 or GB18030/GBK)"),
     "problems": ("个问题，未导入任何数据。请修改后重新提交。", " problem(s); nothing was imported. Fix and re-send."),
     "problem_rows": ("下载问题行（CSV）", "Download the problem rows (CSV)"),
     "valid_rows": ("行全部有效：", " rows, all valid: "),

@@ -205,3 +205,14 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
     os.close(main)
     assert done.returncode == 0
     assert b"writing r.xlsx" in seen
+
+
+def test_serve_settings_are_the_clis():
+    """`gongkai serve` passes its Streamlit settings itself (from any directory): the upload limit is
+    the import limit, and there is no Deploy button or developer menu."""
+    from scoring.cli import SERVE_OPTIONS
+    from scoring.intake.tables import MAX_FILE_BYTES
+
+    options = dict(zip(SERVE_OPTIONS[::2], SERVE_OPTIONS[1::2], strict=True))
+    assert int(options["--server.maxUploadSize"]) * 1024 * 1024 == MAX_FILE_BYTES
+    assert options["--client.toolbarMode"] == "minimal"

@@ -137,8 +137,9 @@ def test_report_page_offers_the_workbook(app):
 def test_audit_page_shows_the_demo_import_and_the_run(app):
     at = page(app, "audit")
     trail = at.dataframe[0].value
-    assert trail["action"].tolist()[-3:] == ["score", "import", "scheme_load"]
-    assert "demo（合成數據 synthetic）" in trail.loc[trail["action"] == "import", "detail"].iloc[0]
+    assert list(trail.columns) == ["编号", "时间", "用户", "操作", "方案", "详情", "文件哈希（SHA-256）"]
+    assert trail["操作"].tolist()[-3:] == ["score", "import", "scheme_load"]
+    assert "demo（合成數據 synthetic）" in trail.loc[trail["操作"] == "import", "详情"].iloc[0]
 
 
 @pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
@@ -179,8 +180,10 @@ def test_login_is_required_and_wrong_passwords_refused(accounts_app):
     at = accounts_app
     assert not at.title and at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
     sign_in(at, "vic", "not-the-password")
-    assert "unknown user or wrong password" in at.error[0].value
+    assert at.error[0].value == "用户名或密码错误。"  # in the UI language; no word of environment variables
     assert not at.title
+    sign_in(at, "nobody", "whatever-it-is")
+    assert at.error[0].value == "用户名或密码错误。" and "GONGKAI" not in at.error[0].value
 
 
 def test_viewer_reads_but_cannot_import_or_reject(accounts_app):

@@ -43,7 +43,8 @@ if upload is not None:
 st.subheader(t("templates"))
 cols = st.columns(len(EXAMPLES))
 for col, kind in zip(cols, EXAMPLES, strict=True):
-    col.download_button(f"{kind}.csv", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
+    col.caption(t(f"rule_{kind}"))
+    col.download_button("CSV", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
                         mime="text/csv", key=f"tpl_csv_{kind}")
-    col.download_button(f"{kind}.xlsx", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",
+    col.download_button("XLSX", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",
                         key=f"tpl_xlsx_{kind}")
