@@ -99,6 +99,7 @@ def test_pages_read_well_at_desk_and_phone_widths(server, width, height, prefix)
             page.goto(f"{server}/{path}")
             page.wait_for_selector("h1", timeout=60_000)
             page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+            page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
             page.wait_for_timeout(800)
             assert page.locator("[data-testid=stAppDeployButton]").count() == 0
             assert page.locator("[data-testid=stMainMenu]").count() == 0
