@@ -186,7 +186,6 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
         except EvidenceError as e:
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
         else:
-            refusal = None
             stated = firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""}))
             result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,
                                           sha256=digest, firm=stated, who=who.name, progress=progress)
