@@ -68,8 +68,8 @@ def signed_in() -> Actor:
         if submitted:
             try:
                 actor = data.login(db, name, password, f"web {st.context.ip_address or 'localhost'}")
-            except GongkaiError as e:
-                st.error(plain(e))
+            except GongkaiError as e:  # a wrong password: one message in the UI language; a lockout says so
+                st.error(text("login_failed", lang) if "wrong password" in str(e) else plain(e))
             else:
                 st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
                 st.rerun()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,7 @@ import typer
 from rich.console import Console
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -26,6 +28,22 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 Db = Annotated[str | None, typer.Option("--db", help="database URL (default: GONGKAI_DATABASE_URL or data/local/gongkai.db)")]
 SchemeId = Annotated[str | None, typer.Option("--scheme", help="scheme id (may be left out when one is stored)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD")]
+
+
+@contextmanager
+def _progress(label: str, show: bool = True) -> Iterator[Callable[..., None]]:
+    """A progress line on stderr while a long command works — only on a terminal, so piped or
+    redirected output stays clean. Yields `step(description=None, advance=0)`."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not (show and err.is_terminal)) as bar:
+        task = bar.add_task(label, total=None)
+
+        def step(description: str | None = None, advance: int = 0) -> None:
+            bar.update(task, description=description or label, advance=advance)
+
+        yield step
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -72,8 +90,9 @@ def criteria_check(file: Path) -> None:
     points = sum(o.points for o in s.obligations if not o.bonus)
     rules = sum(len(o.rules) for o in s.obligations)
     print(f"{file}: OK — {s.scheme.title} ({s.scheme.document})")
-    print(f"  bodies: {kinds['city']} cities, {kinds['county']} counties, {kinds['department']} departments")
-    print(f"  obligations: {len(s.obligations)} with {rules} rules, {points:g} points")
+    print(f"  bodies: {count(kinds['city'], 'city', 'cities')}, {count(kinds['county'], 'county', 'counties')}, "
+          f"{count(kinds['department'], 'department')}")
+    print(f"  obligations: {len(s.obligations)} with {count(rules, 'rule')}, {points:g} points")
     print(f"  transparency share {s.scheme.transparency_share:.1%} >= {s.scheme.min_transparency_share:.1%}")
 
 
@@ -107,7 +126,9 @@ def score_cmd(
             raise GongkaiError("--evidence needs --scheme FILE")
         card = workflows.score_files(Path(scheme), evidence, when)
     else:
-        card, run_id = workflows.score_current(db, actor=_actor(db), scheme_id=scheme, as_of=when)
+        actor = _actor(db)
+        with _progress("scoring the stored evidence"):
+            card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
         err.print(f"scoring run {run_id} (as of {card.as_of})")
     sys.stdout.write(render(card, level, fmt))
 
@@ -125,8 +146,6 @@ def import_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
 ) -> None:
     """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
-    from rich.progress import Progress
-
     from scoring import workflows
     from scoring.intake.tables import spreadsheet_safe
 
@@ -135,12 +154,11 @@ def import_cmd(
     except OSError as e:
         raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
     actor = _actor(db)
-    with Progress(console=err, transient=True, disable=dry_run or len(data) < 2_000_000) as bar:
-        task = bar.add_task("importing", total=None)
+    with _progress(f"importing {file.name} (rows stored)", show=len(data) >= 2_000_000) as step:
         try:
             result = workflows.import_file(
                 db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda n: step(advance=n),
                 on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",
                                                   markup=False))
         except workflows.ImportRefused as e:
@@ -151,9 +169,9 @@ def import_cmd(
             raise
     verb = "would import" if dry_run else "imported"
     where = "" if result.batch_id is None else f" as batch {result.batch_id}"
-    print(f"{file.name}: {result.total} rows valid; {verb} {result.new} new, {result.replaced} replaced "
+    print(f"{file.name}: {count(result.total, 'row')} valid; {verb} {result.new} new, {result.replaced} replaced "
           f"(old values kept in history), {result.unchanged} unchanged, {result.withdrawn} withdrawn; "
-          f"{result.sightings} rows were sightings of an item already in the file{where}")
+          f"sightings (further rows of an item already in the file): {result.sightings}{where}")
     if result.pending:
         print(f"{result.pending} of the replaced are new values for rejected records: not scored until an "
               "evaluator accepts them (gongkai accept ID)")
@@ -201,8 +219,8 @@ def synth_cmd(
     frame = synth.evidence(scheme, seed)
     scheme_out.write_text(scheme.text, encoding="utf-8")
     synth.write_csv(scheme, frame, out)
-    print(f"{scheme_out}: {len(scheme.bodies)} bodies, {len(scheme.obligations)} obligations; "
-          f"{out}: {len(frame)} synthetic evidence rows")
+    print(f"{scheme_out}: {count(len(scheme.bodies), 'body', 'bodies')}, {count(len(scheme.obligations), 'obligation')}; "
+          f"{out}: {count(len(frame), 'synthetic evidence row')}")
 
 
 @app.command("templates")
@@ -228,7 +246,10 @@ def report_cmd(
     from scoring.i18n import LANGUAGES
 
     _choice("--lang", lang, tuple(LANGUAGES))
-    done = workflows.write_report(db, actor=_actor(db), outs=out, scheme_id=scheme, as_of=_date(as_of), lang=lang)
+    actor = _actor(db)
+    with _progress("scoring") as step:
+        done = workflows.write_report(db, actor=actor, outs=out, scheme_id=scheme, as_of=_date(as_of), lang=lang,
+                                      on_step=lambda what: step(what, advance=1))
     for path in done.written:
         print(f"{path}  (run {done.run_id}, as of {done.as_of})")
     if done.failed:
@@ -294,6 +315,11 @@ def runs_verify(run: int, db: Db = None) -> None:
     print(f"run {run}: recomputed to the same scores")
 
 
+# Streamlit settings of `gongkai serve`, on its command line so they hold from any directory: no
+# Deploy button or developer menu, and the import limit of the CLI (MAX_FILE_BYTES, in MiB).
+SERVE_OPTIONS = ["--client.toolbarMode", "minimal", "--server.maxUploadSize", "512"]
+
+
 @app.command("serve")
 def serve_cmd(
     db: Db = None,
@@ -314,7 +340,7 @@ def serve_cmd(
     # magic off: a bare expression in a page is never rendered (it once dumped a docstring)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--runner.magicEnabled", "false"]
+           "--runner.magicEnabled", "false", *SERVE_OPTIONS]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # no child left behind: SIGTERM/SIGINT reach Streamlit itself
@@ -434,13 +460,13 @@ def _print_error(e: GongkaiError) -> None:
     from rich.markup import escape
 
     if isinstance(e, EvidenceError):
-        err.print(f"[bold red]error:[/] {escape(e.source)}: {len(e.problems)} problem(s); nothing was imported or scored")
+        err.print(f"[bold red]error:[/] {escape(e.source)}: {count(len(e.problems), 'problem')}; nothing was imported or scored")
         for p in e.problems[:200]:
             err.print(f"  row {p.row}, column {p.column}, value {p.value!r}: {p.reason}", markup=False)
         if len(e.problems) > 200:
             err.print(f"  … and {len(e.problems) - 200} more")
     elif isinstance(e, SchemeError):
-        err.print(f"[bold red]error:[/] {escape(str(e.path))}: {len(e.faults)} fault(s)")
+        err.print(f"[bold red]error:[/] {escape(str(e.path))}: {count(len(e.faults), 'fault')}")
         for f in e.faults:
             err.print(f"  - {f}", markup=False)
     else:

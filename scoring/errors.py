@@ -33,6 +33,11 @@ class RowProblem:
     reason: str
 
 
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """`n` and the noun in the right number: 1 problem, 3 problems, 2 bodies."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
 class EvidenceError(GongkaiError):
     """An evidence file with invalid rows: nothing from it is used."""
 
@@ -41,4 +46,4 @@ class EvidenceError(GongkaiError):
         self.problems = problems
         shown = "\n".join(f"  row {p.row}, {p.column} = {p.value!r}: {p.reason}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n{shown}{more}")
+        super().__init__(f"{source}: {count(len(problems), 'problem')}, nothing imported:\n{shown}{more}")

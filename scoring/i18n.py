@@ -96,7 +96,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history": ("历史值", "History"),
     "history_pick": ("查看记录的历史（记录编号）", "Show the history of record (id)"),
     "no_history": ("该记录没有被替换过。", "This record has never been replaced."),
-    "upload": ("上传证据文件（CSV 或 XLSX，UTF-8 或 GBK）", "Upload an evidence file (CSV or XLSX, UTF-8 or GBK)"),
+    "upload": ("上传证据文件（CSV 或 XLSX；UTF-8 或 GB18030/GBK 编码；每个文件不超过 {mb} MB）",
+               "Upload an evidence file (CSV or XLSX; UTF-8 or GB18030/GBK; at most {mb} MB per file)"),
     "problems": ("个问题，未导入任何数据。请修改后重新提交。", " problem(s); nothing was imported. Fix and re-send."),
     "problem_rows": ("下载问题行（CSV）", "Download the problem rows (CSV)"),
     "valid_rows": ("行全部有效：", " rows, all valid: "),
@@ -166,12 +167,64 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sheet_summary": ("总体情况", "Summary"),
     "sheet_appendix": ("缺失与逾期", "Missing and late"),
     "share_compliance": ("4%规则达标", "4% rule met"),
+    "report_toc": ("目录", "Contents"),
+    "report_cover_synthetic": ("本报告由合成示例数据生成，不是真实的考核结果。",
+                               "This report was made from synthetic demo data; it is not a real assessment."),
+    "report_footer_synthetic": ("合成示例数据 · 非真实考核结果", "Synthetic demo data · not a real assessment"),
+    "report_document": ("依据文件", "Document"),
+    "rule_deadline": ("限期完成", "deadline"),
+    "rule_periodic": ("定期发布", "periodic publication"),
+    "rule_response": ("限时回应", "timely response"),
+    "rule_count": ("发布数量", "number published"),
+    "rule_rating": ("第三方评分", "third-party rating"),
+    "rule_share": ("分值占比", "weight share"),
+    "period_year": ("{y}年", "{y}"),
+    "period_quarter": ("{y}年第{n}季度", "{y} Q{n}"),
+    "period_month": ("{y}年{n}月", "{y}-{n:02d}"),
+    "period_week": ("{y}年第{n}周", "{y} week {n}"),
+    "period_day": ("{y}年{m}月{n}日", "{y}-{m:02d}-{n:02d}"),
+    "period_pentad": ("{y}年{m}月第{n}候", "{y}-{m:02d} pentad {n}"),
+    "login_failed": ("用户名或密码错误。", "Unknown user or wrong password."),
+    "audit_when": ("时间", "When"),
+    "audit_who": ("用户", "Who"),
+    "audit_action": ("操作", "Action"),
+    "audit_scheme": ("方案", "Scheme"),
+    "audit_id": ("编号", "No."),
+    "choose_all": ("全部（可选择筛选）", "All (choose to filter)"),
+    "ev_id": ("记录编号", "Record"),
+    "ev_period": ("期间", "Period"),
+    "ev_event": ("事件编号", "Event"),
+    "ev_step": ("环节", "Step"),
+    "ev_value": ("分值", "Value"),
+    "ev_file": ("文件", "File"),
+    "ev_firm": ("导入机构", "Imported for"),
+    "ev_imported_at": ("导入时间", "Imported at"),
+    "ev_earlier": ("历史值", "Earlier values"),
+    "ev_imported_by": ("导入用户", "Imported by"),
+    "ev_rejected": ("驳回理由", "Rejected because"),
+    "audit_sha256": ("文件哈希（SHA-256）", "File hash (SHA-256)"),
+    "audit_detail": ("详情", "Detail"),
 }
 
 
 @lru_cache(maxsize=1)
 def _s2t() -> opencc.OpenCC:
     return opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def script(value: str, lang: str) -> str:
+    """`value` (a name, title or quotation from a scheme or evidence file) in the script of `lang`:
+    Simplified for zh-Hans, Traditional for zh-Hant, as written for en. Characters only (OpenCC
+    t2s / s2t, no phrase rewording), so a quotation keeps the document's words."""
+    if lang == "zh-Hans":
+        return _t2s().convert(value)
+    return _s2t().convert(value) if lang == "zh-Hant" else value
 
 
 @lru_cache(maxsize=2048)

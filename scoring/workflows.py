@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError
+from scoring.errors import EvidenceError, GongkaiError, count
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
@@ -225,7 +225,7 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     try:
         with transaction(db) as session:
             audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
-                  detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
+                  detail=f"{name}: {count(len(refusal.problems), 'problem')}, nothing imported")
     except ReadOnlyDatabase:
         pass  # nothing was imported either way; the refusal itself is the answer
     raise refusal
@@ -358,9 +358,10 @@ class Written:
 
 
 def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: str | None = None,
-                 as_of: dt.date | None = None, lang: str = "zh-Hans") -> Written:
+                 as_of: dt.date | None = None, lang: str = "zh-Hans",
+                 on_step: Callable[[str], None] | None = None) -> Written:
     """The annual report of the current run in every format asked for. A format whose system part
-    is missing is named in `failed`; the others are still written."""
+    is missing is named in `failed`; the others are still written. `on_step` hears each step begin."""
     for path in outs:
         if path.suffix.lower() not in FORMATS:
             raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(FORMATS)}")
@@ -368,9 +369,13 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
         summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+    if on_step:
+        on_step("building the report")
     built = build_report(card, summary, run_id, lang)
     written, failed = [], []
     for path in outs:
+        if on_step:
+            on_step(f"writing {path.name}")
         try:
             written.append(write(built, path))
         except GongkaiError as e:

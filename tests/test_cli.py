@@ -146,3 +146,99 @@ def test_score_several_evidence_files_a_later_file_restates_an_item(tmp_path):
     assert (f.loc["2017-02", "published_at"], f.loc["2017-02", "outcome"]) == (pd.Timestamp("2017-03-05"), "on_time")
     card = workflows.score_files(scheme, [second, first], dt.date(2017, 3, 31))
     assert card.findings.set_index("item").loc["2017-02", "outcome"] == "late"  # a.csv, read last, restates it
+
+
+def test_errors_print_no_markup(files, tmp_path):
+    scheme, _ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("body,obligation,published_at\n上海,1,2017-06-16\n", encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(CASE_SCHEME.replace("0.04", "0.03"), encoding="utf-8")
+    for r in (gongkai("score", "--scheme", str(scheme), "--evidence", str(scheme), "--as-of", "soon"),
+              gongkai("score", "--scheme", str(scheme), "--evidence", str(bad)),
+              gongkai("criteria", "check", str(broken))):
+        assert r.returncode == 1
+        assert r.stderr.startswith("error: ") and "[bold" not in r.stderr and "[/]" not in r.stderr
+    assert ": 1 problem; nothing was imported" in gongkai("score", "--scheme", str(scheme), "--evidence", str(bad)).stderr
+    assert ": 1 fault" in gongkai("criteria", "check", str(broken)).stderr
+
+
+def gongkai_env(*args: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True,
+                          env={**clean, **env}, stdin=subprocess.DEVNULL)
+
+
+def test_empty_listings_say_so(tmp_path):
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert gongkai_env("runs", "list", "--db", db).stdout == "no scoring runs stored yet\n"
+    assert gongkai_env("audit", "--db", db).stdout == "no audit entries\n"
+    assert gongkai_env("user", "list", "--db", db).stdout == "no accounts: the database is open\n"
+
+
+def test_scoring_unchanged_evidence_twice_stores_one_run_and_viewers_may_score(tmp_path):
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert gongkai_env("demo", "--db", db).returncode == 0
+    first = gongkai_env("score", "--db", db, "--format", "csv")
+    second = gongkai_env("score", "--db", db, "--format", "csv")
+    assert first.returncode == second.returncode == 0 and first.stdout == second.stdout
+    assert "scoring run 1 " in first.stderr and "scoring run 1 " in second.stderr
+    runs = gongkai_env("runs", "list", "--db", db).stdout.splitlines()
+    assert len(runs) == 2  # a header and one run
+    # a viewer sees the rankings from the command line, as in the dashboard
+    assert gongkai_env("user", "add", "boss", "--role", "admin", "--db", db, GONGKAI_NEW_PASSWORD="admin-pass-1").returncode == 0
+    assert gongkai_env("user", "add", "v", "--role", "viewer", "--db", db, GONGKAI_NEW_PASSWORD="viewer-pass-1",
+                       GONGKAI_USER="boss", GONGKAI_PASSWORD="admin-pass-1").returncode == 0
+    viewer = gongkai_env("score", "--db", db, "--format", "csv", GONGKAI_USER="v", GONGKAI_PASSWORD="viewer-pass-1")
+    assert viewer.returncode == 0, viewer.stderr
+    assert viewer.stdout == first.stdout
+    assert len(gongkai_env("runs", "list", "--db", db, GONGKAI_USER="v", GONGKAI_PASSWORD="viewer-pass-1")
+               .stdout.splitlines()) == 2
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import threading
+
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert gongkai_env("demo", "--db", db).returncode == 0
+    args = ["report", "--db", db, "--out", str(tmp_path / "r.xlsx")]
+    piped = gongkai_env(*args)
+    assert piped.returncode == 0 and piped.stderr == ""  # piped: no progress lines
+    main, tty = pty.openpty()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+    seen = bytearray()
+
+    def drain() -> None:  # read while it runs: a full terminal buffer would block the command
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    done = subprocess.run([sys.executable, "-m", "scoring.cli", *args], stdout=subprocess.DEVNULL, stderr=tty,
+                          stdin=subprocess.DEVNULL, env={**clean, "COLUMNS": "120"}, timeout=120)
+    os.close(tty)
+    reader.join(timeout=10)
+    os.close(main)
+    assert done.returncode == 0
+    assert b"writing r.xlsx" in seen
+
+
+def test_serve_settings_are_the_clis():
+    """`gongkai serve` passes its Streamlit settings itself (from any directory): the upload limit is
+    the import limit, and there is no Deploy button or developer menu."""
+    from scoring.cli import SERVE_OPTIONS
+    from scoring.intake.tables import MAX_FILE_BYTES
+
+    options = dict(zip(SERVE_OPTIONS[::2], SERVE_OPTIONS[1::2], strict=True))
+    assert int(options["--server.maxUploadSize"]) * 1024 * 1024 == MAX_FILE_BYTES
+    assert options["--client.toolbarMode"] == "minimal"

@@ -97,8 +97,10 @@ def test_evidence_page_shows_provenance(app, demo_evidence):
     at = page(app, "evidence")
     table = at.dataframe[0].value
     assert len(table) == len(demo_evidence)
-    assert set(table["firm"]) == {"示例評估機構（合成數據）"}
-    assert table["file_name"].iloc[0] == "demo（合成數據 synthetic）"
+    assert set(table["导入机构"]) == {"示例評估機構（合成數據）"}
+    assert table["文件"].iloc[0] == "demo（合成數據 synthetic）"
+    assert list(table.columns[:8]) == ["记录编号", "单位", "任务编号", "期间", "事件编号", "环节", "发布时间", "分值"]
+    assert table["发布时间"].iloc[0] == "2017-03-19 00:00" and table["分值"].iloc[0] == ""  # no "None"
 
 
 def test_import_page_reports_bad_rows_and_imports_good_ones(app):
@@ -113,7 +115,7 @@ def test_import_page_reports_bad_rows_and_imports_good_ones(app):
     assert "新增 1" in at.success[0].value
     at.button[0].click().run()
     at = page(at, "evidence")
-    assert "另一機構" in set(at.dataframe[0].value["firm"])
+    assert "另一機構" in set(at.dataframe[0].value["导入机构"])
 
 
 def test_scheme_page_what_if_refuses_a_share_below_4_percent(app):
@@ -155,8 +157,9 @@ def test_report_page_offers_the_workbook(app):
 def test_audit_page_shows_the_demo_import_and_the_run(app):
     at = page(app, "audit")
     trail = at.dataframe[0].value
-    assert trail["action"].tolist()[-3:] == ["score", "import", "scheme_load"]
-    assert "demo（合成數據 synthetic）" in trail.loc[trail["action"] == "import", "detail"].iloc[0]
+    assert list(trail.columns) == ["编号", "时间", "用户", "操作", "方案", "详情", "文件哈希（SHA-256）"]
+    assert trail["操作"].tolist()[-3:] == ["score", "import", "scheme_load"]
+    assert "demo（合成數據 synthetic）" in trail.loc[trail["操作"] == "import", "详情"].iloc[0]
 
 
 @pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
@@ -198,8 +201,10 @@ def test_login_is_required_and_wrong_passwords_refused(accounts_app):
     at = accounts_app
     assert not at.title and at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
     sign_in(at, "vic", "not-the-password")
-    assert "unknown user or wrong password" in shown(at.error[0])
+    assert at.error[0].value == "用户名或密码错误。"  # in the UI language; no word of environment variables
     assert not at.title
+    sign_in(at, "nobody", "whatever-it-is")
+    assert at.error[0].value == "用户名或密码错误。" and "GONGKAI" not in at.error[0].value
 
 
 def test_viewer_reads_but_cannot_import_or_reject(accounts_app):
@@ -231,7 +236,7 @@ def test_evaluator_rejects_evidence_with_a_reason(accounts_app):
     assert not at.error, [e.value for e in at.error]
     assert at.success and "已驳回" in at.success[0].value
     at = page(at, "evidence")
-    assert at.dataframe[0].value.set_index("id").loc[1, "rejected"] == "网址无法打开"
+    assert at.dataframe[0].value.set_index("记录编号").loc[1, "驳回理由"] == "网址无法打开"
 
 
 @pytest.mark.parametrize(("page_file", "role"), [("import_evidence", "viewer"), ("report", "viewer"),

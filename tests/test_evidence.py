@@ -232,3 +232,49 @@ def test_xlsx_template_formats_the_period_column_as_text():
 def scheme_count():
     return make_scheme({}, BODIES, [{"id": "6.1", "applies_to": ["city"], "points": 4,
                                      "rules": [{"kind": "count", "min": 2}]}])
+
+
+BIG5_TEXT = "單位,任務編號,發佈時間,備註\n濟南市,2.1,2017-05-31,在門戶網站發佈工作要點\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (BIG5_TEXT.encode("big5"), "BIG5"),
+        ("body,obligation,published_at\n濟南市,2.1,2017-05-31\n".encode("big5"), "BIG5"),
+        (BIG5_TEXT.encode("utf-16"), "UTF-16"),            # with a byte-order mark
+        (BIG5_TEXT.encode("utf-16-le"), "UTF-16"),         # without
+    ],
+)
+def test_big5_and_utf16_are_refused_by_name(scheme, data, found):
+    with pytest.raises(EvidenceError) as caught:
+        load(scheme, data)
+    problem = caught.value.problems[0]
+    assert (problem.row, problem.column) == (1, "file")
+    assert problem.reason.startswith(f"the file is {found} text; accepted: UTF-8 (with or without BOM) or GB18030/GBK")
+
+
+@pytest.mark.parametrize("text", [BIG5_TEXT, BIG5_TEXT.replace("濟南市", "济南市"),
+                                  "body,obligation,published_at\n濟南,2.1,2017-05-31\n",
+                                  "body,obligation,published_at\n济南,2.1,2017-05-31\n"])
+def test_gb18030_is_never_taken_for_big5(scheme, text):
+    ev = load(scheme, text.encode("gb18030"))
+    assert ev["body"].iloc[0] == "jinan"
+
+
+def test_xlsx_date_cells_as_plain_numbers_are_the_dates_they_show(scheme):
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet()
+    rows = [["單位", "任務編號", "發佈時間", "事件編號", "發生時間", "環節"],
+            ["濟南市", "2.1", 42886, "", "", ""],                 # 2017-05-31, its date format lost
+            ["濟南市", "6.3", 42930.5, "E1", 42930.375, "release"]]  # 2017-07-14 12:00 and 09:00
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            sheet.write(r, c, v)
+    book.close()
+    table = read_table(buf.getvalue(), "serial.xlsx")
+    assert table["published_at"].tolist() == ["2017-05-31", "2017-07-14 12:00"]
+    assert table["event_at"].tolist() == ["", "2017-07-14 09:00"]
+    ev = validate(table, scheme, "serial.xlsx")
+    assert str(ev["published_at"].iloc[0].date()) == "2017-05-31"

@@ -29,6 +29,12 @@ HOSTILE_URL = "@SUM(1+1)*cmd|' /C calc'!A0"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 
 
+def simplified(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("t2s").convert(text)
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory, scheme_2017):
     """The demo in a database, plus one late publication whose note and URL are formula attacks."""
@@ -64,7 +70,7 @@ def test_excel_sheets_hold_the_engine_numbers(built, tmp_path):
     sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
     cities = sheets["排名-设区市"]
     engine = built.card.scores[built.card.scores["kind"] == "city"]
-    assert cities["单位"].tolist() == engine["name"].tolist()
+    assert cities["单位"].tolist() == [simplified(n) for n in engine["name"]]
     assert cities["得分"].tolist() == pytest.approx(engine["score"].round(2).tolist())
     assert cities["名次"].tolist() == engine["rank"].tolist()
     assert pd.api.types.is_float_dtype(cities["得分"])  # numbers as numbers
@@ -89,10 +95,11 @@ def test_word_tables_hold_the_engine_numbers(built, tmp_path):
     path = write(built, tmp_path / "r.docx")
     doc = Document(str(path))
     engine = built.card.scores[built.card.scores["kind"] == "city"]
-    ranking = next(t for t in doc.tables if t.rows[0].cells[0].text == "名次" and t.rows[1].cells[1].text == engine.iloc[0]["name"])
+    ranking = next(t for t in doc.tables if t.rows[0].cells[0].text == "名次"
+                   and t.rows[1].cells[1].text == simplified(engine.iloc[0]["name"]))
     rows = [[c.text for c in r.cells] for r in ranking.rows[1:]]
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        (str(x.rank), x.name, f"{x.score:.2f}") for x in engine.itertuples()]
+        (str(x.rank), simplified(x.name), f"{x.score:.2f}") for x in engine.itertuples()]
     assert len(doc.inline_shapes) >= 3  # the charts, as images
     fonts = doc.styles["Normal"].element.rPr.rFonts
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "宋体"
@@ -105,7 +112,7 @@ def test_pdf_text_has_the_city_names(built, tmp_path):
     path = write(built, tmp_path / "r.pdf")
     text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(str(path)).pages))
     cities = built.card.scores[built.card.scores["kind"] == "city"]["name"]
-    assert [c for c in cities if c not in text] == []
+    assert [c for c in cities if simplified(c) not in text] == []
     assert "年度政务公开考核报告" in text
 
 
@@ -138,3 +145,156 @@ def test_missing_chromium_names_the_fix_and_other_formats_still_work(demo_db, tm
     assert r.returncode == 1
     assert "apt-get install chromium fonts-noto-cjk" in r.stderr
     assert (tmp_path / "r.xlsx").exists() and not (tmp_path / "r.pdf").exists()
+
+
+# ---- what a provincial office reads: paper, navigation, one script, words, layout, numbers ----------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+RULE_KINDS = ("deadline", "periodic", "response", "count", "rating", "share")
+
+
+@pytest.fixture(scope="module")
+def docx_file(built, tmp_path_factory) -> Path:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed")
+    return write(built, tmp_path_factory.mktemp("docx") / "r.docx")
+
+
+@pytest.fixture(scope="module")
+def pdf_file(built, tmp_path_factory) -> Path:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed")
+    return write(built, tmp_path_factory.mktemp("pdf") / "r.pdf")
+
+
+def _xml(path: Path, part: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        return "".join(z.read(n).decode() for n in z.namelist() if n.startswith(part))
+
+
+def _docx_text(path: Path) -> str:
+    from docx import Document
+
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_word_paper_is_a4_with_official_margins(docx_file):
+    import re
+
+    xml = _xml(docx_file, "word/document.xml")
+    assert re.search(r'<w:pgSz w:w="11906" w:h="16838"/>', xml)  # A4, not US Letter (12240 × 15840)
+    margins = dict(re.findall(r'w:(top|bottom|left|right)="(\d+)"', re.search(r"<w:pgMar [^>]*>", xml)[0]))
+    mm = {k: round(int(v) / 1440 * 25.4) for k, v in margins.items()}
+    assert mm == {"top": 37, "bottom": 35, "left": 28, "right": 26}
+
+
+def test_word_has_a_toc_field_and_page_numbers(docx_file):
+    document, footers = _xml(docx_file, "word/document.xml"), _xml(docx_file, "word/footer")
+    assert 'TOC \\o "1-2"' in document and 'w:fldCharType="begin"' in document
+    assert "<w:instrText" in footers and " PAGE " in footers
+    assert '<w:updateFields w:val="true"/>' in _xml(docx_file, "word/settings.xml")  # Word fills them on opening
+    assert "合成示例数据" in footers  # the demo says so on every page
+
+
+def test_pdf_has_bookmarks_and_page_numbers(pdf_file):
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf_file))
+    top = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
+    assert top == ["目录", "一、总体情况", "二、排名", "三、图表", "四、各单位得分与差距",
+                   "五、考核方法：任务、分值、规则与原文", "附录：缺失与逾期事项"]
+    pages = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
+    assert len(pages) > 10
+    assert all(f"— {n} —" in " ".join(text.split()) for n, text in enumerate(pages, 1))
+    assert all("合成示例数据 · 非真实考核结果" in text for text in pages)
+    assert "本报告由合成示例数据生成" in pages[0] and "目录" in pages[0] + pages[1]
+
+
+def test_simplified_report_has_no_traditional_characters(built, docx_file, pdf_file, tmp_path):
+    """zh-Hans: names, grades, titles, quotations and evidence notes all in Simplified characters
+    (the document's words, character for character converted)."""
+    from pypdf import PdfReader
+
+    pdf = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(str(pdf_file)).pages))
+    xlsx = pd.read_excel(write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine", header=None)
+    cells = "\n".join(str(v) for frame in xlsx.values() for v in frame.to_numpy().ravel() if isinstance(v, str))
+    for text in (_docx_text(docx_file), pdf, cells):
+        traditional = sorted({c for c in text if simplified(c) != c})
+        assert traditional == []
+    assert "《2017年山东省政务公开工作要点》年度政务公开考核报告" in pdf
+    assert "济南市" in pdf and "优秀" in pdf and "濟南市" not in pdf
+
+
+def test_traditional_report_keeps_traditional_names(demo_db, tmp_path):
+    with Session(engine_for(demo_db)) as s:
+        card, run_id = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
+        built = report.build(card, store.evidence_summary(s, scheme_id=card.scheme.id), run_id, "zh-Hant")
+    assert built.title.startswith("《2017年山東省政務公開工作要點》年度政務公開")
+    assert "濟南市" in built.rankings["city"]["單位"].tolist()
+
+
+def test_no_raw_rule_or_outcome_codes(built, tmp_path):
+    sheets = pd.read_excel(write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine")
+    words = set(sheets["缺失与逾期"]["事项"]) | set(sheets["缺失与逾期"]["结果"])
+    words |= {w for b in built.bodies for col in ("要求", "事项", "结果") for w in b["findings"][col]}
+    assert [w for w in words if any(k in w for k in RULE_KINDS)] == []
+    assert {"限期完成", "缺失", "逾期", "第三方评分"} <= words
+    assert [w for w in sheets["指标"]["规则"] if any(k in w for k in RULE_KINDS)] == []
+
+
+def test_item_words():
+    assert [report.item_text(i, "zh-Hans") for i in ("deadline", "rating", "2017-03", "2017-Q2", "2017-W05",
+                                                      "2017", "2017-05-31", "2017-06-P2", "E1/受理")] == [
+        "限期完成", "第三方评分", "2017年3月", "2017年第2季度", "2017年第5周", "2017年", "2017年5月31日",
+        "2017年6月第2候", "E1/受理"]
+    assert report.item_text("2017-Q2", "en") == "2017 Q2"
+
+
+def test_one_number_format_per_column(docx_file):
+    import re
+
+    from docx import Document
+
+    mixed = []
+    for t in Document(str(docx_file)).tables:
+        columns = list(zip(*[[c.text for c in r.cells] for r in t.rows[1:]], strict=True))
+        for i, col in enumerate(columns):
+            places = {len(v.split(".")[1]) if "." in v else 0 for v in col if re.fullmatch(r"-?\d+(\.\d+)?", v)}
+            if len(places) > 1:
+                mixed.append((t.rows[0].cells[i].text, sorted(places)))
+    assert mixed == []
+    assert report.decimals(pd.Series([27.87, 0.0, 11.7])) == 2
+    assert report.decimals(pd.Series([2.0, 2.5])) == 1 and report.decimals(pd.Series([2.0, 4.0])) == 0
+
+
+def test_names_dates_and_outcomes_stay_on_one_line(built, pdf_file):
+    """The appendix and findings tables print each body name, date and outcome on one line."""
+    from pypdf import PdfReader
+
+    lines = {line.strip() for p in PdfReader(str(pdf_file)).pages
+             for line in unicodedata.normalize("NFKC", p.extract_text()).splitlines()}
+    text = "\n".join(lines)
+    for name in set(built.appendix["单位"]):
+        assert name in text, name  # never 省国土资 / 源厅
+    assert "缺\n失" not in text and "缺失" in text
+
+
+def test_each_firm_once_on_the_cover(tmp_path, scheme_2017):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    rows = "單位,任務編號,發佈時間,評估機構\n濟南,6.7,2017-06-16,乙公司\n青島,6.7,2017-06-16,甲公司\n"
+    with Session(engine_for(url)) as s:
+        store.save_scheme(s, scheme=scheme_2017, who="test")
+        for n in (1, 2):  # two files, each holding both assessors
+            data = rows.replace("2017-06-16", f"2017-06-1{n}").encode()
+            ev = validate(read_table(data, f"f{n}.csv"), scheme_2017, f"f{n}.csv")
+            store.import_evidence(s, who="test", scheme=scheme_2017, evidence=ev, file_name=f"f{n}.csv",
+                                  sha256=hashlib.sha256(data).hexdigest(), firm="乙公司、甲公司")
+        s.commit()
+        summary = store.evidence_summary(s, scheme_id=scheme_2017.id)
+        card, run_id = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
+    dispose(url)
+    assert summary.firms == ["乙公司", "甲公司"]
+    built = report.build(card, summary, run_id)
+    assert built.firms == ["乙公司", "甲公司"] and not built.synthetic

@@ -70,6 +70,7 @@ def test_2017_cities_are_assessed_where_the_text_addresses_them(scheme_2017):
         ({"transparency_share": 0.03}, [CITY], [RATING],
          "scheme.transparency_share 0.03 is below min_transparency_share 0.04"),
         ({}, [CITY], [{**RATING, "bonus": True}], "obligation 1: a bonus obligation needs scheme.bonus"),
+        ({}, [{**CITY, "id": "jinan", "kind": "province"}], [RATING], "body jinan: kind"),  # not "bodie jinan"
     ],
 )
 def test_scheme_faults_are_named(header, bodies, obligations, fault):

@@ -215,4 +215,4 @@ def test_cli_import_line_says_how_many_rows_were_sightings(db_url, tmp_path):
     f.write_text(SEEN_TWICE.replace("淄博市,6.4,,,\n", ""), encoding="utf-8")
     r = gongkai("import", str(f), "--db", db_url, "--dry-run")
     assert r.returncode == 0, r.stderr
-    assert "2 rows valid; would import 2 new" in r.stdout and "1 rows were sightings of an item already in the file" in r.stdout
+    assert "2 rows valid; would import 2 new" in r.stdout and "sightings (further rows of an item already in the file): 1" in r.stdout

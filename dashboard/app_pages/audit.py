@@ -8,4 +8,7 @@ from dashboard.ui import require, t
 c = require("audit")
 st.title(t("page_audit"))
 st.caption(t("audit_caption"))
-st.dataframe(data.audit_trail(c.db, c.actor), hide_index=True, width="stretch")
+trail = data.audit_trail(c.db, c.actor)
+headers = {"id": "audit_id", "at": "audit_when", "actor": "audit_who", "action": "audit_action",
+           "scheme": "audit_scheme", "detail": "audit_detail", "sha256": "audit_sha256"}
+st.dataframe(trail.rename(columns={k: t(v) for k, v in headers.items()}), hide_index=True, width="stretch")

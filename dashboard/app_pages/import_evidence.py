@@ -5,13 +5,15 @@ import streamlit as st
 from dashboard import data
 from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
-from scoring.intake.tables import spreadsheet_safe
+from scoring.intake.tables import MAX_FILE_BYTES, spreadsheet_safe
 from scoring.intake.templates import EXAMPLES, template_bytes
 from scoring.workflows import ImportRefused
 
 c = require("import")
 st.title(t("page_import"))
-upload = st.file_uploader(t("upload"), type=["csv", "xlsx", "xls"])
+# the limit is said in the label; Streamlit's own line would round 512 MB up to "1GB" (decimal units)
+st.html("<style>[data-testid=stFileUploaderDropzoneInstructions] {display: none}</style>")
+upload = st.file_uploader(t("upload").format(mb=MAX_FILE_BYTES // 2**20), type=["csv", "xlsx", "xls"])
 if upload is not None:
     raw = upload.getvalue()
     try:  # the preview runs every check the import makes (and a refusal is audited)
@@ -45,7 +47,8 @@ if upload is not None:
 st.subheader(t("templates"))
 cols = st.columns(len(EXAMPLES))
 for col, kind in zip(cols, EXAMPLES, strict=True):
-    col.download_button(f"{kind}.csv", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
+    col.caption(t(f"rule_{kind}"))
+    col.download_button("CSV", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
                         mime="text/csv", key=f"tpl_csv_{kind}")
-    col.download_button(f"{kind}.xlsx", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",
+    col.download_button("XLSX", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",
                         key=f"tpl_xlsx_{kind}")

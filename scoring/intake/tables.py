@@ -53,6 +53,53 @@ def _decode(data: bytes) -> str:
     raise ValueError("not UTF-8 or GB18030 text")
 
 
+ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030/GBK"
+
+
+def _common_share(text: str) -> float:
+    """The share of a text's Chinese characters (in Simplified form) among the 3,755 most common
+    (GB2312 level 1): near 1 for real text, far lower for bytes decoded with the wrong encoding."""
+    from scoring.i18n import script
+
+    cjk = [c for c in script(text, "zh-Hans") if "\u4e00" <= c <= "\u9fff"]
+    level1 = sum(0xB0 <= c.encode("gb2312", errors="replace")[0] <= 0xD7 for c in cjk)  # "?" is 0x3F
+    return level1 / len(cjk) if cjk else 0.0
+
+
+def unaccepted_encoding(data: bytes) -> str | None:
+    """The name of the encoding of a text file that is not read (UTF-16, BIG5), so a refusal can
+    say what was found; None for anything else. BIG5 bytes also decode (wrongly) as GB18030: a
+    file that is not UTF-8 is BIG5 when its first 64 KB read as common Chinese in BIG5 and not in
+    GB18030."""
+    head = data[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    if b"\x00" in head[:4096]:  # UTF-16 without a byte-order mark: text with every ASCII character NUL-padded
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = head[:4096 - 2].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\x00" not in text and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * len(text):
+                return "UTF-16"
+        return None
+    sample = head if len(data) <= len(head) else head[:head.rfind(b"\n") + 1]
+    try:
+        sample.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        big5 = _common_share(sample.decode("big5"))
+    except UnicodeDecodeError:
+        return None
+    try:
+        gb = _common_share(sample.decode("gb18030"))
+    except UnicodeDecodeError:
+        gb = 0.0
+    return "BIG5" if big5 >= 0.9 and gb < big5 - 0.2 else None
+
+
 def _cell(v: object) -> str:
     if isinstance(v, dt.datetime):
         return v.isoformat(sep=" ") if v.time() != dt.time(0) else v.date().isoformat()
@@ -85,6 +132,18 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
+
+
+def excel_serial_dates(table: pd.DataFrame) -> pd.DataFrame:
+    """Date cells of an XLSX whose date format was lost hold Excel's serial day number (42886);
+    they are read as the date a spreadsheet shows for them (2017-05-31; 42886.5 → 2017-05-31 12:00).
+    Only the date columns, and only five-digit numbers (1927–2173)."""
+    for col in ("published_at", "event_at"):
+        serial = table[col].str.fullmatch(r"\d{5}(\.\d+)?")
+        if serial.any():
+            when = pd.Timestamp("1899-12-30") + pd.to_timedelta(pd.to_numeric(table.loc[serial, col]), unit="D")
+            table.loc[serial, col] = when.dt.round("min").dt.strftime("%Y-%m-%d %H:%M").str.removesuffix(" 00:00")
+    return table
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -125,12 +184,16 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
 
     if len(data) > MAX_FILE_BYTES:
         raise fail("file", f"{len(data)} bytes", f"larger than the limit of {MAX_FILE_BYTES} bytes")
-    if data[:4] == b"PK\x03\x04" or data[:8] == bytes.fromhex("D0CF11E0A1B11AE1"):
+    is_xlsx = data[:4] == b"PK\x03\x04" or data[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+    if is_xlsx:
         try:
             raw = _read_xlsx(data)
         except Exception as e:  # calamine raises several types for broken workbooks
             raise fail("file", source, f"not a readable XLSX workbook ({type(e).__name__})") from None
     else:
+        if (found := unaccepted_encoding(data)) is not None:
+            raise fail("file", source, f"the file is {found} text; accepted: {ACCEPTED_ENCODINGS} — "
+                                       "save it as UTF-8 CSV (or XLSX) and send it again")
         if b"\x00" in data[:4096]:
             raise fail("file", source, "not a CSV or XLSX file (binary content)")
         try:
@@ -157,6 +220,8 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     for col in COLUMNS:
         table[col] = _unguard(table[col].str.strip()) if col in table else ""
     table = table[list(COLUMNS)]
+    if is_xlsx:
+        table = excel_serial_dates(table)
     table.insert(0, "row", range(2, len(table) + 2))
     table = table[(table[list(COLUMNS)] != "").any(axis=1)]
     _check_cells(table, source)

@@ -454,7 +454,8 @@ def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
             try:
                 items.append(model.model_validate(item))
             except ValidationError as e:
-                faults += [f"{key[:-1]} {ident}: {d}" for d in _describe(e)]
+                noun = {"bodies": "body", "obligations": "obligation"}[key]
+                faults += [f"{noun} {ident}: {d}" for d in _describe(e)]
         parts[key] = items
     if faults:
         raise SchemeError(where, faults)

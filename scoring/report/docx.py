@@ -11,23 +11,20 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
 from scoring.report.images import images
-from scoring.report.model import Report
+from scoring.report.model import Report, cells
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.docx"
-
-
-def _cell(key: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}" if key in ("score", "lost") else f"{value:g}"
-    return str(value)
+# shown where the table of contents goes until Word fills it (it asks to update fields on opening)
+TOC_HINT = {"zh-Hans": "（打开文档时更新目录；或右键此处选择“更新域”）",
+            "zh-Hant": "（開啟文件時更新目錄；或右鍵此處選擇「更新功能變數」）",
+            "en": "(the table of contents is filled when the document is opened; or right-click here: Update Field)"}
 
 
 def _rows(frame: pd.DataFrame, keys: list[str]) -> list[dict]:
-    """Rows by column position (the report's headers are translated; the template's keys are not)."""
-    return [{k: _cell(k, v) for k, v in zip(keys, row, strict=False)}
-            for row in frame.astype(object).to_numpy().tolist()]
+    """Rows by column position (the report's headers are translated; the template's keys are not),
+    one number format per column."""
+    rows, _ = cells(frame)
+    return [dict(zip(keys, row, strict=False)) for row in rows]
 
 
 def _headers(report: Report) -> dict[str, str]:
@@ -40,26 +37,32 @@ def _headers(report: Report) -> dict[str, str]:
             "title": "obligation_title", "lost": "finding_lost", "rule": "finding_rule", "item": "finding_item",
             "due": "finding_due", "published": "finding_published", "outcome": "finding_outcome",
             "late": "finding_late", "points": "points", "rules": "rules", "quote": "report_quote",
-            "url": "report_url", "note": "report_note"}
+            "url": "report_url", "note": "report_note", "toc": "report_toc"}
     return {k: t(v) for k, v in keys.items()}
 
 
 def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
     t = report.t
     h = report.card.scheme.scheme
-    grade_names = [g.name for g in h.grades]
-    summary = [{"kind": r[0], "bodies": r[1], "average": f"{r[2]:.2f}", "share": r[3],
-                "grades": " / ".join(f"{g} {int(n)}" for g, n in zip(grade_names, r[4:], strict=True))}
-               for r in report.summary.itertuples(index=False)]
+    grade_names = [report.s(g.name) for g in h.grades]
+    summary = [{"kind": r[0], "bodies": r[1], "average": r[2], "share": r[3],
+                "grades": " / ".join(f"{g} {n}" for g, n in zip(grade_names, r[4:], strict=True))}
+               for r in cells(report.summary)[0]]
     ev = report.evidence
-    meta = (f"{h.document} · {t('as_of')} {report.card.as_of} · {t('report_run')} {report.run_id or '—'} · "
-            f"{t('report_records')} {ev.records} · {t('report_firms')} {'、'.join(ev.firms)} · "
-            f"{t('report_generated')} {report.generated}")
+    imports = f"{ev.batches}"
+    if ev.first_import and ev.last_import:
+        imports += f"（{ev.first_import.date()} – {ev.last_import.date()}）"
+    meta = [f"{t('as_of')}：{report.card.as_of}", f"{t('report_run')}：{report.run_id or '—'}",
+            f"{t('report_records')}：{ev.records}", f"{t('report_firms')}：{'、'.join(report.firms)}",
+            f"{t('report_imports')}：{imports}", f"{t('report_generated')}：{report.generated}"]
     return {
-        "title": report.title, "meta": meta, "h": _headers(report), "summary": summary,
+        "title": report.title, "document": f"{t('report_document')}：{report.document}", "meta": meta,
+        "cover_note": t("report_cover_synthetic") if report.synthetic else "",
+        "footer_note": t("report_footer_synthetic") if report.synthetic else "",
+        "toc_hint": TOC_HINT[report.lang], "h": _headers(report), "summary": summary,
         "rankings": [{"kind": t(f"kind_{k}"), "rows": _rows(v, ["rank", "name", "score", "grade", "share", "veto"])}
                      for k, v in report.rankings.items()],
-        "charts": [InlineImage(doc, str(p), width=Mm(165)) for p in charts.values()],
+        "charts": [InlineImage(doc, str(p), width=Mm(156)) for p in charts.values()],
         "bodies": [{"heading": f"{b['name']}（{b['kind']}） {t('score')} {b['score']:.2f} · {t('rank')} {b['rank']} · "
                                f"{t('grade')} {b['grade']}",
                     "veto": f"{t('veto')}: {b['veto']}" if b["veto"] else "",

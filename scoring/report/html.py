@@ -10,11 +10,12 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from scoring.errors import GongkaiError
+from scoring.i18n import text
 from scoring.report.images import INSTALL_HINT, chromium, figures, images
-from scoring.report.model import Report
+from scoring.report.model import Report, cells
 
 SCREEN_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 # In PDFs printed by chromium, Noto/Source Han CJK text extracts (and copies) as radical code points
@@ -25,21 +26,38 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("scoring.report", "templat
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def _table(frame: pd.DataFrame) -> Markup:
-    """An escaped HTML table (evidence notes and URLs are text, never markup)."""
-    return Markup(frame.to_html(index=False, escape=True, na_rep="", border=0, float_format=lambda v: f"{v:g}"))
+# columns of running text, which wrap; every other column (names, dates, outcomes, numbers) keeps
+# to one line, so 缺失 or 濟南市 never breaks over two
+WRAPPING = ("obligation_title", "report_section", "rules", "report_quote", "report_note", "finding_rule", "finding_item")
+BREAKING = ("report_url",)  # may break anywhere
+
+
+def _table(frame: pd.DataFrame, lang: str) -> Markup:
+    """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
+    per column, numbers right-aligned, short columns on one line."""
+    rows, numeric = cells(frame)
+    wrap = {text(k, lang) for k in WRAPPING}
+    brk = {text(k, lang) for k in BREAKING}
+    kinds = ["num" if n else "brk" if c in brk else "wrap" if c in wrap else "nw"
+             for c, n in zip(frame.columns, numeric, strict=True)]
+    head = "".join(f'<th class="{k}">{escape(str(c))}</th>' for c, k in zip(frame.columns, kinds, strict=True))
+    body = "".join("<tr>" + "".join(f'<td class="{k}">{escape(v)}</td>' for v, k in zip(r, kinds, strict=True))
+                   + "</tr>" for r in rows)
+    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS) -> str:
     t = report.t
-    bodies = [{**b, "gaps_html": _table(b["gaps"]) if len(b["gaps"]) else "",
-               "findings_html": _table(b["findings"]) if len(b["findings"]) else ""} for b in report.bodies]
+    lang = report.lang
+    bodies = [{**b, "gaps_html": _table(b["gaps"], lang) if len(b["gaps"]) else "",
+               "findings_html": _table(b["findings"], lang) if len(b["findings"]) else ""} for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
-        lang=report.lang, t=t, fonts=Markup(fonts), title=report.title, as_of=report.card.as_of, run_id=report.run_id,
+        lang=lang, t=t, fonts=Markup(fonts), title=report.title, as_of=report.card.as_of, run_id=report.run_id,
+        document=report.document, firms=report.firms, synthetic=report.synthetic,
         generated=report.generated, evidence=report.evidence, plotly_js=Markup(plotly_js) if plotly_js else "",
-        tables={"summary": _table(report.summary), "method": _table(report.method),
-                "appendix": _table(report.appendix),
-                "rankings": [(t(f"kind_{k}"), _table(v)) for k, v in report.rankings.items()]},
+        tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
+                "appendix": _table(report.appendix, lang),
+                "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
         charts=charts, bodies=bodies)
 
 
@@ -61,6 +79,7 @@ def write_pdf(report: Report, path: Path) -> None:
         page.write_text(render(report, charts, fonts=PRINT_FONTS), encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--no-pdf-header-footer",
+               "--generate-pdf-document-outline",  # bookmarks from the headings
                f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", page.as_uri()]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0 or not path.exists():

@@ -4,16 +4,68 @@ scoring run, written by `scoring.report.write` (xlsx, docx, html, pdf)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
-from scoring.i18n import text
+from scoring.i18n import script, text
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained, late_text, lateness, share_status
 from scoring.store.repository import EvidenceSummary
+from scoring.synthetic import demo
 
 KINDS = ("city", "department", "county")
+RULE_KINDS = ("deadline", "periodic", "response", "count", "rating", "share")
+# period labels (scoring.method.periods) → words: 2017-03 → 2017年3月, 2017-Q1 → 2017年第1季度 …
+_PERIODS = (("period_day", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<n>\d{2})$")),
+            ("period_week", re.compile(r"^(?P<y>\d{4})-W(?P<n>\d{2})$")),
+            ("period_month", re.compile(r"^(?P<y>\d{4})-(?P<n>\d{2})$")),
+            ("period_quarter", re.compile(r"^(?P<y>\d{4})-Q(?P<n>[1-4])$")),
+            ("period_year", re.compile(r"^(?P<y>\d{4})$")),
+            ("period_pentad", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-P(?P<n>[1-6])$")))
+
+
+def item_text(item: str, lang: str) -> str:
+    """An item in words: a rule kind's item (deadline, rating …) by its name, a period label as a
+    date phrase, an event/step in the report's script."""
+    if item in RULE_KINDS:
+        return text(f"rule_{item}", lang)
+    for key, pattern in _PERIODS:
+        m = pattern.match(item)
+        if m:
+            return text(key, lang).format(**{k: int(v) for k, v in m.groupdict().items()})
+    return script(item, lang)
+
+
+def rule_text(kind: str, label: str | None, lang: str) -> str:
+    """A rule in words: its kind, and its label from the scheme in the report's script."""
+    word = text(f"rule_{kind}", lang)
+    return f"{word}（{script(label, lang)}）" if label and label != kind else word
+
+
+def decimals(values: pd.Series) -> int:
+    """The decimals a number column is shown with: the fewest (0–2) that show every value rounded
+    to 2 places, so one column has one format (27.87 beside 0.00, never beside 0)."""
+    v = pd.to_numeric(values, errors="coerce").dropna().round(2)
+    for d in (0, 1):
+        if ((v * 10**d).round(6) % 1 == 0).all():
+            return d
+    return 2
+
+
+def cells(frame: pd.DataFrame) -> tuple[list[list[str]], list[bool]]:
+    """A table's cells as text, one number format per column, and which columns are numbers."""
+    columns, numeric = [], []
+    for _, col in frame.items():
+        is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        numeric.append(is_num)
+        if is_num:
+            d = decimals(col)
+            columns.append(["" if pd.isna(v) else f"{float(v):.{d}f}" for v in col])
+        else:
+            columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in col])
+    return [list(r) for r in zip(*columns, strict=True)] if columns else [], numeric
 
 
 @dataclass
@@ -31,13 +83,27 @@ class Report:
     method: pd.DataFrame
     appendix: pd.DataFrame
 
+    synthetic: bool = False
+
     def t(self, key: str) -> str:
         return text(key, self.lang)
+
+    def s(self, value: str) -> str:
+        """A name or quotation in the report's script (see `scoring.i18n.script`)."""
+        return script(value, self.lang)
 
     @property
     def title(self) -> str:
         h = self.card.scheme.scheme
-        return f"《{h.title}》{self.t('report_title')}"
+        return f"《{self.s(h.title)}》{self.t('report_title')}"
+
+    @property
+    def document(self) -> str:
+        return self.s(self.card.scheme.scheme.document)
+
+    @property
+    def firms(self) -> list[str]:
+        return sorted({self.s(f) for f in self.evidence.firms})
 
 
 def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
@@ -51,7 +117,7 @@ def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
                text("average", lang): round(float(part["score"].mean()), 2),
                text("share_compliance", lang): int(part["share_ok"].sum())}
         for g in card.scheme.scheme.grades:
-            row[g.name] = int((part["grade"] == g.name).sum())
+            row[script(g.name, lang)] = int((part["grade"] == g.name).sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -64,10 +130,14 @@ def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.Data
         if part.empty:
             continue
         out[kind] = pd.DataFrame({
-            text("rank", lang): part["rank"].astype("Int64"), text("name", lang): part["name"],
-            text("score", lang): part["score"].round(2), text("grade", lang): part["grade"],
+            text("rank", lang): part["rank"].astype("Int64"), text("name", lang): _s(part["name"], lang),
+            text("score", lang): part["score"].round(2), text("grade", lang): _s(part["grade"], lang),
             text("share_rule", lang): part["share"], text("veto", lang): part["veto"]}).reset_index(drop=True)
     return out
+
+
+def _s(v: pd.Series, lang: str) -> pd.Series:
+    return v.map(lambda x: script(x, lang) if isinstance(x, str) else x)
 
 
 def _when(v: pd.Series) -> pd.Series:
@@ -76,26 +146,32 @@ def _when(v: pd.Series) -> pd.Series:
 
 
 def _body_sections(card: Scorecard, lang: str) -> list[dict]:
-    titles = {o.id: o.title for o in card.scheme.obligations}
+    titles = {o.id: script(o.title, lang) for o in card.scheme.obligations}
+    rules = {(o.id, n): rule_text(r.kind, r.label, lang) for o in card.scheme.obligations
+             for n, r in enumerate(o.rules)}
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
         gaps = card.gaps_of(row.body)
         found = explained(card, row.body)
         found = found[found["lost"] > 1e-12].head(12)
         sections.append({
-            "body": row.body, "name": row.name, "kind": text(f"kind_{row.kind}", lang),
-            "score": round(float(row.score), 2), "rank": int(row.rank), "grade": row.grade, "veto": row.veto,
+            "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
+            "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
+            "veto": row.veto,
             "gaps": pd.DataFrame({
                 text("filter_obligation", lang): gaps["obligation"],
                 text("obligation_title", lang): gaps["obligation"].map(titles),
                 text("finding_lost", lang): gaps["gap"].round(2)}),
             "findings": pd.DataFrame({
-                text("filter_obligation", lang): found["obligation"], text("finding_rule", lang): found["label"],
-                text("finding_item", lang): found["item"], text("finding_due", lang): _when(found["due"]),
+                text("filter_obligation", lang): found["obligation"],
+                text("finding_rule", lang): [rules[(o, n)] for o, n in zip(found["obligation"], found["rule_no"],
+                                                                          strict=True)],
+                text("finding_item", lang): found["item"].astype(str).map(lambda i: item_text(i, lang)),
+                text("finding_due", lang): _when(found["due"]),
                 text("finding_published", lang): _when(found["published_at"]),
                 text("finding_outcome", lang): found["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
                 text("finding_late", lang): found.apply(lambda r: late_text(r, lang), axis=1) if len(found) else [],
-                text("finding_lost", lang): found["lost"].round(3)}),
+                text("finding_lost", lang): found["lost"].round(2)}),
         })
     return sections
 
@@ -103,17 +179,18 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
 def _method(card: Scorecard, lang: str) -> pd.DataFrame:
     rows = []
     for o in card.scheme.obligations:
-        rules = "；".join(f"{r.kind}" + (f"（{r.label}）" if r.label else "") for r in o.rules)
-        rows.append({text("filter_obligation", lang): o.id, text("report_section", lang): " ".join(o.section),
-                     text("obligation_title", lang): o.title, text("points", lang): o.points,
-                     text("rules", lang): rules, text("report_quote", lang): o.source})
+        rules = "；".join(rule_text(r.kind, r.label, lang) for r in o.rules)
+        rows.append({text("filter_obligation", lang): o.id,
+                     text("report_section", lang): script(" ".join(o.section), lang),
+                     text("obligation_title", lang): script(o.title, lang), text("points", lang): o.points,
+                     text("rules", lang): rules, text("report_quote", lang): script(o.source, lang)})
     return pd.DataFrame(rows)
 
 
 def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFrame:
     f = card.findings[card.findings["outcome"].isin(["missing", "late"])]
     f = f.merge(lateness(card), on=["body", "obligation", "rule", "item"], how="left")
-    names = {b.id: b.name for b in card.scheme.bodies}
+    names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
     if not evidence.empty:
         ev = evidence.assign(item=evidence["period"].where(evidence["period"] != "", "deadline"))
         ev.loc[ev["event"] != "", "item"] = ev["event"] + "/" + ev["step"]
@@ -124,11 +201,12 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
     f = f.sort_values(["body", "obligation", "due"])
     return pd.DataFrame({
         text("name", lang): f["body"].map(names), text("filter_obligation", lang): f["obligation"],
-        text("finding_item", lang): f["item"], text("finding_due", lang): _when(f["due"]),
+        text("finding_item", lang): f["item"].astype(str).map(lambda i: item_text(i, lang)),
+        text("finding_due", lang): _when(f["due"]),
         text("finding_published", lang): _when(f["published_at"]),
         text("finding_outcome", lang): f["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
         text("finding_late", lang): f.apply(lambda r: late_text(r, lang), axis=1) if len(f) else [],
-        text("report_url", lang): f["url"].fillna(""), text("report_note", lang): f["note"].fillna(""),
+        text("report_url", lang): f["url"].fillna(""), text("report_note", lang): _s(f["note"].fillna(""), lang),
     }).reset_index(drop=True)
 
 
@@ -138,4 +216,4 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
-                  appendix=_appendix(card, lang, evidence.evidence))
+                  appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms)

@@ -375,7 +375,8 @@ def evidence_summary(session: Session, *, scheme_id: str):
     cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]
     ev = pd.DataFrame(session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id)).all(),
                       columns=cols)
-    firms = sorted({f for f, _ in batches if f} | set(ev["assessor"]) - {""})
+    # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
+    firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(ev["assessor"]) - {""})
     dates = [d for _, d in batches]
     return EvidenceSummary(records=len(ev), firms=firms, batches=len(batches),
                            first_import=min(dates) if dates else None, last_import=max(dates) if dates else None,

@@ -95,6 +95,37 @@ def test_every_page_renders_in_chinese(server):
     assert len(list(OUT.glob("*.png"))) >= len(PAGES)
 
 
+@pytest.mark.parametrize(("width", "height", "prefix"), [(1400, 1000, "wide-"), (390, 844, "phone-")])
+def test_pages_read_well_at_desk_and_phone_widths(server, width, height, prefix):
+    """What a person sees: no Deploy button or developer menu, nothing wider than the screen, the
+    upload limit of the CLI; screenshots of every page at both widths are kept in out/e2e/."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    wide: dict[str, int] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+        for path, _ in PAGES:
+            page.goto(f"{server}/{path}")
+            page.wait_for_selector("h1", timeout=60_000)
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+            page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
+            page.wait_for_timeout(800)
+            assert page.locator("[data-testid=stAppDeployButton]").count() == 0
+            assert page.locator("[data-testid=stMainMenu]").count() == 0
+            overflow = page.evaluate("document.documentElement.scrollWidth") - width
+            if overflow > 2:
+                wide[path or "rankings"] = overflow
+            if path == "import":
+                uploader = page.locator("[data-testid=stFileUploader]").inner_text()
+                assert "每个文件不超过 512 MB" in uploader and "1GB" not in uploader
+            page.screenshot(path=str(OUT / f"{prefix}{path or 'rankings'}.png"), full_page=True)
+        assert page.title().startswith("政务公开考核")
+        browser.close()
+    assert wide == {}
+
+
 def test_evidence_text_cannot_inject_markup(server):
     """A firm's note with markup and script is shown as text: no element appears, no dialog opens."""
     from playwright.sync_api import sync_playwright
