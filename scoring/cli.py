@@ -121,8 +121,10 @@ def import_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and report; store nothing")] = False,
     firm: Annotated[str | None, typer.Option("--firm", help="the assessment firm (default: the file's assessor column)")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
+    attachments: Annotated[Path | None, typer.Option("--attachments", help="folder of the files the 附件 column names")] = None,
 ) -> None:
-    """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
+    """Import an evidence file (CSV/XLSX, or a .zip of the table and its attachments): all rows or
+    none, a row report on failure."""
     from rich.progress import Progress
 
     from scoring import workflows
@@ -138,6 +140,7 @@ def import_cmd(
         try:
             result = workflows.import_file(
                 db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
+                attachments=attachments,
                 progress=lambda n: bar.advance(task, n),
                 on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",
                                                   markup=False))

@@ -23,17 +23,19 @@ from sqlmodel import Session
 
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
+from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import KEY, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme, load_scheme
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
-from scoring.store import accounts
+from scoring.store import accounts, cycle
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, PermissionDenied
+from scoring.store.attachments import store_for
 from scoring.store.audit import audit, audit_trail
-from scoring.store.db import engine_for
+from scoring.store.db import engine_for, resolve_url
 from scoring.synthetic import demo
 
 DEMO_FILE = "demo（合成數據 synthetic）"
@@ -146,8 +148,10 @@ class ImportRefused(EvidenceError):
 def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_id: str | None = None,
                 dry_run: bool = False, firm: str | None = None,
                 progress: Callable[[int], None] | None = None,
-                on_retry: Callable[[str, int], None] | None = None) -> repo.ImportResult:
-    """Import an evidence file (CSV/XLSX bytes) all or nothing; `dry_run` checks and previews only.
+                on_retry: Callable[[str, int], None] | None = None,
+                attachments: Path | None = None) -> repo.ImportResult:
+    """Import an evidence file (CSV/XLSX bytes, or a .zip of the table and the files its 附件 column
+    names; or the table with an `attachments` folder) all or nothing; `dry_run` checks and previews only.
 
     The same checks run for a preview and an import, from any entry point: reading, row validation
     against the scheme, the firm's assignments. A refused file raises `ImportRefused` and is audited.
@@ -155,7 +159,7 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
     digest = hashlib.sha256(data).hexdigest()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress)
+            return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress, attachments)
         except DBAPIError as e:  # another writer holds the database, or changed the same records
             first = str(e.orig).splitlines()[0]
             if "readonly" in first.replace(" ", "").lower():
@@ -174,14 +178,15 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
 
 
 def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: str, scheme_id: str | None,
-                 dry_run: bool, firm: str | None, progress: Callable[[int], None] | None) -> repo.ImportResult:
+                 dry_run: bool, firm: str | None, progress: Callable[[int], None] | None,
+                 attachments: Path | None = None) -> repo.ImportResult:
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         try:
-            table = read_table(data, name)
-            ev = validate(table, scheme, name)
+            table, files = _bundle(name, data, attachments, scheme)
+            ev, attached = validate_attached(table, scheme, name, files)
             accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name)
         except EvidenceError as e:
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
@@ -191,12 +196,26 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
                                           sha256=digest, firm=stated, who=who.name, progress=progress)
             if dry_run:
                 session.rollback()
+            elif attached and result.batch_id is not None:
+                new = cycle.save_attachments(session, store=store_for(resolve_url(db)), files=attached)
+                audit(session, who=who.name, action="attachments", scheme_id=scheme.id, sha256=digest,
+                      detail=f"{name}: batch {result.batch_id}, {len(attached)} files ({new} new to the store)")
             return result
     # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
     with transaction(db) as session:
         audit(session, who=actor.name, action="import_refused", scheme_id=scheme.id, sha256=digest,
               detail=f"{name}: {len(refusal.problems)} problem(s), nothing imported")
     raise refusal
+
+
+def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tuple[pd.DataFrame, Files | None]:
+    """The table of an import and where its attachments are: inside a .zip, or a folder, or none."""
+    if name.lower().endswith(".zip"):
+        table_name, table_data, files = open_bundle(data, name)
+        return read_table(table_data, table_name), files
+    if folder is not None and not folder.is_dir():
+        raise EvidenceError(name, [RowProblem(1, "attachment", str(folder), "--attachments: no such folder")])
+    return read_table(data, name), (FolderFiles(folder, scheme.scheme.timezone) if folder else None)
 
 
 # ---- scoring -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from scoring.store.models import (
 )
 
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
+ATTACHED = ["attachment", "captured_at"]  # the preserved file: part of the record and its history, not scored
 CHUNK = 50_000
 
 
@@ -85,7 +86,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES, "rejected"]
+    cols = ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected"]
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
@@ -97,11 +98,11 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
         cursor.close()
     frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
                          else {c: [] for c in cols})
-    for c in ("event_at", "published_at"):  # SQLite gives ISO text, PostgreSQL datetimes
+    for c in ("event_at", "published_at", "captured_at"):  # SQLite gives ISO text, PostgreSQL datetimes
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
-    for c in KEY + ["url", "note", "rejected"]:
+    for c in KEY + ["url", "note", "rejected", "attachment"]:
         frame[c] = frame[c].astype(str)
     return frame
 
@@ -151,12 +152,16 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                     sha256: str, who: str, firm: str = "", dry_run: bool = False,
                     progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import validated evidence in the caller's transaction: new keys inserted, changed values
-    replaced (the old value kept in history), identical records left alone. Nothing changed, no batch."""
+    replaced (the old value kept in history), identical records left alone. Nothing changed, no batch.
+    `evidence` may carry ATTACHED columns (sha256 and capture time of each row's file)."""
+    evidence = evidence.assign(**{c: evidence.get(c, default)
+                                  for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
+    evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
     existing = _stored(session, scheme.id).drop(columns="rejected").rename(columns={"batch_id": "batch_id_old"})
     merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
     known = merged["id"].notna()
     same = pd.Series(True, index=merged.index)
-    for c in VALUES:
+    for c in VALUES + ATTACHED:
         same &= _same(merged[c], merged[f"{c}_old"])
     new, changed = merged[~known], merged[known & ~same]
     result = ImportResult(None, len(evidence), len(new), len(changed), int((known & same).sum()))
@@ -173,17 +178,17 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
           detail=f"{file_name}: batch {batch.id}, {result.new} new, {result.replaced} replaced, "
                  f"{result.unchanged} unchanged" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
-        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES)]]
+        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES + ATTACHED)]]
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
         old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
                          batch_id=old["batch_id"].astype(int))
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
-        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="")
+        upd = changed[["id", *VALUES, *ATTACHED]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="")
         session.execute(update(Evidence), _records(upd))
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
-    rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
+    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id)
     for start in range(0, len(rows), CHUNK):
         # Core insert on the table: the ORM's per-row bookkeeping would double the time
         session.execute(insert(Evidence.__table__), _records(rows.iloc[start:start + CHUNK]))  # type: ignore[attr-defined]
@@ -311,12 +316,13 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     replaced = select(h.evidence_id, func.count().label("versions")).group_by(h.evidence_id).subquery()
     stmt = (select(e.id, e.body, e.obligation, e.period, e.event, e.step, e.published_at, e.value, e.url,
                    e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions, b.imported_by,
-                   e.rejected)
+                   e.rejected, e.attachment, e.captured_at)
             .join(batches, b.id == e.batch_id).outerjoin(replaced, replaced.c.evidence_id == e.id)
             .where(e.scheme_id == scheme_id).order_by(e.id))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[
         "id", "body", "obligation", "period", "event", "step", "published_at", "value", "url", "assessor",
-        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected"])
+        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected", "attachment",
+        "captured_at"])
     frame["earlier_values"] = frame["earlier_values"].fillna(0).astype(int)
     return frame
 
