@@ -459,6 +459,65 @@ def appeal_decide(
     print(f"appeal {appeal} {'accepted' if accept else 'rejected'}" + (f"; its file is evidence batch {batch}" if batch else ""))
 
 
+problem_app = typer.Typer(no_args_is_help=True, help="整改 problems of the final result: list, set, cities")
+app.add_typer(problem_app, name="problem")
+
+
+@app.command("notice")
+def notice_cmd(out: Annotated[Path, typer.Option("--out", help="FILE.docx or FILE.pdf")], db: Db = None,
+               scheme: SchemeId = None, lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans") -> None:
+    """The 通報 of the final result: grade lists per kind, the common problems, units 表現突出."""
+    from scoring import workflows
+
+    _choice("--lang", lang, ("zh-Hans", "zh-Hant"))
+    print(workflows.write_notice(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang))
+
+
+@app.command("rectify")
+def rectify_cmd(out: Annotated[Path, typer.Option("--out", help="folder")], db: Db = None, scheme: SchemeId = None,
+                lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans") -> None:
+    """One 整改通知書 (.docx) per body with lost points in the final result."""
+    from scoring import workflows
+
+    _choice("--lang", lang, ("zh-Hans", "zh-Hant"))
+    for path in workflows.write_rectifications(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang):
+        print(path)
+
+
+@problem_app.command("list")
+def problem_list(open_only: Annotated[bool, typer.Option("--open", help="open only")] = False,
+                 body: Annotated[str | None, typer.Option("--body")] = None, db: Db = None, scheme: SchemeId = None) -> None:
+    """整改 problems (a body account: its own)."""
+    from scoring import workflows
+
+    frame = workflows.problems(db, actor=_actor(db), open_only=open_only, body=body, scheme_id=scheme)
+    _print_table(frame[["id", "body", "obligation", "lost", "due_on", "status", "note", "updated_by"]], "no problems")
+
+
+@problem_app.command("set")
+def problem_set(problem: int, status: Annotated[str, typer.Option("--status", help="open | rectified | verified")],
+                note: Annotated[str, typer.Option("--note")] = "",
+                attach: Annotated[Path | None, typer.Option("--attach", help="evidence of the rectification")] = None,
+                db: Db = None) -> None:
+    """Mark a problem rectified (its body, with evidence), verified or open again (evaluator)."""
+    from scoring import workflows
+
+    try:
+        file = (attach.name, attach.read_bytes()) if attach else None
+    except OSError as e:
+        raise GongkaiError(f"--attach {attach}: cannot read ({e.strerror})") from None
+    workflows.set_problem(db, actor=_actor(db), problem_id=problem, status=status, note=note, attachment=file)
+    print(f"problem {problem}: {status}")
+
+
+@problem_app.command("cities")
+def problem_cities(db: Db = None, scheme: SchemeId = None) -> None:
+    """Per city (with its counties) and per department: how many problems are open, rectified, verified."""
+    from scoring import workflows
+
+    _print_table(workflows.problems_by_city(db, actor=_actor(db), scheme_id=scheme), "no problems")
+
+
 def _print_table(frame, empty: str) -> None:
     print(frame.to_string(index=False) if len(frame) else empty)
 

@@ -655,3 +655,108 @@ def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, w
     result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=source, sha256=appeal.attachment,
                                   firm="", who=who.name)
     return result.batch_id
+
+
+def _final(session: Session, scheme_id: str | None):
+    scheme = repo.get_scheme(session, scheme_id=scheme_id)
+    final = next((p for p in cycle.publications(session, scheme_id=scheme.id) if p.stage == "final"), None)
+    if final is None:
+        raise GongkaiError(f"no final result of {scheme.id} yet (gongkai publish --final)")
+    return scheme, final
+
+
+def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                 lang: str = "zh-Hans") -> Path:
+    """The 通報 of the final result (.docx or .pdf)."""
+    from scoring.report.notice import build_notice
+    from scoring.report.notice import write_notice as write
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        notice = build_notice(cycle.published_card(final), run_id=final.run_id, issued=_today(scheme, None))
+        path = write(notice, out, lang)
+        audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
+        return path
+
+
+def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                         lang: str = "zh-Hans") -> list[Path]:
+    """One 整改通知書 (.docx) per body with a 整改 problem of the final result."""
+    from scoring.report.notice import write_rectification
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        card = cycle.published_card(final)
+        assert final.id is not None
+        todo = cycle.problems(session, publication_id=final.id)
+        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
+        day = _today(scheme, None)
+        written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
+                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书.docx",
+                                       lang=lang)
+                   for body, mine in todo.groupby("body", sort=True)]
+        audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
+              detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
+        return written
+
+
+def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str | None = None,
+             scheme_id: str | None = None) -> pd.DataFrame:
+    """The 整改 problems of the final result; a `body` account sees only its own."""
+    with transaction(db) as session:
+        who = _as(session, actor, "own")
+        body = _own_body(session, who, body)
+        _, final = _final(session, scheme_id)
+        assert final.id is not None
+        frame = cycle.problems(session, publication_id=final.id, body=body)
+        return frame[frame["status"] == "open"] if open_only else frame
+
+
+def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, note: str = "",
+                attachment: tuple[str, bytes] | None = None) -> None:
+    """Move a 整改 problem: a body marks its own `rectified` (with a note or a file as evidence); an
+    evaluator marks it `verified` (after rectified) or back to `open`. The frozen final run is untouched."""
+    from scoring.intake.attachments import single
+    from scoring.store.audit import now
+    from scoring.store.models import Problem
+
+    if status not in cycle.STATUSES:
+        raise GongkaiError(f"status {status!r} is not one of: {', '.join(cycle.STATUSES)}")
+    with transaction(db) as session:
+        who = _as(session, actor, "track")
+        problem = session.get(Problem, problem_id)
+        if problem is None or (who.role == "body" and problem.body != _own_body(session, who, None)):
+            raise GongkaiError(f"no 整改 problem {problem_id}" + (" of your body" if who.role == "body" else ""))
+        if who.role == "body" and status != "rectified":
+            raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
+        if status == "rectified" and not (note.strip() or attachment):
+            raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
+        if status == "verified" and problem.status != "rectified":
+            raise GongkaiError(f"problem {problem_id} is {problem.status}: only a rectified problem can be verified")
+        if attachment is not None:
+            attached = single(attachment[0], attachment[1], now())
+            cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
+            problem.attachment = attached.sha256
+        old = problem.status
+        problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
+        if note.strip():
+            problem.note = note.strip()
+        pub = cycle.publication(session, publication_id=problem.publication_id)
+        audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
+              detail=f"problem {problem_id} ({problem.body} · {problem.obligation}): {old} → {status}"
+                     + (f": {note.strip()}" if note.strip() else ""))
+
+
+def problems_by_city(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> pd.DataFrame:
+    """Per city (its own problems and its counties'), and per department: open, rectified, verified."""
+    frame = problems(db, actor=actor, scheme_id=scheme_id)
+    with transaction(db) as session:
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+    bodies = {b.id: b for b in scheme.bodies}
+    names = {b.id: b.name for b in scheme.bodies}
+    unit = frame["body"].map(lambda b: bodies[b].parent if bodies[b].kind == "county" and bodies[b].parent else b)
+    counts = pd.crosstab(unit.map(names), frame["status"]).reindex(columns=list(cycle.STATUSES), fill_value=0)
+    counts = counts.rename_axis(index="unit", columns=None).reset_index()
+    return counts.sort_values(["open", "unit"], ascending=[False, True], ignore_index=True)
