@@ -9,6 +9,8 @@ from functools import lru_cache
 
 import opencc
 
+from scoring.i18n_cycle import CYCLE_STRINGS
+
 LANGUAGES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 
 # key: (简体中文, English)
@@ -146,6 +148,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sheet_appendix": ("缺失与逾期", "Missing and late"),
     "share_compliance": ("4%规则达标", "4% rule met"),
 }
+STRINGS |= CYCLE_STRINGS
 
 
 @lru_cache(maxsize=1)

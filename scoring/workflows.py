@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
@@ -383,13 +383,13 @@ def current_actor(db: str | None, *, actor: Actor) -> Actor:
     """The actor as the database knows it now (a dashboard re-checks this on every page view):
     refused when the account was disabled or removed; with its current role otherwise."""
     with transaction(db) as session:
-        return _as(session, actor, "browse")
+        return _as(session, actor, "own" if actor.role == "body" else "browse")
 
 
 def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Scheme:
     """A stored scheme (the only one when `scheme_id` is left out)."""
     with transaction(db) as session:
-        _as(session, actor, "browse")
+        _as(session, actor, "own" if actor.role == "body" else "browse")
         return repo.get_scheme(session, scheme_id=scheme_id)
 
 
@@ -760,3 +760,31 @@ def problems_by_city(db: str | None, *, actor: Actor, scheme_id: str | None = No
     counts = pd.crosstab(unit.map(names), frame["status"]).reindex(columns=list(cycle.STATUSES), fill_value=0)
     counts = counts.rename_axis(index="unit", columns=None).reset_index()
     return counts.sort_values(["open", "unit"], ascending=[False, True], ignore_index=True)
+
+
+def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, bytes]:
+    """(file name, the media type to serve it as, bytes) of a preserved file the actor may see:
+    readers any; a body the files of its own evidence, appeals and problems; a firm those of the
+    evidence it may browse. Saved pages and archives are served as octet-stream downloads."""
+    from scoring.intake.attachments import media_type
+    from scoring.store.models import Appeal, Problem
+
+    with transaction(db) as session:
+        who = _as(session, actor, "own" if actor.role == "body" else "browse")
+        record = cycle.attachment_record(session, sha256=sha256)
+        allowed = record is not None and who.may("read")
+        if record is not None and not allowed:
+            refs = cycle.attachment_refs(session, sha256=sha256)
+            if who.role == "body":
+                own = _own_body(session, who, None)
+                mine = [a for a in session.exec(select(Appeal).where(Appeal.attachment == sha256))]  # type: ignore[arg-type]
+                mine += [p for p in session.exec(select(Problem).where(Problem.attachment == sha256))]  # type: ignore[arg-type]
+                allowed = any(b == own for _, b, _ in refs) or any(x.body == own for x in mine)
+            else:
+                for scheme_id in {s for s, _, _ in refs}:
+                    frame = _visible(session, who, repo.evidence_with_provenance(session, scheme_id=scheme_id),
+                                     repo.get_scheme(session, scheme_id=scheme_id))
+                    allowed = allowed or bool((frame["attachment"] == sha256).any())
+        if record is None or not allowed:
+            raise GongkaiError(f"no attachment {sha256[:12]}…")
+        return record.name, media_type(record.name), store_for(resolve_url(db)).get(sha256)
