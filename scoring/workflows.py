@@ -777,9 +777,9 @@ def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, 
             refs = cycle.attachment_refs(session, sha256=sha256)
             if who.role == "body":
                 own = _own_body(session, who, None)
-                mine = [a for a in session.exec(select(Appeal).where(Appeal.attachment == sha256))]  # type: ignore[arg-type]
-                mine += [p for p in session.exec(select(Problem).where(Problem.attachment == sha256))]  # type: ignore[arg-type]
-                allowed = any(b == own for _, b, _ in refs) or any(x.body == own for x in mine)
+                bodies = [a.body for a in session.exec(select(Appeal).where(Appeal.attachment == sha256))]
+                bodies += [p.body for p in session.exec(select(Problem).where(Problem.attachment == sha256))]
+                allowed = any(b == own for _, b, _ in refs) or own in bodies
             else:
                 for scheme_id in {s for s, _, _ in refs}:
                     frame = _visible(session, who, repo.evidence_with_provenance(session, scheme_id=scheme_id),
