@@ -34,9 +34,14 @@ def show_attachment(c: Context, sha256: str, key: str) -> None:
     except GongkaiError as e:
         st.caption(str(e))
         return
+    shown = False
     if media.startswith("image/"):
-        st.image(content, caption=f"{name} · sha256 {sha256}")
-    else:
+        try:  # the first bytes said PNG/JPEG; a broken image is still offered as a download
+            st.image(content, caption=f"{name} · sha256 {sha256}")
+            shown = True
+        except Exception:  # noqa: BLE001 — PIL raises several types for damaged images
+            pass
+    if not shown:
         st.caption(f"{name} · sha256 {sha256}")
     st.download_button(f"{t('download')} {name}", content, file_name=name.rsplit("/", 1)[-1], mime=media,
                        key=f"dl_{key}_{sha256[:12]}")
