@@ -154,3 +154,24 @@ def test_an_untied_body_account_is_refused(site):
         s.commit()
     refused(run(url, "qd", "appeal", "add", "--body", "qingdao", "--obligation", "6.7", "--item", "deadline",
                 "--reason", "x"), "closed on 2017-01-01; appeals are no longer accepted")
+
+
+def test_attachments_are_served_only_to_who_may_see_them(site):
+    url, shot = site
+    eva, qd, jn = Actor("eva", "evaluator"), Actor("qd", "body"), Actor("jn", "body")
+    workflows.publish(url, actor=eva, stage="preliminary")
+    workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="見截圖",
+                         attachment=("shot.png", PNG))
+    sha = hashlib.sha256(PNG).hexdigest()
+    assert workflows.attachment(url, actor=qd, sha256=sha) == ("shot.png", "image/png", PNG)
+    assert workflows.attachment(url, actor=eva, sha256=sha)[2] == PNG
+    for other in (jn, Actor("acme", "firm")):  # another body, a firm not assigned it: it does not exist for them
+        with pytest.raises(GongkaiError, match=f"no attachment {sha[:12]}"):
+            workflows.attachment(url, actor=other, sha256=sha)
+    page = workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="存檔",
+                                attachment=("page.html", b"<!doctype html><html><script>alert(1)</script></html>"))
+    listed = workflows.appeals(url, actor=eva).set_index("id")
+    assert workflows.attachment(url, actor=qd, sha256=listed.loc[page, "attachment"])[1] == "application/octet-stream"
+    with pytest.raises(GongkaiError, match="not a PNG file: its content is HTML"):
+        workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="x",
+                             attachment=("fake.png", b"<html><body></body></html>"))
