@@ -91,6 +91,11 @@ scheme = data.scheme(db, scheme_id, state, actor)
 as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, key="as_of")
 st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == scheme.default_as_of else as_of, state, actor)
 st.sidebar.caption(f"{plain(scheme.scheme.title)}\n\n{plain(scheme.scheme.document)}")
+if published := data.publications(db, scheme_id, actor):  # the published result, marked plainly
+    from dashboard.cycle_ui import stage_text
+
+    (st.sidebar.success if published[0].stage == "final" else st.sidebar.warning)(
+        stage_text(published[0]) + ("" if actor.role == "body" else "；" + text("stage_live", lang)))
 
 # (file, title key, url, the permissions any one of which opens the page)
 PAGES = [
@@ -102,6 +107,8 @@ PAGES = [
     ("scheme", "page_scheme", "scheme", ("read",)),
     ("report", "page_report", "report", ("score",)),
     ("audit", "page_audit", "audit", ("audit",)),
+    ("appeals", "page_appeals", "appeals", ("own",)),
+    ("rectify", "page_rectify", "rectify", ("own",)),
 ]
 allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
 pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url, default=i == 0)

@@ -169,3 +169,44 @@ def audit_trail(db: str, actor: Actor) -> pd.DataFrame:
 def robustness(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], _actor: Actor) -> pd.DataFrame:
     """Rank intervals and grade certainty of the current scores (1,000 draws, seed 0, default spreads)."""
     return rank_robustness(scorecard(db, scheme_id, as_of, state, _actor), draws=1000, seed=0)
+
+
+# ---- the assessment cycle (not cached: every call is per account and must show a change at once) ----
+
+def publications(db: str, scheme_id: str, actor: Actor) -> list[workflows.Published]:
+    return workflows.publications(db, actor=actor, scheme_id=scheme_id) if actor.may("own") else []
+
+
+def body_result(db: str, scheme_id: str, body: str | None, actor: Actor) -> workflows.BodyResult:
+    return workflows.body_result(db, actor=actor, body=body, scheme_id=scheme_id)
+
+
+def add_appeal(db: str, scheme_id: str, actor: Actor, **fields) -> int:
+    return workflows.add_appeal(db, actor=actor, scheme_id=scheme_id, **fields)
+
+
+def appeals(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    return workflows.appeals(db, actor=actor, scheme_id=scheme_id)
+
+
+def decide_appeal(db: str, appeal_id: int, accept: bool, reason: str, published_at: dt.datetime | None,
+                  actor: Actor) -> int | None:
+    return workflows.decide_appeal(db, actor=actor, appeal_id=appeal_id, accept=accept, reason=reason,
+                                   published_at=published_at)
+
+
+def problems(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    return workflows.problems(db, actor=actor, scheme_id=scheme_id)
+
+
+def problems_by_city(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    return workflows.problems_by_city(db, actor=actor, scheme_id=scheme_id)
+
+
+def set_problem(db: str, problem_id: int, status: str, note: str, attachment: tuple[str, bytes] | None,
+                actor: Actor) -> None:
+    workflows.set_problem(db, actor=actor, problem_id=problem_id, status=status, note=note, attachment=attachment)
+
+
+def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:
+    return workflows.attachment(db, actor=actor, sha256=sha256)

@@ -23,6 +23,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Accounts: add, role, disable,
 app.add_typer(criteria_app, name="criteria")
 app.add_typer(runs_app, name="runs")
 app.add_typer(user_app, name="user")
+appeal_app = typer.Typer(no_args_is_help=True, help="Appeals (申訴) of a preliminary result: add, list, decide")
+app.add_typer(appeal_app, name="appeal")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Db = Annotated[str | None, typer.Option("--db", help="database URL (default: GONGKAI_DATABASE_URL or data/local/gongkai.db)")]
@@ -144,8 +146,10 @@ def import_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and report; store nothing")] = False,
     firm: Annotated[str | None, typer.Option("--firm", help="the assessment firm (default: the file's assessor column)")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="where to write the problem rows CSV")] = None,
+    attachments: Annotated[Path | None, typer.Option("--attachments", help="folder of the files the 附件 column names")] = None,
 ) -> None:
-    """Import an evidence file (CSV/XLSX): all rows or none, a row report on failure."""
+    """Import an evidence file (CSV/XLSX, or a .zip of the table and its attachments): all rows or
+    none, a row report on failure."""
     from scoring import workflows
     from scoring.intake.tables import spreadsheet_safe
 
@@ -158,6 +162,7 @@ def import_cmd(
         try:
             result = workflows.import_file(
                 db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
+                attachments=attachments,
                 progress=lambda n: step(advance=n),
                 on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",
                                                   markup=False))
@@ -450,6 +455,169 @@ def accept_cmd(evidence_id: int, db: Db = None) -> None:
 
     workflows.accept(db, actor=_actor(db), evidence_id=evidence_id)
     print(f"evidence {evidence_id} accepted: scored again (the rejection stays in its history)")
+
+
+# ---- the assessment cycle -----------------------------------------------------------------------
+
+def _datetime(option: str, text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise GongkaiError(f"{option} {text!r} is not a date or date-time (YYYY-MM-DD[ HH:MM])") from None
+
+
+@user_app.command("body")
+def user_body(name: str, body: str, db: Db = None) -> None:
+    """Tie a body account (--role body) to the one assessed unit it acts for."""
+    from scoring import workflows
+
+    workflows.tie_body(db, actor=_actor(db), name=name, body=body)
+    print(f"user {name} acts for body {body}")
+
+
+@app.command("publish")
+def publish_cmd(
+    preliminary: Annotated[bool, typer.Option("--preliminary", help="初評: open a feedback window")] = False,
+    final: Annotated[bool, typer.Option("--final", help="終評: freeze the final result")] = False,
+    days: Annotated[int, typer.Option("--days", help="feedback window, working days")] = 5,
+    rectify_days: Annotated[int, typer.Option("--rectify-days", help="整改 due, working days after the final")] = 20,
+    db: Db = None, scheme: SchemeId = None, as_of: AsOf = None,
+) -> None:
+    """Publish the current run as the preliminary result (with a feedback window) or the final one."""
+    from scoring import workflows
+
+    if preliminary == final:
+        raise GongkaiError("give exactly one of --preliminary, --final")
+    pub = workflows.publish(db, actor=_actor(db), stage="final" if final else "preliminary", scheme_id=scheme,
+                            as_of=_date(as_of), days=days, rectify_days=rectify_days)
+    if pub.closes_on:
+        print(f"preliminary result {pub.id} (run {pub.run_id}, as of {pub.as_of}): appeals until {pub.closes_on}")
+    else:
+        print(f"final result {pub.id} (run {pub.run_id}, as of {pub.as_of}) frozen; {pub.problems} 整改 problems opened")
+
+
+@app.command("result")
+def result_cmd(body: Annotated[str | None, typer.Option("--body", help="body id (a body account: its own)")] = None,
+               db: Db = None, scheme: SchemeId = None) -> None:
+    """A body's published result: score, gaps and the findings behind them."""
+    from scoring import workflows
+
+    r = workflows.body_result(db, actor=_actor(db), body=body, scheme_id=scheme)
+    print(f"{r.publication.stage} result {r.publication.id} (run {r.publication.run_id}, as of {r.publication.as_of})"
+          + (f"; appeals until {r.publication.closes_on}" if r.publication.closes_on else ""))
+    _print_table(r.scores[["body", "name", "score", "rank", "grade"]], "")
+    lost = r.findings[r.findings["lost"] > 1e-12][["obligation", "item", "outcome", "lost"]]
+    _print_table(lost.round({"lost": 3}), "no points lost")
+
+
+@appeal_app.command("add")
+def appeal_add(
+    body: Annotated[str, typer.Option("--body")], obligation: Annotated[str, typer.Option("--obligation")],
+    item: Annotated[str, typer.Option("--item", help="the finding's item: 2017-03, deadline, E1/release …")],
+    reason: Annotated[str, typer.Option("--reason")],
+    attach: Annotated[Path | None, typer.Option("--attach", help="screenshot, PDF, saved page or WARC")] = None,
+    published_at: Annotated[str | None, typer.Option("--published-at", help="when the file shows it was published")] = None,
+    url: Annotated[str, typer.Option("--url")] = "", db: Db = None, scheme: SchemeId = None,
+) -> None:
+    """Appeal a finding of the preliminary result while the feedback window is open."""
+    from scoring import workflows
+
+    try:
+        file = (attach.name, attach.read_bytes()) if attach else None
+    except OSError as e:
+        raise GongkaiError(f"--attach {attach}: cannot read ({e.strerror})") from None
+    n = workflows.add_appeal(db, actor=_actor(db), body=body, obligation=obligation, item=item, reason=reason,
+                             published_at=_datetime("--published-at", published_at), url=url, attachment=file,
+                             scheme_id=scheme)
+    print(f"appeal {n} filed: {body} · {obligation} · {item}")
+
+
+@appeal_app.command("list")
+def appeal_list(open_only: Annotated[bool, typer.Option("--open", help="undecided only")] = False,
+                db: Db = None, scheme: SchemeId = None) -> None:
+    """Appeals, oldest first (a body account: its own)."""
+    from scoring import workflows
+
+    frame = workflows.appeals(db, actor=_actor(db), open_only=open_only, scheme_id=scheme)
+    _print_table(frame[["id", "body", "obligation", "item", "status", "filed_by", "reason", "decision"]], "no appeals")
+
+
+@appeal_app.command("decide")
+def appeal_decide(
+    appeal: int, reason: Annotated[str, typer.Option("--reason")],
+    accept: Annotated[bool, typer.Option("--accept")] = False, reject: Annotated[bool, typer.Option("--reject")] = False,
+    published_at: Annotated[str | None, typer.Option("--published-at", help="the date the file shows")] = None,
+    db: Db = None,
+) -> None:
+    """Accept or reject an appeal with a reason (evaluator, admin)."""
+    from scoring import workflows
+
+    if accept == reject:
+        raise GongkaiError("give exactly one of --accept, --reject")
+    batch = workflows.decide_appeal(db, actor=_actor(db), appeal_id=appeal, accept=accept, reason=reason,
+                                    published_at=_datetime("--published-at", published_at))
+    print(f"appeal {appeal} {'accepted' if accept else 'rejected'}" + (f"; its file is evidence batch {batch}" if batch else ""))
+
+
+problem_app = typer.Typer(no_args_is_help=True, help="整改 problems of the final result: list, set, cities")
+app.add_typer(problem_app, name="problem")
+
+
+@app.command("notice")
+def notice_cmd(out: Annotated[Path, typer.Option("--out", help="FILE.docx or FILE.pdf")], db: Db = None,
+               scheme: SchemeId = None, lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans") -> None:
+    """The 通報 of the final result: grade lists per kind, the common problems, units 表現突出."""
+    from scoring import workflows
+
+    _choice("--lang", lang, ("zh-Hans", "zh-Hant"))
+    print(workflows.write_notice(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang))
+
+
+@app.command("rectify")
+def rectify_cmd(out: Annotated[Path, typer.Option("--out", help="folder")], db: Db = None, scheme: SchemeId = None,
+                lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans") -> None:
+    """One 整改通知書 (.docx) per body with lost points in the final result."""
+    from scoring import workflows
+
+    _choice("--lang", lang, ("zh-Hans", "zh-Hant"))
+    for path in workflows.write_rectifications(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang):
+        print(path)
+
+
+@problem_app.command("list")
+def problem_list(open_only: Annotated[bool, typer.Option("--open", help="open only")] = False,
+                 body: Annotated[str | None, typer.Option("--body")] = None, db: Db = None, scheme: SchemeId = None) -> None:
+    """整改 problems (a body account: its own)."""
+    from scoring import workflows
+
+    frame = workflows.problems(db, actor=_actor(db), open_only=open_only, body=body, scheme_id=scheme)
+    _print_table(frame[["id", "body", "obligation", "lost", "due_on", "status", "note", "updated_by"]], "no problems")
+
+
+@problem_app.command("set")
+def problem_set(problem: int, status: Annotated[str, typer.Option("--status", help="open | rectified | verified")],
+                note: Annotated[str, typer.Option("--note")] = "",
+                attach: Annotated[Path | None, typer.Option("--attach", help="evidence of the rectification")] = None,
+                db: Db = None) -> None:
+    """Mark a problem rectified (its body, with evidence), verified or open again (evaluator)."""
+    from scoring import workflows
+
+    try:
+        file = (attach.name, attach.read_bytes()) if attach else None
+    except OSError as e:
+        raise GongkaiError(f"--attach {attach}: cannot read ({e.strerror})") from None
+    workflows.set_problem(db, actor=_actor(db), problem_id=problem, status=status, note=note, attachment=file)
+    print(f"problem {problem}: {status}")
+
+
+@problem_app.command("cities")
+def problem_cities(db: Db = None, scheme: SchemeId = None) -> None:
+    """Per city (with its counties) and per department: how many problems are open, rectified, verified."""
+    from scoring import workflows
+
+    _print_table(workflows.problems_by_city(db, actor=_actor(db), scheme_id=scheme), "no problems")
 
 
 def _print_table(frame, empty: str) -> None:

@@ -9,6 +9,8 @@ from functools import lru_cache
 
 import opencc
 
+from scoring.i18n_cycle import CYCLE_STRINGS
+
 LANGUAGES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 
 # key: (简体中文, English)
@@ -205,6 +207,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_sha256": ("文件哈希（SHA-256）", "File hash (SHA-256)"),
     "audit_detail": ("详情", "Detail"),
 }
+STRINGS |= CYCLE_STRINGS
 
 
 @lru_cache(maxsize=1)

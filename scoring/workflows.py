@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, count
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
+from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
@@ -31,11 +32,12 @@ from scoring.method.robustness import robustness as rank_robustness
 from scoring.method.scheme import Scheme, load_scheme
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
-from scoring.store import accounts
+from scoring.store import accounts, cycle
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, LoginRefused, PermissionDenied
+from scoring.store.attachments import store_for
 from scoring.store.audit import audit, audit_trail
-from scoring.store.db import engine_for, session_secret
+from scoring.store.db import engine_for, resolve_url, session_secret
 from scoring.synthetic import demo
 
 DEMO_FILE = "demo（合成數據 synthetic）"
@@ -174,8 +176,10 @@ class ImportRefused(EvidenceError):
 def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_id: str | None = None,
                 dry_run: bool = False, firm: str | None = None,
                 progress: Callable[[int], None] | None = None,
-                on_retry: Callable[[str, int], None] | None = None) -> repo.ImportResult:
-    """Import an evidence file (CSV/XLSX bytes) all or nothing; `dry_run` checks and previews only.
+                on_retry: Callable[[str, int], None] | None = None,
+                attachments: Path | None = None) -> repo.ImportResult:
+    """Import an evidence file (CSV/XLSX bytes, or a .zip of the table and the files its 附件 column
+    names; or the table with an `attachments` folder) all or nothing; `dry_run` checks and previews only.
 
     The same checks run for a preview and an import, from any entry point: reading, row validation
     against the scheme, the firm's assignments. A refused file raises `ImportRefused` and is audited.
@@ -183,7 +187,7 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
     digest = hashlib.sha256(data).hexdigest()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress)
+            return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress, attachments)
         except DBAPIError as e:  # another writer holds the database, or changed the same records
             first = str(e.orig).splitlines()[0]
             if "readonly" in first.replace(" ", "").lower() or "read-only" in first.lower():
@@ -202,14 +206,15 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
 
 
 def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: str, scheme_id: str | None,
-                 dry_run: bool, firm: str | None, progress: Callable[[int], None] | None) -> repo.ImportResult:
+                 dry_run: bool, firm: str | None, progress: Callable[[int], None] | None,
+                 attachments: Path | None = None) -> repo.ImportResult:
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         try:
-            table = read_table(data, name)
-            ev = validate(table, scheme, name)
+            table, files = _bundle(name, data, attachments, scheme)
+            ev, attached = validate_attached(table, scheme, name, files)
             ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
         except EvidenceError as e:
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
@@ -220,6 +225,10 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
                                           sha256=digest, firm=stated, who=who.name, progress=progress)
             if dry_run:
                 session.rollback()
+            elif attached and result.batch_id is not None:
+                new = cycle.save_attachments(session, store=store_for(resolve_url(db)), files=attached)
+                audit(session, who=who.name, action="attachments", scheme_id=scheme.id, sha256=digest,
+                      detail=f"{name}: batch {result.batch_id}, {len(attached)} files ({new} new to the store)")
             return result
     # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
     try:
@@ -229,6 +238,16 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     except ReadOnlyDatabase:
         pass  # nothing was imported either way; the refusal itself is the answer
     raise refusal
+
+
+def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tuple[pd.DataFrame, Files | None]:
+    """The table of an import and where its attachments are: inside a .zip, or a folder, or none."""
+    if name.lower().endswith(".zip"):
+        table_name, table_data, files = open_bundle(data, name)
+        return read_table(table_data, table_name), files
+    if folder is not None and not folder.is_dir():
+        raise EvidenceError(name, [RowProblem(1, "attachment", str(folder), "--attachments: no such folder")])
+    return read_table(data, name), (FolderFiles(folder, scheme.scheme.timezone) if folder else None)
 
 
 # ---- scoring -----------------------------------------------------------------------------------
@@ -273,6 +292,9 @@ def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:
     """Recompute a stored run: [] when it reproduces exactly, else what changed since."""
     with transaction(db) as session:
         _as(session, actor, "read")
+        published = cycle.publication_of_run(session, run_id=run_id)
+        if published is not None:  # a published run reproduces from the scheme and evidence frozen with it
+            return cycle.verify_frozen(session, pub=published)
         return repo.verify_run(session, run_id=run_id)
 
 
@@ -439,13 +461,13 @@ def current_actor(db: str | None, *, actor: Actor) -> Actor:
     """The actor as the database knows it now (a dashboard re-checks this on every page view):
     refused when the account was disabled or removed; with its current role otherwise."""
     with transaction(db) as session:
-        return _as(session, actor, "browse")
+        return _as(session, actor, "own" if actor.role == "body" else "browse")
 
 
 def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Scheme:
     """A stored scheme (the only one when `scheme_id` is left out)."""
     with transaction(db) as session:
-        _as(session, actor, "browse")
+        _as(session, actor, "own" if actor.role == "body" else "browse")
         return repo.get_scheme(session, scheme_id=scheme_id)
 
 
@@ -455,3 +477,400 @@ def robustness(db: str | None, *, actor: Actor, scheme_id: str | None = None, as
     (re-scored from the current run's findings; see `scoring.method.robustness`)."""
     card, _ = score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
     return rank_robustness(card, draws=draws, seed=seed, spread=spread)
+
+
+# ---- the assessment cycle: publish → appeal → decide → final → 通報 → 整改 ------------------------
+
+FEEDBACK_DAYS = 5   # working days a preliminary result is open to appeals
+RECTIFY_DAYS = 20   # working days a body has to rectify a problem of the final result
+
+
+def _today(scheme: Scheme, today: dt.date | None) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return today or dt.datetime.now(ZoneInfo(scheme.scheme.timezone)).date()
+
+
+def _working_days_after(scheme: Scheme, day: dt.date, n: int) -> dt.date:
+    import numpy as np
+
+    from scoring.method.compiled import compiled
+
+    return pd.Timestamp(compiled(scheme).calendar.add_working_days(np.array([day], dtype="datetime64[D]"), n)[0]).date()
+
+
+def _own_body(session: Session, who: Actor, body: str | None) -> str | None:
+    """The body an actor acts for: a `body` account its own (asking for another is refused); others
+    the body they name (None: all)."""
+    if who.role != "body":
+        return body
+    own = cycle.body_of(session, user=who.name)
+    if own is None:
+        raise PermissionDenied(f"the body account {who.name} is not tied to a body yet (gongkai user body NAME ID)")
+    if body is not None and body != own:
+        raise PermissionDenied(f"user {who.name} acts only for its own body {own}, not {body}")
+    return own
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published result: its publication id, stage, run, and the feedback window's last day."""
+
+    id: int
+    stage: str
+    run_id: int
+    as_of: dt.date
+    published_at: dt.datetime
+    closes_on: dt.date | None
+    problems: int = 0
+
+
+def _published(pub, problems: int = 0) -> Published:
+    return Published(pub.id, pub.stage, pub.run_id, pub.as_of, pub.published_at, pub.closes_on, problems)
+
+
+def tie_body(db: str | None, *, actor: Actor, name: str, body: str) -> None:
+    """Tie a `body` account to the one assessed unit it acts for."""
+    with transaction(db) as session:
+        who = _as(session, actor, "users")
+        cycle.tie_body(session, user=name, body=body)
+        audit(session, who=who.name, action="user_body", detail=f"{name}: body {body}")
+
+
+def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None = None,
+            as_of: dt.date | None = None, days: int = FEEDBACK_DAYS, rectify_days: int = RECTIFY_DAYS,
+            today: dt.date | None = None) -> Published:
+    """Publish the current run: `preliminary` opens a feedback window of `days` working days;
+    `final` (refused while an appeal is undecided, and once a final exists) freezes it and opens a
+    整改 problem for every point lost. The scheme and evidence are frozen with the run."""
+    if stage not in ("preliminary", "final"):
+        raise GongkaiError(f"stage {stage!r} is not one of: preliminary, final")
+    if days < 1:
+        raise GongkaiError(f"--days {days}: a feedback window is at least 1 working day")
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        earlier = cycle.publications(session, scheme_id=scheme.id)
+        final = next((p for p in earlier if p.stage == "final"), None)
+        if final is not None:
+            raise GongkaiError(f"the final result of {scheme.id} was published on {final.published_at:%Y-%m-%d} "
+                               f"(run {final.run_id}); it is frozen — later evidence makes new runs, not a new final")
+        if stage == "final":
+            if not earlier:
+                raise GongkaiError("publish --preliminary first: bodies get a feedback window before the final result")
+            undecided = cycle.appeals(session, scheme_id=scheme.id, open_only=True)
+            if len(undecided):
+                listed = ", ".join(f"{r.id} ({r.body} · {r.obligation} · {r.item})" for r in undecided.itertuples())
+                raise GongkaiError(f"{len(undecided)} appeal(s) undecided: {listed}; decide them first "
+                                   "(gongkai appeal decide N --accept|--reject --reason TEXT)")
+        card, run_id = repo.score_and_record(session, scheme_id=scheme.id, as_of=as_of, who=who.name)
+        evidence = repo.load_evidence(session, scheme_id=scheme.id)
+        day = _today(scheme, today)
+        closes = _working_days_after(scheme, day, days) if stage == "preliminary" else None
+        pub = cycle.publish(session, stage=stage, scheme=scheme, run_id=run_id, as_of=card.as_of,
+                            evidence=evidence, who=who.name, closes_on=closes)
+        opened = 0
+        if stage == "final":
+            opened = cycle.open_problems(session, pub=pub, card=card,
+                                         due_on=_working_days_after(scheme, day, rectify_days))
+        audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=repo.evidence_digest(evidence),
+              detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
+                     + (f", feedback window to {closes} ({days} working days)" if closes else
+                        f", frozen; {opened} 整改 problems"))
+        return _published(pub, opened)
+
+
+def publications(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> list[Published]:
+    """The scheme's published results, newest first."""
+    with transaction(db) as session:
+        _as(session, actor, "own")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return [_published(p) for p in cycle.publications(session, scheme_id=scheme.id)]
+
+
+@dataclass(frozen=True)
+class BodyResult:
+    """What a body is shown of a published result: its score row, gaps and findings (with the score
+    points each lost), its evidence records with their attachments."""
+
+    publication: Published
+    body: str
+    scores: pd.DataFrame
+    gaps: pd.DataFrame
+    findings: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def body_result(db: str | None, *, actor: Actor, body: str | None = None,
+                scheme_id: str | None = None) -> BodyResult:
+    """The latest published result (final, else preliminary) for one body; a `body` account sees
+    only its own."""
+    from scoring.method.explain import explained
+
+    with transaction(db) as session:
+        who = _as(session, actor, "own")
+        body = _own_body(session, who, body)
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        pubs = cycle.publications(session, scheme_id=scheme.id)
+        if not pubs:
+            raise GongkaiError("no result is published yet (gongkai publish --preliminary)")
+        if body is None or body not in {b.id for b in scheme.bodies}:
+            raise GongkaiError(f"no body {body!r} in {scheme.id}" if body else "give --body ID")
+        card = cycle.published_card(pubs[0])
+        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
+        ev = ev[ev["body"] == body][["id", "obligation", "period", "event", "step", "published_at", "url",
+                                     "assessor", "note", "attachment", "captured_at", "rejected"]]
+        return BodyResult(_published(pubs[0]), body, card.scores[card.scores["body"] == body],
+                          card.gaps_of(body), explained(card, body), ev.reset_index(drop=True))
+
+
+def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item: str, reason: str,
+               published_at: dt.datetime | None = None, url: str = "", attachment: tuple[str, bytes] | None = None,
+               scheme_id: str | None = None, today: dt.date | None = None) -> int:
+    """A body appeals one finding of the preliminary result while its feedback window is open."""
+    from scoring.intake.attachments import single
+
+    with transaction(db) as session:
+        who = _as(session, actor, "appeal")
+        body = _own_body(session, who, body) or body
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        pubs = cycle.publications(session, scheme_id=scheme.id)
+        if not pubs:
+            raise GongkaiError("no preliminary result is published: nothing to appeal yet")
+        pub = pubs[0]
+        if pub.stage == "final":
+            raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
+        day = _today(scheme, today)
+        if pub.closes_on is not None and day > pub.closes_on:
+            raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
+                               f"{pub.closes_on}; appeals are no longer accepted")
+        if not reason.strip():
+            raise GongkaiError("an appeal needs a reason (--reason)")
+        findings = cycle.published_card(pub).findings
+        mine = findings[(findings["body"] == body) & (findings["obligation"] == obligation)]
+        if mine.empty:
+            raise GongkaiError(f"{body} has no finding on obligation {obligation!r} in the preliminary result")
+        if item not in set(mine["item"]):
+            raise GongkaiError(f"no item {item!r} of {body} · {obligation}; its items: " + ", ".join(mine["item"].astype(str)))
+        sha, captured = "", None
+        if attachment is not None:
+            from scoring.store.audit import now
+
+            attached = single(attachment[0], attachment[1], now())
+            cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
+            sha, captured = attached.sha256, attached.captured_at
+        appeal = cycle.add_appeal(session, publication_id=pub.id, body=body, obligation=obligation, item=item,
+                                  reason=reason.strip(), published_at=published_at, url=url, attachment=sha,
+                                  captured_at=captured, filed_by=who.name)
+        audit(session, who=who.name, action="appeal_add", scheme_id=scheme.id, sha256=sha,
+              detail=f"appeal {appeal.id}: {body} · {obligation} · {item}: {reason.strip()}")
+        assert appeal.id is not None
+        return appeal.id
+
+
+def appeals(db: str | None, *, actor: Actor, open_only: bool = False, scheme_id: str | None = None) -> pd.DataFrame:
+    """Appeals, oldest first; a `body` account sees only its own body's."""
+    with transaction(db) as session:
+        who = _as(session, actor, "own")
+        body = _own_body(session, who, None)
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return cycle.appeals(session, scheme_id=scheme.id, body=body, open_only=open_only)
+
+
+def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool, reason: str,
+                  published_at: dt.datetime | None = None) -> int | None:
+    """Accept or reject an appeal with a reason (復核). An accepted appeal with a file becomes an
+    evidence record (its batch names the appeal); returns that batch, if any. A rejected one stays
+    on file with the reason."""
+    from scoring.store.models import Appeal
+
+    with transaction(db) as session:
+        who = _as(session, actor, "decide")
+        appeal = session.get(Appeal, appeal_id)
+        if appeal is None:
+            raise GongkaiError(f"no appeal {appeal_id}")
+        if appeal.status != "open":
+            raise GongkaiError(f"appeal {appeal_id} was already decided: {appeal.status} by {appeal.decided_by} "
+                               f"on {appeal.decided_at:%Y-%m-%d}")
+        if not reason.strip():
+            raise GongkaiError("a decision needs a reason (--reason)")
+        batch = None
+        if accept and appeal.attachment:
+            batch = _appeal_record(session, appeal, published_at or appeal.published_at, who)
+        from scoring.store.audit import now
+
+        appeal.status, appeal.decision = ("accepted" if accept else "rejected"), reason.strip()
+        appeal.decided_by, appeal.decided_at, appeal.batch_id = who.name, now(), batch
+        scheme_id = cycle.publication(session, publication_id=appeal.publication_id).scheme_id
+        audit(session, who=who.name, action="appeal_" + appeal.status, scheme_id=scheme_id, sha256=appeal.attachment,
+              detail=f"appeal {appeal_id} ({appeal.body} · {appeal.obligation} · {appeal.item}): {reason.strip()}"
+                     + (f"; its evidence is now a record (batch {batch})" if batch else ""))
+        return batch
+
+
+def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, who: Actor) -> int | None:
+    """The evidence row an accepted appeal's file stands for, validated like any imported row."""
+    from scoring.intake.tables import COLUMNS
+
+    pub = cycle.publication(session, publication_id=appeal.publication_id)
+    scheme = repo.get_scheme(session, scheme_id=pub.scheme_id)
+    findings = cycle.published_card(pub).findings
+    kind = findings[(findings["body"] == appeal.body) & (findings["obligation"] == appeal.obligation)
+                    & (findings["item"] == appeal.item)]["kind"].iloc[0]
+    if kind in ("rating", "share"):
+        return None  # a value is the firm's or the evaluator's to give: nothing to record from a file
+    if published_at is None:
+        raise GongkaiError(f"accepting appeal {appeal.id} makes its file an evidence record: give the date "
+                           "the file shows it was published (--published-at)")
+    row = dict.fromkeys(COLUMNS, "") | {"body": appeal.body, "obligation": appeal.obligation,
+                                        "published_at": published_at.isoformat(sep=" "), "url": appeal.url,
+                                        "assessor": f"申訴 appeal {appeal.id}", "note": appeal.reason[:500]}
+    if kind == "periodic":
+        row["period"] = appeal.item
+    elif kind == "response":
+        row["event"], row["step"] = appeal.item.split("/", 1)
+        same = repo.load_evidence(session, scheme_id=scheme.id)
+        same = same[(same["body"] == appeal.body) & (same["event"] == row["event"])]
+        row["event_at"] = str(same["event_at"].iloc[0]) if len(same) else ""
+    table = pd.DataFrame([row]).astype(str)
+    table.insert(0, "row", [2])
+    table.attrs["columns"] = list(COLUMNS)
+    source = f"appeal {appeal.id}"
+    ev = validate(table, scheme, source)
+    ev = ev.assign(attachment=appeal.attachment, captured_at=pd.Timestamp(appeal.captured_at))
+    result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=source, sha256=appeal.attachment,
+                                  firm="", who=who.name)
+    return result.batch_id
+
+
+def _final(session: Session, scheme_id: str | None):
+    scheme = repo.get_scheme(session, scheme_id=scheme_id)
+    final = next((p for p in cycle.publications(session, scheme_id=scheme.id) if p.stage == "final"), None)
+    if final is None:
+        raise GongkaiError(f"no final result of {scheme.id} yet (gongkai publish --final)")
+    return scheme, final
+
+
+def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                 lang: str = "zh-Hans") -> Path:
+    """The 通報 of the final result (.docx or .pdf)."""
+    from scoring.report.notice import build_notice
+    from scoring.report.notice import write_notice as write
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        notice = build_notice(cycle.published_card(final), run_id=final.run_id, issued=_today(scheme, None))
+        path = write(notice, out, lang)
+        audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
+        return path
+
+
+def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                         lang: str = "zh-Hans") -> list[Path]:
+    """One 整改通知書 (.docx) per body with a 整改 problem of the final result."""
+    from scoring.report.notice import write_rectification
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        card = cycle.published_card(final)
+        assert final.id is not None
+        todo = cycle.problems(session, publication_id=final.id)
+        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
+        day = _today(scheme, None)
+        written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
+                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书.docx",
+                                       lang=lang)
+                   for body, mine in todo.groupby("body", sort=True)]
+        audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
+              detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
+        return written
+
+
+def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str | None = None,
+             scheme_id: str | None = None) -> pd.DataFrame:
+    """The 整改 problems of the final result; a `body` account sees only its own."""
+    with transaction(db) as session:
+        who = _as(session, actor, "own")
+        body = _own_body(session, who, body)
+        _, final = _final(session, scheme_id)
+        assert final.id is not None
+        frame = cycle.problems(session, publication_id=final.id, body=body)
+        return frame[frame["status"] == "open"] if open_only else frame
+
+
+def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, note: str = "",
+                attachment: tuple[str, bytes] | None = None) -> None:
+    """Move a 整改 problem: a body marks its own `rectified` (with a note or a file as evidence); an
+    evaluator marks it `verified` (after rectified) or back to `open`. The frozen final run is untouched."""
+    from scoring.intake.attachments import single
+    from scoring.store.audit import now
+    from scoring.store.models import Problem
+
+    if status not in cycle.STATUSES:
+        raise GongkaiError(f"status {status!r} is not one of: {', '.join(cycle.STATUSES)}")
+    with transaction(db) as session:
+        who = _as(session, actor, "track")
+        problem = session.get(Problem, problem_id)
+        if problem is None or (who.role == "body" and problem.body != _own_body(session, who, None)):
+            raise GongkaiError(f"no 整改 problem {problem_id}" + (" of your body" if who.role == "body" else ""))
+        if who.role == "body" and status != "rectified":
+            raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
+        if status == "rectified" and not (note.strip() or attachment):
+            raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
+        if status == "verified" and problem.status != "rectified":
+            raise GongkaiError(f"problem {problem_id} is {problem.status}: only a rectified problem can be verified")
+        if attachment is not None:
+            attached = single(attachment[0], attachment[1], now())
+            cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
+            problem.attachment = attached.sha256
+        old = problem.status
+        problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
+        if note.strip():
+            problem.note = note.strip()
+        pub = cycle.publication(session, publication_id=problem.publication_id)
+        audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
+              detail=f"problem {problem_id} ({problem.body} · {problem.obligation}): {old} → {status}"
+                     + (f": {note.strip()}" if note.strip() else ""))
+
+
+def problems_by_city(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> pd.DataFrame:
+    """Per city (its own problems and its counties'), and per department: open, rectified, verified."""
+    frame = problems(db, actor=actor, scheme_id=scheme_id)
+    with transaction(db) as session:
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+    bodies = {b.id: b for b in scheme.bodies}
+    names = {b.id: b.name for b in scheme.bodies}
+    unit = frame["body"].map(lambda b: bodies[b].parent if bodies[b].kind == "county" and bodies[b].parent else b)
+    counts = pd.crosstab(unit.map(names), frame["status"]).reindex(columns=list(cycle.STATUSES), fill_value=0)
+    counts = counts.rename_axis(index="unit", columns=None).reset_index()
+    return counts.sort_values(["open", "unit"], ascending=[False, True], ignore_index=True)
+
+
+def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, bytes]:
+    """(file name, the media type to serve it as, bytes) of a preserved file the actor may see:
+    readers any; a body the files of its own evidence, appeals and problems; a firm those of the
+    evidence it may browse. Saved pages and archives are served as octet-stream downloads."""
+    from scoring.intake.attachments import media_type
+    from scoring.store.models import Appeal, Problem
+
+    with transaction(db) as session:
+        who = _as(session, actor, "own" if actor.role == "body" else "browse")
+        record = cycle.attachment_record(session, sha256=sha256)
+        allowed = record is not None and who.may("read")
+        if record is not None and not allowed:
+            refs = cycle.attachment_refs(session, sha256=sha256)
+            if who.role == "body":
+                own = _own_body(session, who, None)
+                bodies = [a.body for a in session.exec(select(Appeal).where(Appeal.attachment == sha256))]
+                bodies += [p.body for p in session.exec(select(Problem).where(Problem.attachment == sha256))]
+                allowed = any(b == own for _, b, _ in refs) or own in bodies
+            else:
+                for scheme_id in {s for s, _, _ in refs}:
+                    frame = _visible(session, who, repo.evidence_with_provenance(session, scheme_id=scheme_id),
+                                     repo.get_scheme(session, scheme_id=scheme_id))
+                    allowed = allowed or bool((frame["attachment"] == sha256).any())
+        if record is None or not allowed:
+            raise GongkaiError(f"no attachment {sha256[:12]}…")
+        return record.name, media_type(record.name), store_for(resolve_url(db)).get(sha256)

@@ -25,6 +25,7 @@ COLUMNS: dict[str, str] = {
     "url": "網址",
     "assessor": "評估機構",
     "note": "備註",
+    "attachment": "附件",  # a file in the import's .zip or --attachments folder (scoring.intake.attachments)
 }
 _HEADER_KEYS = {normalize(k): k for k in COLUMNS} | {normalize(v): k for k, v in COLUMNS.items()}
 REPORT_COLUMNS = ("行號 row", "問題 problems")  # added by the problem report; ignored on re-import

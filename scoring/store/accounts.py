@@ -23,7 +23,7 @@ from scoring.method.scheme import Scheme
 from scoring.store.audit import audit, now
 from scoring.store.models import Evidence, FirmAssignment, LoginFailure, User
 
-ROLES = ("admin", "evaluator", "firm", "viewer")
+ROLES = ("admin", "evaluator", "firm", "viewer", "body")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "scheme": ("admin",),                 # load schemes, the demo
     "users": ("admin",),                  # accounts and firm assignments
@@ -33,6 +33,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read": ("admin", "evaluator", "viewer"),  # scores, gaps, all evidence, runs
     "browse": ("admin", "evaluator", "viewer", "firm"),  # evidence: a firm only its own assignments
     "audit": ("admin", "evaluator"),
+    # the assessment cycle (scoring/store/cycle.py); a `body` account acts only for its own body
+    "publish": ("admin", "evaluator"),    # preliminary and final results, 通報, 整改通知書
+    "appeal": ("admin", "body"),          # file an appeal during the feedback window
+    "decide": ("admin", "evaluator"),     # accept or reject an appeal (復核)
+    "own": ("admin", "evaluator", "viewer", "body"),     # published results, appeals, 整改
+    "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
 }
 _HASHER = PasswordHasher()
 

@@ -1,11 +1,12 @@
-"""All database tables (SQLModel): schemes, bodies, obligations, evidence and its history, imports, runs."""
+"""All database tables (SQLModel): schemes, bodies, obligations, evidence and its history, imports, runs,
+attachments, and the assessment cycle (publications, appeals, 整改 problems)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -78,6 +79,8 @@ class Evidence(SQLModel, table=True):
     batch_id: int = Field(foreign_key="import_batch.id", index=True)
     rejected: str = ""  # an evaluator's reason; a rejected record is kept but not scored
     pending: bool = False  # a new value sent for a rejected record: not scored until an evaluator accepts it
+    attachment: str = ""  # sha256 of its preserved file (取證留存), see Attachment
+    captured_at: NaiveDatetime | None = None
 
 
 class EvidenceHistory(SQLModel, table=True):
@@ -92,6 +95,8 @@ class EvidenceHistory(SQLModel, table=True):
     value: float | None = None
     url: str = ""
     note: str = ""
+    attachment: str = ""
+    captured_at: NaiveDatetime | None = None
     batch_id: int = Field(foreign_key="import_batch.id")
     replaced_by: int = Field(foreign_key="import_batch.id")
     rejected: str = ""  # the rejection (and its reason) the replaced value carried
@@ -157,3 +162,79 @@ class FirmAssignment(SQLModel, table=True):
     user: str = Field(foreign_key="app_user.name", index=True)
     body: str = "*"
     obligation: str = "*"
+
+
+class Attachment(SQLModel, table=True):
+    """A preserved file (screenshot, PDF, saved page, web archive), stored once by its sha256."""
+
+    __tablename__ = "attachment"
+    sha256: str = Field(primary_key=True)
+    size: int
+    kind: str            # PNG, JPEG, PDF, HTML, MHTML, WARC (checked by its first bytes)
+    name: str            # the file name it first came with
+    stored_at: NaiveDatetime
+
+
+class BodyAccount(SQLModel, table=True):
+    """A `body` account's one assessed unit: it sees and appeals only this body's results."""
+
+    __tablename__ = "body_account"
+    user: str = Field(foreign_key="app_user.name", primary_key=True)
+    body: str
+
+
+class Publication(SQLModel, table=True):
+    """A published result: preliminary (初評, with a feedback window) or final (終評, frozen). The
+    scheme text and the evidence scored are kept, so the run reproduces whatever changes later."""
+
+    __tablename__ = "publication"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    stage: str                       # preliminary | final
+    run_id: int = Field(foreign_key="scoring_run.id", index=True)
+    as_of: dt.date
+    published_at: NaiveDatetime
+    published_by: str
+    closes_on: dt.date | None = None  # the feedback window's last day (preliminary)
+    scheme_text: str = Field(sa_column=Column(Text, nullable=False))
+    evidence_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Appeal(SQLModel, table=True):
+    """A body's appeal (申訴) of one finding of a preliminary result, and the evaluator's decision (復核)."""
+
+    __tablename__ = "appeal"
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publication.id", index=True)
+    body: str
+    obligation: str
+    item: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: NaiveDatetime | None = None  # when the body says it published (what the file shows)
+    url: str = ""
+    attachment: str = ""
+    captured_at: NaiveDatetime | None = None
+    filed_by: str
+    filed_at: NaiveDatetime
+    status: str = "open"             # open | accepted | rejected
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decided_by: str = ""
+    decided_at: NaiveDatetime | None = None
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id")  # the record it became
+
+
+class Problem(SQLModel, table=True):
+    """A 整改 problem: a point a body lost in a final result, tracked open → rectified → verified."""
+
+    __tablename__ = "rectification"
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publication.id", index=True)
+    body: str = Field(index=True)
+    obligation: str
+    lost: float
+    due_on: dt.date
+    status: str = "open"             # open | rectified | verified
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    attachment: str = ""
+    updated_by: str = ""
+    updated_at: NaiveDatetime | None = None

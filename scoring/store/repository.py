@@ -32,6 +32,7 @@ from scoring.store.models import (
 )
 
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
+ATTACHED = ["attachment", "captured_at"]  # the preserved file: part of the record and its history, not scored
 CHUNK = 50_000
 WITHDRAWN = "withdrawn:"  # the `rejected` reason of a sighting a later file of its firm no longer lists
 
@@ -86,7 +87,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES, "rejected", "pending"]
+    cols = ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected", "pending"]
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
@@ -98,12 +99,12 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
         cursor.close()
     frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
                          else {c: [] for c in cols})
-    for c in ("event_at", "published_at"):  # SQLite gives ISO text, PostgreSQL datetimes
+    for c in ("event_at", "published_at", "captured_at"):  # SQLite gives ISO text, PostgreSQL datetimes
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
     frame["pending"] = frame["pending"].astype(bool)
-    for c in KEY + ["url", "note", "rejected"]:
+    for c in KEY + ["url", "note", "rejected", "attachment"]:
         frame[c] = frame[c].astype(str)
     return frame
 
@@ -161,13 +162,19 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     rows for the item: a sighting with new values is replaced (old values kept in history), a new
     sighting inserted, a stored sighting the file no longer lists is withdrawn (kept and shown, no
     longer scored); identical records are left alone and items the file does not name untouched.
-    Nothing changed, no batch."""
+    Nothing changed, no batch. `evidence` may carry ATTACHED columns (sha256 and capture time of each
+    row's file)."""
+    attrs = dict(evidence.attrs)  # rows read and sightings, from validation
+    evidence = evidence.assign(**{c: evidence.get(c, default)
+                                  for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
+    evidence.attrs.update(attrs)
+    evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
     existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
     existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
     merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
     known = merged["id"].notna()
     same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
-    for c in VALUES:
+    for c in VALUES + ATTACHED:
         same &= _same(merged[c], merged[f"{c}_old"])
     new, changed = merged[~known], merged[known & ~same]
     if len(existing):
@@ -196,13 +203,13 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                  f"{result.unchanged} unchanged, {result.sightings} sightings of an item already in the file, "
                  f"{result.withdrawn} withdrawn" + (f", firm {firm}" if firm else ""))
     if not changed.empty:
-        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES), "rejected_old"]]
+        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES + ATTACHED), "rejected_old"]]
         old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
         old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
                          batch_id=old["batch_id"].astype(int))
         session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
-        upd = changed[["id", *VALUES]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="",
-                                               pending=waits.to_numpy())
+        upd = changed[["id", *VALUES, *ATTACHED]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="",
+                                                          pending=waits.to_numpy())
         session.execute(update(Evidence), _records(upd))
         if waits.any():
             audit(session, who=who, action="resent", scheme_id=scheme.id, sha256=sha256,
@@ -219,7 +226,7 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
                      + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
-    rows = new[[*KEY, *VALUES]].assign(scheme_id=scheme.id, batch_id=batch.id)
+    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id)
     for start in range(0, len(rows), CHUNK):
         # Core insert on the table: the ORM's per-row bookkeeping would double the time
         session.execute(insert(Evidence.__table__), _records(rows.iloc[start:start + CHUNK]))  # type: ignore[attr-defined]
@@ -348,12 +355,13 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     replaced = select(h.evidence_id, func.count().label("versions")).group_by(h.evidence_id).subquery()
     stmt = (select(e.id, e.body, e.obligation, e.period, e.event, e.step, e.published_at, e.value, e.url,
                    e.assessor, e.note, b.file_name, b.firm, b.imported_at, replaced.c.versions, b.imported_by,
-                   e.rejected, e.pending)
+                   e.rejected, e.pending, e.attachment, e.captured_at)
             .join(batches, b.id == e.batch_id).outerjoin(replaced, replaced.c.evidence_id == e.id)
             .where(e.scheme_id == scheme_id).order_by(e.id))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[
         "id", "body", "obligation", "period", "event", "step", "published_at", "value", "url", "assessor",
-        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected", "pending"])
+        "note", "file_name", "firm", "imported_at", "earlier_values", "imported_by", "rejected", "pending",
+        "attachment", "captured_at"])
     frame["earlier_values"] = frame["earlier_values"].fillna(0).astype(int)
     return frame
 

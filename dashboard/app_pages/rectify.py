@@ -1,0 +1,43 @@
+"""整改 Rectification: problems of the final result per city (open / rectified / verified); a body
+marks its own rectified with evidence, an evaluator verifies or reopens."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.cycle_ui import banner, show_attachment
+from dashboard.ui import require, t
+from scoring.errors import GongkaiError
+
+c = require("own")
+st.title(t("page_rectify"))
+pubs = data.publications(c.db, c.scheme_id, c.actor)
+banner(pubs)
+if not pubs or pubs[0].stage != "final":
+    st.info(t("no_final"))
+    st.stop()
+if c.actor.role != "body":
+    st.subheader(t("rectify_by_city"))
+    st.dataframe(data.problems_by_city(c.db, c.scheme_id, c.actor), hide_index=True, width="stretch")
+st.subheader(t("rectify_list"))
+todo = data.problems(c.db, c.scheme_id, c.actor)
+st.dataframe(todo, hide_index=True, width="stretch")
+for p in todo[todo["attachment"] != ""].itertuples():
+    with st.expander(f"{t('rectify_pick')} {p.id} · {p.body} · {p.obligation}"):
+        show_attachment(c, p.attachment, f"problem{p.id}")
+if c.actor.may("track") and len(todo):
+    st.subheader(t("rectify_form"))
+    with st.form("rectify"):
+        n = st.selectbox(t("rectify_pick"), [int(x) for x in todo["id"]])
+        statuses = ["rectified"] if c.actor.role == "body" else ["verified", "open", "rectified"]
+        status = st.selectbox(t("rectify_status"), statuses)
+        note = st.text_input(t("rectify_note"))
+        upload = st.file_uploader(t("rectify_file"), type=["png", "jpg", "jpeg", "pdf", "html", "htm", "mhtml",
+                                                            "mht", "warc", "gz"])
+        if st.form_submit_button(t("rectify_submit")):
+            try:
+                data.set_problem(c.db, int(n), status, note, (upload.name, upload.getvalue()) if upload else None,
+                                 c.actor)
+                st.success(t("rectify_updated"))
+                st.rerun()
+            except GongkaiError as e:
+                st.error(str(e))

@@ -1,0 +1,191 @@
+"""The documents of a final result: the 通報 (grade lists per kind, the common problems, units 表現突出)
+as .docx or .pdf, and one 整改通知書 per body (.docx): each lost point with its findings and evidence,
+and the rectification due date. Official wording in Chinese (zh-Hans; zh-Hant by OpenCC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from scoring.errors import GongkaiError
+from scoring.method.engine import Scorecard
+from scoring.method.explain import explained
+
+KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
+OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "数量不足", "fail": "未达标", "rated": "评分"}
+TOP_PROBLEMS = 10
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The content of a 通報: per kind the units of each grade and the outstanding ones; the
+    obligations most often lost."""
+
+    title: str
+    document: str
+    as_of: dt.date
+    run_id: int
+    issued: dt.date
+    grades: list[tuple[str, list[tuple[str, list[str]]]]]   # kind label → [(grade, unit names)]
+    outstanding: list[tuple[str, list[str]]]                # kind label → names (表現突出)
+    problems: pd.DataFrame                                  # obligation, title, bodies (count), lost (total)
+
+
+def build_notice(card: Scorecard, *, run_id: int, issued: dt.date) -> Notice:
+    h = card.scheme.scheme
+    s = card.scores.dropna(subset=["score"]).sort_values(["kind", "rank", "body"])
+    best = h.grades[0].name
+    grades, outstanding = [], []
+    for kind in ("city", "county", "department"):
+        k = s[s["kind"] == kind]
+        if k.empty:
+            continue
+        label = KIND_LABEL[kind]
+        grades.append((label, [(g.name, k.loc[k["grade"] == g.name, "name"].tolist()) for g in h.grades]))
+        top = k[(k["grade"] == best) & (k["rank"] <= 3)]
+        outstanding.append((label, top["name"].tolist()))
+    lost = card.obligations[card.obligations["gap"] > 1e-12]
+    titles = {o.id: o.title for o in card.scheme.obligations}
+    problems = (lost.groupby("obligation").agg(bodies=("body", "nunique"), lost=("gap", "sum")).reset_index()
+                .sort_values(["bodies", "lost", "obligation"], ascending=[False, False, True]).head(TOP_PROBLEMS))
+    problems.insert(1, "title", problems["obligation"].map(titles))
+    return Notice(f"关于{h.title}考核结果的通报", h.document or "", card.as_of, run_id, issued, grades, outstanding,
+                  problems.reset_index(drop=True))
+
+
+def _paragraphs(n: Notice) -> list[tuple[str, str]]:
+    """(style, text) in order: the body of the 通報, shared by .docx and .pdf."""
+    out = [("title", n.title),
+           ("p", f"根据{n.document}《{n.title.removeprefix('关于').removesuffix('考核结果的通报')}》，"
+                 f"经第三方评估、初评反馈、申诉复核，现将考核结果（截至{n.as_of:%Y年%-m月%-d日}，评分运行 {n.run_id}）通报如下。"),
+           ("h", "一、考核等次")]
+    for label, bands in n.grades:
+        out.append(("h2", label))
+        out += [("p", f"{grade}（{len(names)}个）：{'、'.join(names) or '无'}。") for grade, names in bands]
+    out.append(("h", "二、存在的共性问题"))
+    if n.problems.empty:
+        out.append(("p", "未发现失分事项。"))
+    for i, r in enumerate(n.problems.itertuples(), 1):
+        out.append(("p", f"{i}. {r.obligation} {r.title}：{r.bodies}个单位失分，合计失分 {r.lost:.2f} 分。"))
+    out.append(("h", "三、表现突出的单位"))
+    for label, names in n.outstanding:
+        out.append(("p", f"{label}：{'、'.join(names) or '无'}。"))
+    out += [("p", "请各单位对照考核发现的问题认真整改，整改情况按整改通知书要求报送。"),
+            ("right", f"{n.issued:%Y年%-m月%-d日}")]
+    return out
+
+
+def _document() -> DocumentType:
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = "宋体", Pt(12)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    return doc
+
+
+def _add(doc: DocumentType, kind: str, text: str) -> None:
+    if kind == "title":
+        p = doc.add_heading(text, level=0)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    elif kind in ("h", "h2"):
+        doc.add_heading(text, level=1 if kind == "h" else 2)
+    else:
+        p = doc.add_paragraph(text)
+        if kind == "right":
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _convert(text: str, lang: str) -> str:
+    if lang == "zh-Hant":
+        from scoring.i18n import _s2t
+
+        return _s2t().convert(text)
+    return text
+
+
+def write_notice(n: Notice, path: Path, lang: str = "zh-Hans") -> Path:
+    """The 通報 as .docx (python-docx) or .pdf (the same text printed by chromium)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".docx", ".pdf"):
+        raise GongkaiError(f"--out {path.name}: a notice is .docx or .pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    parts = [(k, _convert(t, lang)) for k, t in _paragraphs(n)]
+    if suffix == ".docx":
+        doc = _document()
+        for kind, text in parts:
+            _add(doc, kind, text)
+        doc.save(str(path))
+    else:
+        _print_pdf(parts, path)
+    return path
+
+
+def _print_pdf(parts: list[tuple[str, str]], path: Path) -> None:
+    from scoring.report.html import PRINT_FONTS
+    from scoring.report.images import INSTALL_HINT, chromium
+
+    tags = {"title": "h1", "h": "h2", "h2": "h3", "p": "p", "right": "p class=right"}
+    body = "\n".join(f"<{tags[k]}>{html.escape(t)}</{tags[k].split()[0]}>" for k, t in parts)
+    page = (f"<!doctype html><html lang=zh><meta charset=utf-8><style>body{{font-family:{PRINT_FONTS};"
+            "margin:2.5cm;line-height:1.8}h1{text-align:center}.right{text-align:right}</style>"
+            f"<body>{body}</body></html>")
+    browser = chromium()
+    with tempfile.TemporaryDirectory(prefix="gongkai-notice-") as tmp:
+        file = Path(tmp) / "notice.html"
+        file.write_text(page, encoding="utf-8")
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               "--disable-background-networking", "--no-pdf-header-footer",
+                               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", file.as_uri()],
+                              capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or not path.exists():
+        raise GongkaiError(f"chromium could not print the notice ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
+
+
+def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,
+                        due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans") -> Path:
+    """One body's 整改通知書 (.docx): each lost point with the findings behind it and the evidence
+    (url, attachment sha256), and the rectification due date."""
+    h = card.scheme.scheme
+    names = {b.id: b.name for b in card.scheme.bodies}
+    titles = {o.id: o.title for o in card.scheme.obligations}
+    found = explained(card, body)
+    row = card.scores.set_index("body").loc[body]
+    doc = _document()
+    c = lambda t: _convert(t, lang)  # noqa: E731
+    _add(doc, "title", c(f"{h.title}考核整改通知书"))
+    _add(doc, "p", c(f"{names[body]}："))
+    _add(doc, "p", c(f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
+                     f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_on:%Y年%-m月%-d日}前完成整改，并报送整改情况及佐证材料。"))
+    for i, p in enumerate(problems.itertuples(), 1):
+        _add(doc, "h2", c(f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
+        lost = found[(found["obligation"] == p.obligation) & (found["lost"] > 1e-12)]
+        table = doc.add_table(rows=1, cols=4)
+        table.style = "Table Grid"
+        for cell, head in zip(table.rows[0].cells, ("事项", "应发布时间", "实际发布时间", "结果"), strict=True):
+            cell.text = c(head)
+        for f in lost.itertuples():
+            cells = table.add_row().cells
+            cells[0].text = str(f.item)
+            cells[1].text = "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}"
+            cells[2].text = "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}"
+            cells[3].text = c(OUTCOME.get(f.outcome, str(f.outcome)))
+        ev = evidence[evidence["obligation"] == p.obligation]
+        for e in ev.itertuples():
+            shown = "；".join(x for x in (str(e.url), f"附件 sha256 {e.attachment}" if e.attachment else "") if x)
+            if shown:
+                _add(doc, "p", c(f"证据：{shown}"))
+    _add(doc, "right", f"{issued:%Y年%-m月%-d日}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path

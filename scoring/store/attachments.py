@@ -1,0 +1,75 @@
+"""Content-addressed attachment storage: the bytes of every attachment once, under its sha256.
+
+`AttachmentStore` is the interface (put, get, has); `LocalStore` keeps files in a directory
+(`GONGKAI_ATTACHMENTS`, default: `attachments/` beside the SQLite file, or data/local/attachments).
+An S3-compatible bucket is another implementation of the same three methods.
+
+Files are written before the database transaction commits: a committed record never names a missing
+file; a rolled-back import may leave an unreferenced file, which is harmless (the same bytes, if
+imported later, are the same file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from scoring.errors import GongkaiError
+
+
+class AttachmentStore(Protocol):
+    def put(self, data: bytes) -> str: ...        # the sha256; storing the same bytes twice stores them once
+    def get(self, sha256: str) -> bytes: ...
+    def has(self, sha256: str) -> bool: ...
+
+
+class LocalStore:
+    """Files under root/ab/cd/<sha256> (written to a temporary name, then renamed: never half a file)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise GongkaiError(f"{sha256!r} is not a sha256")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self._path(sha)
+        if path.exists():
+            return sha
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, path)
+        except OSError as e:
+            raise GongkaiError(f"cannot store an attachment under {self.root}: {e.strerror}") from None
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        path = self._path(sha256)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise GongkaiError(f"attachment {sha256[:12]}… is not in the store {self.root}") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise GongkaiError(f"attachment {sha256[:12]}… in {self.root} was altered: its bytes no longer match")
+        return data
+
+    def has(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+
+def store_for(url: str) -> AttachmentStore:
+    """The store of a database: GONGKAI_ATTACHMENTS, else beside its SQLite file, else data/local/attachments."""
+    configured = os.environ.get("GONGKAI_ATTACHMENTS")
+    if configured:
+        return LocalStore(Path(configured))
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return LocalStore(Path(url.removeprefix("sqlite:///")).parent / "attachments")
+    return LocalStore(Path("data/local/attachments"))

@@ -1,0 +1,201 @@
+"""Storing the assessment cycle: attachment records, body accounts, publications (preliminary and
+final, with the scheme and evidence they rest on), appeals and 整改 problems. Keyword-only functions
+over an explicit session, like repository.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from scoring import ENGINE_VERSION
+from scoring.errors import GongkaiError
+from scoring.intake.attachments import KINDS, Attached, suffix
+from scoring.method.engine import Scorecard, score
+from scoring.method.scheme import Scheme, parse_scheme
+from scoring.store.attachments import AttachmentStore
+from scoring.store.audit import now
+from scoring.store.models import Appeal, Attachment, Problem, Publication, ScoringRun
+from scoring.store.repository import evidence_digest
+
+
+def save_attachments(session: Session, *, store: AttachmentStore, files: list[Attached]) -> int:
+    """Put each file in the store and record it (once per sha256). Returns how many were new."""
+    new = 0
+    for f in files:
+        store.put(f.data)
+        if session.get(Attachment, f.sha256) is None:
+            session.add(Attachment(sha256=f.sha256, size=f.size, kind=KINDS[suffix(f.name)][0], name=f.name,
+                                   stored_at=now()))
+            new += 1
+    session.flush()
+    return new
+
+
+def attachment_record(session: Session, *, sha256: str) -> Attachment | None:
+    return session.get(Attachment, sha256)
+
+
+def attachment_refs(session: Session, *, sha256: str) -> list[tuple[str, str, str]]:
+    """(scheme, body, obligation) of every evidence record (current or earlier) naming the file."""
+    from scoring.store.models import Evidence, EvidenceHistory
+
+    e, h = Evidence.__table__.c, EvidenceHistory.__table__.c  # type: ignore[attr-defined]
+    current = session.execute(select(e.scheme_id, e.body, e.obligation).where(e.attachment == sha256)).all()
+    earlier = session.execute(select(e.scheme_id, e.body, e.obligation).join(
+        EvidenceHistory.__table__, h.evidence_id == e.id).where(h.attachment == sha256)).all()  # type: ignore[attr-defined]
+    return [tuple(r) for r in [*current, *earlier]]
+
+
+# ---- body accounts -----------------------------------------------------------------------------
+
+def tie_body(session: Session, *, user: str, body: str) -> None:
+    from scoring.store.models import BodyAccount, BodyRecord, User
+
+    account = session.get(User, user)
+    if account is None or account.role != "body":
+        raise GongkaiError(f"{user!r} is not a body account (add it with --role body)")
+    known = session.execute(select(BodyRecord.__table__.c.id).where(  # type: ignore[attr-defined]
+        BodyRecord.__table__.c.id == body)).first()  # type: ignore[attr-defined]
+    if known is None:
+        raise GongkaiError(f"no body {body!r} in any stored scheme")
+    tie = session.get(BodyAccount, user)
+    if tie is None:
+        session.add(BodyAccount(user=user, body=body))
+    else:
+        tie.body = body
+
+
+def body_of(session: Session, *, user: str) -> str | None:
+    from scoring.store.models import BodyAccount
+
+    tie = session.get(BodyAccount, user)
+    return None if tie is None else tie.body
+
+
+# ---- publications: the frozen scheme and evidence of a published run ---------------------------
+
+def freeze(evidence: pd.DataFrame) -> bytes:
+    """The scored evidence as compressed Parquet: every value and dtype round-trips exactly."""
+    out = io.BytesIO()
+    evidence.reset_index(drop=True).to_parquet(out, compression="zstd", index=False)
+    return out.getvalue()
+
+
+def thaw(blob: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(blob))
+
+
+def publish(session: Session, *, stage: str, scheme: Scheme, run_id: int, as_of: dt.date,
+            evidence: pd.DataFrame, who: str, closes_on: dt.date | None) -> Publication:
+    pub = Publication(scheme_id=scheme.id, stage=stage, run_id=run_id, as_of=as_of, published_at=now(),
+                      published_by=who, closes_on=closes_on, scheme_text=scheme.text, evidence_gz=freeze(evidence))
+    session.add(pub)
+    session.flush()
+    return pub
+
+
+def publications(session: Session, *, scheme_id: str) -> list[Publication]:
+    """The scheme's publications, newest first."""
+    stmt = select(Publication).where(Publication.scheme_id == scheme_id).order_by(Publication.id.desc())  # type: ignore[arg-type,union-attr]
+    return list(session.execute(stmt).scalars())
+
+
+def publication_of_run(session: Session, *, run_id: int) -> Publication | None:
+    stmt = select(Publication).where(Publication.run_id == run_id).order_by(Publication.id)  # type: ignore[arg-type]
+    return session.execute(stmt).scalars().first()
+
+
+def published_card(pub: Publication) -> Scorecard:
+    """The scorecard of a publication, recomputed from its frozen scheme and evidence."""
+    return score(parse_scheme(pub.scheme_text, f"publication {pub.id}"), thaw(pub.evidence_gz), pub.as_of)
+
+
+def verify_frozen(session: Session, *, pub: Publication) -> list[str]:
+    """A published run recomputed from the scheme and evidence frozen with it: [] when the same."""
+    run = session.get(ScoringRun, pub.run_id)
+    assert run is not None
+    scheme = parse_scheme(pub.scheme_text, f"publication {pub.id}")
+    evidence = thaw(pub.evidence_gz)
+    changes = []
+    if scheme.sha256 != run.scheme_sha256:
+        changes.append(f"the scheme frozen with publication {pub.id} is not the one run {run.id} scored")
+    if evidence_digest(evidence) != run.evidence_digest:
+        changes.append(f"the evidence frozen with publication {pub.id} is not the evidence run {run.id} scored")
+    if run.engine_version != ENGINE_VERSION:
+        changes.append(f"the engine changed (run {run.engine_version}, now {ENGINE_VERSION})")
+    if changes:
+        return changes
+    card = score(scheme, evidence, run.as_of)
+    then = pd.DataFrame(json.loads(run.scores_json)).set_index("body")["score"]
+    again = card.scores.set_index("body")["score"].reindex(then.index)
+    if not np.allclose(then.to_numpy(dtype=float), again.to_numpy(dtype=float), equal_nan=True, atol=1e-9):
+        changes.append("recomputed scores differ although the frozen scheme and evidence are the same")
+    return changes
+
+
+# ---- appeals (申訴 → 復核) -----------------------------------------------------------------------
+
+APPEAL_COLUMNS = ["id", "publication", "body", "obligation", "item", "reason", "published_at", "url",
+                  "attachment", "filed_by", "filed_at", "status", "decision", "decided_by", "decided_at", "batch"]
+
+
+def appeals(session: Session, *, scheme_id: str, body: str | None = None, open_only: bool = False) -> pd.DataFrame:
+    a, p = Appeal.__table__.c, Publication.__table__.c  # type: ignore[attr-defined]
+    stmt = (select(a.id, a.publication_id, a.body, a.obligation, a.item, a.reason, a.published_at, a.url,
+                   a.attachment, a.filed_by, a.filed_at, a.status, a.decision, a.decided_by, a.decided_at, a.batch_id)
+            .join(Publication.__table__, p.id == a.publication_id).where(p.scheme_id == scheme_id))  # type: ignore[attr-defined]
+    if body is not None:
+        stmt = stmt.where(a.body == body)
+    if open_only:
+        stmt = stmt.where(a.status == "open")
+    return pd.DataFrame(session.execute(stmt.order_by(a.id)).all(), columns=APPEAL_COLUMNS)
+
+
+def add_appeal(session: Session, **fields) -> Appeal:
+    appeal = Appeal(**fields, filed_at=now())
+    session.add(appeal)
+    session.flush()
+    return appeal
+
+
+# ---- 整改 problems ------------------------------------------------------------------------------
+
+PROBLEM_COLUMNS = ["id", "publication", "body", "obligation", "lost", "due_on", "status", "note", "attachment",
+                   "updated_by", "updated_at"]
+STATUSES = ("open", "rectified", "verified")
+
+
+def open_problems(session: Session, *, pub: Publication, card: Scorecard, due_on: dt.date) -> int:
+    """One 整改 problem per (body, obligation) with lost points in a final result (once per publication)."""
+    exists = session.execute(select(Problem.__table__.c.id).where(  # type: ignore[attr-defined]
+        Problem.__table__.c.publication_id == pub.id).limit(1)).first()  # type: ignore[attr-defined]
+    if exists:
+        return 0
+    gaps = card.obligations[(card.obligations["gap"] > 1e-12)]
+    assert pub.id is not None
+    session.add_all(Problem(publication_id=pub.id, body=str(g.body), obligation=str(g.obligation),
+                            lost=round(float(g.gap), 4), due_on=due_on) for g in gaps.itertuples())
+    session.flush()
+    return len(gaps)
+
+
+def problems(session: Session, *, publication_id: int, body: str | None = None) -> pd.DataFrame:
+    r = Problem.__table__.c  # type: ignore[attr-defined]
+    stmt = select(r.id, r.publication_id, r.body, r.obligation, r.lost, r.due_on, r.status, r.note, r.attachment,
+                  r.updated_by, r.updated_at).where(r.publication_id == publication_id)
+    if body is not None:
+        stmt = stmt.where(r.body == body)
+    return pd.DataFrame(session.execute(stmt.order_by(r.id)).all(), columns=PROBLEM_COLUMNS)
+
+
+def publication(session: Session, *, publication_id: int) -> Publication:
+    pub = session.get(Publication, publication_id)
+    if pub is None:
+        raise GongkaiError(f"no publication {publication_id}")
+    return pub

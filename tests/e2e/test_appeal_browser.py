@@ -1,0 +1,126 @@
+"""One appeal from submission to decision in a real browser (Debian chromium, Playwright) against
+`gongkai serve`: the body 青島 signs in, sees its preliminary result, files an appeal with a screenshot;
+the evaluator signs in and rejects it with a reason; the body's page shows the decision."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_browser import ARGS, CHROMIUM, OUT, _free_port
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    folder = tmp_path_factory.mktemp("appeal")
+    db = f"sqlite:///{folder / 'cycle.db'}"
+    workflows.load_demo(db, actor=Actor("setup", None))
+    workflows.add_user(db, actor=None, name="root", password="root-password", role="admin")
+    root = Actor("root", "admin")
+    for name, role in (("eva", "evaluator"), ("qd", "body")):
+        workflows.add_user(db, actor=root, name=name, password=f"{name}-password", role=role)
+    workflows.tie_body(db, actor=root, name="qd", body="qingdao")
+    workflows.publish(db, actor=Actor("eva", "evaluator"), stage="preliminary", days=5)
+    from scoring.store.db import dispose
+
+    dispose(db)
+    port = _free_port()
+    env = {**os.environ, "GONGKAI_ATTACHMENTS": str(folder / "store")}
+    proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    shot = folder / "qingdao.png"
+    shot.write_bytes(_png())
+    yield url, db, shot
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _settle(page) -> None:
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000)
+
+
+def _sign_in(page, url: str, name: str) -> None:
+    page.goto(url)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(f"{name}-password")
+    page.get_by_role("button", name="登录").click()
+    try:
+        page.wait_for_selector("h1", timeout=90_000)
+    except Exception:
+        page.screenshot(path=str(OUT / f"sign-in-{name}.png"), full_page=True)
+        raise
+    _settle(page)
+
+
+def test_one_appeal_from_submission_to_decision(site):
+    from playwright.sync_api import sync_playwright
+
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    url, db, shot = site
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        body = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+        _sign_in(body, url, "qd")
+        assert body.locator("h1").first.inner_text() == "申诉"
+        assert body.get_by_text("初评结果（评分运行").count() >= 1  # the stage, marked plainly
+        body.get_by_label("申诉理由").fill("该事项已于规定时间内公开，见截图")
+        body.locator("[data-testid=stForm] input[type=file]").set_input_files(str(shot))
+        body.wait_for_timeout(1000)
+        body.get_by_role("button", name="提交申诉").click()
+        body.get_by_text("申诉已提交，编号 1").wait_for(timeout=90_000)
+        body.screenshot(path=str(OUT / "appeal-filed.png"), full_page=True)
+
+        evaluator = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+        _sign_in(evaluator, url, "eva")
+        evaluator.locator("[data-testid=stSidebarNav]").get_by_text("申诉", exact=True).click()  # a reload would sign out
+        evaluator.get_by_role("heading", name="申诉").first.wait_for(timeout=90_000)
+        _settle(evaluator)
+        evaluator.locator("[data-testid=stRadio]").get_by_text("驳回", exact=True).click()
+        evaluator.get_by_label("复核意见").fill("截图未显示发布日期")
+        assert evaluator.locator("[data-testid=stImage] img").count() == 1  # the screenshot, inline
+        evaluator.get_by_role("button", name="提交复核结果").click()
+        evaluator.get_by_text("没有待复核的申诉。").wait_for(timeout=90_000)
+        evaluator.screenshot(path=str(OUT / "appeal-decided.png"), full_page=True)
+        browser.close()
+    decided = workflows.appeals(db, actor=Actor("eva", "evaluator")).iloc[0]
+    assert (decided["body"], decided["filed_by"], decided["status"], decided["decision"], decided["decided_by"]) == (
+        "qingdao", "qd", "rejected", "截图未显示发布日期", "eva")
+    assert decided["attachment"] != ""  # the screenshot stays on file with the rejected appeal
+    trail = workflows.audit_entries(db, actor=Actor("eva", "evaluator"))
+    assert trail[trail["action"].str.startswith("appeal")][["actor", "action"]].values.tolist() == [
+        ["eva", "appeal_rejected"], ["qd", "appeal_add"]]

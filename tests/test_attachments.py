@@ -1,0 +1,154 @@
+"""Preserved evidence (取證留存): attachments in a .zip or a folder, checked by their first bytes,
+stored once by sha256, part of the record and its history; a bad file refuses the whole import."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from sqlmodel import Session, select
+
+from scoring import workflows
+from scoring.intake import attachments as intake
+from scoring.store.accounts import Actor
+from scoring.store.db import engine_for
+from scoring.store.models import Attachment, Evidence, EvidenceHistory
+from tests.conftest import SCHEME_2017
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = b"%PDF-1.7\n%\xe2\xe3\n1 0 obj"
+HTML = b"<!DOCTYPE html><html><body>\xe5\x85\xac\xe5\xbc\x80</body></html>"
+MHTML = b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n"
+WARC = b"WARC/1.1\r\nWARC-Type: response\r\n"
+ME = Actor("tester", None)
+TABLE = "單位,任務編號,發佈時間,附件\n濟南市,6.7,2017-06-10,shots/jinan.png\n青島市,6.7,2017-06-12,qingdao.pdf\n"
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (PNG, "PNG"), (JPEG, "JPEG"), (PDF, "PDF"), (HTML, "HTML"), (b"\n  <html><head>", "HTML"),
+    (MHTML, "MHTML"), (WARC, "WARC"), (__import__("gzip").compress(WARC), "WARC"),
+    (b"GIF89a", None), (b"just text", None), (b"", None)])
+def test_sniff(data, kind):
+    assert intake.sniff(data) == kind
+
+
+def _zip(table: str, files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("evidence.csv", (2017, 6, 1, 9, 0, 0)), table.encode("utf-8"))
+        for name, data in files.items():
+            z.writestr(zipfile.ZipInfo(name, (2017, 6, 11, 10, 30, 0)), data)
+    return out.getvalue()
+
+
+@pytest.fixture()
+def site(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(tmp_path / "store"))
+    workflows.load_scheme_file(db_url, actor=ME, path=SCHEME_2017)
+    return db_url, tmp_path / "store"
+
+
+def _records(url):
+    with Session(engine_for(url)) as s:
+        return list(s.exec(select(Evidence).order_by(Evidence.id)))  # type: ignore[arg-type]
+
+
+def test_zip_import_stores_each_file_once_by_sha256(site):
+    url, store = site
+    bundle = _zip(TABLE + "煙台市,6.7,2017-06-13,shots/jinan.png\n",
+                  {"shots/jinan.png": PNG, "qingdao.pdf": PDF})
+    result = workflows.import_file(url, actor=ME, name="round1.zip", data=bundle)
+    assert (result.new, result.total) == (3, 3)
+    rows = {r.body: r for r in _records(url)}
+    png, pdf = hashlib.sha256(PNG).hexdigest(), hashlib.sha256(PDF).hexdigest()
+    assert (rows["jinan"].attachment, rows["qingdao"].attachment, rows["yantai"].attachment) == (png, pdf, png)
+    assert str(rows["jinan"].captured_at) == "2017-06-11 10:30:00"
+    assert sorted(p.name for p in store.rglob("*") if p.is_file()) == sorted([png, pdf])
+    assert (store / png[:2] / png[2:4] / png).read_bytes() == PNG
+    with Session(engine_for(url)) as s:
+        kept = {a.sha256: (a.size, a.kind, a.name) for a in s.exec(select(Attachment))}
+    assert kept == {png: (len(PNG), "PNG", "shots/jinan.png"), pdf: (len(PDF), "PDF", "qingdao.pdf")}
+    again = workflows.import_file(url, actor=ME, name="round1.zip", data=bundle)
+    assert (again.new, again.unchanged) == (0, 3)
+
+
+def test_a_new_attachment_keeps_the_old_one_in_history(site):
+    url, _ = site
+    workflows.import_file(url, actor=ME, name="a.zip", data=_zip(TABLE, {"shots/jinan.png": PNG, "qingdao.pdf": PDF}))
+    later = _zip(TABLE.replace("shots/jinan.png", "jinan.jpg"), {"jinan.jpg": JPEG, "qingdao.pdf": PDF})
+    result = workflows.import_file(url, actor=ME, name="b.zip", data=later)
+    assert (result.replaced, result.unchanged) == (1, 1)
+    with Session(engine_for(url)) as s:
+        old = list(s.exec(select(EvidenceHistory)))
+    assert [(h.attachment, str(h.captured_at)) for h in old] == [(hashlib.sha256(PNG).hexdigest(), "2017-06-11 10:30:00")]
+    assert {r.body: r.attachment for r in _records(url)}["jinan"] == hashlib.sha256(JPEG).hexdigest()
+
+
+def test_bad_files_are_row_problems_and_nothing_is_imported(site, monkeypatch):
+    url, store = site
+    monkeypatch.setattr(intake, "MAX_ATTACHMENT_BYTES", 100)
+    table = ("單位,任務編號,發佈時間,附件\n"
+             "濟南市,6.7,2017-06-10,gone.png\n"          # row 2: missing
+             "青島市,6.7,2017-06-12,big.pdf\n"           # row 3: too large
+             "煙台市,6.7,2017-06-13,fake.png\n"          # row 4: an HTML page named .png
+             "濰坊市,6.7,2017-06-13,../etc/passwd.png\n"  # row 5: outside the bundle
+             "淄博市,6.7,2017-06-13,notes.txt\n"          # row 6: not an attachment type
+             "東營市,6.7,2017-06-13,ok.png\n")           # row 7: fine
+    bundle = _zip(table, {"big.pdf": PDF + b"x" * 200, "fake.png": HTML, "ok.png": PNG, "notes.txt": b"hi"})
+    with pytest.raises(workflows.ImportRefused) as e:
+        workflows.import_file(url, actor=ME, name="bad.zip", data=bundle)
+    got = [(p.row, p.column, p.value, p.reason) for p in e.value.problems]
+    assert got == [
+        (2, "attachment", "gone.png", "missing: no such file in the bundle"),
+        (3, "attachment", "big.pdf", "too large: 220 bytes, the limit is 100 bytes"),
+        (4, "attachment", "fake.png", "not a PNG file: its content is HTML"),
+        (5, "attachment", "../etc/passwd.png", "not a plain file name inside the bundle (no absolute paths, no ..)"),
+        (6, "attachment", "notes.txt", got[4][3]),
+    ]
+    assert got[4][3].startswith("not an attachment type: HTML, JPEG, MHTML, PDF, PNG, WARC")
+    assert _records(url) == [] and not store.exists()
+
+
+def test_row_and_attachment_problems_are_reported_together(site):
+    url, _ = site
+    bundle = _zip("單位,任務編號,發佈時間,附件\n上海市,6.7,2017-06-10,a.png\n濟南市,6.7,2017-06-10,b.png\n", {})
+    with pytest.raises(workflows.ImportRefused) as e:
+        workflows.import_file(url, actor=ME, name="x.zip", data=bundle)
+    assert [(p.row, p.column) for p in e.value.problems] == [(2, "attachment"), (2, "body"), (3, "attachment")]
+
+
+def test_a_table_naming_files_needs_them(site):
+    url, _ = site
+    with pytest.raises(workflows.ImportRefused) as e:
+        workflows.import_file(url, actor=ME, name="t.csv", data=TABLE.encode())
+    assert e.value.problems[0].reason.startswith("the row names an attachment but the import has none")
+
+
+def test_cli_imports_a_table_with_an_attachments_folder(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    folder = tmp_path / "files"
+    (folder / "shots").mkdir(parents=True)
+    (folder / "shots" / "jinan.png").write_bytes(PNG)
+    (folder / "qingdao.pdf").write_bytes(PDF)
+    csv = tmp_path / "e.csv"
+    csv.write_text(TABLE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+
+    def gk(*args):
+        return subprocess.run([sys.executable, "-m", "scoring.cli", *args, "--db", url], capture_output=True,
+                              text=True, env=env)
+
+    assert gk("criteria", "load", str(SCHEME_2017)).returncode == 0
+    r = gk("import", str(csv), "--attachments", str(folder))
+    assert r.returncode == 0, r.stderr
+    assert "imported 2 new" in r.stdout
+    png = hashlib.sha256(PNG).hexdigest()
+    assert (tmp_path / "attachments" / png[:2] / png[2:4] / png).exists()  # beside the SQLite file
+    r = gk("import", str(csv), "--attachments", str(tmp_path / "nope"))
+    assert r.returncode == 1 and "--attachments: no such folder" in r.stderr

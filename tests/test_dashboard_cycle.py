@@ -1,0 +1,62 @@
+"""The appeals and 整改 pages through streamlit's AppTest: a body sees only its own result and these
+pages, files an appeal; an evaluator decides it; the published stage is marked."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from scoring import workflows
+from scoring.store.accounts import Actor
+from tests.test_dashboard import APP, page, sign_in
+
+
+@pytest.fixture()
+def cycle_app(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cycle.db'}"
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", url)
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(tmp_path / "store"))
+    workflows.load_demo(url, actor=Actor("setup", None))
+    workflows.add_user(url, actor=None, name="root", password="root-password", role="admin")
+    root = Actor("root", "admin")
+    for name, role in (("eva", "evaluator"), ("qd", "body")):
+        workflows.add_user(url, actor=root, name=name, password=f"{name}-password", role=role)
+    workflows.tie_body(url, actor=root, name="qd", body="qingdao")
+    workflows.publish(url, actor=Actor("eva", "evaluator"), stage="preliminary", days=5)
+    return url, AppTest.from_file(APP, default_timeout=120).run()
+
+
+def test_a_body_sees_only_its_pages_and_files_an_appeal(cycle_app):
+    url, at = cycle_app
+    at = sign_in(at, "qd")
+    assert at.title[0].value == "申诉"
+    assert "初评结果" in at.warning[0].value  # the preliminary stage, with its window, in plain words
+    for forbidden in ("rankings", "gaps", "evidence", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{forbidden}.py")
+    assert [m.value for m in at.metric][:1] == [f"{workflows.body_result(url, actor=Actor('qd', 'body')).scores.iloc[0]['score']:.2f}"]
+    lost = workflows.body_result(url, actor=Actor("qd", "body")).findings.query("lost > 1e-12")
+    first = lost[lost["obligation"] == sorted(lost["obligation"].unique())[0]].iloc[0]  # the form's first choice
+    at.text_area[0].input("已按时公开，见网址")
+    next(b for b in at.button if b.label == "提交申诉").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value == "申诉已提交，编号 1"
+    filed = workflows.appeals(url, actor=Actor("eva", "evaluator")).iloc[0]
+    assert (filed["body"], filed["obligation"], filed["item"], filed["filed_by"]) == (
+        "qingdao", first["obligation"], str(first["item"]), "qd")
+
+
+def test_an_evaluator_decides_on_the_page(cycle_app):
+    url, at = cycle_app
+    workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7", item="deadline",
+                         reason="见截图")
+    at = page(sign_in(at, "eva"), "appeals")
+    assert at.title[0].value == "申诉"
+    at.radio(key="decide_choice").set_value("驳回")
+    at.text_input[-1].input("未提供证据")
+    next(b for b in at.button if b.label == "提交复核结果").click().run()
+    assert not at.error, [e.value for e in at.error]
+    decided = workflows.appeals(url, actor=Actor("eva", "evaluator")).iloc[0]
+    assert (decided["status"], decided["decision"], decided["decided_by"]) == ("rejected", "未提供证据", "eva")
+    at = page(at, "rectify")
+    assert at.info[-1].value == "终评结果发布后才有整改问题。"
