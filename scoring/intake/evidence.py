@@ -201,23 +201,26 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
 
     _check_before_start(p, ev, ok & dated, has, scheme)
     ev["shape"] = ev["record"]
-    first_value = ev.groupby(ITEM_KEY, dropna=False)["value"].transform("first")
-    first_row = ev.groupby(ITEM_KEY, dropna=False)["row"].transform("first")
-    p.add(ok & is_value & ~_same(ev["value"], first_value), "value",
-          "this assessor already gave this item another value in row " + first_row.astype(str)
-          + " (a rating or share takes one value per assessor)")
+    shared = ev.duplicated(ITEM_KEY, keep=False)  # rows whose item has other rows in the file: few
+    if (shared & is_value).any():
+        group = ev[shared & is_value].groupby(ITEM_KEY, dropna=False)
+        first_value = group["value"].transform("first").reindex(ev.index)
+        first_row = group["row"].transform("first").reindex(ev.index)
+        p.add(ok & shared & is_value & ~_same(ev["value"], first_value), "value",
+              "this assessor already gave this item another value in row " + first_row.astype("Int64").astype(str)
+              + " (a rating or share takes one value per assessor)")
 
     if p.items:
         raise EvidenceError(source, sorted(p.items, key=lambda x: (x.row, x.column)))
     ev["value"] = ev["value"].astype(float)
-    return _sightings(ev, has("count") & ~is_event & ~is_value)
+    return _sightings(ev, has("count") & ~is_event & ~is_value, shared)
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a == b) | (a.isna() & b.isna())
 
 
-def _sightings(ev: pd.DataFrame, counted: pd.Series) -> pd.DataFrame:
+def _sightings(ev: pd.DataFrame, counted: pd.Series, shared: pd.Series) -> pd.DataFrame:
     """Several rows of one item are sightings (spec §5): all kept, each a record numbered within its
     item by date (`publication`, `publication#2`, …), so the earliest is the item's first record.
     A row repeating an earlier one's date and url (and value) is the same sighting seen twice and is
@@ -225,13 +228,15 @@ def _sightings(ev: pd.DataFrame, counted: pd.Series) -> pd.DataFrame:
     `attrs`: rows (valid rows read) and sightings (rows that were sightings of an item already in
     the file)."""
     rows = len(ev)
-    copy = ev.duplicated([*ITEM_KEY, "published_at", "url", "event_at", "value"], keep="first")
-    repeat = ev.duplicated(ITEM_KEY, keep="first")
-    sightings = int((copy | (repeat & ~counted)).sum())
-    ev = ev[~copy].sort_values([*ITEM_KEY, "published_at", "url", "row"], kind="stable")
-    n = ev.groupby(ITEM_KEY, dropna=False).cumcount()
-    ev["record"] = ev["shape"].where(n == 0, ev["shape"] + "#" + (n + 1).astype(str))
-    out = ev.sort_values("row", kind="stable")[EVIDENCE_COLUMNS].reset_index(drop=True)
+    many = ev[shared]  # only items with several rows need numbering
+    copy = many.duplicated([*ITEM_KEY, "published_at", "url", "event_at", "value"], keep="first")
+    repeat = many.duplicated(ITEM_KEY, keep="first")
+    sightings = int((copy | (repeat & ~counted[shared])).sum())
+    many = many[~copy].sort_values([*ITEM_KEY, "published_at", "url", "row"], kind="stable")
+    n = many.groupby(ITEM_KEY, dropna=False).cumcount()
+    ev = ev.drop(index=copy.index[copy])
+    ev.loc[many.index, "record"] = many["shape"].where(n == 0, many["shape"] + "#" + (n + 1).astype(str))
+    out = ev[EVIDENCE_COLUMNS].reset_index(drop=True)
     out.attrs.update(rows=rows, sightings=sightings)
     return out
 

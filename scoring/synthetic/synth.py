@@ -17,6 +17,7 @@ import yaml
 
 from scoring import SCHEME_FILE
 from scoring.intake.evidence import EVIDENCE_COLUMNS, empty_evidence
+from scoring.method import periods
 from scoring.method.compiled import rule_table
 from scoring.method.rules import expected_items
 from scoring.method.scheme import Scheme, parse_scheme
@@ -69,6 +70,11 @@ def evidence(scheme: Scheme, seed: int = 7) -> pd.DataFrame:
     on_time, is_late = u < diligence, u < diligence + (1 - diligence) * 0.6
     published = np.where(on_time, due - early, np.where(is_late, due + late, np.datetime64("NaT")))
     published = np.where(timed, published, np.datetime64("NaT")).astype("datetime64[D]").astype("datetime64[ns]")
+    # never before the period begins (a publication cannot precede what it reports: criteria/README.md)
+    firsts = np.array([(periods.parse(str(x)) or (None, np.datetime64("NaT")))[1] for x in items["item"].cat.categories],
+                      dtype="datetime64[D]").astype("datetime64[ns]")
+    first = np.where(kind == "periodic", firsts[items["item"].cat.codes.to_numpy()], np.datetime64("NaT"))
+    published = np.where(~np.isnat(first) & (published < first), first, published)
     published = np.where(kind == "count", np.datetime64("2017-09-15", "ns"), published)
     value = np.where(kind == "rating", np.clip(rng.normal(30 + 65 * diligence, 7), 15, 100).round(1), np.nan)
     value = np.where(kind == "share", np.where(u < 0.05, 0.03, 0.05), value)
