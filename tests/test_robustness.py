@@ -71,3 +71,17 @@ def test_cli_csv_columns(tmp_path):
     from scoring.method.scheme import load_scheme
 
     assert len(r.stdout.splitlines()) == 1 + len(load_scheme(SCHEME_FILE).bodies)
+
+
+def test_the_annual_report_has_a_robustness_section(tmp_path):
+    """The report names each body's rank interval and flags uncertain grades (html and xlsx)."""
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    subprocess.run([sys.executable, "-m", "scoring.cli", "demo", "--db", db], check=True, capture_output=True)
+    html, xlsx = tmp_path / "r.html", tmp_path / "r.xlsx"
+    r = subprocess.run([sys.executable, "-m", "scoring.cli", "report", "--db", db, "--out", str(html), "--out", str(xlsx)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    page = html.read_text(encoding="utf-8")
+    assert 'id="report_robustness"' in page and "名次区间（5%–95%）" in page and "等次不确定" in page
+    sheet = pd.read_excel(xlsx, sheet_name="排名稳健性", engine="calamine")
+    assert list(sheet.columns) == ["单位", "类别", "名次", "名次区间（5%–95%）", "等次", "等次保持概率"]

@@ -56,7 +56,7 @@ def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str
         document=report.document, firms=report.firms, synthetic=report.synthetic,
         generated=report.generated, evidence=report.evidence, plotly_js=Markup(plotly_js) if plotly_js else "",
         tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
-                "appendix": _table(report.appendix, lang),
+                "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
         charts=charts, bodies=bodies)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from scoring.i18n import script, text
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained, late_text, lateness, share_status
+from scoring.method.robustness import robustness
 from scoring.store.repository import EvidenceSummary
 from scoring.synthetic import demo
 
@@ -84,6 +86,7 @@ class Report:
     appendix: pd.DataFrame
 
     synthetic: bool = False
+    robustness: pd.DataFrame = field(default_factory=pd.DataFrame)  # rank intervals (docs/method.md §7)
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
@@ -210,10 +213,27 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
     }).reset_index(drop=True)
 
 
+def _robustness(card: Scorecard, lang: str) -> pd.DataFrame:
+    """How sure each rank is: 1,000 seeded re-scorings with points ±20%, late credit 0.3–0.7 and
+    ratings ±5 (docs/method.md §7); a grade kept in under 80% of them is flagged."""
+    r = robustness(card, draws=1000, seed=0)
+    names = card.scores.set_index("body")["name"]
+    return pd.DataFrame({
+        text("name", lang): _s(r["body"].map(names), lang),
+        text("body_kind", lang): r["kind"].map(lambda k: text(f"kind_{k}", lang)),
+        text("rank", lang): r["rank"].astype(int),
+        text("rank_interval", lang): r["rank_p05"].astype(str) + "–" + r["rank_p95"].astype(str),
+        text("grade", lang): _s(r["grade"], lang),
+        text("p_same_grade", lang): (100 * r["p_same_grade"]).round().astype(int).astype(str) + "%"
+        + np.where(r["p_same_grade"] < 0.8, "（" + text("grade_uncertain_short", lang) + "）", ""),
+    })
+
+
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans") -> Report:
     """Assemble the report of one scoring run."""
     share = share_status(card, lang)
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
-                  appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms)
+                  appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms,
+                  robustness=_robustness(card, lang))

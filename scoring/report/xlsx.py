@@ -55,3 +55,4 @@ def write_xlsx(report: Report, path: Path) -> None:
         _sheet(writer, t("page_gaps"), gaps[[t("name"), *[c for c in gaps.columns if c != t("name")]]])
         _sheet(writer, t("sheet_appendix"), report.appendix)
         _sheet(writer, t("page_scheme"), report.method)
+        _sheet(writer, t("sheet_robustness"), report.robustness)
