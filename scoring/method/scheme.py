@@ -70,6 +70,13 @@ class DeadlineRule(_Rule):
     due: dt.date | DueAfter
 
 
+def _a_period(v: str | None) -> str | None:
+    """A rule's `start`/`end`: a period label (2017-03, 2017-Q1, 2017-W05, 2017)."""
+    if v is not None and periods.parse(str(v)) is None:
+        raise ValueError(f"{v!r} is not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
+    return None if v is None else str(v)
+
+
 class PeriodicRule(_Rule):
     kind: Literal["periodic"]
     frequency: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"]
@@ -94,12 +101,7 @@ class PeriodicRule(_Rule):
                     raise ValueError(f"merge: {x!r} is neither a period (2017-01, 2017-Q1) nor a month (01) or quarter (Q1)")
         return groups
 
-    @field_validator("start", "end")
-    @classmethod
-    def _period(cls, v: str | None) -> str | None:
-        if v is not None and periods.parse(str(v)) is None:
-            raise ValueError(f"{v!r} is not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
-        return None if v is None else str(v)
+    _period = field_validator("start", "end")(classmethod(lambda cls, v: _a_period(v)))
 
 
 class Step(_Strict):
@@ -125,12 +127,7 @@ class RatingRule(_Rule):
     start: str | None = None
     end: str | None = None
 
-    @field_validator("start", "end")
-    @classmethod
-    def _period(cls, v: str | None) -> str | None:
-        if v is not None and periods.parse(str(v)) is None:
-            raise ValueError(f"{v!r} is not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
-        return None if v is None else str(v)
+    _period = field_validator("start", "end")(classmethod(lambda cls, v: _a_period(v)))
 
 
 class CheckItem(_Strict):

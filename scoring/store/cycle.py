@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
 from scoring.intake.attachments import KINDS, Attached, suffix
 from scoring.method.engine import Scorecard, score
@@ -21,7 +18,7 @@ from scoring.method.scheme import Scheme, parse_scheme
 from scoring.store.attachments import AttachmentStore
 from scoring.store.audit import now
 from scoring.store.models import Appeal, Attachment, Problem, Publication, ScoringRun
-from scoring.store.repository import evidence_digest
+from scoring.store.repository import reproduce
 
 
 def save_attachments(session: Session, *, store: AttachmentStore, files: list[Attached]) -> int:
@@ -122,21 +119,10 @@ def verify_frozen(session: Session, *, pub: Publication) -> list[str]:
     assert run is not None
     scheme = parse_scheme(pub.scheme_text, f"publication {pub.id}")
     evidence = thaw(pub.evidence_gz)
-    changes = []
-    if scheme.sha256 != run.scheme_sha256:
-        changes.append(f"the scheme frozen with publication {pub.id} is not the one run {run.id} scored")
-    if evidence_digest(evidence) != run.evidence_digest:
-        changes.append(f"the evidence frozen with publication {pub.id} is not the evidence run {run.id} scored")
-    if run.engine_version != ENGINE_VERSION:
-        changes.append(f"the engine changed (run {run.engine_version}, now {ENGINE_VERSION})")
-    if changes:
-        return changes
-    card = score(scheme, evidence, run.as_of)
-    then = pd.DataFrame(json.loads(run.scores_json)).set_index("body")["score"]
-    again = card.scores.set_index("body")["score"].reindex(then.index)
-    if not np.allclose(then.to_numpy(dtype=float), again.to_numpy(dtype=float), equal_nan=True, atol=1e-9):
-        changes.append("recomputed scores differ although the frozen scheme and evidence are the same")
-    return changes
+    return reproduce(run, scheme, evidence,
+                     scheme_moved=f"the scheme frozen with publication {pub.id} is not the one run {run.id} scored",
+                     evidence_moved=f"the evidence frozen with publication {pub.id} is not the evidence run {run.id} scored",
+                     scores_moved="recomputed scores differ although the frozen scheme and evidence are the same")
 
 
 # ---- appeals (申訴 → 復核) -----------------------------------------------------------------------

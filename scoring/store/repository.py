@@ -301,11 +301,21 @@ def verify_run(session: Session, *, run_id: int) -> list[str]:
         raise GongkaiError(f"no scoring run {run_id}")
     scheme = get_scheme(session, scheme_id=run.scheme_id)
     evidence = load_evidence(session, scheme_id=run.scheme_id)
+    return reproduce(run, scheme, evidence,
+                     scheme_moved=f"the scheme {run.scheme_id} was reloaded with different content since run {run_id}",
+                     evidence_moved=f"the evidence changed since run {run_id} ({run.evidence_rows} → {len(evidence)} records)",
+                     scores_moved="recomputed scores differ although scheme and evidence are unchanged")
+
+
+def reproduce(run: ScoringRun, scheme: Scheme, evidence: pd.DataFrame, *, scheme_moved: str, evidence_moved: str,
+              scores_moved: str) -> list[str]:
+    """Recompute a stored run from a scheme and evidence: [] when it reproduces exactly, else what
+    differs (each in the caller's words): the scheme, the evidence, the engine, or the scores."""
     changes = []
     if scheme.sha256 != run.scheme_sha256:
-        changes.append(f"the scheme {run.scheme_id} was reloaded with different content since run {run_id}")
+        changes.append(scheme_moved)
     if evidence_digest(evidence) != run.evidence_digest:
-        changes.append(f"the evidence changed since run {run_id} ({run.evidence_rows} → {len(evidence)} records)")
+        changes.append(evidence_moved)
     if run.engine_version != ENGINE_VERSION:
         changes.append(f"the engine changed (run {run.engine_version}, now {ENGINE_VERSION})")
     if changes:
@@ -314,11 +324,8 @@ def verify_run(session: Session, *, run_id: int) -> list[str]:
     then = pd.DataFrame(json.loads(run.scores_json)).set_index("body")["score"]
     now = card.scores.set_index("body")["score"].reindex(then.index)
     if not np.allclose(then.to_numpy(dtype=float), now.to_numpy(dtype=float), equal_nan=True, atol=1e-9):
-        changes.append("recomputed scores differ although scheme and evidence are unchanged")
+        changes.append(scores_moved)
     return changes
-
-
-
 
 
 CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject", "accept")

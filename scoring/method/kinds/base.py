@@ -80,6 +80,13 @@ class Collector:
                            None if weights is None else np.asarray(weights, dtype=float)))
 
 
+def undated_items(x: Expansion, rule_id: int, bodies: np.ndarray, labels: list[str]) -> None:
+    """Items without a due time (counts, ratings, shares): each label once for every body."""
+    ids = np.array([x.out.label(s) for s in labels])
+    x.out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)),
+              np.full(len(bodies) * len(labels), np.datetime64("NaT"), dtype="datetime64[ns]"))
+
+
 @dataclass(frozen=True)
 class Expansion:
     """What a kind's `expand` gets: the scheme, its compiled tables, the evidence (response items

@@ -14,13 +14,13 @@ from scoring.method.kinds.base import (
     Outcome,
     once_items,
     pair_sums,
+    undated_items,
 )
 from scoring.method.scheme import CountRule, Obligation
 
 
 def expand(x: Expansion, ob: Obligation, rule: CountRule, rule_id: int, bodies: np.ndarray) -> None:
-    x.out.add(bodies, rule_id, np.full(len(bodies), x.out.label("count")),
-              np.full(len(bodies), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    undated_items(x, rule_id, bodies, ["count"])
 
 
 def judge(j: Judging, mask: np.ndarray) -> Judged:

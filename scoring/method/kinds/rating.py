@@ -16,16 +16,14 @@ from scoring.method.kinds.base import (
     mean_values,
     once_items,
     slot_means,
+    undated_items,
 )
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.scheme import Obligation, RatingRule
 
 
 def expand(x: Expansion, ob: Obligation, rule: RatingRule, rule_id: int, bodies: np.ndarray) -> None:
-    labels = period_labels(x.scheme, rule) if rule.frequency else ["rating"]
-    ids = np.array([x.out.label(s) for s in labels])
-    x.out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)),
-              np.full(len(bodies) * len(labels), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    undated_items(x, rule_id, bodies, period_labels(x.scheme, rule) if rule.frequency else ["rating"])
 
 
 def judge(j: Judging, mask: np.ndarray) -> Judged:

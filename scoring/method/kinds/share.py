@@ -14,13 +14,13 @@ from scoring.method.kinds.base import (
     Outcome,
     mean_values,
     once_items,
+    undated_items,
 )
 from scoring.method.scheme import Obligation, ShareRule
 
 
 def expand(x: Expansion, ob: Obligation, rule: ShareRule, rule_id: int, bodies: np.ndarray) -> None:
-    x.out.add(bodies, rule_id, np.full(len(bodies), x.out.label("share")),
-              np.full(len(bodies), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    undated_items(x, rule_id, bodies, ["share"])
 
 
 def judge(j: Judging, mask: np.ndarray) -> Judged:
