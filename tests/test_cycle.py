@@ -33,7 +33,8 @@ def _site(url, folder):
     workflows.add_user(url, actor=None, name="root", password=PASSWORDS["root"], role="admin")
     root = Actor("root", "admin")
     for name, role in (("eva", "evaluator"), ("acme", "firm"), ("jn", "body"), ("qd", "body")):
-        workflows.add_user(url, actor=root, name=name, password=PASSWORDS[name], role=role)
+        workflows.add_user(url, actor=root, name=name, password=PASSWORDS[name], role=role,
+                           firm="甲公司" if role == "firm" else None)
     workflows.tie_body(url, actor=root, name="jn", body="jinan")
     workflows.tie_body(url, actor=root, name="qd", body="qingdao")
     workflows.import_file(url, actor=root, name="ev.csv", data="單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n".encode())
