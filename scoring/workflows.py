@@ -65,6 +65,11 @@ def transaction(db: str | None) -> Iterator[Session]:
             raise
 
 
+def _signed_in(actor: Actor) -> str:
+    """The permission every signed-in account has: a body account its own result, any other reading."""
+    return "own" if actor.role == "body" else "browse"
+
+
 def _as(session: Session, actor: Actor, action: str) -> Actor:
     return accounts.recheck(session, actor, action)
 
@@ -93,7 +98,7 @@ def session_token(db: str | None, *, actor: Actor) -> str:
     """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires,
     the account's password changes or the account is disabled."""
     with transaction(db) as session:
-        who = _as(session, actor, "browse")
+        who = _as(session, actor, _signed_in(actor))
         return accounts.session_token(session, actor=who, secret=session_secret(db))
 
 
@@ -442,7 +447,7 @@ def set_password(db: str | None, *, actor: Actor, name: str | None, password: st
     """Change one's own password (`name` None or one's own), or, as an admin, reset another's.
     Sessions signed in with the old password end."""
     with transaction(db) as session:
-        who = _as(session, actor, "browse")
+        who = _as(session, actor, _signed_in(actor))
         accounts.set_password(session, name=name or who.name, password=password, by=who)
 
 
@@ -461,13 +466,13 @@ def current_actor(db: str | None, *, actor: Actor) -> Actor:
     """The actor as the database knows it now (a dashboard re-checks this on every page view):
     refused when the account was disabled or removed; with its current role otherwise."""
     with transaction(db) as session:
-        return _as(session, actor, "own" if actor.role == "body" else "browse")
+        return _as(session, actor, _signed_in(actor))
 
 
 def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Scheme:
     """A stored scheme (the only one when `scheme_id` is left out)."""
     with transaction(db) as session:
-        _as(session, actor, "own" if actor.role == "body" else "browse")
+        _as(session, actor, _signed_in(actor))
         return repo.get_scheme(session, scheme_id=scheme_id)
 
 
@@ -856,7 +861,7 @@ def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, 
     from scoring.store.models import Appeal, Problem
 
     with transaction(db) as session:
-        who = _as(session, actor, "own" if actor.role == "body" else "browse")
+        who = _as(session, actor, _signed_in(actor))
         record = cycle.attachment_record(session, sha256=sha256)
         allowed = record is not None and who.may("read")
         if record is not None and not allowed:

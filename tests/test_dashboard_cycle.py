@@ -53,7 +53,7 @@ def test_an_evaluator_decides_on_the_page(cycle_app):
     at = page(sign_in(at, "eva"), "appeals")
     assert at.title[0].value == "申诉"
     at.radio(key="decide_choice").set_value("驳回")
-    at.text_input[-1].input("未提供证据")
+    next(i for i in at.text_input if i.label == "复核意见").input("未提供证据")
     next(b for b in at.button if b.label == "提交复核结果").click().run()
     assert not at.error, [e.value for e in at.error]
     decided = workflows.appeals(url, actor=Actor("eva", "evaluator")).iloc[0]
