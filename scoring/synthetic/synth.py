@@ -81,8 +81,10 @@ def evidence(scheme: Scheme, seed: int = 7) -> pd.DataFrame:
     keep = ~np.isnat(published) | ~np.isnan(value)
     keep &= ~((kind == "count") & (u > diligence + 0.2))
     items = items[keep]
-    periodic = (kind == "periodic")[keep]
     labels = items["item"].cat.categories
+    item_text = np.asarray(labels, dtype=object)[items["item"].cat.codes.to_numpy()]
+    # a periodic publication, or a rating given per period (a quarterly spot check), names its period
+    periodic = (kind == "periodic")[keep] | (((kind == "rating")[keep]) & (item_text != "rating"))
     period = pd.Categorical.from_codes(np.where(periodic, items["item"].cat.codes.to_numpy() + 1, 0),
                                        categories=pd.Index(["", *labels]))
     n = len(items)
