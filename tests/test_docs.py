@@ -19,7 +19,8 @@ def _fields(cls: type[BaseModel]) -> set[str]:
 def test_every_scheme_field_is_documented():
     doc = (ROOT / "criteria" / "README.md").read_text(encoding="utf-8")
     classes = [model.Header, model.Body, model.Obligation, model.DeadlineRule, model.PeriodicRule,
-               model.ResponseRule, model.CountRule, model.RatingRule, model.ShareRule]
+               model.ResponseRule, model.CountRule, model.RatingRule, model.ShareRule, model.ChecklistRule,
+               model.RequestRule]
     fields = set().union(*(_fields(c) for c in classes))
     undocumented = sorted(f for f in fields if f"`{f}`" not in doc)
     assert undocumented == []
@@ -29,5 +30,5 @@ def test_every_import_column_and_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [c for c, zh in COLUMNS.items() if f"`{c}`" not in readme or zh not in readme]
     assert missing == []
-    for command in ("gongkai criteria check", "gongkai score", "make run", "make test"):
+    for command in ("gongkai criteria check", "gongkai score", "gongkai robustness", "make run", "make test"):
         assert command in readme
