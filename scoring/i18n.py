@@ -142,7 +142,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "robustness_chart": ("名次区间（5%–95%）", "Rank interval (5th–95th percentile)"),
     "grade_uncertain": ("等次不确定（保持概率低于 80%）：", "Grade uncertain (holds in under 80% of draws): "),
     "grade_uncertain_short": ("等次不确定", "grade uncertain"),
-    "report_robustness": ("排名稳健性", "How sure the ranking is"),
+    "report_robustness": ("二（续）、排名稳健性", "2a. How sure the ranking is"),
     "body_kind": ("类别", "Kind"),
     "sheet_robustness": ("排名稳健性", "Robustness"),
     "rank_interval": ("名次区间（5%–95%）", "Rank interval (5th–95th pct.)"),
