@@ -28,7 +28,9 @@ def expand(x: Expansion, ob: Obligation, rule: RatingRule, rule_id: int, bodies:
 
 def judge(j: Judging, mask: np.ndarray) -> Judged:
     rows, pair, r = once_items(j, mask)
-    periodic = j.items["item"].astype(str).to_numpy()[rows] != "rating"  # a period's grade, not the year's
+    item = j.items["item"]  # a period's grade, not the year's: compared on codes, not on 10^7 strings
+    year = item.cat.categories.get_indexer(["rating"])[0]
+    periodic = item.cat.codes.to_numpy()[rows] != year
     value = np.where(periodic, slot_means(j, mask), mean_values(j)[pair]) if periodic.any() else mean_values(j)[pair]
     none = np.isnan(value)
     d_missing = j.rules["deduct_missing"].to_numpy()[r]
