@@ -46,7 +46,7 @@ def test_final_opens_a_problem_for_every_point_lost(final, scheme_2017):
     assert str(mine["due_on"].iloc[0]) == "2018-02-22"
     everyone = workflows.problems(url, actor=EVA)
     assert "6.7" not in set(everyone[everyone["body"] == "jinan"]["obligation"])  # 濟南 published it on time
-    assert (everyone["obligation"] == "6.7").sum() == len(scheme_2017.bodies) - 1
+    assert (everyone["obligation"] == "6.7").sum() == len(scheme_2017.assessed(scheme_2017.obligation("6.7"))) - 1
 
 
 def test_notice_docx_lists_grades_problems_and_outstanding_units(final, tmp_path, scheme_2017):
@@ -55,7 +55,7 @@ def test_notice_docx_lists_grades_problems_and_outstanding_units(final, tmp_path
     text = _text(path)
     assert text.startswith("关于2017年山東省政務公開工作要點考核结果的通报")  # the document keeps its wording
     assert "一、考核等次" in text and "设区市政府" in text and "三、表现突出的单位" in text
-    assert f"6.7 制定具體實施方案或工作安排並公開：{len(scheme_2017.bodies) - 1}个单位失分" in text
+    assert f"6.7 制定具體實施方案或工作安排並公開：{len(scheme_2017.assessed(scheme_2017.obligation('6.7'))) - 1}个单位失分" in text
     with pytest.raises(PermissionDenied, match="user qd \\(body\\) may not publish"):
         workflows.write_notice(url, actor=QD, out=tmp_path / "x.docx")
     with pytest.raises(GongkaiError, match="a notice is .docx or .pdf"):
