@@ -15,7 +15,7 @@ import pandas as pd
 
 from scoring.method.calendar import WorkCalendar, due_end_of_day
 from scoring.method.compiled import Compiled
-from scoring.method.scheme import Scheme, Window
+from scoring.method.scheme import Obligation, Scheme, Window
 
 NAT = np.iinfo(np.int64).min  # int64 nanoseconds of NaT
 NEVER = np.iinfo(np.int64).max
@@ -96,6 +96,15 @@ class Expansion:
     tables: Compiled
     evidence: pd.DataFrame
     out: Collector
+
+
+def event_rows(x: Expansion, ob: Obligation, rule: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An event-driven rule's evidence rows (of the bodies it assesses) and its events: one row per
+    (body, event) with the earliest `event_at` the rows give."""
+    ev = x.evidence
+    rows = ev[(ev["event"] != "") & (ev["obligation"] == ob.id)]
+    rows = rows[rows["body"].isin(x.scheme.assessed(ob, rule))]  # type: ignore[arg-type]
+    return rows, rows.groupby(["body", "event"], as_index=False, observed=True)["event_at"].min()
 
 
 @dataclass(frozen=True)

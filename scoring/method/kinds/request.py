@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.method.calendar import due_end_of_day
-from scoring.method.kinds.base import Expansion
+from scoring.method.kinds.base import Expansion, event_rows
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, RequestRule
 
@@ -18,12 +18,9 @@ REQUEST_STEPS = (REQUEST, REPLY, EXTENSION)
 
 
 def expand(x: Expansion, ob: Obligation, rule: RequestRule, rule_id: int, bodies: np.ndarray) -> None:
-    ev = x.evidence
-    rows = ev[(ev["event"] != "") & (ev["obligation"] == ob.id)]
-    rows = rows[rows["body"].isin(x.scheme.assessed(ob, rule))]
+    rows, requests = event_rows(x, ob, rule)
     if rows.empty:
         return
-    requests = rows.groupby(["body", "event"], as_index=False, observed=True)["event_at"].min()
     received = requests["event_at"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     cal = x.tables.calendar
     assert rule.within.working_days is not None

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring.method.kinds.base import Expansion, due_after
+from scoring.method.kinds.base import Expansion, due_after, event_rows
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, ResponseRule
 
 
 def expand(x: Expansion, ob: Obligation, rule: ResponseRule, rule_id: int, bodies: np.ndarray) -> None:
-    ev = x.evidence
-    rows = ev[(ev["event"] != "") & (ev["obligation"] == ob.id)]
-    rows = rows[rows["body"].isin(x.scheme.assessed(ob, rule))]
+    rows, events = event_rows(x, ob, rule)
     if rows.empty:
         return
-    events = rows.groupby(["body", "event"], as_index=False, observed=True)["event_at"].min()
     at = events["event_at"].to_numpy(dtype="datetime64[ns]")
     codes = x.tables.bodies.get_indexer(events["body"].astype(str))
     for step in rule.steps:
