@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEME_2017 = ROOT / "criteria" / "shandong-2017.yaml"
 SOURCE = ROOT / "criteria" / "source" / "2017-shandong-zhengwu-gongkai-yaodian.txt"
 
+# argon2's cheapest profile for the accounts tests make (hundreds of hashes and sign-ins); the default
+# profile is tested on its own (test_accounts.py::test_passwords_are_argon2_hashes)
+os.environ.setdefault("GONGKAI_PASSWORD_HASH", "cheapest")
+
 HEADER = {
     "id": "case",
     "title": "test case",

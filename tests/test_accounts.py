@@ -3,17 +3,15 @@ argon2 hashes, and the audit trail naming the authenticated user."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlmodel import Session, select
 
+from scoring.errors import GongkaiError
 from scoring.store import repository as store
 from scoring.store.audit import audit_trail
 from scoring.store.db import engine_for
 from scoring.store.models import User
+from tests.cli import clean_env, gongkai
 from tests.conftest import BACKENDS, SCHEME_2017, fresh_database
 
 PASSWORDS = {"root": "root-pass-1", "eva": "eva-pass-12", "acme": "acme-pass-1", "vic": "vic-pass-12",
@@ -21,14 +19,13 @@ PASSWORDS = {"root": "root-pass-1", "eva": "eva-pass-12", "acme": "acme-pass-1",
 
 
 def run(url, who, *args, password=None, new_password=None, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")} | (env_extra or {})
+    env = clean_env(**(env_extra or {}))
     if who:
         env["GONGKAI_USER"] = who
         env["GONGKAI_PASSWORD"] = password if password is not None else PASSWORDS[who]
     if new_password:
         env["GONGKAI_NEW_PASSWORD"] = new_password
-    return subprocess.run([sys.executable, "-m", "scoring.cli", *args, "--db", url], capture_output=True,
-                          text=True, env=env, stdin=subprocess.DEVNULL)
+    return gongkai(*args, "--db", url, env=env)
 
 
 def _build(db_url, tmp_path):
@@ -132,6 +129,21 @@ def test_passwords_are_argon2_hashes(shared_site):
         hashes = list(s.exec(select(User.password_hash)))
     assert all(h.startswith("$argon2") for h in hashes)
     assert not any(p in h for h in hashes for p in PASSWORDS.values())
+
+
+def test_the_default_password_hash_is_argon2id_rfc9106(monkeypatch):
+    """Outside this suite (which sets the cheapest profile) a new hash is argon2id with 64 MiB, t=3, and
+    verifies whatever the setting is now; a profile name that does not exist is refused by name."""
+    from scoring.store import accounts
+
+    monkeypatch.delenv("GONGKAI_PASSWORD_HASH")
+    made = accounts._hasher().hash("pw-123456")
+    assert made.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    monkeypatch.setenv("GONGKAI_PASSWORD_HASH", "cheapest")
+    assert accounts._hasher().verify(made, "pw-123456")
+    monkeypatch.setenv("GONGKAI_PASSWORD_HASH", "fast")
+    with pytest.raises(GongkaiError, match="GONGKAI_PASSWORD_HASH 'fast' is not one of: rfc9106-low-memory"):
+        accounts._hasher()
 
 
 def test_first_account_must_be_admin(tmp_path):
@@ -254,22 +266,33 @@ def test_passwords_change_and_reset(site):
 
 def test_failed_sign_ins_lock_the_account_then_cool_down(site):
     url, _, _ = site
-    import time
-
-    window = 15  # seconds: long enough for the calls below on a loaded machine, short for the cool-down
-    limits = {"GONGKAI_LOGIN_MAX_FAILURES": "3", "GONGKAI_LOGIN_WINDOW_SECONDS": str(window)}
+    limits = {"GONGKAI_LOGIN_MAX_FAILURES": "3", "GONGKAI_LOGIN_WINDOW_SECONDS": "600"}
     for _ in range(3):
         r = run(url, "vic", "runs", "list", password="guess-guess", env_extra=limits)
         assert "unknown user or wrong password" in r.stderr
-    last_failure = time.monotonic()
     r = run(url, "vic", "runs", "list", env_extra=limits)  # the right password, locked out
-    assert r.returncode == 1 and "too many failed sign-ins for account vic: locked" in r.stderr
+    assert r.returncode == 1 and "too many failed sign-ins for account vic: locked; try again in 10 minute(s)" in r.stderr
     assert run(url, "eva", "runs", "list", env_extra=limits).returncode == 0  # other accounts are not locked
     trail = audit_of(url)
     assert (trail[trail["action"] == "login_failed"]["actor"] == "vic").sum() == 3
     assert (trail[trail["action"] == "login_refused"]["actor"] == "vic").sum() == 1
-    time.sleep(max(0.0, window + 0.5 - (time.monotonic() - last_failure)))  # the cool-down
+    _age_failures(url, seconds=599)  # the oldest failure is still inside the window: still locked
+    assert "try again in 1 minute(s)" in run(url, "vic", "runs", "list", env_extra=limits).stderr
+    _age_failures(url, seconds=2)  # the cool-down: the failures are now more than 600 s old
     assert run(url, "vic", "runs", "list", env_extra=limits).returncode == 0
+
+
+def _age_failures(url, *, seconds):
+    """As if `seconds` had passed since every recorded failed sign-in (instead of sleeping)."""
+    import datetime as dt
+
+    from scoring.store.models import LoginFailure
+
+    with Session(engine_for(url)) as s:
+        for failure in s.exec(select(LoginFailure)):
+            failure.at -= dt.timedelta(seconds=seconds)
+            s.add(failure)
+        s.commit()
 
 
 def test_failed_sign_ins_lock_the_client(site):

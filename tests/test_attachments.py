@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -18,6 +15,7 @@ from scoring.intake import attachments as intake
 from scoring.store.accounts import Actor
 from scoring.store.db import engine_for
 from scoring.store.models import Attachment, Evidence, EvidenceHistory
+from tests.cli import clean_env, gongkai
 from tests.conftest import SCHEME_2017
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -138,11 +136,10 @@ def test_cli_imports_a_table_with_an_attachments_folder(tmp_path):
     (folder / "qingdao.pdf").write_bytes(PDF)
     csv = tmp_path / "e.csv"
     csv.write_text(TABLE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
+    env = clean_env()
 
     def gk(*args):
-        return subprocess.run([sys.executable, "-m", "scoring.cli", *args, "--db", url], capture_output=True,
-                              text=True, env=env)
+        return gongkai(*args, "--db", url, env=env)
 
     assert gk("criteria", "load", str(SCHEME_2017)).returncode == 0
     r = gk("import", str(csv), "--attachments", str(folder))

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.cli import clean_env
+from tests.cli import gongkai as run_cli
 from tests.conftest import SCHEME_2017
 
 CASE_SCHEME = """\
@@ -44,7 +46,7 @@ SMALL_SCHEME = CASE_SCHEME.replace("  - {id: jinan, name: 濟南市, kind: city}
 
 
 def gongkai(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True)
+    return run_cli(*args)
 
 
 @pytest.fixture()
@@ -164,11 +166,7 @@ def test_errors_print_no_markup(files, tmp_path):
 
 
 def gongkai_env(*args: str, **env: str) -> subprocess.CompletedProcess:
-    import os
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")}
-    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True,
-                          env={**clean, **env}, stdin=subprocess.DEVNULL)
+    return run_cli(*args, env=clean_env(**env))
 
 
 def test_empty_listings_say_so(tmp_path):

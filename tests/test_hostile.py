@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scoring.errors import EvidenceError
 from scoring.intake.evidence import validate
 from scoring.intake.tables import MAX_CELL_CHARS, read_table
+from tests.cli import gongkai
 from tests.conftest import make_scheme
 
 SCHEME = make_scheme({}, [{"id": "jinan", "name": "濟南市", "kind": "city"}], [
@@ -89,26 +90,22 @@ def test_oversized_file_is_refused_with_the_limit(monkeypatch):
 def test_problem_report_is_formula_safe_and_resendable(tmp_path):
     """The problem rows CSV a firm downloads: a note that is a formula arrives as text in a
     spreadsheet, and the corrected report imports as it is (its own columns are ignored)."""
-    import subprocess
-    import sys
-
     import pandas as pd
 
     from scoring import SCHEME_FILE
 
     db = f"sqlite:///{tmp_path / 'g.db'}"
-    subprocess.run([sys.executable, "-m", "scoring.cli", "criteria", "load", str(SCHEME_FILE), "--db", db], check=True)
+    assert gongkai("criteria", "load", str(SCHEME_FILE), "--db", db).returncode == 0
     bad = tmp_path / "firm.csv"
     bad.write_text("單位,任務編號,發佈時間,備註\n上海市,6.7,2017-06-01,\"=HYPERLINK(\"\"http://x\"\")\"\n",
                    encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(bad), "--db", db], capture_output=True, text=True)
+    r = gongkai("import", str(bad), "--db", db)
     assert r.returncode == 1
     report = tmp_path / "firm.problems.csv"
     raw = pd.read_csv(report, dtype=str, keep_default_na=False)
     assert raw.loc[0, "備註"] == "'=HYPERLINK(\"http://x\")"  # text in a spreadsheet, not a formula
     report.write_text(report.read_text(encoding="utf-8-sig").replace("上海市", "濟南市"), encoding="utf-8")
-    fixed = subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(report), "--db", db],
-                           capture_output=True, text=True)
+    fixed = gongkai("import", str(report), "--db", db)
     assert fixed.returncode == 0, fixed.stderr
     from sqlmodel import Session
 

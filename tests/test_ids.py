@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from scoring.method.scheme import natural_key
+from tests.cli import gongkai
 from tests.conftest import HEADER
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -40,15 +39,14 @@ def odd(tmp_path_factory):
     evidence.write_text(EVIDENCE, encoding="utf-8")
     db = f"sqlite:///{folder / 'odd.db'}"
     for args in (["criteria", "load", str(scheme)], ["import", str(evidence)]):
-        r = subprocess.run([sys.executable, "-m", "scoring.cli", *args, "--db", db], capture_output=True, text=True)
+        r = gongkai(*args, "--db", db)
         assert r.returncode == 0, r.stderr
     return folder, scheme, evidence, db
 
 
 def test_cli_scores_and_orders_odd_ids(odd):
     _, scheme, evidence, _ = odd
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "score", "--scheme", str(scheme), "--evidence",
-                        str(evidence), "--level", "obligation", "--format", "csv"], capture_output=True, text=True)
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(evidence), "--level", "obligation", "--format", "csv")
     assert r.returncode == 0, r.stderr
     rows = [line.split(",") for line in r.stdout.splitlines()[1:]]
     jinan = [row for row in rows if row[0] == "jinan"]
@@ -60,8 +58,7 @@ def test_cli_scores_and_orders_odd_ids(odd):
 def test_every_report_format_with_odd_ids(odd):
     folder, _, _, db = odd
     outs = [folder / f"r{ext}" for ext in (".xlsx", ".docx", ".html")]
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "report", "--db", db,
-                        *[a for p in outs for a in ("--out", str(p))]], capture_output=True, text=True)
+    r = gongkai("report", "--db", db, *[a for p in outs for a in ("--out", str(p))])
     assert r.returncode == 0, r.stderr
     html = outs[2].read_text(encoding="utf-8")
     assert all(i in html for i in IDS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 import unicodedata
 import zipfile
@@ -22,6 +21,7 @@ from scoring.report.write import write
 from scoring.store import repository as store
 from scoring.store.db import dispose, engine_for
 from scoring.synthetic import demo
+from tests.cli import gongkai
 from tests.e2e.test_browser import ARGS, CHROMIUM
 
 HOSTILE_NOTE = "=HYPERLINK(\"http://evil.example\",\"<b onmouseover=alert(1)>click</b>\")"
@@ -139,9 +139,7 @@ def test_html_is_self_contained_and_interactive(built, tmp_path):
 
 def test_missing_chromium_names_the_fix_and_other_formats_still_work(demo_db, tmp_path):
     env = {**os.environ, "PATH": str(Path(sys.executable).parent), "GONGKAI_CHROMIUM": "/nonexistent"}
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "report", "--db", demo_db,
-                        "--out", str(tmp_path / "r.pdf"), "--out", str(tmp_path / "r.xlsx")],
-                       capture_output=True, text=True, env=env)
+    r = gongkai("report", "--db", demo_db, "--out", str(tmp_path / "r.pdf"), "--out", str(tmp_path / "r.xlsx"), env=env)
     assert r.returncode == 1
     assert "apt-get install chromium fonts-noto-cjk" in r.stderr
     assert (tmp_path / "r.xlsx").exists() and not (tmp_path / "r.pdf").exists()

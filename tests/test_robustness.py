@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
@@ -12,6 +9,7 @@ from scoring.intake.evidence import validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import score
 from scoring.method.robustness import Spread, robustness
+from tests.cli import gongkai
 from tests.conftest import make_scheme
 
 
@@ -55,16 +53,14 @@ def test_deterministic_for_a_seed_and_zero_spread_collapses(scheme_2017, demo_ev
 ])
 def test_cli_refuses_bad_spreads(tmp_path, args, message):
     db = f"sqlite:///{tmp_path / 'r.db'}"
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "robustness", "--db", db, *args],
-                       capture_output=True, text=True)
+    r = gongkai("robustness", "--db", db, *args)
     assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
 def test_cli_csv_columns(tmp_path):
     db = f"sqlite:///{tmp_path / 'r.db'}"
-    subprocess.run([sys.executable, "-m", "scoring.cli", "demo", "--db", db], check=True, capture_output=True)
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "robustness", "--db", db, "--draws", "100",
-                        "--format", "csv"], capture_output=True, text=True)
+    assert gongkai("demo", "--db", db).returncode == 0
+    r = gongkai("robustness", "--db", db, "--draws", "100", "--format", "csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "body,kind,rank,rank_p05,rank_p50,rank_p95,grade,p_same_grade"
     from scoring import SCHEME_FILE
@@ -76,10 +72,9 @@ def test_cli_csv_columns(tmp_path):
 def test_the_annual_report_has_a_robustness_section(tmp_path):
     """The report names each body's rank interval and flags uncertain grades (html and xlsx)."""
     db = f"sqlite:///{tmp_path / 'r.db'}"
-    subprocess.run([sys.executable, "-m", "scoring.cli", "demo", "--db", db], check=True, capture_output=True)
+    assert gongkai("demo", "--db", db).returncode == 0
     html, xlsx = tmp_path / "r.html", tmp_path / "r.xlsx"
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "report", "--db", db, "--out", str(html), "--out", str(xlsx)],
-                       capture_output=True, text=True)
+    r = gongkai("report", "--db", db, "--out", str(html), "--out", str(xlsx))
     assert r.returncode == 0, r.stderr
     page = html.read_text(encoding="utf-8")
     assert 'id="report_robustness"' in page and "名次区间（5%–95%）" in page and "等次不确定" in page

@@ -4,8 +4,6 @@ imports with exact reports, idempotent re-import, replacement with history, stor
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -20,6 +18,7 @@ from scoring.store import repository as store
 from scoring.store.audit import audit_trail
 from scoring.store.db import engine_for
 from scoring.store.models import Evidence, ImportBatch
+from tests.cli import gongkai
 from tests.conftest import SCHEME_2017
 
 
@@ -110,10 +109,6 @@ def test_round_trip_scores_equal_file_scores(db_url, scheme_2017, demo_evidence)
     with Session(engine_for(db_url)) as s:
         changes = store.verify_run(s, run_id=run_id)
     assert len(changes) == 1 and changes[0].startswith(f"the evidence changed since run {run_id}")
-
-
-def gongkai(*args):
-    return subprocess.run([sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True)
 
 
 def test_cli_import_report_and_dry_run(db_url, tmp_path):

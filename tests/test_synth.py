@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 
 from scoring.synthetic import synth
+from tests.cli import gongkai
 
 
 def test_nation_has_the_national_counts():
@@ -25,12 +23,10 @@ def test_evidence_is_seeded():
 
 def test_cli_writes_a_scheme_and_file_that_import(tmp_path):
     scheme, ev, db = tmp_path / "s.yaml", tmp_path / "e.csv", f"sqlite:///{tmp_path / 'g.db'}"
-    r = subprocess.run([sys.executable, "-m", "scoring.cli", "synth", "--rows", "40000", "--out", str(ev),
-                        "--scheme-out", str(scheme)], capture_output=True, text=True)
+    r = gongkai("synth", "--rows", "40000", "--out", str(ev), "--scheme-out", str(scheme))
     assert r.returncode == 0, r.stderr
-    assert subprocess.run([sys.executable, "-m", "scoring.cli", "criteria", "load", str(scheme), "--db", db]).returncode == 0
-    imp = subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(ev), "--db", db],
-                         capture_output=True, text=True)
+    assert gongkai("criteria", "load", str(scheme), "--db", db).returncode == 0
+    imp = gongkai("import", str(ev), "--db", db)
     assert imp.returncode == 0, imp.stderr
     rows = int(r.stdout.split("e.csv: ")[1].split()[0])
     assert f"{rows} rows valid; imported {rows} new" in imp.stdout

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, func, select, update
@@ -40,7 +40,18 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "own": ("admin", "evaluator", "viewer", "body"),     # published results, appeals, 整改
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
 }
-_HASHER = PasswordHasher()
+PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
+                          "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1
+                          "cheapest": profiles.CHEAPEST}  # for test suites only: no protection at all
+
+
+def _hasher() -> PasswordHasher:
+    """The argon2 hasher for new hashes (GONGKAI_PASSWORD_HASH names a profile). A stored hash carries
+    its own parameters, so verifying works whatever the setting was when it was made."""
+    name = Limits().password_hash
+    if name not in PASSWORD_HASH_PROFILES:
+        raise GongkaiError(f"GONGKAI_PASSWORD_HASH {name!r} is not one of: {', '.join(PASSWORD_HASH_PROFILES)}")
+    return PasswordHasher.from_parameters(PASSWORD_HASH_PROFILES[name])
 
 
 class PermissionDenied(GongkaiError):
@@ -58,13 +69,14 @@ class LoginRefused(PermissionDenied):
 
 
 class Limits(BaseSettings):
-    """The sign-in lockout and the session lifetime (GONGKAI_LOGIN_MAX_FAILURES, …)."""
+    """The sign-in lockout, the session lifetime and the password hash cost (GONGKAI_LOGIN_MAX_FAILURES, …)."""
 
     model_config = SettingsConfigDict(env_prefix="GONGKAI_")
     login_max_failures: int = 5            # per account name, within the window
     login_client_max_failures: int = 20    # per client (a terminal user@host, a browser's address)
     login_window_seconds: int = 900        # the window, and so the cool-down of a lockout
     session_hours: float = 8.0             # a dashboard session's lifetime
+    password_hash: str = "rfc9106-low-memory"  # the argon2 profile of new password hashes
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ def authenticate(session: Session, *, name: str | None, password: str | None, cl
         raise LoginRefused(locked, name=name, client=client, counts=False)
     user = session.get(User, name)
     try:
-        ok = user is not None and password is not None and _HASHER.verify(user.password_hash, password)
+        ok = user is not None and password is not None and _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
@@ -220,7 +232,7 @@ def add_user(session: Session, *, name: str, password: str, role: str, by: Actor
     if not name.strip() or session.get(User, name) is not None:
         raise GongkaiError(f"user name {name!r} is empty or taken")
     _check_password(password)
-    session.add(User(name=name, password_hash=_HASHER.hash(password), role=role, firm=firm, created_at=now()))
+    session.add(User(name=name, password_hash=_hasher().hash(password), role=role, firm=firm, created_at=now()))
     audit(session, action="user_add", detail=f"{name} as {role}" + (f" of firm {firm}" if firm else ""), who=by.name)
 
 
@@ -277,7 +289,7 @@ def set_password(session: Session, *, name: str, password: str, by: Actor) -> No
         by.require("users")
     _check_password(password)
     user = _user(session, name)
-    user.password_hash = _HASHER.hash(password)
+    user.password_hash = _hasher().hash(password)
     audit(session, action="user_password", who=by.name,
           detail=f"{name}: password changed" if name == by.name else f"{name}: password reset by {by.name}")
 

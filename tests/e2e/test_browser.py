@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import gongkai
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = Path(os.environ.get("GONGKAI_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "out")) / "e2e"
 PAGES = [("", "排名"), ("gaps", "差距"), ("departments", "部门"), ("evidence", "证据"), ("import", "导入"),
@@ -43,12 +45,11 @@ def server(tmp_path_factory):
     port = _free_port()
     folder = tmp_path_factory.mktemp("e2e")
     db = f"sqlite:///{folder / 'dash.db'}"
-    subprocess.run([sys.executable, "-m", "scoring.cli", "demo", "--db", db], check=True, capture_output=True)
+    assert gongkai("demo", "--db", db).returncode == 0
     hostile = folder / "hostile.csv"
     hostile.write_text('單位,任務編號,發佈時間,備註,網址\n濟南市,6.7,2017-06-10,"' + HOSTILE.replace('"', '""')
                        + '","javascript:alert(3)"\n', encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "scoring.cli", "import", str(hostile), "--db", db], check=True,
-                   capture_output=True)
+    assert gongkai("import", str(hostile), "--db", db).returncode == 0
     log = (folder / "serve.log").open("wb")
     # its own process group: whatever happens, the teardown stops everything it started
     proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
