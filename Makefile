@@ -27,9 +27,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy scoring dashboard
 
-## test: set up, lint, type-check scoring/, run the test suite (benchmarks run once, untimed)
+## test: set up, lint, type-check scoring/, run the test suite on every core (benchmarks run once, untimed)
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 check: test
 
