@@ -122,7 +122,7 @@ def outcome(scheme: Scheme, name: str, data: bytes) -> dict:
         report = problem_report(table, e.problems)
         return {"problems": [[p.row, p.column, p.value, p.reason] for p in e.problems],
                 "report": report.astype(str).to_csv(index=False)}
-    rows = ev.astype(str).values.tolist()
+    rows = [[str(x) for x in r] for r in ev.astype(object).values.tolist()]
     return {"dtypes": {c: str(t) for c, t in ev.dtypes.items()}, "attrs": {k: ev.attrs[k] for k in ("rows", "sightings")},
             "first_rows": rows[:5], "rows_sha256": hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()}
 
