@@ -6,7 +6,10 @@ import datetime as dt
 import io
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import python_calamine
 
 from scoring.errors import EvidenceError, RowProblem
@@ -168,7 +171,7 @@ def _unguard(col: pd.Series) -> pd.Series:
 def _check_cells(table: pd.DataFrame, source: str) -> None:
     problems = []
     for col in COLUMNS:
-        long = table[col].str.len() > MAX_CELL_CHARS
+        long = per_value(table[col], lambda u: u.str.len() > MAX_CELL_CHARS)
         for row, value in table.loc[long, ["row", col]].itertuples(index=False):
             problems.append(RowProblem(int(row), col, value[:40] + "…",
                                        f"{len(value)} characters, longer than the limit of {MAX_CELL_CHARS} characters"))
@@ -176,9 +179,107 @@ def _check_cells(table: pd.DataFrame, source: str) -> None:
         raise EvidenceError(source, problems)
 
 
+def per_value(text: pd.Series, func) -> np.ndarray:
+    """A Series → Series function of a text column, computed once per distinct value (a million
+    rows repeat a few thousand names, dates and labels): its result per row, as an array."""
+    codes, uniques = pd.factorize(text)
+    result = func(pd.Series(uniques, dtype=text.dtype)).to_numpy()
+    return result[codes] if len(result) else np.zeros(len(text), result.dtype)
+
+
+def _utf8(data: bytes) -> bytes:
+    """A CSV's bytes as UTF-8 without a byte-order mark: UTF-8 as it is, GB18030/GBK transcoded
+    (ValueError if neither)."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        return _decode(data).encode("utf-8")
+
+
+def _mangle(names: list[str]) -> list[str]:
+    """Header cells as pandas names them: a blank one `Unnamed: i`, a repeated one `x.1`, `x.2` …"""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        name = name if name != "" else f"Unnamed: {i}"
+        if name in seen:
+            base = name
+            while name in seen:
+                seen[base] += 1
+                name = f"{base}.{seen[base]}"
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
+
+
+Coded = tuple[pd.Series, np.ndarray]  # a column's distinct raw values (text) and each row's code
+
+
+def _read_csv_arrow(data: bytes) -> tuple[list[str], list[Coded]] | None:
+    """UTF-8 CSV bytes read by pyarrow, every column dictionary-encoded: the header and per column
+    (distinct values, per-row codes). None when pyarrow would not read it the way pandas does
+    (ragged or blank lines, no rows, an odd quote …): the caller then reads it with pandas, whose
+    errors users know."""
+    try:
+        arrow = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.dictionary(pa.int32(), pa.string()) for i in range(1024)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if arrow.num_rows < 2 or arrow.num_columns > 1024:
+        return None
+    arrow = arrow.unify_dictionaries()
+    header: list[str] = []
+    columns: list[Coded] = []
+    for chunked in arrow.columns:
+        values = pd.Series(chunked.chunk(0).dictionary, dtype="str")
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunked.chunks])
+        header.append(str(values.iat[codes[0]]))
+        columns.append((values, codes[1:]))
+    return _mangle(header), columns
+
+
+def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
+    def fail(value: str, reason: str) -> EvidenceError:
+        return EvidenceError(source, [RowProblem(1, "file", value, reason)])
+
+    if (found := unaccepted_encoding(data)) is not None:
+        raise fail(source, f"the file is {found} text; accepted: {ACCEPTED_ENCODINGS} — "
+                           "save it as UTF-8 CSV (or XLSX) and send it again")
+    if b"\x00" in data[:4096]:
+        raise fail(source, "not a CSV or XLSX file (binary content)")
+    try:
+        utf8 = _utf8(data)
+        if (fast := _read_csv_arrow(utf8)) is not None:
+            return fast
+        raw = pd.read_csv(io.BytesIO(utf8), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                          encoding="utf-8")
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        if isinstance(e, pd.errors.EmptyDataError):
+            raise fail("", "empty file: no header and no evidence rows") from None
+        raise fail(source, f"not a CSV or XLSX file ({str(e).splitlines()[0]})") from None
+    return _coded(raw)
+
+
+def _coded(raw: pd.DataFrame) -> tuple[list[str], list[Coded]]:
+    columns = []
+    for col in raw.columns:
+        codes, uniques = pd.factorize(raw[col].astype(str), use_na_sentinel=False)
+        columns.append((pd.Series(uniques, dtype="str"), codes))
+    return [str(c) for c in raw.columns], columns
+
+
 def read_table(data: bytes, source: str) -> pd.DataFrame:
     """Bytes of a CSV or XLSX file → DataFrame of stripped strings with canonical column names
-    and a `row` column (the spreadsheet row number: the header is row 1)."""
+    and a `row` column (the spreadsheet row number: the header is row 1). A CSV is read from its
+    bytes by pyarrow, each column dictionary-encoded: stripping and the formula guard run once per
+    distinct value."""
 
     def fail(column: str, value: str, reason: str) -> EvidenceError:
         return EvidenceError(source, [RowProblem(1, column, value, reason)])
@@ -188,46 +289,40 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     is_xlsx = data[:4] == b"PK\x03\x04" or data[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
     if is_xlsx:
         try:
-            raw = _read_xlsx(data)
+            names, raw = _coded(_read_xlsx(data))
         except Exception as e:  # calamine raises several types for broken workbooks
             raise fail("file", source, f"not a readable XLSX workbook ({type(e).__name__})") from None
     else:
-        if (found := unaccepted_encoding(data)) is not None:
-            raise fail("file", source, f"the file is {found} text; accepted: {ACCEPTED_ENCODINGS} — "
-                                       "save it as UTF-8 CSV (or XLSX) and send it again")
-        if b"\x00" in data[:4096]:
-            raise fail("file", source, "not a CSV or XLSX file (binary content)")
-        try:
-            text = _decode(data)
-            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                              skip_blank_lines=False)
-        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            if isinstance(e, pd.errors.EmptyDataError):
-                raise fail("file", "", "empty file: no header and no evidence rows") from None
-            raise fail("file", source, f"not a CSV or XLSX file ({str(e).splitlines()[0]})") from None
-    mapping: dict[str, str] = {}
-    for col in raw.columns:
-        name = _header(str(col))
+        names, raw = _read_csv(data, source)
+    mapping: dict[str, int] = {}
+    for i, col in enumerate(names):
+        name = _header(col)
         if name is None:
-            if str(col).strip() == "" or str(col).startswith("Unnamed:") or str(col) in REPORT_COLUMNS:
+            if col.strip() == "" or col.startswith("Unnamed:") or col in REPORT_COLUMNS:
                 continue
             valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
-            raise fail(str(col), str(col), f"unknown column; valid columns: {valid}")
-        if name in mapping.values():
-            raise fail(str(col), str(col), f"column {name} appears twice")
-        mapping[str(col)] = name
-    table = raw[list(mapping)].rename(columns=mapping).astype(str)
-    present = list(table.columns)
+            raise fail(col, col, f"unknown column; valid columns: {valid}")
+        if name in mapping:
+            raise fail(col, col, f"column {name} appears twice")
+        mapping[name] = i
+    n = len(raw[0][1]) if raw else 0
+    columns: dict[str, pd.Series] = {"row": pd.Series(np.arange(2, n + 2, dtype=np.int64))}
+    blank = np.ones(n, bool)
     for col in COLUMNS:
-        table[col] = _unguard(table[col].str.strip()) if col in table else ""
-    table = table[list(COLUMNS)]
+        if col in mapping:
+            values, codes = raw[mapping[col]]
+            clean = _unguard(values.str.strip())
+            columns[col] = pd.Series(clean.array.take(codes) if len(clean) else np.full(n, ""), dtype="str")
+            blank &= (clean == "").to_numpy()[codes] if len(clean) else True
+        else:
+            columns[col] = pd.Series(np.full(n, ""), dtype="str")
+    table = pd.DataFrame(columns)
     if is_xlsx:
         table = excel_serial_dates(table)
-    table.insert(0, "row", range(2, len(table) + 2))
-    table = table[(table[list(COLUMNS)] != "").any(axis=1)]
+    table = table[~blank]
     _check_cells(table, source)
     if table.empty:
         raise fail("file", "", "empty file: no evidence rows")
     table = table.reset_index(drop=True)
-    table.attrs["columns"] = present
+    table.attrs["columns"] = list(mapping)
     return table
