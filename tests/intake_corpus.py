@@ -107,6 +107,14 @@ def files() -> dict[str, tuple[str, bytes]]:
             out[f"{key}-{v}-gbk.csv"] = (key, text.encode("gb18030"))
             out[f"{key}-{v}-crlf.csv"] = (key, text.replace("\n", "\r\n").encode("utf-8"))
             out[f"{key}-{v}.xlsx"] = (key, _xlsx(t))
+    head = "單位,任務編號,期間,發佈時間\n"
+    for name, text in {"short-rows": head + "省財政廳,1.1.1,2017-03\n省財政廳,1.1.1\n",
+                       "long-row": head + "省財政廳,1.1.1,2017-03,2017-04-10,x\n",
+                       "blank-lines": head + "\n省財政廳,1.1.1,2017-03,2017-04-10\n\n",
+                       "quoted": head + '"省財政廳","1.1.1","2017-03","2017-04-10"\n" 省財政廳\n",1.1.1,2017-04,2017-05-10\n',
+                       "header-only": head, "twice": "單位,单位,任務編號\n省財政廳,省財政廳,1.1.1\n",
+                       "blank-header": "單位,,任務編號,期間,發佈時間\n省財政廳,x,1.1.1,2017-03,2017-04-10\n"}.items():
+        out[f"{name}.csv"] = ("demo", text.encode("utf-8"))
     return out
 
 

@@ -168,23 +168,10 @@ def _unguard(col: pd.Series) -> pd.Series:
     return col.where(~guarded, col.str.slice(1))
 
 
-def _check_cells(table: pd.DataFrame, source: str) -> None:
-    problems = []
-    for col in COLUMNS:
-        long = per_value(table[col], lambda u: u.str.len() > MAX_CELL_CHARS)
-        for row, value in table.loc[long, ["row", col]].itertuples(index=False):
-            problems.append(RowProblem(int(row), col, value[:40] + "…",
-                                       f"{len(value)} characters, longer than the limit of {MAX_CELL_CHARS} characters"))
-    if problems:
-        raise EvidenceError(source, problems)
-
-
-def per_value(text: pd.Series, func) -> np.ndarray:
-    """A Series → Series function of a text column, computed once per distinct value (a million
-    rows repeat a few thousand names, dates and labels): its result per row, as an array."""
-    codes, uniques = pd.factorize(text)
-    result = func(pd.Series(uniques, dtype=text.dtype)).to_numpy()
-    return result[codes] if len(result) else np.zeros(len(text), result.dtype)
+def _too_long(column: str, rows: np.ndarray, values: pd.Series) -> list[RowProblem]:
+    return [RowProblem(int(row), column, value[:40] + "…",
+                       f"{len(value)} characters, longer than the limit of {MAX_CELL_CHARS} characters")
+            for row, value in zip(rows.tolist(), values.tolist(), strict=True)]
 
 
 def _utf8(data: bytes) -> bytes:
@@ -306,21 +293,25 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
             raise fail(col, col, f"column {name} appears twice")
         mapping[name] = i
     n = len(raw[0][1]) if raw else 0
-    columns: dict[str, pd.Series] = {"row": pd.Series(np.arange(2, n + 2, dtype=np.int64))}
+    rows = np.arange(2, n + 2, dtype=np.int64)
+    columns: dict[str, pd.Series] = {"row": pd.Series(rows)}
     blank = np.ones(n, bool)
+    long: list[RowProblem] = []
     for col in COLUMNS:
-        if col in mapping:
-            values, codes = raw[mapping[col]]
-            clean = _unguard(values.str.strip())
-            columns[col] = pd.Series(clean.array.take(codes) if len(clean) else np.full(n, ""), dtype="str")
-            blank &= (clean == "").to_numpy()[codes] if len(clean) else True
-        else:
-            columns[col] = pd.Series(np.full(n, ""), dtype="str")
+        values, codes = raw[mapping[col]] if col in mapping else (pd.Series([""], dtype="str"), np.zeros(n, np.intp))
+        clean = _unguard(values.str.strip()) if len(values) else pd.Series([""], dtype="str")
+        column = pd.Series(clean.array.take(codes), dtype="str")
+        columns[col] = column
+        blank &= (clean == "").to_numpy()[codes]
+        if (too_long := (clean.str.len() > MAX_CELL_CHARS).to_numpy()).any():
+            at = np.flatnonzero(too_long[codes])
+            long += _too_long(col, rows[at], column.iloc[at])
+    if long:
+        raise EvidenceError(source, long)
     table = pd.DataFrame(columns)
     if is_xlsx:
         table = excel_serial_dates(table)
     table = table[~blank]
-    _check_cells(table, source)
     if table.empty:
         raise fail("file", "", "empty file: no evidence rows")
     table = table.reset_index(drop=True)
