@@ -142,12 +142,36 @@ def excel_serial_dates(table: pd.DataFrame) -> pd.DataFrame:
     """Date cells of an XLSX whose date format was lost hold Excel's serial day number (42886);
     they are read as the date a spreadsheet shows for them (2017-05-31; 42886.5 → 2017-05-31 12:00).
     Only the date columns, and only five-digit numbers (1927–2173)."""
-    for col in ("published_at", "event_at"):
-        serial = table[col].str.fullmatch(r"\d{5}(\.\d+)?")
+    def shown(text: pd.Series) -> pd.Series:
+        text = text.astype("str")
+        serial = text.str.fullmatch(r"\d{5}(\.\d+)?")
         if serial.any():
-            when = pd.Timestamp("1899-12-30") + pd.to_timedelta(pd.to_numeric(table.loc[serial, col]), unit="D")
-            table.loc[serial, col] = when.dt.round("min").dt.strftime("%Y-%m-%d %H:%M").str.removesuffix(" 00:00")
+            when = pd.Timestamp("1899-12-30") + pd.to_timedelta(pd.to_numeric(text[serial]), unit="D")
+            text = text.mask(serial, when.dt.round("min").dt.strftime("%Y-%m-%d %H:%M").str.removesuffix(" 00:00"))
+        return text
+    for col in ("published_at", "event_at"):
+        table[col] = recode(table[col], shown)
     return table
+
+
+def categorical(values: pd.Series, codes: np.ndarray) -> pd.Series:
+    """A text column from its distinct values and each row's code (-1: missing), as a categorical
+    whose categories are text; values that are equal share a code."""
+    remap, uniques = pd.factorize(values.astype("str"))
+    codes = np.where(codes < 0, -1, remap[codes]) if len(remap) else np.full(len(codes), -1)
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(uniques, dtype="str"),
+                                               validate=False))
+
+
+def recode(text: pd.Series, func) -> pd.Series:
+    """A text column (categorical or not) through a Series → Series function of its distinct values,
+    as a categorical: the function runs once per distinct value; missing results are missing."""
+    cat = text if isinstance(text.dtype, pd.CategoricalDtype) else text.astype("category")
+    values = pd.Series(func(pd.Series(cat.cat.categories, dtype="str")))
+    codes = cat.cat.codes.to_numpy()
+    result = categorical(values, codes)
+    result.index = text.index
+    return result
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -264,9 +288,9 @@ def _coded(raw: pd.DataFrame) -> tuple[list[str], list[Coded]]:
 
 def read_table(data: bytes, source: str) -> pd.DataFrame:
     """Bytes of a CSV or XLSX file → DataFrame of stripped strings with canonical column names
-    and a `row` column (the spreadsheet row number: the header is row 1). A CSV is read from its
-    bytes by pyarrow, each column dictionary-encoded: stripping and the formula guard run once per
-    distinct value."""
+    and a `row` column (the spreadsheet row number: the header is row 1). The text columns are
+    categoricals: a CSV is read from its bytes by pyarrow, each column dictionary-encoded, and
+    stripping and the formula guard run once per distinct value."""
 
     def fail(column: str, value: str, reason: str) -> EvidenceError:
         return EvidenceError(source, [RowProblem(1, column, value, reason)])
@@ -300,12 +324,11 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     for col in COLUMNS:
         values, codes = raw[mapping[col]] if col in mapping else (pd.Series([""], dtype="str"), np.zeros(n, np.intp))
         clean = _unguard(values.str.strip()) if len(values) else pd.Series([""], dtype="str")
-        column = pd.Series(clean.array.take(codes), dtype="str")
-        columns[col] = column
+        columns[col] = column = categorical(clean, codes)
         blank &= (clean == "").to_numpy()[codes]
         if (too_long := (clean.str.len() > MAX_CELL_CHARS).to_numpy()).any():
             at = np.flatnonzero(too_long[codes])
-            long += _too_long(col, rows[at], column.iloc[at])
+            long += _too_long(col, rows[at], column.iloc[at].astype("str"))
     if long:
         raise EvidenceError(source, long)
     table = pd.DataFrame(columns)
