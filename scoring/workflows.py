@@ -288,9 +288,11 @@ def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | 
     frames: list[pd.DataFrame] = []
     for path in evidence_paths:
         ev = read_evidence(path, scheme)
-        later = item_groups(ev)
-        frames = [f[~item_groups(f).isin(later).to_numpy()] for f in frames] + [ev]
-    return score(scheme, pd.concat(frames, ignore_index=True), as_of)
+        if frames:
+            later = item_groups(ev)
+            frames = [f[~item_groups(f).isin(later).to_numpy()] for f in frames]
+        frames.append(ev)
+    return score(scheme, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), as_of)
 
 
 def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:

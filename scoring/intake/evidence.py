@@ -353,7 +353,8 @@ def _sightings(ev: pd.DataFrame, counted: np.ndarray, shared: np.ndarray) -> pd.
     sightings = int((copy | (repeat & ~counted[shared])).sum())
     many = many[~copy].sort_values([*ITEM_KEY, "published_at", "url", "row"], kind="stable")
     n = many.groupby(ITEM_KEY, dropna=False).cumcount()
-    ev = ev.drop(index=copy.index[copy])
+    if copy.any():
+        ev = ev.drop(index=copy.index[copy])
     ev.loc[many.index, "record"] = many["shape"].where(n == 0, many["shape"] + "#" + (n + 1).astype(str))
     out = ev[EVIDENCE_COLUMNS].reset_index(drop=True)
     out.attrs.update(rows=rows, sightings=sightings)
