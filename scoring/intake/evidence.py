@@ -345,9 +345,10 @@ def _sightings(ev: pd.DataFrame, counted: np.ndarray, shared: np.ndarray) -> pd.
     `attrs`: rows (valid rows read) and sightings (rows that were sightings of an item already in
     the file)."""
     rows = len(ev)
-    for col in ("body", "obligation", "period", "event", "step", "url", "assessor", "note", "record", "shape"):
+    for col in ("body", "obligation", "period", "event", "step", "url", "assessor", "note", "record"):
         ev[col] = _text(ev[col])
     many = ev[shared]  # only items with several rows need numbering
+    many = many.assign(shape=_text(many["shape"]))
     copy = many.duplicated([*ITEM_KEY, "published_at", "url", "event_at", "value"], keep="first")
     repeat = many.duplicated(ITEM_KEY, keep="first")
     sightings = int((copy | (repeat & ~counted[shared])).sum())

@@ -199,9 +199,8 @@ def _too_long(column: str, rows: np.ndarray, values: pd.Series) -> list[RowProbl
 
 
 def _utf8(data: bytes) -> bytes:
-    """A CSV's bytes as UTF-8 without a byte-order mark: UTF-8 as it is, GB18030/GBK transcoded
+    """A CSV's bytes (after its byte-order mark) as UTF-8: UTF-8 as it is, GB18030/GBK transcoded
     (ValueError if neither)."""
-    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         data.decode("utf-8")
         return data
@@ -266,8 +265,11 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
     if b"\x00" in data[:4096]:
         raise fail(source, "not a CSV or XLSX file (binary content)")
     try:
-        utf8 = _utf8(data)
-        if (fast := _read_csv_arrow(utf8)) is not None:
+        text = data.removeprefix(b"\xef\xbb\xbf")
+        if (fast := _read_csv_arrow(text)) is not None:  # pyarrow checks the bytes are UTF-8
+            return fast
+        utf8 = _utf8(text)
+        if utf8 is not text and (fast := _read_csv_arrow(utf8)) is not None:
             return fast
         raw = pd.read_csv(io.BytesIO(utf8), dtype=str, keep_default_na=False, skip_blank_lines=False,
                           encoding="utf-8")
