@@ -26,3 +26,30 @@ def test_same_outcome_as_before(name):
         assert got["report"] == want["report"]
     else:
         assert got == want
+
+
+def test_many_bad_rows_are_each_reported_once_in_order():
+    """Linear problem reports: 20,000 bad rows, each named, each once in the report with all its
+    problems joined in the order found; the file-level problem first."""
+    from scoring.errors import EvidenceError, RowProblem
+    from scoring.intake.evidence import problem_report, validate
+    from scoring.intake.tables import read_table
+
+    scheme = SCHEMES["demo"]
+    n = 20_000
+    text = "單位,任務編號,期間,發佈時間\n" + "".join(f"省財政廳,X{i},2017-01,2017-02-03\n" for i in range(n))
+    text += "不存在市,Y,2017-01,2017-13-45\n"
+    table = read_table(text.encode(), "bad.csv")
+    with pytest.raises(EvidenceError) as e:
+        validate(table, scheme, "bad.csv")
+    problems = e.value.problems
+    assert len(problems) == n + 2
+    assert problems[n - 1] == RowProblem(n + 1, "obligation", f"X{n - 1}", "unknown obligation")
+    assert problems[n:] == [RowProblem(n + 2, "body", "不存在市", "unknown body"),
+                            RowProblem(n + 2, "obligation", "Y", "unknown obligation")]
+    report = problem_report(table, [RowProblem(1, "file", "bad.csv", "a file-level note"), *problems])
+    assert len(report) == n + 2
+    assert (report.iloc[0]["問題 problems"], report.iloc[0]["行號 row"]) == ("file: a file-level note", 1)
+    assert report["行號 row"].tolist()[1:] == list(range(2, n + 3))
+    assert report.iloc[-1]["問題 problems"] == "body: unknown body; obligation: unknown obligation"
+    assert report.iloc[-1]["任務編號"] == "Y"
