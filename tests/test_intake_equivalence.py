@@ -53,3 +53,21 @@ def test_many_bad_rows_are_each_reported_once_in_order():
     assert report["行號 row"].tolist()[1:] == list(range(2, n + 3))
     assert report.iloc[-1]["問題 problems"] == "body: unknown body; obligation: unknown obligation"
     assert report.iloc[-1]["任務編號"] == "Y"
+
+
+def test_problem_files_are_written_as_pandas_writes_them():
+    """csv_bytes (the fast writer of problem files) gives pandas' to_csv text byte for byte."""
+    import pandas as pd
+
+    from scoring.intake.tables import csv_bytes, spreadsheet_safe
+
+    tricky = pd.DataFrame({"問題 problems": pd.Series(['a, "b"', "x\ry", "多\n行", "", None, "=1+1", " s "], dtype="str"),
+                           "行號 row": [2, 3, 4, 5, 6, 7, 8],
+                           "單位": pd.Series(["濟南市", "", "q\"", "\u2028", "'=x", "-1", "a\tb"], dtype="str")})
+    frames = [tricky, spreadsheet_safe(tricky), tricky.iloc[:0]]
+    for name, (key, data) in FILES.items():
+        got = corpus.outcome(SCHEMES[key], name, data)
+        if "report" in got:
+            frames.append(pd.read_csv(__import__("io").StringIO(got["report"]), dtype=str, keep_default_na=False))
+    for frame in frames:
+        assert csv_bytes(frame) == frame.to_csv(index=False).encode("utf-8")

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import python_calamine
 
@@ -184,6 +185,40 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
             risky = text.str.startswith(FORMULA_START) & out[col].notna()
             out[col] = out[col].where(~risky, "'" + text)
     return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """`frame.to_csv(index=False)` as UTF-8 bytes, the same text, built a column at a time by pyarrow
+    (a problem report of a million rows is written in a fraction of pandas' time). Text and integer
+    columns; anything else is left to pandas."""
+    text_like = all(pd.api.types.is_string_dtype(frame[c]) or pd.api.types.is_integer_dtype(frame[c])
+                    for c in frame.columns)
+    if len(frame.columns) < 2 or not text_like:
+        return frame.to_csv(index=False).encode("utf-8")
+    header = frame.iloc[:0].to_csv(index=False).encode("utf-8")
+    if frame.empty:
+        return header
+    empty = pa.scalar("", pa.large_string())
+    cells = []
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_integer_dtype(col):
+            cells.append(pa.array(col.to_numpy()).cast(pa.large_string()))
+            continue
+        text = pa.array(col.array if isinstance(col.dtype, pd.StringDtype) else col.astype("str").array)
+        text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        text = pc.fill_null(text.cast(pa.large_string()), empty)
+        mark = pa.scalar("\"", pa.large_string())
+        quoted = pc.binary_join_element_wise(mark, pc.replace_substring(text, "\"", "\"\""), mark, empty)
+        special = pc.or_(pc.or_(pc.match_substring(text, ","), pc.match_substring(text, "\"")),
+                         pc.match_substring(text, "\n"))
+        cells.append(pc.if_else(special, quoted, text))  # csv's QUOTE_MINIMAL, as pandas writes it
+    lines = pc.binary_join_element_wise(*cells, pa.scalar(",", pa.large_string()))
+    lines = pc.binary_join_element_wise(lines, empty, pa.scalar("\n", pa.large_string()))  # each line ended
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    offsets = np.frombuffer(lines.buffers()[1], np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    body = lines.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]]
+    return header + body
 
 
 def _unguard(col: pd.Series) -> pd.Series:

@@ -84,11 +84,9 @@ def test_duckdb_score_files(benchmark, files):
 
 
 def _import(argv: list[str]) -> None:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        try:
-            cli.app(argv, standalone_mode=False)
-        except (SystemExit, workflows.ImportRefused):
-            pass
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            contextlib.suppress(SystemExit, workflows.ImportRefused):
+        cli.app(argv, standalone_mode=False)
 
 
 def test_refused_file(benchmark, files):
