@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 
@@ -184,16 +185,15 @@ class _Problems:
         at = np.flatnonzero(_mask(mask))
         if not len(at):
             return
-        col = self.table[column]
-        values = _text(col.iloc[at]).tolist()
+        values = _text(self.table[column].iloc[at])
+        texts = values.fillna("nan").tolist() if values.isna().any() else values.tolist()  # as str(NaN) was
         if callable(reason):
-            reasons = list(reason(at))
+            reasons = [str(w) for w in reason(at)]
         elif isinstance(reason, pd.Series | np.ndarray):
-            reasons = list(np.asarray(reason, dtype=object)[at])
+            reasons = [str(w) for w in np.asarray(reason, dtype=object)[at]]
         else:
-            reasons = [reason] * len(at)
-        self.items.extend(RowProblem(int(r), column, str(v), str(w))
-                          for r, v, w in zip(self.rows[at].tolist(), values, reasons, strict=True))
+            reasons = [str(reason)] * len(at)
+        self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
 
 
 class _Index:
@@ -568,7 +568,7 @@ def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFr
     rows = np.fromiter((p.row for p in problems), np.int64, len(problems))
     texts = pd.Series([f"{p.column}: {p.reason}" for p in problems], dtype="str")
     read = np.isin(rows, table["row"].to_numpy())
-    found = pd.DataFrame({"row": rows[read], "text": texts[read].to_numpy()})
+    found = pd.DataFrame({"row": rows[read], "text": texts[read].reset_index(drop=True)})
     nth = found.groupby("row", sort=False).cumcount().to_numpy()
     reasons = found[nth == 0].set_index("row")["text"]
     for k in range(1, int(nth.max()) + 1 if len(nth) else 1):  # a row's further problems, in order
@@ -579,9 +579,9 @@ def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFr
     picked = picked.assign(**{c: _text(picked[c]) for c in picked.columns
                               if isinstance(picked[c].dtype, pd.CategoricalDtype)})
     bad = picked.rename(columns=COLUMNS)
-    bad.insert(0, "問題 problems", reasons.reindex(picked["row"]).to_numpy())
+    bad.insert(0, "問題 problems", reasons.reindex(picked["row"]).array)
     bad = bad.rename(columns={"row": "行號 row"})
     if not read.all():  # file-level problems (row 1: the header, the file itself), one line each
-        extra = pd.DataFrame({"行號 row": rows[~read], "問題 problems": texts[~read].to_numpy()})
+        extra = pd.DataFrame({"行號 row": rows[~read], "問題 problems": texts[~read].array})
         bad = pd.concat([extra, bad], ignore_index=True)
     return bad.fillna("")
