@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import resource
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,10 +54,10 @@ def _peak_rss_mb(*argv: str) -> float | None:
     """Peak resident memory of a command run as its own process (MB); measured at full size only."""
     if not FULL:
         return None
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, *argv], check=False, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(after, before) / 1024, 1)  # RUSAGE_CHILDREN keeps the largest child so far
+    child = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    child.returncode = 0  # reaped here
+    return round(usage.ru_maxrss / 1024, 1)
 
 
 def _score_command(scheme: Path, evidence: Path) -> str:
