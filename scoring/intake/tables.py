@@ -183,7 +183,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             text = out[col].astype(str)
             risky = text.str.startswith(FORMULA_START) & out[col].notna()
-            out[col] = out[col].where(~risky, "'" + text)
+            if risky.any():  # only those cells are rewritten
+                out[col] = out[col].where(~risky, "'" + text.where(risky, ""))
     return out
 
 

@@ -118,3 +118,10 @@ def duckdb_file_scores(scheme_path: Path, csv_path: Path, tables: dict[str, pd.D
     result = con.execute(QUERY, {"next_day": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())}).df()
     con.close()
     return result.set_index("body")["score"]
+
+
+if __name__ == "__main__":  # python -m tests.benchmarks.duckdb_peer SCHEME.yaml EVIDENCE.csv: the peer as a command
+    import sys
+
+    scheme_file, evidence_file = Path(sys.argv[1]), Path(sys.argv[2])
+    print(duckdb_file_scores(scheme_file, evidence_file, file_tables(scheme_file)).to_string())
