@@ -151,7 +151,7 @@ def import_cmd(
     """Import an evidence file (CSV/XLSX, or a .zip of the table and its attachments): all rows or
     none, a row report on failure."""
     from scoring import workflows
-    from scoring.intake.tables import spreadsheet_safe
+    from scoring.intake.tables import csv_bytes, spreadsheet_safe
 
     try:
         data = file.read_bytes()
@@ -169,7 +169,7 @@ def import_cmd(
         except workflows.ImportRefused as e:
             if len(e.rows):
                 out = report or file.with_name(file.stem + ".problems.csv")
-                spreadsheet_safe(e.rows).to_csv(out, index=False, encoding="utf-8-sig")
+                out.write_bytes(b"\xef\xbb\xbf" + csv_bytes(spreadsheet_safe(e.rows)))  # UTF-8 with BOM
                 err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"

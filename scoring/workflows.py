@@ -25,6 +25,7 @@ from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
 from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
+from scoring.intake.schemes import load_scheme_cached
 from scoring.intake.tables import read_table
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
@@ -284,13 +285,15 @@ def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | 
     """Score evidence files against a scheme file, nothing stored. Several files are read in order as
     one evidence set, as importing them one after another would store it: a later file's rows for an
     item replace the earlier files' rows for it (spec §5)."""
-    scheme = load_scheme(scheme_path)
+    scheme = load_scheme_cached(scheme_path)
     frames: list[pd.DataFrame] = []
     for path in evidence_paths:
         ev = read_evidence(path, scheme)
-        later = item_groups(ev)
-        frames = [f[~item_groups(f).isin(later).to_numpy()] for f in frames] + [ev]
-    return score(scheme, pd.concat(frames, ignore_index=True), as_of)
+        if frames:
+            later = item_groups(ev)
+            frames = [f[~item_groups(f).isin(later).to_numpy()] for f in frames]
+        frames.append(ev)
+    return score(scheme, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), as_of)
 
 
 def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:

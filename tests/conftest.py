@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,8 @@ def demo_evidence(scheme_2017):
     data = demo.generate(scheme_2017).to_csv(index=False).encode("utf-8")
     return validate(read_table(data, "demo.csv"), scheme_2017, "demo.csv")
 
+
+os.environ.setdefault("GONGKAI_CACHE_DIR", tempfile.mkdtemp(prefix="gongkai-test-cache-"))  # parsed schemes (scoring.intake.schemes)
 
 PG = os.environ.get("GONGKAI_TEST_POSTGRES_URL")
 

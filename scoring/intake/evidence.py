@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pandas as pd
 
 from scoring.errors import EvidenceError, RowProblem
 from scoring.intake.names import BodyResolver, normalize
-from scoring.intake.tables import read_table
+from scoring.intake.tables import read_table, recode
 from scoring.method import periods
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.kinds.request import REPLY, REQUEST_STEPS
@@ -40,20 +42,78 @@ _DATETIME = (
 )
 
 
+def _as_cat(text: pd.Series) -> pd.Series:
+    """A text column as a categorical without missing codes (read_table gives categoricals)."""
+    if not isinstance(text.dtype, pd.CategoricalDtype):
+        return recode(text.astype(object).where(text.notna(), "").astype("str"), lambda u: u)
+    return text
+
+
+def _codes(text: pd.Series) -> np.ndarray:
+    return text.cat.codes.to_numpy()
+
+
+def _distinct(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A categorical's distinct values (text; a trailing missing value when some rows have none)
+    and each row's position among them."""
+    cat = _as_cat(text)
+    values, codes = pd.Series(cat.cat.categories, dtype="str"), _codes(cat)
+    if len(codes) and codes.min() < 0:
+        values = pd.concat([values, pd.Series([np.nan], dtype="str")], ignore_index=True)
+        codes = np.where(codes < 0, len(values) - 1, codes)
+    return values, codes
+
+
 def per_distinct(text: pd.Series, func) -> pd.Series:
     """Apply a Series → Series function once per distinct value (evidence repeats values a lot)."""
-    codes, uniques = pd.factorize(text)
-    result = func(pd.Series(uniques, dtype=object).astype(str))
-    return pd.Series(result.to_numpy()[codes], index=text.index, dtype=result.dtype)
+    values, codes = _distinct(text)
+    result = pd.Series(func(values))
+    return pd.Series(result.array.take(codes), index=text.index)
+
+
+def _nonempty(text: pd.Series) -> np.ndarray:
+    """Per row: the text is not empty (a missing value counts as given, as `!= ""` does)."""
+    return per_distinct(text, lambda u: u != "").to_numpy(dtype=bool, na_value=True)
+
+
+def per_pair(a: pd.Series, b: pd.Series, func) -> np.ndarray:
+    """func(a, b) once per distinct pair of two categoricals' values (None where missing), per row."""
+    ca, cb = _codes(a).astype(np.int64) + 1, _codes(b).astype(np.int64) + 1
+    width = len(b.cat.categories) + 1
+    at, keys = pd.factorize(ca * width + cb)
+    av, bv = [None, *a.cat.categories], [None, *b.cat.categories]
+    return np.array([func(av[k // width], bv[k % width]) for k in keys.tolist()] + [None], dtype=object)[at]
+
+
+def group_codes(columns: list[pd.Series]) -> np.ndarray:
+    """Dense ids of the rows' combinations of categorical columns (equal combinations share an
+    id), computed on their integer codes, never on the text."""
+    n = len(columns[0]) if columns else 0
+    key = np.zeros(n, np.int64)
+    for col in columns:
+        cat = _as_cat(col)
+        size = len(cat.cat.categories) + 1
+        if n and int(key.max()) >= (1 << 62) // size:
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * size + (_codes(cat).astype(np.int64) + 1)
+    return pd.factorize(key)[0] if n else key
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A categorical column back as plain text (the evidence frame's dtype)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    categories = pd.Index(column.cat.categories).astype("str")
+    return pd.Series(categories.array.take(_codes(column), allow_fill=True), index=column.index)
 
 
 def parse_datetimes(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     """Parse ISO dates/date-times, `2017/5/31` and `2017年5月31日 14:00` into naive local time of
     the scheme's timezone. Returns (datetimes, has_time); unparseable values are NaT."""
-    codes, uniques = pd.factorize(text)
-    stamp, has_time = _parse_distinct(pd.Series(uniques, dtype=object).astype(str), timezone)
-    return (pd.Series(stamp.to_numpy()[codes], index=text.index, dtype="datetime64[ns]"),
-            pd.Series(has_time.to_numpy()[codes], index=text.index, dtype=bool))
+    values, codes = _distinct(text)
+    stamp, has_time = _parse_distinct(values.astype(object).astype(str), timezone)
+    return (pd.Series(stamp.to_numpy(dtype="datetime64[ns]")[codes], index=text.index, dtype="datetime64[ns]"),
+            pd.Series(has_time.to_numpy(dtype=bool)[codes], index=text.index, dtype=bool))
 
 
 def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
@@ -105,113 +165,171 @@ def _offset_minutes(text: str) -> int:
     return sign * (int(digits[:2]) * 60 + int(digits[2:]))
 
 
+def _mask(m) -> np.ndarray:
+    if isinstance(m, pd.Series):
+        return m.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(m, dtype=bool)
+
+
 class _Problems:
+    """Problems found so far. A mask is per row; a reason is a text, a per-row array or Series, or a
+    function of the problem rows' positions (so a reason naming a value is built for those rows only)."""
+
     def __init__(self, table: pd.DataFrame):
         self.table = table
+        self.rows = table["row"].to_numpy()
         self.items: list[RowProblem] = []
 
-    def add(self, mask: pd.Series, column: str, reason: str | pd.Series) -> None:
+    def add(self, mask, column: str, reason) -> None:
         """Record a problem for every row where mask holds (reason may vary by row)."""
-        if not mask.any():
+        at = np.flatnonzero(_mask(mask))
+        if not len(at):
             return
-        rows = self.table.loc[mask, ["row", column]]
-        reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * len(rows)
-        for (row, value), why in zip(rows.itertuples(index=False), reasons, strict=True):
-            self.items.append(RowProblem(int(row), column, str(value), str(why)))
+        values = _text(self.table[column].iloc[at])
+        texts = values.fillna("nan").tolist() if values.isna().any() else values.tolist()  # as str(NaN) was
+        if callable(reason):
+            reasons = [str(w) for w in reason(at)]
+        elif isinstance(reason, pd.Series | np.ndarray):
+            reasons = [str(w) for w in np.asarray(reason, dtype=object)[at]]
+        else:
+            reasons = [str(reason)] * len(at)
+        self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
 
 
-def _rule_shapes(scheme: Scheme) -> pd.DataFrame:
-    """Per (body, obligation) assessed: which kinds of row the obligation accepts from that body."""
-    rows = []
+class _Index:
+    """Where the scheme's bodies and obligations are among a file's distinct (resolved) values, and
+    which rows name each obligation: checks run per obligation on integer codes."""
+
+    def __init__(self, ev: pd.DataFrame):
+        self.body = {b: i for i, b in enumerate(ev["body"].cat.categories)}
+        self.obligation = {o: i for i, o in enumerate(ev["obligation"].cat.categories)}
+        self.body_codes, ob_codes = _codes(ev["body"]), _codes(ev["obligation"])
+        order = np.argsort(ob_codes, kind="stable")
+        bounds = np.searchsorted(ob_codes[order], np.arange(len(self.obligation) + 1))
+        self._rows = {o: order[bounds[i]:bounds[i + 1]] for o, i in self.obligation.items()}
+
+    def bodies(self, ids) -> np.ndarray:
+        """Over the file's body values (and a last slot for rows without a known body): which are among `ids`."""
+        out = np.zeros(len(self.body) + 1, bool)
+        out[[self.body[b] for b in ids if b in self.body]] = True
+        return out
+
+    def rows_of(self, obligation: str) -> np.ndarray:
+        """Positions of the rows of an obligation."""
+        return self._rows.get(obligation, np.array([], np.int64))
+
+    def assessed(self, at: np.ndarray, bodies) -> np.ndarray:
+        """Of the rows at `at`: whose body is among `bodies`."""
+        return self.bodies(bodies)[self.body_codes[at]]
+
+
+def _kinds(ix: _Index, scheme: Scheme, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per row: which rule kinds its (body, obligation) is assessed on, and whether it is assessed."""
+    has: dict[str, np.ndarray] = {}
+    assessed = np.zeros(n, bool)
     for ob in scheme.obligations:
-        for n, rule in enumerate(ob.rules):
-            for body in scheme.assessed(ob, rule):
-                rows.append((body, ob.id, n, rule.kind,
-                             rule.frequency if isinstance(rule, PeriodicRule | RatingRule) else None))
-    return pd.DataFrame(rows, columns=["body", "obligation", "rule", "kind", "frequency"])
+        at = ix.rows_of(ob.id)
+        if not len(at):
+            continue
+        for rule in ob.rules:
+            hit = ix.assessed(at, scheme.assessed(ob, rule))
+            has.setdefault(rule.kind, np.zeros(n, bool))[at] |= hit
+            assessed[at] |= hit
+    return has, assessed
 
 
 def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     """Check every row of a string table (from read_table) against the scheme.
 
     Returns the evidence DataFrame (EVIDENCE_COLUMNS, body as id) or raises EvidenceError
-    listing every problem; nothing is returned from a file with any invalid row.
+    listing every problem; nothing is returned from a file with any invalid row. Every check runs
+    once per distinct value or on the rows' integer codes, never per row in Python.
     """
-    p = _Problems(table)
     present = table.attrs.get("columns", list(table.columns))
     for col in ("body", "obligation"):
         if col not in present:
             raise EvidenceError(source, [RowProblem(1, col, "", f"missing column {col}")])
+    table = pd.DataFrame({c: table[c].to_numpy() if c == "row" else _as_cat(table[c]).array
+                          for c in table.columns})
+    p = _Problems(table)
     tz = scheme.scheme.timezone
-    ev = table.copy()
+    ev = pd.DataFrame({"row": table["row"].to_numpy()})
 
     resolver = BodyResolver((b.id, b.name, b.aliases) for b in scheme.bodies)
-    resolved = {s: resolver.resolve(s) for s in ev["body"].unique()}
-    ev["body"] = per_distinct(table["body"], lambda u: u.map(lambda s: resolved[s][0]))
-    body_reason = per_distinct(table["body"], lambda u: u.map(lambda s: resolved[s][1]))
-    p.add(ev["body"].isna() & (table["body"] == ""), "body", "empty")
-    p.add(ev["body"].isna() & (table["body"] != ""), "body", body_reason)
+    resolved = [resolver.resolve(s) for s in table["body"].cat.categories]
+    ev["body"] = recode(table["body"], lambda u: pd.Series([r[0] for r in resolved], dtype=object))
+    body_reason = np.array([r[1] for r in resolved] + [None], dtype=object)
+    no_body = ev["body"].isna().to_numpy()
+    given = _nonempty(table["body"])
+    p.add(no_body & ~given, "body", "empty")
+    p.add(no_body & given, "body", lambda at: body_reason[_codes(table["body"])[at]])
 
     ob_ids = {normalize(o.id): o.id for o in scheme.obligations}
-    ev["obligation"] = per_distinct(table["obligation"], lambda u: u.map(lambda s: ob_ids.get(normalize(s))))
-    p.add(ev["obligation"].isna(), "obligation",
+    ev["obligation"] = recode(table["obligation"], lambda u: u.map(lambda s: ob_ids.get(normalize(s))))
+    no_ob = ev["obligation"].isna().to_numpy()
+    p.add(no_ob, "obligation",
           "unknown obligation" if len(ob_ids) > 30 else "unknown obligation; valid: " + ", ".join(ob_ids.values()))
-    known = ev["body"].notna() & ev["obligation"].notna()
+    known = ~no_body & ~no_ob
 
-    shapes = _rule_shapes(scheme)
-    kinds = (shapes.drop_duplicates(["body", "obligation", "kind"]).assign(v=True)
-             .pivot(index=["body", "obligation"], columns="kind", values="v").notna())
-    pair = pd.MultiIndex.from_frame(ev[["body", "obligation"]].fillna(""))
-    ev_kinds = kinds.reindex(pair, fill_value=False).set_axis(ev.index)
-    assessed = pd.Series(pair.isin(kinds.index), index=ev.index)
+    ix = _Index(ev)
+    kinds, assessed = _kinds(ix, scheme, len(ev))
     p.add(known & ~assessed, "obligation", "this body is not assessed on this obligation")
     ok = known & assessed
 
-    def has(kind: str) -> pd.Series:
-        return ev_kinds[kind] if kind in ev_kinds else pd.Series(False, index=ev.index)
+    def has(kind: str) -> np.ndarray:
+        return kinds[kind] if kind in kinds else np.zeros(len(ev), bool)
 
     for col in ("period", "event", "step"):
-        ev[col] = per_distinct(table[col], lambda u: u.str.normalize("NFKC").str.strip())
-    ev["assessor"] = table["assessor"]
+        ev[col] = recode(table[col], lambda u: u.str.normalize("NFKC").str.strip())
+    ev["assessor"], ev["url"], ev["note"] = table["assessor"], table["url"], table["note"]
     ev["published_at"], ev["has_time"] = parse_datetimes(table["published_at"], tz)
     ev["event_at"], event_has_time = parse_datetimes(table["event_at"], tz)
-    for col, stamp in (("published_at", ev["published_at"]), ("event_at", ev["event_at"])):
-        far = year_out_of_range(table[col])
+    for col in ("published_at", "event_at"):
+        far = _mask(year_out_of_range(table[col]))
         p.add(ok & far, col, f"the year is outside {YEARS[0]}–{YEARS[1]}: a typo?")
         if col == "published_at":
-            p.add(ok & ~far & (table[col] != "") & stamp.isna(), col,
+            p.add(ok & ~far & _nonempty(table[col]) & ev[col].isna().to_numpy(), col,
                   "not a date or date-time (2017-05-31, 2017-05-31 14:00, 2017/5/31, 2017年5月31日 14:00)")
-    event_bad = year_out_of_range(table["event_at"])
+    event_bad = _mask(year_out_of_range(table["event_at"]))
 
-    is_event = ev["event"] != ""
-    is_period = ev["period"] != ""
-    is_value = table["value"] != ""
-    _check_values(p, ev, table, ok & is_value, has, scheme)
-    _check_periods(p, ev, ok & is_period & ~is_event, shapes, scheme)
-    _check_events(p, ev, table, ok & is_event & ~event_bad & ~has("request"), has, event_has_time, scheme)
-    _check_requests(p, ev, table, ok & is_event & ~event_bad & has("request"), scheme)
-    _check_checks(p, ev, ok & ~is_event & (ev["step"] != ""), has, scheme)
-    is_request = ok & is_event & has("request") & ev["step"].isin(["", "request"])
+    is_event = _nonempty(ev["event"])
+    is_period = _nonempty(ev["period"])
+    is_value = _nonempty(table["value"])
+    is_step = _nonempty(ev["step"])
+    _check_values(p, ev, table, ok & is_value, is_step, has)
+    _check_periods(p, ev, ix, ok & is_period & ~is_event, scheme)
+    _check_events(p, ev, ok & is_event & ~event_bad & ~has("request"), has, event_has_time, scheme)
+    _check_requests(p, ev, ok & is_event & ~event_bad & has("request"))
+    _check_checks(p, ev, ok & ~is_event & is_step, has, scheme)
+    is_request = ok & is_event & has("request") & ev["step"].isin(["", "request"]).to_numpy()
 
-    ev["record"] = np.where(is_value, "value", "publication")
+    record = pd.Series(pd.Categorical.from_codes(is_value.astype(np.int8), validate=False,
+                                                 categories=pd.Index(["publication", "value"], dtype="str")))
+    ev["record"] = record
     dated = ok & ~is_value
     p.add(dated & ~is_event & ~is_period & ~(has("deadline") | has("count")), "published_at",
           "this obligation takes no plain publication row (give a period, an event or a value)")
-    p.add(dated & ~is_request & (table["published_at"] == ""), "published_at", "missing: a publication needs its date")
+    p.add(dated & ~is_request & ~_nonempty(table["published_at"]), "published_at",
+          "missing: a publication needs its date")
 
-    _check_before_start(p, ev, ok & dated, has, scheme)
-    ev["shape"] = ev["record"]
-    shared = ev.duplicated(ITEM_KEY, keep=False)  # rows whose item has other rows in the file: few
+    _check_before_start(p, ev, ix, ok & dated, is_period, is_event, has, scheme)
+    ev["shape"] = record
+    item = group_codes([ev[c] for c in ITEM_KEY])
+    shared = np.bincount(item)[item] > 1 if len(item) else np.zeros(0, bool)  # items with other rows: few
     if (shared & is_value).any():
-        group = ev[shared & is_value].groupby(ITEM_KEY, dropna=False)
-        first_value = group["value"].transform("first").reindex(ev.index)
-        first_row = group["row"].transform("first").reindex(ev.index)
-        p.add(ok & shared & is_value & ~_same(ev["value"], first_value), "value",
-              "this assessor already gave this item another value in row " + first_row.astype("Int64").astype(str)
-              + " (a rating or share takes one value per assessor)")
+        at = np.flatnonzero(shared & is_value)
+        group = pd.DataFrame({"item": item[at], "value": ev["value"].to_numpy()[at], "row": ev["row"].to_numpy()[at]})
+        first = group.groupby("item")[["value", "row"]].transform("first")
+        differ = np.zeros(len(ev), bool)
+        differ[at] = ~_same(group["value"], first["value"]).to_numpy()
+        first_row = np.zeros(len(ev), np.int64)
+        first_row[at] = first["row"].to_numpy()
+        p.add(ok & differ, "value", lambda rows: [
+            f"this assessor already gave this item another value in row {r} (a rating or share takes one value per assessor)"
+            for r in first_row[rows].tolist()])
 
     if p.items:
-        raise EvidenceError(source, sorted(p.items, key=lambda x: (x.row, x.column)))
+        raise EvidenceError(source, sorted(p.items, key=attrgetter("row", "column")))
     ev["value"] = ev["value"].astype(float)
     return _sightings(ev, has("count") & ~is_event & ~is_value, shared)
 
@@ -220,7 +338,7 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a == b) | (a.isna() & b.isna())
 
 
-def _sightings(ev: pd.DataFrame, counted: pd.Series, shared: pd.Series) -> pd.DataFrame:
+def _sightings(ev: pd.DataFrame, counted: np.ndarray, shared: np.ndarray) -> pd.DataFrame:
     """Several rows of one item are sightings (spec §5): all kept, each a record numbered within its
     item by date (`publication`, `publication#2`, …), so the earliest is the item's first record.
     A row repeating an earlier one's date and url (and value) is the same sighting seen twice and is
@@ -228,49 +346,63 @@ def _sightings(ev: pd.DataFrame, counted: pd.Series, shared: pd.Series) -> pd.Da
     `attrs`: rows (valid rows read) and sightings (rows that were sightings of an item already in
     the file)."""
     rows = len(ev)
+    for col in ("body", "obligation", "period", "event", "step", "url", "assessor", "note", "record"):
+        ev[col] = _text(ev[col])
     many = ev[shared]  # only items with several rows need numbering
+    many = many.assign(shape=_text(many["shape"]))
     copy = many.duplicated([*ITEM_KEY, "published_at", "url", "event_at", "value"], keep="first")
     repeat = many.duplicated(ITEM_KEY, keep="first")
     sightings = int((copy | (repeat & ~counted[shared])).sum())
     many = many[~copy].sort_values([*ITEM_KEY, "published_at", "url", "row"], kind="stable")
     n = many.groupby(ITEM_KEY, dropna=False).cumcount()
-    ev = ev.drop(index=copy.index[copy])
+    if copy.any():
+        ev = ev.drop(index=copy.index[copy])
     ev.loc[many.index, "record"] = many["shape"].where(n == 0, many["shape"] + "#" + (n + 1).astype(str))
     out = ev[EVIDENCE_COLUMNS].reset_index(drop=True)
     out.attrs.update(rows=rows, sightings=sightings)
     return out
 
 
-def _check_before_start(p: _Problems, ev: pd.DataFrame, rows: pd.Series, has, scheme: Scheme) -> None:
+def _check_before_start(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.ndarray, is_period: np.ndarray,
+                        is_event: np.ndarray, has, scheme: Scheme) -> None:
     """A publication dated before its item could exist is refused (criteria/README.md): before its
     period begins (periodic), before its event (response), before the deadline's anchor or the
     scheme period (deadline). Count rows are not refused: a count takes only publications dated in
     the scheme period (spec §3), so an earlier one is kept and not counted."""
     if not rows.any():
         return
-    day = ev["published_at"].dt.normalize()
-    periodic = rows & (ev["period"] != "") & (ev["event"] == "")
+    day = ev["published_at"].dt.normalize().to_numpy()
+    periodic = rows & is_period & ~is_event
     if periodic.any():
-        firsts = {s: (periods.parse(s) or (None, None))[1] for s in ev.loc[periodic, "period"].unique()}
-        first = pd.to_datetime(ev["period"].map(firsts).where(periodic))
-        p.add(periodic & (day < first), "published_at",
-              "dated before its period begins (" + ev["period"] + "): a publication cannot precede what it reports")
-    event = rows & (ev["event"] != "") & ev["event_at"].notna()
-    event_day = ev["event_at"].dt.normalize()
-    before = (ev["published_at"] < ev["event_at"]).where(ev["has_time"], day < event_day)
-    p.add(event & before, "published_at", "dated before its event (" + ev["event_at"].astype(str)
-          + "): a response cannot precede the event")
-    plain = rows & (ev["period"] == "") & (ev["event"] == "") & has("deadline") & ~has("count")
+        labels, codes = _distinct(ev["period"])
+        firsts = np.array([np.datetime64((periods.parse(s) or (None, None))[1] or "NaT", "ns")
+                           if isinstance(s, str) else np.datetime64("NaT", "ns") for s in labels.tolist()],
+                          dtype="datetime64[ns]")
+        first = firsts[codes]
+        p.add(periodic & (day < first), "published_at", lambda at: [
+            f"dated before its period begins ({s}): a publication cannot precede what it reports"
+            for s in labels.to_numpy(dtype=object)[codes[at]]])
+    event = rows & is_event & ev["event_at"].notna().to_numpy()
+    if event.any():
+        before = np.where(ev["has_time"].to_numpy(), ev["published_at"].to_numpy() < ev["event_at"].to_numpy(),
+                          day < ev["event_at"].dt.normalize().to_numpy())
+        stamps = ev["event_at"]
+        p.add(event & before, "published_at", lambda at: [
+            f"dated before its event ({s}): a response cannot precede the event" for s in stamps.iloc[at].astype(str)])
+    plain = rows & ~is_period & ~is_event & has("deadline") & ~has("count")
     if plain.any():
-        start = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
+        start = np.full(len(ev), np.datetime64("NaT"), dtype="datetime64[ns]")
         for ob in scheme.obligations:
             for rule in ob.rules:
                 if isinstance(rule, DeadlineRule):
-                    anchor = _deadline_anchor(scheme, rule)
-                    mine = plain & (ev["obligation"] == ob.id) & ev["body"].isin(scheme.assessed(ob, rule))
-                    start = start.where(~mine | (start <= pd.Timestamp(anchor)), pd.Timestamp(anchor))
-        p.add(plain & (day < start), "published_at", "dated before the item could exist (" + start.dt.strftime(
-            "%Y-%m-%d") + ": the scheme period's start or the deadline's anchor)")
+                    anchor = np.datetime64(pd.Timestamp(_deadline_anchor(scheme, rule)), "ns")
+                    at = ix.rows_of(ob.id)
+                    at = at[plain[at] & ix.assessed(at, scheme.assessed(ob, rule))]
+                    start[at] = np.where(np.isnat(start[at]) | (start[at] > anchor), anchor, start[at])
+        starts = pd.Series(start)
+        p.add(plain & (day < start), "published_at", lambda at: [
+            f"dated before the item could exist ({s}: the scheme period's start or the deadline's anchor)"
+            for s in starts.iloc[at].dt.strftime("%Y-%m-%d")])
 
 
 def _deadline_anchor(scheme: Scheme, rule: DeadlineRule):
@@ -282,118 +414,128 @@ def _deadline_anchor(scheme: Scheme, rule: DeadlineRule):
     return h.period.start
 
 
-def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series,
-                  has, scheme: Scheme) -> None:
-    text = per_distinct(table["value"], lambda u: u.str.normalize("NFKC").str.strip())
-    pct = text.str.endswith("%")
-    number = pd.to_numeric(text.str.rstrip("%"), errors="coerce")
-    number = number.where(~pct, number / 100)
-    ev["value"] = number.where(rows)
+def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: np.ndarray, is_step: np.ndarray,
+                  has) -> None:
+    def number_of(u: pd.Series) -> pd.Series:
+        text = u.str.normalize("NFKC").str.strip()
+        pct = text.str.endswith("%")
+        number = pd.to_numeric(text.str.rstrip("%"), errors="coerce").astype(float)
+        return number.where(~pct, number / 100)
+    number = per_distinct(table["value"], number_of).to_numpy(dtype=float, na_value=np.nan)
+    ev["value"] = np.where(rows, number, np.nan)
+    known = ~np.isnan(number)
     takes = has("rating") | has("share") | has("checklist")
     p.add(rows & ~takes, "value", "this obligation takes no value (only rating, share and checklist rules do)")
-    check = rows & has("checklist") & (ev["step"] != "") & number.notna()
-    p.add(check & ~number.isin([0, 1]), "value", "a check is met (1) or not met (0)")
-    p.add(rows & takes & number.isna(), "value", "not a number")
-    share = rows & has("share") & number.notna()
-    p.add(share & ((number <= 0) | (number > 1)), "value", "a share is between 0 and 1 (e.g. 0.04 or 4%)")
-    rating = rows & has("rating") & ~has("share") & ~check & number.notna()
-    p.add(rating & ((number < 0) | (number > 100)), "value", "a rating is between 0 and 100")
+    check = rows & has("checklist") & is_step & known
+    p.add(check & ~np.isin(number, [0, 1]), "value", "a check is met (1) or not met (0)")
+    p.add(rows & takes & ~known, "value", "not a number")
+    share = rows & has("share") & known
+    with np.errstate(invalid="ignore"):
+        p.add(share & ((number <= 0) | (number > 1)), "value", "a share is between 0 and 1 (e.g. 0.04 or 4%)")
+        rating = rows & has("rating") & ~has("share") & ~check & known
+        p.add(rating & ((number < 0) | (number > 100)), "value", "a rating is between 0 and 100")
 
 
-def _check_periods(p: _Problems, ev: pd.DataFrame, rows: pd.Series, shapes: pd.DataFrame,
-                   scheme: Scheme) -> None:
+def _check_periods(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.ndarray, scheme: Scheme) -> None:
+    """A periodic row's period must be a period label, and one its obligation's periodic rule (or
+    periodic rating) expects of its body; a count rule's records may carry any label
+    (criteria/README.md): it tells them apart, nothing more."""
     if not rows.any():
         return
-    parsed = {s: periods.parse(s) for s in ev.loc[rows, "period"].unique()}
-    freq = per_distinct(ev["period"], lambda u: u.map(lambda s: (parsed.get(s) or (None,))[0]))
-    expected = _expected_periods(shapes, scheme)
-    key = pd.MultiIndex.from_frame(ev[["body", "obligation", "period"]].fillna(""))
-    fits = pd.Series(key.isin(expected), index=ev.index)
-    counts = shapes[shapes["kind"] == "count"][["body", "obligation"]]
-    free = pd.Series(pd.MultiIndex.from_frame(ev[["body", "obligation"]].fillna("")).isin(
-        pd.MultiIndex.from_frame(counts)), index=ev.index)
-    # a count rule's records may carry any label (criteria/README.md): it tells them apart, nothing more
-    p.add(rows & freq.isna() & ~free, "period", "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
-    p.add(rows & freq.notna() & ~fits & ~free, "period",
+    labels, codes = _distinct(ev["period"])
+    values = labels.to_numpy(dtype=object)
+    is_label = np.array([isinstance(s, str) and periods.parse(s) is not None for s in values], dtype=bool)[codes]
+    fits = np.zeros(len(ev), bool)
+    free = np.zeros(len(ev), bool)
+    for ob in scheme.obligations:
+        at = ix.rows_of(ob.id)
+        if not len(at):
+            continue
+        for rule in ob.rules:
+            if isinstance(rule, PeriodicRule) or (isinstance(rule, RatingRule) and rule.frequency):
+                wanted = pd.Index(values).isin(period_labels(scheme, rule))
+                fits[at] |= wanted[codes[at]] & ix.assessed(at, scheme.assessed(ob, rule))
+            elif rule.kind == "count":
+                free[at] |= ix.assessed(at, scheme.assessed(ob, rule))
+    p.add(rows & ~is_label & ~free, "period", "not a period (2017-03, 2017-Q1, 2017-W05, 2017)")
+    p.add(rows & is_label & ~fits & ~free, "period",
           "this period is not one the obligation's periodic rule expects (wrong frequency or outside its dates)")
 
 
-def _expected_periods(shapes: pd.DataFrame, scheme: Scheme) -> pd.MultiIndex:
-    frames = []
-    for ob in scheme.obligations:
-        for _n, rule in enumerate(ob.rules):
-            if isinstance(rule, PeriodicRule) or (isinstance(rule, RatingRule) and rule.frequency):
-                labels = period_labels(scheme, rule)
-                bodies = scheme.assessed(ob, rule)
-                frames.append(pd.MultiIndex.from_product([bodies, [ob.id], labels]).to_frame())
-    if not frames:
-        return pd.MultiIndex.from_tuples([], names=["body", "obligation", "period"])
-    return pd.MultiIndex.from_frame(pd.concat(frames))
-
-
-def _check_events(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series,
-                  has, event_has_time: pd.Series, scheme: Scheme) -> None:
+def _check_events(p: _Problems, ev: pd.DataFrame, rows: np.ndarray, has, event_has_time: pd.Series,
+                  scheme: Scheme) -> None:
     if not rows.any():
         return
     p.add(rows & ~has("response"), "event", "this obligation has no response rule")
     resp = rows & has("response")
-    p.add(resp & (table["event_at"] == ""), "event_at", "missing: an event needs its time")
-    p.add(resp & (table["event_at"] != "") & ev["event_at"].isna(), "event_at", "not a date-time")
+    given = _nonempty(p.table["event_at"])
+    stamped = ev["event_at"].notna().to_numpy()
+    p.add(resp & ~given, "event_at", "missing: an event needs its time")
+    p.add(resp & given & ~stamped, "event_at", "not a date-time")
     steps: dict[str, dict[str, bool]] = {}
     for ob in scheme.obligations:
         for rule in ob.rules:
             if isinstance(rule, ResponseRule):
                 for s in rule.steps:
                     steps.setdefault(ob.id, {})[s.name] = s.within.hours is not None
-    table_steps = pd.Series({(o, n): h for o, named in steps.items() for n, h in named.items()}, dtype=bool)
-    pairs = pd.MultiIndex.from_frame(ev[["obligation", "step"]].fillna(""))
-    valid = pd.Series(pairs.isin(table_steps.index), index=ev.index)
-    names = ev["obligation"].map({o: ", ".join(named) for o, named in steps.items()}).fillna("")
-    p.add(resp & ~valid, "step", "unknown step; valid: " + names)
-    hourly = pd.Series(table_steps.reindex(pairs, fill_value=False).to_numpy(), index=ev.index)
-    p.add(resp & valid & hourly & ev["published_at"].notna() & ~ev["has_time"], "published_at",
+    valid = per_pair(ev["obligation"], ev["step"], lambda o, s: s in steps.get(o, {})).astype(bool)
+    hourly = per_pair(ev["obligation"], ev["step"], lambda o, s: steps.get(o, {}).get(s, False)).astype(bool)
+    names = {o: ", ".join(named) for o, named in steps.items()}
+    obligations = ev["obligation"]
+    p.add(resp & ~valid, "step", lambda at: ["unknown step; valid: " + names.get(o, "")
+                                              for o in _text(obligations.iloc[at]).fillna("").tolist()])
+    p.add(resp & valid & hourly & ev["published_at"].notna().to_numpy() & ~ev["has_time"].to_numpy(), "published_at",
           "an hours window needs a time of day, not just a date")
-    p.add(resp & hourly & ev["event_at"].notna() & ~event_has_time, "event_at",
+    p.add(resp & hourly & stamped & ~event_has_time.to_numpy(), "event_at",
           "an hours window needs a time of day, not just a date")
-    times = ev.loc[resp & ev["event_at"].notna()]
-    spread = times.groupby(["body", "obligation", "event"])["event_at"].transform("nunique")
-    clash = pd.Series(False, index=ev.index)
-    clash.loc[spread.index] = spread > 1
-    p.add(clash, "event_at", "rows of one event disagree on its time")
+    p.add(_disagree(ev, resp & stamped), "event_at", "rows of one event disagree on its time")
 
 
-def _check_requests(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: pd.Series, scheme: Scheme) -> None:
+def _disagree(ev: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Of the rows: those of an event (body, obligation, event) whose rows give different times."""
+    at = np.flatnonzero(rows)
+    out = np.zeros(len(ev), bool)
+    if len(at):
+        key = group_codes([ev[c].iloc[at] for c in ("body", "obligation", "event")])
+        spread = pd.Series(ev["event_at"].to_numpy()[at]).groupby(key).transform("nunique")
+        out[at] = spread.to_numpy() > 1
+    return out
+
+
+def _check_requests(p: _Problems, ev: pd.DataFrame, rows: np.ndarray) -> None:
     """Test requests (驗證性申請): a request id in `event`, the day it was received in `event_at`,
     a step of `request` (the request itself), `reply` or `extension` (延期答覆告知, dated)."""
     if not rows.any():
         return
-    p.add(rows & (table["event_at"] == ""), "event_at", "missing: a request needs the day it was received")
-    p.add(rows & (table["event_at"] != "") & ev["event_at"].isna(), "event_at", "not a date")
-    p.add(rows & ~ev["step"].isin(["", *REQUEST_STEPS]), "step",
+    given = _nonempty(p.table["event_at"])
+    stamped = ev["event_at"].notna().to_numpy()
+    p.add(rows & ~given, "event_at", "missing: a request needs the day it was received")
+    p.add(rows & given & ~stamped, "event_at", "not a date")
+    p.add(rows & ~ev["step"].isin(["", *REQUEST_STEPS]).to_numpy(), "step",
           "unknown step; valid: " + ", ".join(REQUEST_STEPS))
-    times = ev.loc[rows & ev["event_at"].notna()]
-    spread = times.groupby(["body", "obligation", "event"])["event_at"].transform("nunique")
-    clash = pd.Series(False, index=ev.index)
-    clash.loc[spread.index] = spread > 1
-    p.add(clash, "event_at", "rows of one request disagree on the day it was received")
-    replies = ev.loc[rows & (ev["step"] == REPLY)]
-    twice = replies.duplicated(["body", "obligation", "event", "assessor"], keep="first")
-    p.add(pd.Series(twice, index=replies.index).reindex(ev.index, fill_value=False), "step",
-          "this request already has a reply (keep the first reply; a later one is not a new answer)")
+    p.add(_disagree(ev, rows & stamped), "event_at", "rows of one request disagree on the day it was received")
+    at = np.flatnonzero(rows & (ev["step"] == REPLY).to_numpy())
+    twice = np.zeros(len(ev), bool)
+    if len(at):
+        key = group_codes([ev[c].iloc[at] for c in ("body", "obligation", "event", "assessor")])
+        twice[at] = pd.Series(key).duplicated(keep="first").to_numpy()
+    p.add(twice, "step", "this request already has a reply (keep the first reply; a later one is not a new answer)")
 
 
-def _check_checks(p: _Problems, ev: pd.DataFrame, rows: pd.Series, has, scheme: Scheme) -> None:
+def _check_checks(p: _Problems, ev: pd.DataFrame, rows: np.ndarray, has, scheme: Scheme) -> None:
     """A rubric's check (評分細則): its id in `step` must be one of the obligation's checks."""
     if not rows.any():
         return
     checks = {ob.id: [leaf.id for r in ob.rules if isinstance(r, ChecklistRule) for leaf, _ in r.leaves()]
               for ob in scheme.obligations}
     p.add(rows & ~has("checklist"), "step", "a step names an event's step or a check; this obligation has neither here")
-    valid = pd.Series([s in checks.get(o, ()) for o, s in zip(ev["obligation"], ev["step"], strict=True)],
-                      index=ev.index)
-    names = ev["obligation"].map({o: ", ".join(c) for o, c in checks.items()}).fillna("")
-    p.add(rows & has("checklist") & ~valid, "step", "unknown check; valid: " + names)
-    p.add(rows & has("checklist") & (ev["value"].isna()), "value", "a check needs a value: 1 met, 0 not met")
+    valid = per_pair(ev["obligation"], ev["step"], lambda o, s: s in checks.get(o, ())).astype(bool)
+    names = {o: ", ".join(c) for o, c in checks.items()}
+    obligations = ev["obligation"]
+    p.add(rows & has("checklist") & ~valid, "step", lambda at: ["unknown check; valid: " + names.get(o, "")
+                                                                 for o in _text(obligations.iloc[at]).fillna("").tolist()])
+    p.add(rows & has("checklist") & np.isnan(ev["value"].to_numpy(dtype=float)), "value",
+          "a check needs a value: 1 met, 0 not met")
 
 
 def read_evidence(path: str | Path, scheme: Scheme) -> pd.DataFrame:
@@ -419,19 +561,27 @@ def empty_evidence() -> pd.DataFrame:
 
 
 def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFrame:
-    """The rows with problems, as the firm sent them, with a 問題 column: fix and re-send."""
-    reasons: dict[int, list[str]] = {}
-    for p in problems:
-        reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}")
+    """The rows with problems, as the firm sent them, with a 問題 column: fix and re-send. Linear in
+    the rows and problems (a file whose every row is wrong is reported as fast as it is read)."""
     from scoring.intake.tables import COLUMNS
 
-    rows = table[table["row"].isin(reasons)].copy()
-    bad = rows.rename(columns=COLUMNS)
-    bad.insert(0, "問題 problems", rows["row"].map(lambda r: "; ".join(reasons[r])))
+    rows = np.fromiter((p.row for p in problems), np.int64, len(problems))
+    texts = pd.Series([f"{p.column}: {p.reason}" for p in problems], dtype="str")
+    read = np.isin(rows, table["row"].to_numpy())
+    found = pd.DataFrame({"row": rows[read], "text": texts[read].reset_index(drop=True)})
+    nth = found.groupby("row", sort=False).cumcount().to_numpy()
+    reasons = found[nth == 0].set_index("row")["text"]
+    for k in range(1, int(nth.max()) + 1 if len(nth) else 1):  # a row's further problems, in order
+        more = found[nth == k].set_index("row")["text"]
+        reasons.loc[more.index] = reasons.loc[more.index] + "; " + more
+
+    picked = table[table["row"].isin(reasons.index)]
+    picked = picked.assign(**{c: _text(picked[c]) for c in picked.columns
+                              if isinstance(picked[c].dtype, pd.CategoricalDtype)})
+    bad = picked.rename(columns=COLUMNS)
+    bad.insert(0, "問題 problems", reasons.reindex(picked["row"]).array)
     bad = bad.rename(columns={"row": "行號 row"})
-    file_level = [p for p in problems if p.row not in set(table["row"])]
-    if file_level:
-        extra = pd.DataFrame({"行號 row": [p.row for p in file_level],
-                              "問題 problems": [f"{p.column}: {p.reason}" for p in file_level]})
+    if not read.all():  # file-level problems (row 1: the header, the file itself), one line each
+        extra = pd.DataFrame({"行號 row": rows[~read], "問題 problems": texts[~read].array})
         bad = pd.concat([extra, bad], ignore_index=True)
     return bad.fillna("")

@@ -291,6 +291,7 @@ class Scheme(_Strict):
     _bodies: dict[str, Body] = PrivateAttr(default_factory=dict)
     _obligations: dict[str, Obligation] = PrivateAttr(default_factory=dict)
     _compiled: object | None = PrivateAttr(None)  # scoring.method.compiled.Compiled, built on first use
+    _assessed: dict[tuple[str, int], list[str]] = PrivateAttr(default_factory=dict)  # assessed(), per (ob, rule)
 
     def model_post_init(self, _context: Any) -> None:
         self._bodies = {b.id: b for b in self.bodies}
@@ -334,7 +335,17 @@ class Scheme(_Strict):
 
     def assessed(self, ob: Obligation, rule: _Rule | None = None) -> list[str]:
         """Ids of the bodies assessed on an obligation (its leads and every body of applies_to),
-        narrowed by a rule's `bodies` (ids or kinds)."""
+        narrowed by a rule's `bodies` (ids or kinds). Worked out once per obligation and rule."""
+        if self._obligations.get(ob.id) is not ob:  # not this scheme's own obligation: not kept
+            return self._find_assessed(ob, rule)
+        n = -1 if rule is None else next((i for i, r in enumerate(ob.rules) if r is rule), None)
+        if n is None:
+            return self._find_assessed(ob, rule)
+        if (ob.id, n) not in self._assessed:
+            self._assessed[ob.id, n] = self._find_assessed(ob, rule)
+        return list(self._assessed[ob.id, n])
+
+    def _find_assessed(self, ob: Obligation, rule: _Rule | None) -> list[str]:
         leads, kinds = set(ob.leads), set(ob.applies_to)
         if rule is not None and rule.bodies is not None:
             named = set(rule.bodies)

@@ -1,0 +1,65 @@
+"""Scheme files read once: a parsed scheme is kept in a cache folder under the sha256 of its file
+(and of the code that parses it), so scoring the same scheme again skips YAML and validation.
+
+The folder is `$GONGKAI_CACHE_DIR/schemes` (default `~/.cache/gongkai/schemes`, or
+`$XDG_CACHE_HOME/gongkai/schemes`); delete it at any time, `GONGKAI_CACHE_DIR=` (empty) turns the
+cache off. Only schemes that parsed without a fault are kept; an unreadable or stale entry is
+parsed again. The entries are Python pickles: the folder must be as private as the user's home."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from scoring.errors import SchemeError
+from scoring.method import scheme as scheme_module
+from scoring.method.scheme import Scheme, parse_scheme
+
+
+def cache_dir() -> Path | None:
+    """Where parsed schemes are kept, or None when the cache is off."""
+    configured = os.environ.get("GONGKAI_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "schemes" if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gongkai" / "schemes"
+
+
+def _code_digest() -> str:
+    """The parser's own source: a cached scheme is used only by the code that made it."""
+    return hashlib.sha256(Path(scheme_module.__file__).read_bytes()).hexdigest()[:16]
+
+
+def load_scheme_cached(path: str | Path) -> Scheme:
+    """`load_scheme`, through the cache: the same Scheme, its file's faults reported the same way."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SchemeError(str(p), [f"cannot read: {e}"]) from None
+    folder = cache_dir()
+    if folder is None:
+        return parse_scheme(text, str(p))
+    entry = folder / f"{hashlib.sha256(text.encode()).hexdigest()}-{_code_digest()}.pickle"
+    try:
+        cached = pickle.loads(entry.read_bytes())
+        if isinstance(cached, Scheme) and cached.text == text:
+            return cached
+    except Exception:  # noqa: BLE001 — missing, partial or from another version: parse again
+        pass
+    scheme = parse_scheme(text, str(p))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as f:
+            try:
+                pickle.dump(scheme, f, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                Path(f.name).unlink(missing_ok=True)
+                raise
+        os.replace(f.name, entry)
+    except (OSError, pickle.PicklingError):
+        pass  # a read-only or full disk: no cache, same result
+    return scheme

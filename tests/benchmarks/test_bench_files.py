@@ -1,0 +1,108 @@
+"""Whole commands on evidence FILES, each beside its peer in the same run (issue 13):
+
+- `gongkai score --scheme S --evidence F` (scheme file read, CSV read and validated, scored, the
+  table printed) beside a DuckDB pipeline reading the same scheme YAML and CSV and scoring in SQL;
+- `gongkai import` of a file whose every row is invalid (refused, problems file written) beside the
+  same command's `--dry-run` of the valid file of the same size (read, validated, diffed, nothing
+  stored).
+
+Timed in-process (best of ROUNDS); peak RSS of each as a subprocess in `extra_info`. Tiny and untimed
+under plain `pytest`; `GONGKAI_BENCH=full` runs the 1M-row nation (`gongkai synth --rows 1000000`).
+Figures: docs/performance.md, "Whole commands: evidence files"."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from scoring import cli, workflows
+from scoring.report.output import render
+from scoring.store.accounts import Actor
+from scoring.synthetic import synth
+from tests.benchmarks.conftest import FULL
+
+duckdb_peer = pytest.importorskip("tests.benchmarks.duckdb_peer")
+ROWS = 1_000_000 if FULL else 0
+ROUNDS = 3 if FULL else 1
+LOCAL = Actor("bench", None)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    """The nation's scheme YAML, its evidence CSV, the same CSV with every row's obligation unknown,
+    and a SQLite database holding the scheme: on disk as a user has them."""
+    folder = tmp_path_factory.mktemp("files")
+    scheme = synth.for_rows(ROWS) if ROWS else synth.national(cities=12, counties=36, departments=40)
+    (folder / "nation.yaml").write_text(scheme.text, encoding="utf-8")
+    synth.write_csv(scheme, synth.evidence(scheme), folder / "evidence.csv")
+    lines = (folder / "evidence.csv").read_text(encoding="utf-8").splitlines()
+    bad = [lines[0], *(row.replace(",", ",X", 1) for row in lines[1:])]
+    (folder / "bad.csv").write_text("\n".join(bad) + "\n", encoding="utf-8")
+    db = f"sqlite:///{folder / 'g.db'}"
+    workflows.load_scheme_file(db, actor=LOCAL, path=folder / "nation.yaml")
+    (folder / "db").write_text(db)
+    return folder
+
+
+def _peak_rss_mb(*argv: str) -> float | None:
+    """Peak resident memory of a command run as its own process (MB), by /usr/bin/time (a child
+    forked from this large process would count this process's pages); full size only."""
+    if not FULL or not Path("/usr/bin/time").exists():
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".kb") as out:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, sys.executable, *argv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        return round(int(out.read().split()[-1]) / 1024, 1)
+
+
+def _score_command(scheme: Path, evidence: Path) -> str:
+    """What `gongkai score --scheme --evidence` does after start-up: score and print the table."""
+    return render(workflows.score_files(scheme, [evidence]), "body", "table")
+
+
+def test_score_files(benchmark, files):
+    rows = (files / "evidence.csv").read_bytes().count(b"\n") - 1
+    benchmark.extra_info.update(rows=rows, peak_rss_mb=_peak_rss_mb(
+        "-m", "scoring.cli", "score", "--scheme", str(files / "nation.yaml"), "--evidence", str(files / "evidence.csv")))
+    text = benchmark.pedantic(_score_command, args=(files / "nation.yaml", files / "evidence.csv"),
+                              rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL else 0)
+    assert text.count("\n") > 10
+
+
+def test_duckdb_score_files(benchmark, files):
+    tables = duckdb_peer.file_tables(files / "nation.yaml")
+    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
+        "-m", "tests.benchmarks.duckdb_peer", str(files / "nation.yaml"), str(files / "evidence.csv"))
+    result = benchmark.pedantic(duckdb_peer.duckdb_file_scores, args=(files / "nation.yaml", files / "evidence.csv", tables),
+                                rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL else 0)
+    assert len(result) > 0
+
+
+def _import(argv: list[str]) -> None:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            contextlib.suppress(SystemExit, workflows.ImportRefused):
+        cli.app(argv, standalone_mode=False)
+
+
+def test_refused_file(benchmark, files):
+    """Every row invalid: refused, every row in the problems file (linear in the rows)."""
+    db = (files / "db").read_text()
+    argv = ["import", str(files / "bad.csv"), "--db", db, "--report", str(files / "bad.problems.csv")]
+    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb("-m", "scoring.cli", *argv)
+    benchmark.pedantic(_import, args=(argv,), rounds=ROUNDS, iterations=1)
+    report = (files / "bad.problems.csv").read_bytes()
+    assert report.count(b"\n") == (files / "bad.csv").read_bytes().count(b"\n")  # header + every row
+
+
+def test_valid_file_dry_run(benchmark, files):
+    """The peer of the refused file: the valid file of the same size, read, validated and diffed."""
+    db = (files / "db").read_text()
+    argv = ["import", str(files / "evidence.csv"), "--dry-run", "--db", db]
+    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb("-m", "scoring.cli", *argv)
+    benchmark.pedantic(_import, args=(argv,), rounds=ROUNDS, iterations=1)

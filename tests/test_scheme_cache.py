@@ -1,0 +1,64 @@
+"""Parsed schemes kept by sha256 (scoring.intake.schemes): the same scheme as parsing the file,
+a changed file parsed again, a broken entry ignored, faults reported as without the cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import SCHEME_FILE
+from scoring.errors import SchemeError
+from scoring.intake import schemes
+from scoring.method.scheme import load_scheme
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "schemes"
+
+
+def test_a_cached_scheme_is_the_parsed_one(cache, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(SCHEME_FILE.read_bytes().replace(b"\n", b"\r\n"))  # CRLF reads as the parser reads it
+    first = schemes.load_scheme_cached(path)
+    assert len(list(cache.glob("*.pickle"))) == 1
+    again = schemes.load_scheme_cached(path)
+    assert again == first == load_scheme(path)
+    assert again.sha256 == load_scheme(path).sha256
+
+
+def test_an_edited_file_is_parsed_again(cache, tmp_path):
+    path = tmp_path / "s.yaml"
+    text = SCHEME_FILE.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    before = schemes.load_scheme_cached(path)
+    path.write_text(text.replace("points: 2\n", "points: 3\n", 1), encoding="utf-8")
+    after = schemes.load_scheme_cached(path)
+    assert after.sha256 != before.sha256 and after == load_scheme(path)
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_broken_entry_is_parsed_again(cache, tmp_path):
+    schemes.load_scheme_cached(SCHEME_FILE)
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert schemes.load_scheme_cached(SCHEME_FILE) == load_scheme(SCHEME_FILE)
+
+
+def test_faults_are_reported_and_not_kept(cache, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("scheme: {}\nbodies: []\nobligations: []\n", encoding="utf-8")
+    with pytest.raises(SchemeError) as cached:
+        schemes.load_scheme_cached(path)
+    with pytest.raises(SchemeError) as plain:
+        load_scheme(path)
+    assert str(cached.value) == str(plain.value)
+    assert not cache.exists() or not list(cache.glob("*.pickle"))
+    with pytest.raises(SchemeError, match="cannot read"):
+        schemes.load_scheme_cached(tmp_path / "missing.yaml")
+
+
+def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_CACHE_DIR", "")
+    assert schemes.cache_dir() is None
+    assert schemes.load_scheme_cached(SCHEME_FILE) == load_scheme(SCHEME_FILE)
