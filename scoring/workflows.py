@@ -216,6 +216,13 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
+        if attachments is None and who.role != "firm":
+            # the file of the latest import again (same bytes, same account, nothing changed since):
+            # nothing to read, check or compare — what a firm account may import is checked every time
+            again = repo.repeat_of_latest(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id),
+                                          sha256=digest, who=who.name)
+            if again is not None:
+                return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         try:
             table, files = _bundle(name, data, attachments, scheme)
@@ -569,7 +576,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
                 raise GongkaiError(f"{len(undecided)} appeal(s) undecided: {listed}; decide them first "
                                    "(gongkai appeal decide N --accept|--reject --reason TEXT)")
         card, run_id = repo.score_and_record(session, scheme_id=scheme.id, as_of=as_of, who=who.name)
-        evidence = repo.load_evidence(session, scheme_id=scheme.id)
+        evidence, digest = repo.evidence_state(session, scheme_id=scheme.id)
         day = _today(scheme, today)
         closes = _working_days_after(scheme, day, days) if stage == "preliminary" else None
         pub = cycle.publish(session, stage=stage, scheme=scheme, run_id=run_id, as_of=card.as_of,
@@ -578,7 +585,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         if stage == "final":
             opened = cycle.open_problems(session, pub=pub, card=card,
                                          due_on=_working_days_after(scheme, day, rectify_days))
-        audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=repo.evidence_digest(evidence),
+        audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=digest,
               detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
                      + (f", feedback window to {closes} ({days} working days)" if closes else
                         f", frozen; {opened} 整改 problems"))
