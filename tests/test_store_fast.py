@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from scoring import workflows
@@ -36,9 +37,13 @@ C = HEAD + "濟南市,6.7,,2017-06-15,,\n"  # a new value for a record rejected 
 
 
 def _slow_insert(session, rows, *, progress):
-    """The insert before issue 13: SQLAlchemy Core executemany of per-row dicts."""
-    if not rows.empty:
-        session.execute(insert(Evidence.__table__), repo._records(rows))  # type: ignore[attr-defined]
+    """The insert before issue 13: SQLAlchemy Core executemany of per-row dicts (the ids read back)."""
+    if rows.empty:
+        return np.zeros(0, dtype="int64")
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    before = session.execute(select(func.coalesce(func.max(e.id), 0))).scalar_one()
+    session.execute(insert(Evidence.__table__), repo._records(rows))  # type: ignore[attr-defined]
+    return np.array(session.execute(select(e.id).where(e.id > before).order_by(e.id)).scalars().all(), dtype="int64")
 
 
 def _import(url: str, text: str, name: str, actor: Actor = LOCAL) -> repo.ImportResult:
@@ -130,11 +135,15 @@ def test_the_same_file_again_is_recognised_without_reading_the_stored_records(db
     assert (other.batch_id, other.unchanged, read) == (None, 5, [1])
 
 
-def _fresh(url: str, monkeypatch) -> tuple[pd.DataFrame, str]:
-    """The evidence state read twice — the second time from its snapshot, never from the database —
-    and checked against the database itself."""
-    with Session(engine_for(url)) as s:
+def _fresh(url: str, monkeypatch, *, imported: bool = False) -> tuple[pd.DataFrame, str]:
+    """The evidence state read twice — the second time from its snapshot, never from the database;
+    the first time too after an import, which writes the snapshot of the state it makes — and
+    checked against the database itself."""
+    with monkeypatch.context() as m, Session(engine_for(url)) as s:
+        if imported:
+            m.setattr(repo, "_read_evidence", lambda *a: pytest.fail("the import wrote this state's snapshot"))
         frame, digest = repo.evidence_state(s, scheme_id="shandong-2017")
+    with Session(engine_for(url)) as s:
         truth = repo._read_evidence(s, "shandong-2017")
     pd.testing.assert_frame_equal(frame.reset_index(drop=True), truth.reset_index(drop=True))
     assert digest == repo.evidence_digest(truth)
@@ -150,7 +159,7 @@ def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_pat
     monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))  # PostgreSQL's; SQLite's are beside the file
     workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
     _import(db_url, A, "a.csv")
-    states = [_fresh(db_url, monkeypatch)]
+    states = [_fresh(db_url, monkeypatch, imported=True)]
     card, run = workflows.score_current(db_url, actor=LOCAL)
     assert workflows.score_current(db_url, actor=LOCAL)[1] == run  # same state: the stored run again
     jinan = _id_of(db_url, body="jinan")
@@ -159,9 +168,9 @@ def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_pat
                lambda: workflows.accept(db_url, actor=LOCAL, evidence_id=jinan),
                lambda: _import(db_url, B, "b.csv"),
                lambda: _with_attachment(db_url)]
-    for change in changes:
+    for i, change in enumerate(changes):
         change()
-        states.append(_fresh(db_url, monkeypatch))
+        states.append(_fresh(db_url, monkeypatch, imported=i in (1, 3, 4)))
     digests = [d for _, d in states]
     assert len(set(digests)) == len(digests) - 1  # all differ but one: the rejected record's re-sent value waits
     assert digests[1] == digests[2]

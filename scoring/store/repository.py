@@ -103,19 +103,27 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark}", (scheme_id,))
+        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark} ORDER BY id", (scheme_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
-                         else {c: [] for c in cols})
+    return _typed(pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
+                               else {c: [] for c in cols}))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored columns in the dtypes the rest of this module works on, from driver values (or from the
+    values an import stored: the same dtypes, value for value)."""
+    for c in ("id", "batch_id"):
+        frame[c] = frame[c].astype("int64")
     for c in ("event_at", "published_at", "captured_at"):  # SQLite gives ISO text, PostgreSQL datetimes
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
     frame["pending"] = frame["pending"].astype(bool)
-    for c in KEY + ["url", "note", "rejected", "attachment"]:
-        frame[c] = frame[c].astype(str)
+    for c in KEY + ["url", "note", "rejected", "attachment"]:  # a missing text is None, as the driver gives it
+        col = frame[c].astype(object)
+        frame[c] = col.where(col.notna(), None).astype(str)
     return frame
 
 
@@ -127,7 +135,11 @@ def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
 
 def _read_evidence(session: Session, scheme_id: str) -> pd.DataFrame:
     """The scored evidence read from the database itself (every row through the driver)."""
-    frame = _stored(session, scheme_id)
+    return _scored(_stored(session, scheme_id))
+
+
+def _scored(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records scored, of stored ones (`_stored`)."""
     # rejected by an evaluator, or re-sent after a rejection and not yet accepted: kept, shown, not scored
     frame = frame[(frame["rejected"] == "") & ~frame["pending"]]
     if frame.empty:
@@ -191,6 +203,14 @@ def evidence_state(session: Session, *, scheme_id: str) -> tuple[pd.DataFrame, s
     if name is not None and len(frame) and _state_key(session, scheme_id) == key:
         _write_snapshot(name, frame, digest)
     return frame, digest
+
+
+def _snapshot(session: Session, scheme_id: str, folder: Path, frame: pd.DataFrame) -> None:
+    """Keep `frame` as the snapshot of the scheme's current state (in this transaction)."""
+    key = _state_key(session, scheme_id)
+    if key is not None and len(frame):
+        _write_snapshot(folder / f"{hashlib.sha256(scheme_id.encode()).hexdigest()[:12]}-{key}", frame,
+                        evidence_digest(frame))
 
 
 def _write_snapshot(name: Path, frame: pd.DataFrame, digest: str) -> None:
@@ -291,20 +311,36 @@ def _column(col: pd.Series, *, sqlite: bool) -> list:
     return table[codes].tolist()
 
 
-def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int], None] | None) -> None:
+def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int], None] | None) -> np.ndarray:
     """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY into
     a staging table and one INSERT … SELECT; SQLite the sqlite3 cursor's executemany on tuples (no
-    per-row SQLAlchemy work). Driver errors are raised as SQLAlchemy raises them (callers tell a busy
-    database from a refusal)."""
+    per-row SQLAlchemy work). Returns their ids, in row order: the ones the database would give them
+    (SQLite: after the largest; PostgreSQL: from the id sequence), taken explicitly so that the state
+    after the import is known without reading it back. Driver errors are raised as SQLAlchemy raises
+    them (callers tell a busy database from a refusal)."""
     if rows.empty:
-        return
+        return np.zeros(0, dtype="int64")
     conn = session.connection()
-    cols = list(rows.columns)
     sqlite = conn.dialect.name == "sqlite"
-    data = [_column(rows[c], sqlite=sqlite) for c in cols]
-    names, n = ", ".join(cols), len(rows)
+    n = len(rows)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     driver_error = conn.dialect.loaded_dbapi.Error
+    try:
+        if sqlite:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
+            ids = np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1
+        else:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('evidence', 'id')) FROM generate_series(1, %s) AS s(i) "
+                           "ORDER BY i", (n,))
+            ids = np.array([r[0] for r in cursor.fetchall()], dtype="int64")
+    except driver_error as e:
+        cursor.close()
+        raise DBAPIError.instance("SELECT evidence ids", None, e, driver_error) from None
+    rows = rows.assign(id=ids)
+    cols = list(rows.columns)
+    data = [ids.tolist(), *(_column(rows[c], sqlite=sqlite) for c in cols[:-1])]
+    cols = ["id", *cols[:-1]]
+    names = ", ".join(cols)
     try:
         if conn.dialect.name == "postgresql":
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS evidence_stage ON COMMIT DROP AS "
@@ -328,6 +364,7 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
         raise DBAPIError.instance(f"INSERT INTO evidence ({names})", None, e, driver_error) from None
     finally:
         cursor.close()
+    return ids
 
 
 def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
@@ -345,14 +382,19 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                                   for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
     evidence.attrs.update(attrs)
     evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
-    existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
+    everything = _stored(session, scheme.id)
+    existing = everything.rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
     existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
-    merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
-    known = merged["id"].notna()
-    same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
-    for c in VALUES + ATTACHED:
-        same &= _same(merged[c], merged[f"{c}_old"])
-    new, changed = merged[~known], merged[known & ~same]
+    if existing.empty:  # nothing stored of the file's items: every record is new, nothing to compare
+        new, changed = evidence, existing.iloc[:0]
+        known = same = pd.Series(False, index=evidence.index)
+    else:
+        merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
+        known = merged["id"].notna()
+        same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
+        for c in VALUES + ATTACHED:
+            same &= _same(merged[c], merged[f"{c}_old"])
+        new, changed = merged[~known], merged[known & ~same]
     if len(existing):
         listed = item_groups(existing, sighting=True).isin(item_groups(evidence, sighting=True)).to_numpy()
         gone = existing[~listed & (existing["rejected_old"] == "").to_numpy()]
@@ -396,14 +438,24 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
+    reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
     if not gone.empty:
-        reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
         session.execute(update(Evidence), [{"id": int(i), "rejected": reason} for i in gone["id"]])
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
                      + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
     rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False)
-    _insert_new(session, rows, progress=progress)
+    ids = _insert_new(session, rows, progress=progress)
+    folder = _snapshot_dir(session)
+    if folder is not None:  # the state this import makes, from what it read and wrote: its snapshot
+        after = everything.set_index("id")
+        for c in [*VALUES, *ATTACHED]:
+            after.loc[changed["id"].astype("int64").to_numpy(), c] = changed[c].to_numpy()
+        after.loc[changed["id"].astype("int64").to_numpy(), ["batch_id", "rejected", "pending"]] = [batch.id, "", False]
+        after.loc[changed["id"].astype("int64").to_numpy()[waits.to_numpy()], "pending"] = True
+        after.loc[gone["id"].to_numpy(), "rejected"] = reason
+        after = pd.concat([after.reset_index(), rows.drop(columns="scheme_id").assign(id=ids)], ignore_index=True)
+        _snapshot(session, scheme.id, folder, _scored(_typed(after.sort_values("id", kind="stable"))))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
                         result.sightings, result.withdrawn, result.pending)
 
