@@ -328,7 +328,7 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
     try:
         if sqlite:
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
-            ids = np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1
+            ids = np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1  # type: ignore[index]
         else:
             cursor.execute("SELECT nextval(pg_get_serial_sequence('evidence', 'id')) FROM generate_series(1, %s) AS s(i) "
                            "ORDER BY i", (n,))
