@@ -182,3 +182,29 @@ def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_pat
     if db_url.startswith("sqlite"):
         folder = repo.Path(db_url.removeprefix("sqlite:///") + ".snapshots")
         assert len(list(folder.glob("*.parquet"))) == 1  # the scheme's older states are dropped
+
+
+def test_an_import_meeting_another_change_leaves_no_wrong_snapshot(db_url, monkeypatch, tmp_path):
+    """Another account's change committed while an import compares: the import's own idea of the
+    state it makes would miss that change, so it is not kept; the next read is the database's."""
+    monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    _import(db_url, A, "a.csv")
+    april = _id_of(db_url, period="2017-04")  # an item b.csv does not restate
+    meddled, reads = [], []
+
+    def stored_then_meddle(session, scheme_id, _orig=repo._stored):
+        frame = _orig(session, scheme_id)
+        if not meddled:
+            meddled.append(1)
+            workflows.reject(db_url, actor=Actor("evaluator", None), evidence_id=april, reason="wrong page")
+        return frame
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_stored", stored_then_meddle)
+        _import(db_url, B, "b.csv")
+    with monkeypatch.context() as m, Session(engine_for(db_url)) as s:
+        m.setattr(repo, "_read_evidence", lambda *a, _orig=repo._read_evidence: reads.append(1) or _orig(*a))
+        frame, _ = repo.evidence_state(s, scheme_id="shandong-2017")
+    assert meddled == reads == [1]  # no snapshot of the import's state: read from the database
+    assert april not in set(frame["row"])  # rejected meanwhile: not scored
+    _fresh(db_url, monkeypatch)

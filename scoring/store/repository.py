@@ -205,6 +205,13 @@ def evidence_state(session: Session, *, scheme_id: str) -> tuple[pd.DataFrame, s
     return frame, digest
 
 
+def _changes(session: Session, scheme_id: str) -> int:
+    """How many audited changes the scheme's evidence has had (as this transaction sees them)."""
+    a = AuditEntry.__table__.c  # type: ignore[attr-defined]
+    return int(session.execute(select(func.count()).select_from(AuditEntry.__table__).where(  # type: ignore[attr-defined]
+        a.scheme_id == scheme_id, a.action.in_(CHANGES_SCORES))).scalar_one())
+
+
 def _snapshot(session: Session, scheme_id: str, folder: Path, frame: pd.DataFrame) -> None:
     """Keep `frame` as the snapshot of the scheme's current state (in this transaction)."""
     key = _state_key(session, scheme_id)
@@ -382,6 +389,7 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                                   for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
     evidence.attrs.update(attrs)
     evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
+    seen = _changes(session, scheme.id)
     everything = _stored(session, scheme.id)
     existing = everything.rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
     existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
@@ -447,7 +455,10 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False)
     ids = _insert_new(session, rows, progress=progress)
     folder = _snapshot_dir(session)
-    if folder is not None:  # the state this import makes, from what it read and wrote: its snapshot
+    # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
+    # change was committed since it read the stored records (PostgreSQL reads what is committed)
+    ours = 1 + (not changed.empty) + (not gone.empty)  # its "import" and "replace" entries
+    if folder is not None and _changes(session, scheme.id) == seen + ours:
         after = everything.set_index("id")
         for c in [*VALUES, *ATTACHED]:
             after.loc[changed["id"].astype("int64").to_numpy(), c] = changed[c].to_numpy()
