@@ -265,21 +265,22 @@ def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tupl
 # ---- scoring -----------------------------------------------------------------------------------
 
 def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-                  as_of: dt.date | None = None) -> tuple[Scorecard, int]:
+                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
     """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
     of the same state exists, which is reused. A read-only database scores when that run exists and
-    says it is read-only otherwise."""
+    says it is read-only otherwise. `parsed`: the stored scheme as the caller has it parsed already
+    (used only while it is the stored one)."""
     with transaction(db) as session:
         who = _as(session, actor, "read")
-        return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+        return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name, parsed=parsed)
 
 
 def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-              as_of: dt.date | None = None) -> Scorecard:
+              as_of: dt.date | None = None, parsed: Scheme | None = None) -> Scorecard:
     """The scorecard for reading (the dashboard): stored as a run like `score_current`, but still
     shown, unstored, when the database is read-only."""
     try:
-        return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)[0]
+        return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of, parsed=parsed)[0]
     except ReadOnlyDatabase:
         with transaction(db) as session:
             _as(session, actor, "read")

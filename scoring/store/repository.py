@@ -88,6 +88,12 @@ def resolve_scheme_id(session: Session, *, scheme_id: str | None = None) -> str:
     return scheme_id
 
 
+def _is_stored(session: Session, scheme: Scheme) -> bool:
+    """Whether `scheme` is the stored scheme of its id, as it is now."""
+    sc = SchemeRecord.__table__.c  # type: ignore[attr-defined]
+    return session.execute(select(sc.sha256).where(sc.id == scheme.id)).scalar_one_or_none() == scheme.sha256
+
+
 def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
     """The stored scheme `scheme_id`, or the only one stored when it is left out."""
     rec = session.get(SchemeRecord, resolve_scheme_id(session, scheme_id=scheme_id))
@@ -636,11 +642,12 @@ def evidence_summary(session: Session, *, scheme_id: str):
 
 
 def score_and_record(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
-                     who: str) -> tuple[Scorecard, int]:
+                     who: str, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
     """Score a stored scheme on its stored evidence. The run is recorded (by `who`) unless a run of
     this exact state — scheme, evidence, as-of date, engine — is already stored; then that one is
-    returned, so scoring unchanged evidence twice stores nothing new."""
-    scheme = get_scheme(session, scheme_id=scheme_id)
+    returned, so scoring unchanged evidence twice stores nothing new. `parsed`: the stored scheme as
+    the caller already parsed it, used only if it is the stored one (same id and sha256)."""
+    scheme = parsed if parsed is not None and _is_stored(session, parsed) else get_scheme(session, scheme_id=scheme_id)
     evidence, digest = evidence_state(session, scheme_id=scheme.id)
     card = score(scheme, evidence, as_of)
     run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=digest)
