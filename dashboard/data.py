@@ -19,6 +19,7 @@ from scoring import workflows
 from scoring.errors import GongkaiError
 from scoring.method.engine import Scorecard, rescore
 from scoring.method.explain import explained
+from scoring.method.explain import share_status as explain_share_status
 from scoring.method.robustness import robustness as rank_robustness
 from scoring.method.scheme import Scheme
 from scoring.store.accounts import Actor
@@ -51,7 +52,9 @@ def token(db: str, scheme_id: str) -> tuple[str, int]:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
                _actor: Actor) -> Scorecard:
-    return workflows.scorecard(db, actor=_actor, scheme_id=scheme_id, as_of=as_of)
+    # the scheme parsed once per hash (for the sidebar) is the one scored: not parsed a second time
+    return workflows.scorecard(db, actor=_actor, scheme_id=scheme_id, as_of=as_of,
+                               parsed=_scheme(db, scheme_id, state[0], _actor))
 
 
 def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], actor: Actor) -> Scorecard:
@@ -100,6 +103,13 @@ def _scheme(db: str, scheme_id: str, sha: str, _actor: Actor) -> Scheme:
 def scheme(db: str, scheme_id: str, state: tuple[str, int], actor: Actor) -> Scheme:
     """The stored scheme (parsed once per scheme hash)."""
     return _scheme(db, scheme_id, state[0], actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def share_status(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], lang: str,
+                 _actor: Actor) -> pd.Series:
+    """Per body: the 4% rule as met / not met / no value, in `lang` (a small series, once per state)."""
+    return explain_share_status(scorecard(db, scheme_id, as_of, state, _actor), lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -14,7 +14,6 @@ from dashboard import data
 from scoring.i18n import text
 from scoring.method.engine import Scorecard
 from scoring.method.explain import late_text
-from scoring.method.explain import share_status as explain_share_status
 from scoring.report import charts
 from scoring.store.accounts import Actor
 
@@ -70,9 +69,11 @@ def grades(card: Scorecard) -> list[str]:
     return [g.name for g in card.scheme.scheme.grades]
 
 
-def share_status(card: Scorecard) -> pd.Series:
-    """Per body: the 4% rule (share finding) as met / not met / no value, in the UI language."""
-    return explain_share_status(card, st.session_state.get("lang", "zh-Hans"))
+def share_status() -> pd.Series:
+    """Per body of the current scorecard: the 4% rule (share finding) as met / not met / no value, in
+    the UI language (worked out once per evidence state and language)."""
+    c = ctx()
+    return data.share_status(c.db, c.scheme_id, c.as_of, c.state, st.session_state.get("lang", "zh-Hans"), c.actor)
 
 
 def outcome(value: str) -> str:

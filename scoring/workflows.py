@@ -217,6 +217,13 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
+        if attachments is None and who.role != "firm":
+            # the file of the latest import again (same bytes, same account, nothing changed since):
+            # nothing to read, check or compare — what a firm account may import is checked every time
+            again = repo.repeat_of_latest(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id),
+                                          sha256=digest, who=who.name)
+            if again is not None:
+                return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         try:
             table, files = _bundle(name, data, attachments, scheme)
@@ -259,21 +266,22 @@ def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tupl
 # ---- scoring -----------------------------------------------------------------------------------
 
 def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-                  as_of: dt.date | None = None) -> tuple[Scorecard, int]:
+                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
     """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
     of the same state exists, which is reused. A read-only database scores when that run exists and
-    says it is read-only otherwise."""
+    says it is read-only otherwise. `parsed`: the stored scheme as the caller has it parsed already
+    (used only while it is the stored one)."""
     with transaction(db) as session:
         who = _as(session, actor, "read")
-        return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+        return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name, parsed=parsed)
 
 
 def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-              as_of: dt.date | None = None) -> Scorecard:
+              as_of: dt.date | None = None, parsed: Scheme | None = None) -> Scorecard:
     """The scorecard for reading (the dashboard): stored as a run like `score_current`, but still
     shown, unstored, when the database is read-only."""
     try:
-        return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)[0]
+        return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of, parsed=parsed)[0]
     except ReadOnlyDatabase:
         with transaction(db) as session:
             _as(session, actor, "read")
@@ -572,7 +580,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
                 raise GongkaiError(f"{len(undecided)} appeal(s) undecided: {listed}; decide them first "
                                    "(gongkai appeal decide N --accept|--reject --reason TEXT)")
         card, run_id = repo.score_and_record(session, scheme_id=scheme.id, as_of=as_of, who=who.name)
-        evidence = repo.load_evidence(session, scheme_id=scheme.id)
+        evidence, digest = repo.evidence_state(session, scheme_id=scheme.id)
         day = _today(scheme, today)
         closes = _working_days_after(scheme, day, days) if stage == "preliminary" else None
         pub = cycle.publish(session, stage=stage, scheme=scheme, run_id=run_id, as_of=card.as_of,
@@ -581,7 +589,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         if stage == "final":
             opened = cycle.open_problems(session, pub=pub, card=card,
                                          due_on=_working_days_after(scheme, day, rectify_days))
-        audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=repo.evidence_digest(evidence),
+        audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=digest,
               detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
                      + (f", feedback window to {closes} ({days} working days)" if closes else
                         f", frozen; {opened} 整改 problems"))

@@ -13,7 +13,7 @@ synthetic_note()
 kinds = [k for k in ("city", "department", "county") if (card.scores["kind"] == k).any()]
 kind = st.segmented_control(t("name"), kinds, format_func=lambda k: t(f"kind_{k}"), default=kinds[0],
                             key="rank_kind") or kinds[0]
-scores = card.scores[card.scores["kind"] == kind].assign(share=share_status(card).to_numpy()[
+scores = card.scores[card.scores["kind"] == kind].assign(share=share_status().to_numpy()[
     (card.scores["kind"] == kind).to_numpy()])
 
 runs = data.runs(c.db, c.scheme_id, c.actor)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from scoring import ENGINE_VERSION
@@ -71,18 +75,30 @@ def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
     return True
 
 
-def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
-    """The stored scheme `scheme_id`, or the only one stored when it is left out."""
+def resolve_scheme_id(session: Session, *, scheme_id: str | None = None) -> str:
+    """The id of the stored scheme `scheme_id`, or of the only one stored when it is left out."""
     ids = list(session.execute(select(SchemeRecord.__table__.c.id)).scalars())  # type: ignore[attr-defined]
     if scheme_id is None:
         if len(ids) != 1:
             raise GongkaiError("the database holds no scheme; run `gongkai criteria load FILE` or `gongkai demo`"
                                if not ids else f"the database holds several schemes; give --scheme (one of: {', '.join(ids)})")
-        scheme_id = ids[0]
-    rec = session.get(SchemeRecord, scheme_id)
-    if rec is None:
+        return ids[0]
+    if scheme_id not in ids:
         raise GongkaiError(f"no scheme {scheme_id!r} in the database (stored: {', '.join(ids) or 'none'})")
-    return parse_scheme(rec.text, f"stored scheme {scheme_id}")
+    return scheme_id
+
+
+def _is_stored(session: Session, scheme: Scheme) -> bool:
+    """Whether `scheme` is the stored scheme of its id, as it is now."""
+    sc = SchemeRecord.__table__.c  # type: ignore[attr-defined]
+    return session.execute(select(sc.sha256).where(sc.id == scheme.id)).scalar_one_or_none() == scheme.sha256
+
+
+def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
+    """The stored scheme `scheme_id`, or the only one stored when it is left out."""
+    rec = session.get(SchemeRecord, resolve_scheme_id(session, scheme_id=scheme_id))
+    assert rec is not None
+    return parse_scheme(rec.text, f"stored scheme {rec.id}")
 
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
@@ -93,32 +109,139 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark}", (scheme_id,))
+        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark} ORDER BY id", (scheme_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    frame = pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
-                         else {c: [] for c in cols})
+    return _typed(pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
+                               else {c: [] for c in cols}))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored columns in the dtypes the rest of this module works on, from driver values (or from the
+    values an import stored: the same dtypes, value for value)."""
+    for c in ("id", "batch_id"):
+        frame[c] = frame[c].astype("int64")
     for c in ("event_at", "published_at", "captured_at"):  # SQLite gives ISO text, PostgreSQL datetimes
         frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
     frame["value"] = pd.to_numeric(frame["value"]).astype(float)
     frame["has_time"] = frame["has_time"].astype(bool)
     frame["pending"] = frame["pending"].astype(bool)
-    for c in KEY + ["url", "note", "rejected", "attachment"]:
-        frame[c] = frame[c].astype(str)
+    for c in KEY + ["url", "note", "rejected", "attachment"]:  # a missing text is None, as the driver gives it
+        col = frame[c].astype(object)
+        frame[c] = col.where(col.notna(), None).astype(str)
     return frame
 
 
 def load_evidence(session: Session, *, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme as the engine's evidence frame (`row` is the record id; the key
     columns are categoricals, which the engine codes without touching every string)."""
-    frame = _stored(session, scheme_id)
+    return evidence_state(session, scheme_id=scheme_id)[0]
+
+
+def _read_evidence(session: Session, scheme_id: str) -> pd.DataFrame:
+    """The scored evidence read from the database itself (every row through the driver)."""
+    return _scored(_stored(session, scheme_id))
+
+
+def _scored(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records scored, of stored ones (`_stored`)."""
     # rejected by an evaluator, or re-sent after a rejection and not yet accepted: kept, shown, not scored
     frame = frame[(frame["rejected"] == "") & ~frame["pending"]]
     if frame.empty:
         return empty_evidence()
-    frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS]
+    frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS].reset_index(drop=True)
     return frame.astype({c: "category" for c in ("body", "obligation", "period", "event", "step", "assessor", "record")})
+
+
+SNAPSHOTS = "GONGKAI_SNAPSHOTS"  # where snapshots of a non-SQLite database go ("off": none at all)
+
+
+def _snapshot_dir(session: Session) -> Path | None:
+    """Where evidence snapshots of this database live: a folder beside an SQLite file, else one per
+    database URL under GONGKAI_SNAPSHOTS (default: the user's cache folder); None for an in-memory
+    database or when GONGKAI_SNAPSHOTS is "off"."""
+    setting = os.environ.get(SNAPSHOTS, "")
+    if setting == "off":
+        return None
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite":
+        name = (url.database or "").removeprefix("file:")
+        return None if name in ("", ":memory:") else Path(name).with_name(Path(name).name + ".snapshots")
+    key = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
+    return root / "snapshots" / key
+
+
+def _state_key(session: Session, scheme_id: str) -> str | None:
+    """The scheme's evidence state: its latest audited change (id and time) and the scheme's hash.
+    Every write to stored evidence is audited in its own transaction, so a new state is a new key."""
+    a, sc = AuditEntry.__table__.c, SchemeRecord.__table__.c  # type: ignore[attr-defined]
+    latest = session.execute(select(a.id, a.at).where(a.scheme_id == scheme_id, a.action.in_(CHANGES_SCORES))
+                             .order_by(a.id.desc()).limit(1)).first()
+    sha = session.execute(select(sc.sha256).where(sc.id == scheme_id)).scalar_one_or_none()
+    if latest is None or sha is None:
+        return None
+    state = f"{scheme_id}|{sha}|{latest.id}|{latest.at.isoformat()}|{ENGINE_VERSION}"
+    return hashlib.sha256(state.encode()).hexdigest()[:24]
+
+
+def evidence_state(session: Session, *, scheme_id: str) -> tuple[pd.DataFrame, str]:
+    """(scored evidence, its digest) of the scheme's current evidence state. A state is read from the
+    database once and kept as a Parquet snapshot with its digest; later reads of the same state (other
+    commands, other processes) read the snapshot, columnar, and never re-hash the rows. Any change to
+    stored evidence is audited, which moves the state key: a stale snapshot is never read."""
+    key = _state_key(session, scheme_id)
+    folder = _snapshot_dir(session)
+    name = None
+    if folder is not None and key is not None:
+        name = folder / f"{hashlib.sha256(scheme_id.encode()).hexdigest()[:12]}-{key}"
+        try:
+            digest = name.with_suffix(".digest").read_text()
+            frame = pd.read_parquet(name.with_suffix(".parquet"))
+            if len(digest) == 64:
+                return frame, digest
+        except (OSError, ValueError):
+            pass  # no snapshot of this state (or an unreadable one): read the database
+    frame = _read_evidence(session, scheme_id)
+    digest = evidence_digest(frame)
+    # written only if no other writer's commit slipped in while reading (PostgreSQL reads committed)
+    if name is not None and len(frame) and _state_key(session, scheme_id) == key:
+        _write_snapshot(name, frame, digest)
+    return frame, digest
+
+
+def _changes(session: Session, scheme_id: str) -> int:
+    """How many audited changes the scheme's evidence has had (as this transaction sees them)."""
+    a = AuditEntry.__table__.c  # type: ignore[attr-defined]
+    return int(session.execute(select(func.count()).select_from(AuditEntry.__table__).where(  # type: ignore[attr-defined]
+        a.scheme_id == scheme_id, a.action.in_(CHANGES_SCORES))).scalar_one())
+
+
+def _snapshot(session: Session, scheme_id: str, folder: Path, frame: pd.DataFrame) -> None:
+    """Keep `frame` as the snapshot of the scheme's current state (in this transaction)."""
+    key = _state_key(session, scheme_id)
+    if key is not None and len(frame):
+        _write_snapshot(folder / f"{hashlib.sha256(scheme_id.encode()).hexdigest()[:12]}-{key}", frame,
+                        evidence_digest(frame))
+
+
+def _write_snapshot(name: Path, frame: pd.DataFrame, digest: str) -> None:
+    """Write a snapshot atomically (Parquet first, digest last: the digest's presence means complete)
+    and drop the scheme's older ones; a read-only or full disk only means no snapshot."""
+    try:
+        name.parent.mkdir(parents=True, exist_ok=True)
+        tmp = name.with_suffix(f".{os.getpid()}.tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, name.with_suffix(".parquet"))
+        tmp.write_text(digest)
+        os.replace(tmp, name.with_suffix(".digest"))
+        prefix = name.name.split("-")[0] + "-"
+        for old in name.parent.glob(prefix + "*"):
+            if old.stem != name.name and not old.name.endswith(".tmp"):
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -154,6 +277,109 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
+_SIGHTINGS = re.compile(r", (\d+) sightings of an item already in the file")
+# what makes stored records differ from what re-importing a file would leave (a rejection does not:
+# a re-sent identical value stays as it is, rejected or not)
+_UNDONE_BY_REIMPORT = ("scheme_load", "scheme_reload", "import", "accept")
+
+
+def repeat_of_latest(session: Session, *, scheme_id: str, sha256: str, who: str) -> ImportResult | None:
+    """The result of importing again, unchanged, the file (sha256) of the scheme's latest batch —
+    nothing to store — when nothing since could make that import differ: no later import, reload or
+    acceptance, imported by the same account (`who`) and no account's role changed since. None when
+    the file has to be compared with the stored records."""
+    a, b = AuditEntry.__table__.c, ImportBatch.__table__.c  # type: ignore[attr-defined]
+    last = session.execute(select(a.id, a.action, a.actor, a.sha256, a.detail)
+                           .where(a.scheme_id == scheme_id, a.action.in_(_UNDONE_BY_REIMPORT))
+                           .order_by(a.id.desc()).limit(1)).first()
+    if last is None or last.action != "import" or last.sha256 != sha256 or last.actor != who:
+        return None
+    batch = session.execute(select(b.id, b.sha256, b.rows_total, b.rows_new, b.rows_replaced, b.rows_unchanged)
+                            .where(b.scheme_id == scheme_id).order_by(b.id.desc()).limit(1)).first()
+    sightings = _SIGHTINGS.search(last.detail)
+    if batch is None or batch.sha256 != sha256 or f": batch {batch.id}, " not in last.detail or sightings is None:
+        return None
+    roles = session.execute(select(a.id).where(a.id > last.id, a.action == "user_role").limit(1)).first()
+    if roles is not None:
+        return None
+    return ImportResult(None, batch.rows_total, 0, 0, batch.rows_new + batch.rows_replaced + batch.rows_unchanged,
+                        int(sightings.group(1)))
+
+
+def _column(col: pd.Series, *, sqlite: bool) -> list:
+    """One column as plain Python values for the driver, converted once per distinct value (names,
+    dates and labels repeat); missing values are None. Datetimes as SQLAlchemy writes them to SQLite
+    (so ORM reads of these rows are unchanged), Python datetimes for PostgreSQL."""
+    if pd.api.types.is_bool_dtype(col):
+        return [int(v) if sqlite else bool(v) for v in col.to_numpy()]
+    if pd.api.types.is_float_dtype(col):
+        return [None if v != v else v for v in col.to_numpy(dtype=float).tolist()]
+    codes, uniques = pd.factorize(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        shown = [None if pd.isna(u) else (u.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else u.to_pydatetime())
+                 for u in uniques]
+    else:
+        shown = [None if pd.isna(u) else str(u) for u in uniques]
+    table = np.array([*shown, None], dtype=object)  # code -1 (missing) takes the last slot
+    return table[codes].tolist()
+
+
+def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int], None] | None) -> np.ndarray:
+    """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY into
+    a staging table and one INSERT … SELECT; SQLite the sqlite3 cursor's executemany on tuples (no
+    per-row SQLAlchemy work). Returns their ids, in row order: the ones the database would give them
+    (SQLite: after the largest; PostgreSQL: from the id sequence), taken explicitly so that the state
+    after the import is known without reading it back. Driver errors are raised as SQLAlchemy raises
+    them (callers tell a busy database from a refusal)."""
+    if rows.empty:
+        return np.zeros(0, dtype="int64")
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    n = len(rows)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver_error = conn.dialect.loaded_dbapi.Error
+    try:
+        if sqlite:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
+            ids = np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1  # type: ignore[index]
+        else:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('evidence', 'id')) FROM generate_series(1, %s) AS s(i) "
+                           "ORDER BY i", (n,))
+            ids = np.array([r[0] for r in cursor.fetchall()], dtype="int64")
+    except driver_error as e:
+        cursor.close()
+        raise DBAPIError.instance("SELECT evidence ids", None, e, driver_error) from None
+    rows = rows.assign(id=ids)
+    cols = list(rows.columns)
+    data = [ids.tolist(), *(_column(rows[c], sqlite=sqlite) for c in cols[:-1])]
+    cols = ["id", *cols[:-1]]
+    names = ", ".join(cols)
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS evidence_stage ON COMMIT DROP AS "
+                           f"SELECT {names} FROM evidence WITH NO DATA")
+            with cursor.copy(f"COPY evidence_stage ({names}) FROM STDIN") as copy:
+                for start in range(0, n, CHUNK):
+                    for row in zip(*(c[start:start + CHUNK] for c in data), strict=True):
+                        copy.write_row(row)
+                    if progress:
+                        progress(min(CHUNK, n - start))
+            cursor.execute(f"INSERT INTO evidence ({names}) SELECT {names} FROM evidence_stage")
+            cursor.execute("DROP TABLE evidence_stage")
+        else:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            sql = f"INSERT INTO evidence ({names}) VALUES ({', '.join([mark] * len(cols))})"
+            for start in range(0, n, CHUNK):
+                cursor.executemany(sql, list(zip(*(c[start:start + CHUNK] for c in data), strict=True)))
+                if progress:
+                    progress(min(CHUNK, n - start))
+    except driver_error as e:
+        raise DBAPIError.instance(f"INSERT INTO evidence ({names})", None, e, driver_error) from None
+    finally:
+        cursor.close()
+    return ids
+
+
 def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame, file_name: str,
                     sha256: str, who: str, firm: str = "", dry_run: bool = False,
                     progress: Callable[[int], None] | None = None) -> ImportResult:
@@ -169,14 +395,20 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
                                   for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
     evidence.attrs.update(attrs)
     evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
-    existing = _stored(session, scheme.id).rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
+    seen = _changes(session, scheme.id)
+    everything = _stored(session, scheme.id)
+    existing = everything.rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
     existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
-    merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
-    known = merged["id"].notna()
-    same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
-    for c in VALUES + ATTACHED:
-        same &= _same(merged[c], merged[f"{c}_old"])
-    new, changed = merged[~known], merged[known & ~same]
+    if existing.empty:  # nothing stored of the file's items: every record is new, nothing to compare
+        new, changed = evidence, existing.iloc[:0]
+        known = same = pd.Series(False, index=evidence.index)
+    else:
+        merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
+        known = merged["id"].notna()
+        same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
+        for c in VALUES + ATTACHED:
+            same &= _same(merged[c], merged[f"{c}_old"])
+        new, changed = merged[~known], merged[known & ~same]
     if len(existing):
         listed = item_groups(existing, sighting=True).isin(item_groups(evidence, sighting=True)).to_numpy()
         gone = existing[~listed & (existing["rejected_old"] == "").to_numpy()]
@@ -220,18 +452,27 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
                      + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
+    reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
     if not gone.empty:
-        reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
         session.execute(update(Evidence), [{"id": int(i), "rejected": reason} for i in gone["id"]])
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
                      + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
-    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id)
-    for start in range(0, len(rows), CHUNK):
-        # Core insert on the table: the ORM's per-row bookkeeping would double the time
-        session.execute(insert(Evidence.__table__), _records(rows.iloc[start:start + CHUNK]))  # type: ignore[attr-defined]
-        if progress:
-            progress(min(CHUNK, len(rows) - start))
+    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False)
+    ids = _insert_new(session, rows, progress=progress)
+    folder = _snapshot_dir(session)
+    # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
+    # change was committed since it read the stored records (PostgreSQL reads what is committed)
+    ours = 1 + (not changed.empty) + (not gone.empty)  # its "import" and "replace" entries
+    if folder is not None and _changes(session, scheme.id) == seen + ours:
+        after = everything.set_index("id")
+        for c in [*VALUES, *ATTACHED]:
+            after.loc[changed["id"].astype("int64").to_numpy(), c] = changed[c].to_numpy()
+        after.loc[changed["id"].astype("int64").to_numpy(), ["batch_id", "rejected", "pending"]] = [batch.id, "", False]
+        after.loc[changed["id"].astype("int64").to_numpy()[waits.to_numpy()], "pending"] = True
+        after.loc[gone["id"].to_numpy(), "rejected"] = reason
+        after = pd.concat([after.reset_index(), rows.drop(columns="scheme_id").assign(id=ids)], ignore_index=True)
+        _snapshot(session, scheme.id, folder, _scored(_typed(after.sort_values("id", kind="stable"))))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
                         result.sightings, result.withdrawn, result.pending)
 
@@ -260,11 +501,13 @@ def evidence_digest(evidence: pd.DataFrame) -> str:
     return hashlib.sha256(rows.tobytes()).hexdigest()
 
 
-def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who: str) -> int:
-    """Record a scoring run: scheme hash, as-of date, evidence digest, engine version, results."""
+def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who: str,
+              digest: str | None = None) -> int:
+    """Record a scoring run: scheme hash, as-of date, evidence digest (`digest` when the caller has it),
+    engine version, results."""
     run = ScoringRun(
         scheme_id=card.scheme.id, scheme_sha256=card.scheme.sha256, as_of=card.as_of,
-        evidence_digest=evidence_digest(evidence), evidence_rows=len(evidence),
+        evidence_digest=digest or evidence_digest(evidence), evidence_rows=len(evidence),
         engine_version=ENGINE_VERSION, created_at=now(),
         scores_json=card.scores.drop(columns=["parent"]).to_json(orient="records", force_ascii=False),
         obligations_json=card.obligations.to_json(orient="records", force_ascii=False),
@@ -399,12 +642,14 @@ def evidence_summary(session: Session, *, scheme_id: str):
 
 
 def score_and_record(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
-                     who: str) -> tuple[Scorecard, int]:
+                     who: str, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
     """Score a stored scheme on its stored evidence. The run is recorded (by `who`) unless a run of
     this exact state — scheme, evidence, as-of date, engine — is already stored; then that one is
-    returned, so scoring unchanged evidence twice stores nothing new."""
-    scheme = get_scheme(session, scheme_id=scheme_id)
-    evidence = load_evidence(session, scheme_id=scheme.id)
+    returned, so scoring unchanged evidence twice stores nothing new. `parsed`: the stored scheme as
+    the caller already parsed it, used only if it is the stored one (same id and sha256)."""
+    scheme = parsed if parsed is not None and _is_stored(session, parsed) else get_scheme(session, scheme_id=scheme_id)
+    evidence, digest = evidence_state(session, scheme_id=scheme.id)
     card = score(scheme, evidence, as_of)
-    run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=evidence_digest(evidence))
-    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence, who=who)
+    run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=digest)
+    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence, who=who,
+                                                             digest=digest)

@@ -1,0 +1,210 @@
+"""The store's fast paths (issue 13) keep its semantics exactly, on SQLite and PostgreSQL: inserts
+through the driver store the same bytes as SQLAlchemy did, a re-import recognised by its sha256 is a
+no-op only when comparing would find nothing, and an evidence snapshot never outlives its state."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
+
+from scoring import workflows
+from scoring.intake.evidence import validate
+from scoring.intake.tables import read_table
+from scoring.store import repository as repo
+from scoring.store.accounts import Actor
+from scoring.store.db import engine_for
+from scoring.store.models import Evidence
+from tests.conftest import SCHEME_2017
+
+LOCAL = Actor("local", None)
+HEAD = "單位,任務編號,期間,發佈時間,網址,分值\n"
+A = HEAD + ("省財政廳,1.1.1,2017-03,2017-04-20,http://czt.example/3,\n"
+            "省財政廳,1.1.1,2017-03,2017-04-10,http://portal.example/3,\n"
+            "省財政廳,1.1.1,2017-04,2017-05-12,,\n"
+            "濟南市,6.7,,2017-06-10,,\n"
+            "淄博市,6.4,,,,86.5\n")
+# restates 2017-03 with one sighting (one replaced, one withdrawn), a new value for 淄博市, a new row
+B = HEAD + ("省財政廳,1.1.1,2017-03,2017-04-25,http://czt.example/3b,\n"
+            "淄博市,6.4,,,,91\n"
+            "濟南市,6.7,,2017-06-12,,\n"
+            "省財政廳,1.1.1,2017-05,2017-06-09,,\n")
+C = HEAD + "濟南市,6.7,,2017-06-15,,\n"  # a new value for a record rejected in between: waits
+
+
+def _slow_insert(session, rows, *, progress):
+    """The insert before issue 13: SQLAlchemy Core executemany of per-row dicts (the ids read back)."""
+    if rows.empty:
+        return np.zeros(0, dtype="int64")
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    before = session.execute(select(func.coalesce(func.max(e.id), 0))).scalar_one()
+    session.execute(insert(Evidence.__table__), repo._records(rows))  # type: ignore[attr-defined]
+    return np.array(session.execute(select(e.id).where(e.id > before).order_by(e.id)).scalars().all(), dtype="int64")
+
+
+def _import(url: str, text: str, name: str, actor: Actor = LOCAL) -> repo.ImportResult:
+    return workflows.import_file(url, actor=actor, name=name, data=text.encode())
+
+
+def _with_attachment(url: str) -> repo.ImportResult:
+    """A row with its preserved file (attachment sha256 and capture time), as the bundle import gives."""
+    data = (HEAD + "省財政廳,1.1.1,2017-06,2017-07-03,http://czt.example/6,\n").encode()
+    with Session(engine_for(url)) as s:
+        scheme = repo.get_scheme(s, scheme_id=None)
+        ev = validate(read_table(data, "z.csv"), scheme, "z.csv")
+        ev = ev.assign(attachment="ab" * 32, captured_at=pd.Timestamp("2017-07-04 09:30:01.250000"))
+        result = repo.import_evidence(s, scheme=scheme, evidence=ev, file_name="z.zip",
+                                      sha256=hashlib.sha256(data).hexdigest(), who="local")
+        s.commit()
+    return result
+
+
+def _id_of(url: str, **key: str) -> int:
+    ev = workflows.evidence(url, actor=LOCAL, scheme_id="shandong-2017").sort_values("id")
+    for column, value in key.items():
+        ev = ev[ev[column] == value]
+    return int(ev["id"].iloc[0])
+
+
+def _scenario(url: str) -> list[repo.ImportResult]:
+    """Imports, a no-op re-import, a restatement, a rejection and a re-sent value, acceptances, the
+    same file again after an acceptance (a withdrawn sighting accepted is withdrawn again)."""
+    workflows.load_scheme_file(url, actor=LOCAL, path=SCHEME_2017)
+    results = [_import(url, A, "a.csv"), _import(url, A, "a-again.csv"), _import(url, B, "b.csv")]
+    jinan = _id_of(url, body="jinan")
+    workflows.reject(url, actor=LOCAL, evidence_id=jinan, reason="wrong page")
+    results += [_import(url, C, "c.csv"), _import(url, C, "c.csv")]
+    workflows.accept(url, actor=LOCAL, evidence_id=jinan)
+    withdrawn = workflows.evidence(url, actor=LOCAL, scheme_id="shandong-2017")
+    withdrawn = withdrawn[withdrawn["rejected"].str.startswith(repo.WITHDRAWN)]
+    workflows.accept(url, actor=LOCAL, evidence_id=int(withdrawn["id"].iloc[0]))
+    results += [_import(url, B, "b.csv"), _import(url, B, "b.csv"), _with_attachment(url)]
+    return results
+
+
+def _dump(url: str) -> dict[str, list[tuple]]:
+    """Every stored row as the driver returns it (so a different text or type would show), without
+    the times of the actions themselves."""
+    out = {}
+    with engine_for(url).connect() as conn:
+        for table, columns in (("evidence", "*"), ("evidence_history", "*"),
+                               ("import_batch", "id, scheme_id, file_name, sha256, firm, rows_total, rows_new, "
+                                                "rows_replaced, rows_unchanged, imported_by"),
+                               ("audit", "id, actor, action, scheme_id, detail, sha256")):
+            out[table] = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY id")]
+    return out
+
+
+@pytest.fixture
+def second_db(request, tmp_path):
+    from tests.conftest import fresh_database
+
+    url, drop = fresh_database(request.node.callspec.params["db_url"], tmp_path / "slow")
+    yield url
+    drop()
+
+
+def test_fast_paths_store_exactly_what_the_slow_path_stored(db_url, second_db, monkeypatch):
+    fast = _scenario(db_url)
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_insert_new", _slow_insert)
+        m.setattr(repo, "repeat_of_latest", lambda session, **kw: None)
+        slow = _scenario(second_db)
+    assert fast == slow
+    assert [(r.new, r.replaced, r.unchanged, r.withdrawn, r.pending, r.batch_id is None) for r in fast] == [
+        (5, 0, 0, 0, 0, False), (0, 0, 5, 0, 0, True), (1, 3, 0, 1, 0, False), (0, 1, 0, 0, 1, False),
+        (0, 0, 1, 0, 0, True), (0, 1, 3, 1, 0, False), (0, 0, 4, 0, 0, True), (1, 0, 0, 0, 0, False)]
+    assert fast[1].sightings == fast[0].sightings == 1  # the no-op says so too
+    assert _dump(db_url) == _dump(second_db)
+
+
+def test_the_same_file_again_is_recognised_without_reading_the_stored_records(db_url, monkeypatch):
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    first = _import(db_url, A, "a.csv")
+    read = []
+    monkeypatch.setattr(repo, "_stored", lambda *a, _orig=repo._stored: read.append(1) or _orig(*a))
+    again = _import(db_url, A, "a.csv")
+    assert (again.batch_id, again.total, again.new, again.unchanged, again.sightings) == (None, 5, 0, 5, 1)
+    assert read == [] and first.batch_id is not None
+    # another account sending the same bytes is compared with the stored records (and changes nothing)
+    other = _import(db_url, A, "a.csv", actor=Actor("someone", None))
+    assert (other.batch_id, other.unchanged, read) == (None, 5, [1])
+
+
+def _fresh(url: str, monkeypatch, *, imported: bool = False) -> tuple[pd.DataFrame, str]:
+    """The evidence state read twice — the second time from its snapshot, never from the database;
+    the first time too after an import, which writes the snapshot of the state it makes — and
+    checked against the database itself."""
+    with monkeypatch.context() as m, Session(engine_for(url)) as s:
+        if imported:
+            m.setattr(repo, "_read_evidence", lambda *a: pytest.fail("the import wrote this state's snapshot"))
+        frame, digest = repo.evidence_state(s, scheme_id="shandong-2017")
+    with Session(engine_for(url)) as s:
+        truth = repo._read_evidence(s, "shandong-2017")
+    pd.testing.assert_frame_equal(frame.reset_index(drop=True), truth.reset_index(drop=True))
+    assert digest == repo.evidence_digest(truth)
+    with monkeypatch.context() as m, Session(engine_for(url)) as s:
+        m.setattr(repo, "_read_evidence", lambda *a: pytest.fail("a snapshot of this state exists"))
+        again, digest_again = repo.evidence_state(s, scheme_id="shandong-2017")
+    pd.testing.assert_frame_equal(again, frame)
+    assert digest_again == digest
+    return frame, digest
+
+
+def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_path):
+    monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))  # PostgreSQL's; SQLite's are beside the file
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    _import(db_url, A, "a.csv")
+    states = [_fresh(db_url, monkeypatch, imported=True)]
+    card, run = workflows.score_current(db_url, actor=LOCAL)
+    assert workflows.score_current(db_url, actor=LOCAL)[1] == run  # same state: the stored run again
+    jinan = _id_of(db_url, body="jinan")
+    changes = [lambda: workflows.reject(db_url, actor=LOCAL, evidence_id=jinan, reason="wrong page"),
+               lambda: _import(db_url, C, "c.csv"),  # waits for an evaluator
+               lambda: workflows.accept(db_url, actor=LOCAL, evidence_id=jinan),
+               lambda: _import(db_url, B, "b.csv"),
+               lambda: _with_attachment(db_url)]
+    for i, change in enumerate(changes):
+        change()
+        states.append(_fresh(db_url, monkeypatch, imported=i in (1, 3, 4)))
+    digests = [d for _, d in states]
+    assert len(set(digests)) == len(digests) - 1  # all differ but one: the rejected record's re-sent value waits
+    assert digests[1] == digests[2]
+    assert [len(f) for f, _ in states] == [5, 4, 4, 5, 5, 6]
+    card2, run2 = workflows.score_current(db_url, actor=LOCAL)
+    assert run2 != run
+    assert workflows.verify_run(db_url, actor=LOCAL, run_id=run2) == []
+    assert workflows.verify_run(db_url, actor=LOCAL, run_id=run) != []
+    if db_url.startswith("sqlite"):
+        folder = repo.Path(db_url.removeprefix("sqlite:///") + ".snapshots")
+        assert len(list(folder.glob("*.parquet"))) == 1  # the scheme's older states are dropped
+
+
+def test_an_import_meeting_another_change_leaves_no_wrong_snapshot(db_url, monkeypatch, tmp_path):
+    """Another account's change committed while an import compares: the import's own idea of the
+    state it makes would miss that change, so it is not kept; the next read is the database's."""
+    monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    _import(db_url, A, "a.csv")
+    april = _id_of(db_url, period="2017-04")  # an item b.csv does not restate
+    meddled, reads = [], []
+
+    def stored_then_meddle(session, scheme_id, _orig=repo._stored):
+        frame = _orig(session, scheme_id)
+        if not meddled:
+            meddled.append(1)
+            workflows.reject(db_url, actor=Actor("evaluator", None), evidence_id=april, reason="wrong page")
+        return frame
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_stored", stored_then_meddle)
+        _import(db_url, B, "b.csv")
+    with monkeypatch.context() as m, Session(engine_for(db_url)) as s:
+        m.setattr(repo, "_read_evidence", lambda *a, _orig=repo._read_evidence: reads.append(1) or _orig(*a))
+        frame, _ = repo.evidence_state(s, scheme_id="shandong-2017")
+    assert meddled == reads == [1]  # no snapshot of the import's state: read from the database
+    assert april not in set(frame["row"])  # rejected meanwhile: not scored
+    _fresh(db_url, monkeypatch)
