@@ -177,6 +177,10 @@ def publications(db: str, scheme_id: str, actor: Actor) -> list[workflows.Publis
     return workflows.publications(db, actor=actor, scheme_id=scheme_id) if actor.may("own") else []
 
 
+def appeal_window_closed(db: str, scheme_id: str, actor: Actor) -> bool:
+    return workflows.appeal_window_closed(db, actor=actor, scheme_id=scheme_id)
+
+
 def body_result(db: str, scheme_id: str, body: str | None, actor: Actor) -> workflows.BodyResult:
     return workflows.body_result(db, actor=actor, body=body, scheme_id=scheme_id)
 

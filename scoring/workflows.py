@@ -490,10 +490,21 @@ FEEDBACK_DAYS = 5   # working days a preliminary result is open to appeals
 RECTIFY_DAYS = 20   # working days a body has to rectify a problem of the final result
 
 
+def _clock() -> dt.datetime:
+    """Now, as an aware UTC instant (one place, so a test can set the clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def _today(scheme: Scheme, today: dt.date | None) -> dt.date:
+    """The day it is on the scheme's calendar: in its timezone (Asia/Shanghai), not the server's."""
     from zoneinfo import ZoneInfo
 
-    return today or dt.datetime.now(ZoneInfo(scheme.scheme.timezone)).date()
+    return today or _clock().astimezone(ZoneInfo(scheme.scheme.timezone)).date()
+
+
+def _window_closed(scheme: Scheme, pub, today: dt.date | None) -> bool:
+    """Whether a preliminary result's feedback window is over on the scheme's calendar."""
+    return pub.closes_on is not None and _today(scheme, today) > pub.closes_on
 
 
 def _working_days_after(scheme: Scheme, day: dt.date, n: int) -> dt.date:
@@ -593,6 +604,17 @@ def publications(db: str | None, *, actor: Actor, scheme_id: str | None = None) 
         return [_published(p) for p in cycle.publications(session, scheme_id=scheme.id)]
 
 
+def appeal_window_closed(db: str | None, *, actor: Actor, scheme_id: str | None = None,
+                         today: dt.date | None = None) -> bool:
+    """Whether appeals are refused now because the latest preliminary result's window is over —
+    the same test `add_appeal` makes, on the scheme's calendar and timezone."""
+    with transaction(db) as session:
+        _as(session, actor, "own")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        pubs = cycle.publications(session, scheme_id=scheme.id)
+        return bool(pubs) and pubs[0].stage == "preliminary" and _window_closed(scheme, pubs[0], today)
+
+
 @dataclass(frozen=True)
 class BodyResult:
     """What a body is shown of a published result: its score row, gaps and findings (with the score
@@ -645,8 +667,7 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
         pub = pubs[0]
         if pub.stage == "final":
             raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
-        day = _today(scheme, today)
-        if pub.closes_on is not None and day > pub.closes_on:
+        if _window_closed(scheme, pub, today):
             raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
                                f"{pub.closes_on}; appeals are no longer accepted")
         if not reason.strip():

@@ -60,3 +60,27 @@ def test_an_evaluator_decides_on_the_page(cycle_app):
     assert (decided["status"], decided["decision"], decided["decided_by"]) == ("rejected", "未提供证据", "eva")
     at = page(at, "rectify")
     assert at.info[-1].value == "终评结果发布后才有整改问题。"
+
+
+@pytest.mark.parametrize(("utc", "closed"), [("15:30", False), ("16:30", True)])
+def test_the_appeal_window_closes_on_shanghai_time_not_the_servers(cycle_app, monkeypatch, utc, closed):
+    """The closing day at 15:30 UTC is 23:30 in Shanghai (still open); at 16:30 UTC it is already the
+    next day there (closed) — the page and the CLI's workflow say the same, whatever the server's date."""
+    import datetime as dt
+
+    url, at = cycle_app
+    closes_on = workflows.publications(url, actor=Actor("eva", "evaluator"))[0].closes_on
+    now = dt.datetime.combine(closes_on, dt.time.fromisoformat(utc), dt.UTC)
+    monkeypatch.setattr(workflows, "_clock", lambda: now)
+    at = sign_in(at, "qd")
+    forms = [s.value for s in at.subheader]
+    if closed:
+        assert at.info[0].value == f"反馈期已于 {closes_on} 结束，不再受理申诉。"
+        assert "提出申诉" not in forms
+        with pytest.raises(workflows.GongkaiError, match=f"closed on {closes_on}"):
+            workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7",
+                                 item="deadline", reason="见截图")
+    else:
+        assert "提出申诉" in forms and not at.info
+        assert workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7",
+                                    item="deadline", reason="见截图") == 1

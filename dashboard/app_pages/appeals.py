@@ -42,7 +42,7 @@ for obligation, found in lost.groupby("obligation", sort=False):
             evidence_with_files(c, ev, f"ev_{obligation}")
 
 if c.actor.may("appeal") and pub.stage == "preliminary":
-    if pub.closes_on is not None and dt.date.today() > pub.closes_on:
+    if data.appeal_window_closed(c.db, c.scheme_id, c.actor):  # the scheme's calendar, as the CLI
         st.info(t("window_closed").format(date=pub.closes_on))
     else:
         st.subheader(t("appeal_form"))
