@@ -396,6 +396,8 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
         summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+        files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].tolist())
+        summary.evidence = summary.evidence.merge(files, on="attachment", how="left")
     if on_step:
         on_step("building the report")
     built = build_report(card, summary, run_id, lang)
