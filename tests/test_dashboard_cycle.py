@@ -84,3 +84,57 @@ def test_the_appeal_window_closes_on_shanghai_time_not_the_servers(cycle_app, mo
         assert "提出申诉" in forms and not at.info
         assert workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7",
                                     item="deadline", reason="见截图") == 1
+
+
+def _attach_evidence(url):
+    """青島's and 濟南's 6.7 publications, late, preserved as a screenshot and a saved page."""
+    import hashlib
+    import io
+    import zipfile
+
+    from tests.e2e.test_appeal_browser import _png
+
+    png, saved = _png(), b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("evidence.csv", "單位,任務編號,發佈時間,附件\n青島市,6.7,2017-12-01,qingdao.png\n"
+                                   "濟南市,6.7,2017-12-01,jinan.html\n")
+        z.writestr(zipfile.ZipInfo("qingdao.png", (2017, 12, 2, 9, 0, 0)), png)
+        z.writestr(zipfile.ZipInfo("jinan.html", (2017, 12, 2, 9, 0, 0)), saved)
+    workflows.import_file(url, actor=Actor("root", "admin"), name="shots.zip", data=out.getvalue())
+    return hashlib.sha256(png).hexdigest(), hashlib.sha256(saved).hexdigest()
+
+
+def test_the_gaps_page_shows_each_findings_file_beside_it(cycle_app):
+    """An evaluator picks 青島 on the gaps page: its 6.7 finding names the screenshot, shown inline and
+    offered as a PNG download; 濟南's saved page is a download served as octet-stream, never as HTML."""
+    url, at = cycle_app
+    png, saved = _attach_evidence(url)
+    at = page(sign_in(at, "eva"), "gaps")
+    at.selectbox(key="pick_city").set_value("qingdao").run()
+    assert not at.exception and not at.error
+    named = [f for d in at.dataframe if "留存附件" in d.value.columns for f in d.value["留存附件"]]
+    assert sorted(set(named)) == [f"sha256 {png[:12]}…", "无附件"], named
+    images = at.get("image")
+    assert [i.proto.imgs[0].caption for i in images] == [f"qingdao.png · sha256 {png}"]
+    downloads = [(b.proto.label, b.proto.url) for b in at.get("download_button")]
+    assert [label for label, _ in downloads] == ["下载 qingdao\\.png"]
+    assert "事项：限期完成 · 留存附件" in [c.value for c in at.caption]
+    at.selectbox(key="pick_city").set_value("jinan").run()
+    downloads = [b.proto for b in at.get("download_button")]
+    assert [b.label for b in downloads] == ["下载 jinan\\.html"] and not at.get("image")
+    assert any(f"sha256 {saved}" in c.value for c in at.caption)
+
+
+def test_a_body_sees_its_own_findings_files_and_no_other_bodys(cycle_app):
+    """青島's account: its 6.7 finding on the appeals page with its screenshot beside it; 濟南's saved
+    page is nowhere, and asking for it by its hash is refused as if it did not exist."""
+    url, at = cycle_app
+    png, saved = _attach_evidence(url)
+    at = sign_in(at, "qd")
+    assert not at.exception and not at.error
+    assert [i.proto.imgs[0].caption for i in at.get("image")] == [f"qingdao.png · sha256 {png}"]
+    assert [b.proto.label for b in at.get("download_button")] == ["下载 qingdao\\.png"]
+    assert not any(saved in c.value for c in at.caption)
+    with pytest.raises(workflows.GongkaiError, match=f"no attachment {saved[:12]}"):
+        workflows.attachment(url, actor=Actor("qd", "body"), sha256=saved)

@@ -6,8 +6,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner, evidence_with_files, show_attachment
-from dashboard.ui import require, t
+from dashboard.cycle_ui import banner, evidence_with_files
+from dashboard.ui import findings_with_files, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -35,11 +35,11 @@ lost = result.findings[result.findings["lost"] > 1e-12]
 st.subheader(t("lost_findings"))
 for obligation, found in lost.groupby("obligation", sort=False):
     with st.expander(f"{obligation} — {t('finding_lost')} {found['lost'].sum():.2f}"):
-        st.dataframe(found[["item", "due", "published_at", "outcome", "lost"]].round({"lost": 3}), hide_index=True)
         ev = result.evidence[result.evidence["obligation"] == obligation]
+        shown = findings_with_files(c, found, ev.assign(body=result.body), f"lost_{obligation}")
         if len(ev):
             st.caption(t("evidence_files"))
-            evidence_with_files(c, ev, f"ev_{obligation}")
+            evidence_with_files(c, ev, f"ev_{obligation}", shown)
 
 if c.actor.may("appeal") and pub.stage == "preliminary":
     if data.appeal_window_closed(c.db, c.scheme_id, c.actor):  # the scheme's calendar, as the CLI
