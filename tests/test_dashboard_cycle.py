@@ -138,3 +138,25 @@ def test_a_body_sees_its_own_findings_files_and_no_other_bodys(cycle_app):
     assert not any(saved in c.value for c in at.caption)
     with pytest.raises(workflows.GongkaiError, match=f"no attachment {saved[:12]}"):
         workflows.attachment(url, actor=Actor("qd", "body"), sha256=saved)
+
+
+def test_wrong_roles_on_the_cycle_pages(cycle_app):
+    """A firm has no appeals or 整改 page; an untied body account is told plainly (the message as text,
+    not markup) and the refusal is audited; a body's page never offers another body."""
+    from tests.test_dashboard import unescaped
+
+    url, at = cycle_app
+    root = Actor("root", "admin")
+    workflows.add_user(url, actor=root, name="yt", password="yt-password", role="body")
+    workflows.add_user(url, actor=root, name="acme", password="acme-password", role="firm", firm="甲公司")
+    firm = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "acme")
+    for forbidden in ("appeals", "rectify"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            firm.switch_page(f"app_pages/{forbidden}.py")
+    at = sign_in(at, "yt")
+    assert [unescaped(e.value) for e in at.error] == [
+        "the body account yt is not tied to a body yet (gongkai user body NAME ID)"]
+    trail = workflows.audit_entries(url, actor=root)
+    assert ("yt", "result_refused") in set(zip(trail["actor"], trail["action"], strict=True))
+    qd = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "qd")
+    assert qd.title[0].value == "申诉" and "单位" not in [s.label for s in qd.selectbox]  # no body to choose

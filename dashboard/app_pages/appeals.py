@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cycle_ui import banner, evidence_with_files
-from dashboard.ui import findings_with_files, require, show_attachment, t
+from dashboard.ui import findings_with_files, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -24,7 +24,7 @@ if c.actor.role != "body":
 try:
     result = data.body_result(c.db, c.scheme_id, body, c.actor)
 except GongkaiError as e:
-    st.error(str(e))
+    st.error(plain(e))
     st.stop()
 row = result.scores.iloc[0]
 cols = st.columns(3)
@@ -64,7 +64,7 @@ if c.actor.may("appeal") and pub.stage == "preliminary":
                                         attachment=(upload.name, upload.getvalue()) if upload else None)
                     st.success(f"{t('appeal_filed')} {n}")
                 except GongkaiError as e:
-                    st.error(str(e))
+                    st.error(plain(e))
 
 st.subheader(t("appeals_list"))
 listed = data.appeals(c.db, c.scheme_id, c.actor)
@@ -94,4 +94,4 @@ if c.actor.may("decide"):
                     st.success(t("decided"))
                     st.rerun()
                 except GongkaiError as e:
-                    st.error(str(e))
+                    st.error(plain(e))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cycle_ui import banner
-from dashboard.ui import require, show_attachment, t
+from dashboard.ui import plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -40,4 +40,4 @@ if c.actor.may("track") and len(todo):
                 st.success(t("rectify_updated"))
                 st.rerun()
             except GongkaiError as e:
-                st.error(str(e))
+                st.error(plain(e))
