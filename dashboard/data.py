@@ -212,5 +212,9 @@ def set_problem(db: str, problem_id: int, status: str, note: str, attachment: tu
     workflows.set_problem(db, actor=actor, problem_id=problem_id, status=status, note=note, attachment=attachment)
 
 
+def body_files(db: str, scheme_id: str, body: str, actor: Actor) -> pd.DataFrame:
+    return workflows.body_files(db, actor=actor, body=body, scheme_id=scheme_id)
+
+
 def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:
     return workflows.attachment(db, actor=actor, sha256=sha256)

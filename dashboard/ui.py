@@ -118,8 +118,7 @@ def body_gap_view(kind: str, pick_key: str) -> None:
     else:
         st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
         found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body, c.actor)
-        evidence = data.evidence(c.db, c.scheme_id, c.actor)
-        evidence = evidence[evidence["body"] == body]
+        evidence = data.body_files(c.db, c.scheme_id, body, c.actor)
         for g in gaps.itertuples():
             with st.expander(f"{plain(g.obligation)} {plain(g.title)} — {t('finding_lost')} {g.gap:.2f}"):
                 findings_with_files(c, found[found["obligation"] == g.obligation], evidence, f"{kind}_{g.obligation}")

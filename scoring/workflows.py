@@ -919,6 +919,14 @@ def problems_by_city(db: str | None, *, actor: Actor, scheme_id: str | None = No
     return counts.sort_values(["open", "unit"], ascending=[False, True], ignore_index=True)
 
 
+def body_files(db: str | None, *, actor: Actor, body: str, scheme_id: str | None = None) -> pd.DataFrame:
+    """A body's evidence records with a preserved file (for showing each finding's files), for readers."""
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return cycle.body_files(session, scheme_id=scheme.id, body=body)
+
+
 @_refusals_audited("attachment", only=PermissionDenied)
 def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, bytes]:
     """(file name, the media type to serve it as, bytes) of a preserved file the actor may see:

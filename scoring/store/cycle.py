@@ -46,6 +46,18 @@ def attachment_files(session: Session, *, sha256s: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["attachment", "file", "size"])
 
 
+def body_files(session: Session, *, scheme_id: str, body: str) -> pd.DataFrame:
+    """A body's evidence records that carry a preserved file (one indexed query, not every record):
+    body, obligation, period, event, step, published_at, attachment, rejected."""
+    from scoring.store.models import Evidence
+
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    cols = ["body", "obligation", "period", "event", "step", "published_at", "attachment", "rejected"]
+    rows = session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id, e.body == body,
+                                                               e.attachment != "")).all()
+    return pd.DataFrame(rows, columns=cols)
+
+
 def attachment_refs(session: Session, *, sha256: str) -> list[tuple[str, str, str]]:
     """(scheme, body, obligation) of every evidence record (current or earlier) naming the file."""
     from scoring.store.models import Evidence, EvidenceHistory
