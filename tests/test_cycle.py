@@ -105,9 +105,16 @@ def test_one_appeal_from_submission_to_final(site):
         record = workflows.evidence(url, actor=Actor("eva", "evaluator"), scheme_id="shandong-2017")
     assert record[record["body"] == "qingdao"][["file_name", "assessor", "attachment"]].values.tolist() == [
         ["appeal 1", "申訴 appeal 1", hashlib.sha256(PNG).hexdigest()]]
-    steps = trail[trail["action"].str.startswith(("appeal", "publish"))][["actor", "action"]].values.tolist()
+    done = trail[~trail["action"].str.endswith("_refused")]
+    steps = done[done["action"].str.startswith(("appeal", "publish"))][["actor", "action"]].values.tolist()
     assert steps[::-1] == [["eva", "publish_preliminary"], ["qd", "appeal_add"], ["eva", "appeal_accepted"],
                            ["eva", "publish_final"]]
+    refusals = trail[trail["action"].str.endswith("_refused")][["actor", "action"]].values.tolist()
+    assert refusals[::-1] == [  # each refusal above, in order, under the account that tried
+        ["jn", "result_refused"], ["jn", "appeal_add_refused"], ["acme", "appeal_add_refused"],
+        ["qd", "appeal_add_refused"], ["acme", "appeal_decide_refused"], ["qd", "appeal_decide_refused"],
+        ["eva", "publish_refused"], ["eva", "appeal_decide_refused"], ["eva", "publish_refused"],
+        ["qd", "appeal_add_refused"]]
     # later evidence makes new runs; the frozen final run still reproduces
     later = shot.with_name("later.csv")
     later.write_text("單位,任務編號,發佈時間\n煙台市,6.7,2017-06-11\n", encoding="utf-8")
