@@ -187,6 +187,10 @@ def publications(db: str, scheme_id: str, actor: Actor) -> list[workflows.Publis
     return workflows.publications(db, actor=actor, scheme_id=scheme_id) if actor.may("own") else []
 
 
+def appeal_window_closed(db: str, scheme_id: str, actor: Actor) -> bool:
+    return workflows.appeal_window_closed(db, actor=actor, scheme_id=scheme_id)
+
+
 def body_result(db: str, scheme_id: str, body: str | None, actor: Actor) -> workflows.BodyResult:
     return workflows.body_result(db, actor=actor, body=body, scheme_id=scheme_id)
 
@@ -216,6 +220,10 @@ def problems_by_city(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
 def set_problem(db: str, problem_id: int, status: str, note: str, attachment: tuple[str, bytes] | None,
                 actor: Actor) -> None:
     workflows.set_problem(db, actor=actor, problem_id=problem_id, status=status, note=note, attachment=attachment)
+
+
+def body_files(db: str, scheme_id: str, body: str, actor: Actor) -> pd.DataFrame:
+    return workflows.body_files(db, actor=actor, body=body, scheme_id=scheme_id)
 
 
 def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:

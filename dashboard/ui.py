@@ -11,10 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from scoring.errors import GongkaiError
 from scoring.i18n import text
 from scoring.method.engine import Scorecard
-from scoring.method.explain import late_text
+from scoring.method.explain import finding_files, late_text
 from scoring.report import charts
+from scoring.report.model import item_text
 from scoring.store.accounts import Actor
 
 
@@ -117,15 +119,57 @@ def body_gap_view(kind: str, pick_key: str) -> None:
     else:
         st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
         found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body, c.actor)
+        evidence = data.body_files(c.db, c.scheme_id, body, c.actor)
         for g in gaps.itertuples():
             with st.expander(f"{plain(g.obligation)} {plain(g.title)} — {t('finding_lost')} {g.gap:.2f}"):
-                st.dataframe(_findings_table(found[found["obligation"] == g.obligation]), hide_index=True)
+                findings_with_files(c, found[found["obligation"] == g.obligation], evidence, f"{kind}_{g.obligation}")
     bodies = card.scores[card.scores["kind"] == kind][["body", "name"]]
     st.plotly_chart(charts.heatmap(card.obligations[card.obligations["body"].isin(bodies["body"])], bodies,
                                    t("heatmap")), key=f"heatmap_{kind}")
 
 
-def _findings_table(f: pd.DataFrame) -> pd.DataFrame:
+def findings_with_files(c: Context, found: pd.DataFrame, evidence: pd.DataFrame, key: str) -> set[str]:
+    """The findings that lost points, each with the preserved files of the evidence it rests on (named
+    in the table, then shown beside its item). Returns the files shown."""
+    shown = found[found["lost"] > 1e-12]
+    files = finding_files(shown, evidence)
+    st.dataframe(findings_table(shown).assign(**{t("report_attachment"): [
+        "、".join(f"sha256 {s[:12]}…" for s in fs) or t("no_attachment") for fs in files]}), hide_index=True)
+    done: set[str] = set()
+    for n, (row, fs) in enumerate(zip(shown.itertuples(), files, strict=True)):
+        for sha in fs:
+            item = f"{item_text(str(row.item), c.lang)} {row.item_text}".strip()
+            st.caption(f"{t('finding_item')}：{plain(item)} · {t('report_attachment')}")
+            show_attachment(c, sha, f"{key}_{n}")
+            done.add(sha)
+    return done
+
+
+def show_attachment(c: Context, sha256: str, key: str) -> None:
+    """A preserved file the signed-in account may see (`workflows.attachment` checks it): an image
+    inline; every file also as a download with the safe content type its kind has (saved pages and
+    archives as octet-stream) — never rendered as HTML in the app's origin."""
+    if not sha256:
+        return
+    try:
+        name, media, content = data.attachment(c.db, sha256, c.actor)
+    except GongkaiError as e:
+        st.caption(plain(e))
+        return
+    shown = False
+    if media.startswith("image/"):
+        try:  # the first bytes said PNG/JPEG; a broken image is still offered as a download
+            st.image(content, caption=f"{name} · sha256 {sha256}")
+            shown = True
+        except Exception:  # noqa: BLE001 — PIL raises several types for damaged images
+            pass
+    if not shown:
+        st.caption(f"{plain(name)} · sha256 {sha256}")
+    st.download_button(f"{t('download')} {plain(name)}", content, file_name=name.rsplit("/", 1)[-1], mime=media,
+                       key=f"dl_{key}_{sha256[:12]}")
+
+
+def findings_table(f: pd.DataFrame) -> pd.DataFrame:
     shown = f[f["lost"] > 1e-12]
     return pd.DataFrame({
         t("finding_rule"): shown["label"],

@@ -10,12 +10,14 @@ changes under the actor's name.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import pandas as pd
 from sqlalchemy.exc import DBAPIError
@@ -407,6 +409,8 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
         summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+        files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].tolist())
+        summary.evidence = summary.evidence.merge(files, on="attachment", how="left")
     if on_step:
         on_step("building the report")
     built = build_report(card, summary, run_id, lang)
@@ -501,10 +505,50 @@ FEEDBACK_DAYS = 5   # working days a preliminary result is open to appeals
 RECTIFY_DAYS = 20   # working days a body has to rectify a problem of the final result
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _refusals_audited(action: str, *, only: type[GongkaiError] = GongkaiError
+                      ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Audit a refused cycle step as `<action>_refused` (who, the message), in a transaction of its own
+    as refused imports and sign-ins are: the refusal stands, nothing of the step is stored. Steps that
+    change something audit every refusal; reads only those the account's role or body does not allow."""
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def step(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except only as refusal:
+                if not isinstance(refusal, ReadOnlyDatabase):
+                    actor = kwargs["actor"]
+                    assert isinstance(actor, Actor)
+                    try:
+                        with transaction(args[0] if args else kwargs.get("db")) as session:  # type: ignore[arg-type]
+                            audit(session, who=actor.name, action=f"{action}_refused",
+                                  scheme_id=str(kwargs.get("scheme_id") or ""), detail=str(refusal)[:1000])
+                    except (ReadOnlyDatabase, DBAPIError):
+                        pass  # a database that cannot record it: the refusal itself is the answer
+                raise
+        return step
+    return wrap
+
+
+def _clock() -> dt.datetime:
+    """Now, as an aware UTC instant (one place, so a test can set the clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def _today(scheme: Scheme, today: dt.date | None) -> dt.date:
+    """The day it is on the scheme's calendar: in its timezone (Asia/Shanghai), not the server's."""
     from zoneinfo import ZoneInfo
 
-    return today or dt.datetime.now(ZoneInfo(scheme.scheme.timezone)).date()
+    return today or _clock().astimezone(ZoneInfo(scheme.scheme.timezone)).date()
+
+
+def _window_closed(scheme: Scheme, pub, today: dt.date | None) -> bool:
+    """Whether a preliminary result's feedback window is over on the scheme's calendar."""
+    return pub.closes_on is not None and _today(scheme, today) > pub.closes_on
 
 
 def _working_days_after(scheme: Scheme, day: dt.date, n: int) -> dt.date:
@@ -545,6 +589,7 @@ def _published(pub, problems: int = 0) -> Published:
     return Published(pub.id, pub.stage, pub.run_id, pub.as_of, pub.published_at, pub.closes_on, problems)
 
 
+@_refusals_audited("user_body")
 def tie_body(db: str | None, *, actor: Actor, name: str, body: str) -> None:
     """Tie a `body` account to the one assessed unit it acts for."""
     with transaction(db) as session:
@@ -553,6 +598,7 @@ def tie_body(db: str | None, *, actor: Actor, name: str, body: str) -> None:
         audit(session, who=who.name, action="user_body", detail=f"{name}: body {body}")
 
 
+@_refusals_audited("publish")
 def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None = None,
             as_of: dt.date | None = None, days: int = FEEDBACK_DAYS, rectify_days: int = RECTIFY_DAYS,
             today: dt.date | None = None) -> Published:
@@ -596,12 +642,25 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         return _published(pub, opened)
 
 
+@_refusals_audited("publications", only=PermissionDenied)
 def publications(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> list[Published]:
     """The scheme's published results, newest first."""
     with transaction(db) as session:
         _as(session, actor, "own")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         return [_published(p) for p in cycle.publications(session, scheme_id=scheme.id)]
+
+
+@_refusals_audited("appeal_window", only=PermissionDenied)
+def appeal_window_closed(db: str | None, *, actor: Actor, scheme_id: str | None = None,
+                         today: dt.date | None = None) -> bool:
+    """Whether appeals are refused now because the latest preliminary result's window is over —
+    the same test `add_appeal` makes, on the scheme's calendar and timezone."""
+    with transaction(db) as session:
+        _as(session, actor, "own")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        pubs = cycle.publications(session, scheme_id=scheme.id)
+        return bool(pubs) and pubs[0].stage == "preliminary" and _window_closed(scheme, pubs[0], today)
 
 
 @dataclass(frozen=True)
@@ -617,6 +676,7 @@ class BodyResult:
     evidence: pd.DataFrame
 
 
+@_refusals_audited("result", only=PermissionDenied)
 def body_result(db: str | None, *, actor: Actor, body: str | None = None,
                 scheme_id: str | None = None) -> BodyResult:
     """The latest published result (final, else preliminary) for one body; a `body` account sees
@@ -640,6 +700,7 @@ def body_result(db: str | None, *, actor: Actor, body: str | None = None,
                           card.gaps_of(body), explained(card, body), ev.reset_index(drop=True))
 
 
+@_refusals_audited("appeal_add")
 def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item: str, reason: str,
                published_at: dt.datetime | None = None, url: str = "", attachment: tuple[str, bytes] | None = None,
                scheme_id: str | None = None, today: dt.date | None = None) -> int:
@@ -656,8 +717,7 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
         pub = pubs[0]
         if pub.stage == "final":
             raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
-        day = _today(scheme, today)
-        if pub.closes_on is not None and day > pub.closes_on:
+        if _window_closed(scheme, pub, today):
             raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
                                f"{pub.closes_on}; appeals are no longer accepted")
         if not reason.strip():
@@ -684,6 +744,7 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
         return appeal.id
 
 
+@_refusals_audited("appeals", only=PermissionDenied)
 def appeals(db: str | None, *, actor: Actor, open_only: bool = False, scheme_id: str | None = None) -> pd.DataFrame:
     """Appeals, oldest first; a `body` account sees only its own body's."""
     with transaction(db) as session:
@@ -693,6 +754,7 @@ def appeals(db: str | None, *, actor: Actor, open_only: bool = False, scheme_id:
         return cycle.appeals(session, scheme_id=scheme.id, body=body, open_only=open_only)
 
 
+@_refusals_audited("appeal_decide")
 def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool, reason: str,
                   published_at: dt.datetime | None = None) -> int | None:
     """Accept or reject an appeal with a reason (復核). An accepted appeal with a file becomes an
@@ -767,6 +829,7 @@ def _final(session: Session, scheme_id: str | None):
     return scheme, final
 
 
+@_refusals_audited("notice")
 def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
                  lang: str = "zh-Hans") -> Path:
     """The 通報 of the final result (.docx or .pdf)."""
@@ -782,6 +845,7 @@ def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | No
         return path
 
 
+@_refusals_audited("rectify_notices")
 def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
                          lang: str = "zh-Hans") -> list[Path]:
     """One 整改通知書 (.docx) per body with a 整改 problem of the final result."""
@@ -804,6 +868,7 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         return written
 
 
+@_refusals_audited("problems", only=PermissionDenied)
 def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str | None = None,
              scheme_id: str | None = None) -> pd.DataFrame:
     """The 整改 problems of the final result; a `body` account sees only its own."""
@@ -816,6 +881,7 @@ def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str
         return frame[frame["status"] == "open"] if open_only else frame
 
 
+@_refusals_audited("rectify")
 def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, note: str = "",
                 attachment: tuple[str, bytes] | None = None) -> None:
     """Move a 整改 problem: a body marks its own `rectified` (with a note or a file as evidence); an
@@ -864,6 +930,15 @@ def problems_by_city(db: str | None, *, actor: Actor, scheme_id: str | None = No
     return counts.sort_values(["open", "unit"], ascending=[False, True], ignore_index=True)
 
 
+def body_files(db: str | None, *, actor: Actor, body: str, scheme_id: str | None = None) -> pd.DataFrame:
+    """A body's evidence records with a preserved file (for showing each finding's files), for readers."""
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return cycle.body_files(session, scheme_id=scheme.id, body=body)
+
+
+@_refusals_audited("attachment", only=PermissionDenied)
 def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, bytes]:
     """(file name, the media type to serve it as, bytes) of a preserved file the actor may see:
     readers any; a body the files of its own evidence, appeals and problems; a firm those of the
@@ -887,6 +962,6 @@ def attachment(db: str | None, *, actor: Actor, sha256: str) -> tuple[str, str, 
                     frame = _visible(session, who, repo.evidence_with_provenance(session, scheme_id=scheme_id),
                                      repo.get_scheme(session, scheme_id=scheme_id))
                     allowed = allowed or bool((frame["attachment"] == sha256).any())
-        if record is None or not allowed:
-            raise GongkaiError(f"no attachment {sha256[:12]}…")
+        if record is None or not allowed:  # the same answer either way: a file's existence is not told
+            raise PermissionDenied(f"no attachment {sha256[:12]}…")
         return record.name, media_type(record.name), store_for(resolve_url(db)).get(sha256)

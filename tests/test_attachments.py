@@ -149,3 +149,39 @@ def test_cli_imports_a_table_with_an_attachments_folder(tmp_path):
     assert (tmp_path / "attachments" / png[:2] / png[2:4] / png).exists()  # beside the SQLite file
     r = gk("import", str(csv), "--attachments", str(tmp_path / "nope"))
     assert r.returncode == 1 and "--attachments: no such folder" in r.stderr
+
+
+def test_the_report_appendix_names_each_late_or_missing_findings_file(site, tmp_path):
+    """The appendix, as written to xlsx, docx and html: a late finding's evidence with its file's name,
+    size, capture time and sha256; a late one without a file and a missing one say 'no attachment'."""
+    import pandas as pd
+    from docx import Document
+
+    url, _ = site
+    table = "單位,任務編號,發佈時間,附件\n濟南市,6.7,2017-12-01,shots/jinan.png\n青島市,6.7,2017-12-01,\n"
+    workflows.import_file(url, actor=ME, name="late.zip", data=_zip(table, {"shots/jinan.png": PNG}))
+    outs = [tmp_path / "r.xlsx", tmp_path / "r.docx", tmp_path / "r.html"]
+    done = workflows.write_report(url, actor=ME, outs=outs)
+    assert done.failed == []
+    png = hashlib.sha256(PNG).hexdigest()
+    described = f"shots/jinan.png，{len(PNG)} B，取证 2017-06-11 10:30"
+
+    sheet = pd.read_excel(outs[0], sheet_name="缺失与逾期", engine="calamine", header=None, dtype=str).fillna("")
+    rows = sheet.to_numpy().tolist()
+    head = rows[0]
+    by = {(r[head.index("单位")], r[head.index("任务编号")]): r for r in rows[1:]}
+    file, sha = head.index("留存附件"), head.index("附件 SHA-256")
+    assert (by["济南市", "6.7"][head.index("结果")], by["济南市", "6.7"][file], by["济南市", "6.7"][sha]) == (
+        "逾期", described, png)
+    assert (by["青岛市", "6.7"][head.index("结果")], by["青岛市", "6.7"][file], by["青岛市", "6.7"][sha]) == (
+        "逾期", "无附件", "")
+    assert (by["烟台市", "6.7"][head.index("结果")], by["烟台市", "6.7"][file]) == ("缺失", "无附件")
+
+    appendix = Document(str(outs[1])).tables[-1]
+    cells = {(r.cells[0].text, r.cells[1].text): r.cells[-1].text for r in appendix.rows}
+    assert appendix.rows[0].cells[-1].text == "留存附件"
+    assert cells["济南市", "6.7"] == f"{described} SHA-256 {png}"
+    assert (cells["青岛市", "6.7"], cells["烟台市", "6.7"]) == ("无附件", "无附件")
+
+    page = outs[2].read_text(encoding="utf-8")
+    assert f"<td class=\"wrap\">{described}</td><td class=\"brk\">{png}</td>" in page

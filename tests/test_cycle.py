@@ -105,9 +105,16 @@ def test_one_appeal_from_submission_to_final(site):
         record = workflows.evidence(url, actor=Actor("eva", "evaluator"), scheme_id="shandong-2017")
     assert record[record["body"] == "qingdao"][["file_name", "assessor", "attachment"]].values.tolist() == [
         ["appeal 1", "申訴 appeal 1", hashlib.sha256(PNG).hexdigest()]]
-    steps = trail[trail["action"].str.startswith(("appeal", "publish"))][["actor", "action"]].values.tolist()
+    done = trail[~trail["action"].str.endswith("_refused")]
+    steps = done[done["action"].str.startswith(("appeal", "publish"))][["actor", "action"]].values.tolist()
     assert steps[::-1] == [["eva", "publish_preliminary"], ["qd", "appeal_add"], ["eva", "appeal_accepted"],
                            ["eva", "publish_final"]]
+    refusals = trail[trail["action"].str.endswith("_refused")][["actor", "action"]].values.tolist()
+    assert refusals[::-1] == [  # each refusal above, in order, under the account that tried
+        ["jn", "result_refused"], ["jn", "appeal_add_refused"], ["acme", "appeal_add_refused"],
+        ["qd", "appeal_add_refused"], ["acme", "appeal_decide_refused"], ["qd", "appeal_decide_refused"],
+        ["eva", "publish_refused"], ["eva", "appeal_decide_refused"], ["eva", "publish_refused"],
+        ["qd", "appeal_add_refused"]]
     # later evidence makes new runs; the frozen final run still reproduces
     later = shot.with_name("later.csv")
     later.write_text("單位,任務編號,發佈時間\n煙台市,6.7,2017-06-11\n", encoding="utf-8")
@@ -176,3 +183,89 @@ def test_attachments_are_served_only_to_who_may_see_them(site):
     with pytest.raises(GongkaiError, match="not a PNG file: its content is HTML"):
         workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="x",
                              attachment=("fake.png", b"<html><body></body></html>"))
+
+
+def test_every_wrong_role_is_refused_plainly_and_audited(site, tmp_path):
+    """Hostile review: each cycle step tried by a viewer, a firm, a body for another body and an untied
+    body account. Each is refused with a message naming what the role may not do (or whose body it
+    is), nothing changes, and the refusal is in the audit trail under the account that tried it,
+    as refused imports and sign-ins are."""
+    url, _ = site
+    root, eva = Actor("root", "admin"), Actor("eva", "evaluator")
+    for name, role in (("vic", "viewer"), ("yt", "body")):
+        workflows.add_user(url, actor=root, name=name, password=f"{name}-password-1", role=role)
+    vic, acme, jn, qd, yt = (Actor("vic", "viewer"), Actor("acme", "firm"), Actor("jn", "body"),
+                             Actor("qd", "body"), Actor("yt", "body"))
+    workflows.publish(url, actor=eva, stage="preliminary")
+    n = workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="x")
+    own = "(own: seeing published results, appeals and 整改 problems)"
+    untied = "the body account yt is not tied to a body yet"
+    tries = [
+        (vic, "publish", lambda a: workflows.publish(url, actor=a, stage="final"),
+         "user vic (viewer) may not publish; allowed roles: admin, evaluator (publish: publishing results"),
+        (acme, "appeal_add", lambda a: workflows.add_appeal(url, actor=a, body="qingdao", obligation="6.7",
+                                                            item="deadline", reason="x"),
+         "user acme (firm) may not appeal; allowed roles: admin, body (appeal: filing appeals (申訴))"),
+        (vic, "appeal_add", lambda a: workflows.add_appeal(url, actor=a, body="qingdao", obligation="6.7",
+                                                           item="deadline", reason="x"), "user vic (viewer) may not appeal"),
+        (jn, "appeal_add", lambda a: workflows.add_appeal(url, actor=a, body="qingdao", obligation="6.7",
+                                                          item="deadline", reason="x"),
+         "user jn acts only for its own body jinan, not qingdao"),
+        (yt, "appeal_add", lambda a: workflows.add_appeal(url, actor=a, body="qingdao", obligation="6.7",
+                                                          item="deadline", reason="x"), untied),
+        (acme, "appeal_decide", lambda a: workflows.decide_appeal(url, actor=a, appeal_id=n, accept=True, reason="ok"),
+         "user acme (firm) may not decide; allowed roles: admin, evaluator (decide: deciding appeals (復核))"),
+        (vic, "appeal_decide", lambda a: workflows.decide_appeal(url, actor=a, appeal_id=n, accept=True, reason="ok"),
+         "user vic (viewer) may not decide"),
+        (qd, "appeal_decide", lambda a: workflows.decide_appeal(url, actor=a, appeal_id=n, accept=True, reason="ok"),
+         "user qd (body) may not decide"),
+        (acme, "appeals", lambda a: workflows.appeals(url, actor=a), f"user acme (firm) may not own; allowed roles: "
+                                                                    f"admin, evaluator, viewer, body {own}"),
+        (yt, "appeals", lambda a: workflows.appeals(url, actor=a), untied),
+        (jn, "result", lambda a: workflows.body_result(url, actor=a, body="qingdao"),
+         "user jn acts only for its own body jinan, not qingdao"),
+        (acme, "publications", lambda a: workflows.publications(url, actor=a), "user acme (firm) may not own"),
+        (jn, "notice", lambda a: workflows.write_notice(url, actor=a, out=tmp_path / "n.docx"),
+         "user jn (body) may not publish"),
+        (jn, "user_body", lambda a: workflows.tie_body(url, actor=a, name="yt", body="jinan"),
+         "user jn (body) may not users; allowed roles: admin (users: managing accounts)"),
+    ]
+    for actor, action, step, message in tries:
+        with pytest.raises(PermissionDenied) as refusal:
+            step(actor)
+        assert message in str(refusal.value), (actor, action, str(refusal.value))
+    workflows.decide_appeal(url, actor=eva, appeal_id=n, accept=False, reason="无证据")
+    assert workflows.appeals(url, actor=eva)["status"].tolist() == ["rejected"]  # none of the tries decided it
+    workflows.publish(url, actor=eva, stage="final")
+    mine = int(workflows.problems(url, actor=qd).iloc[0]["id"])
+    later = [
+        (vic, "rectify", lambda a: workflows.set_problem(url, actor=a, problem_id=mine, status="verified"),
+         "user vic (viewer) may not track; allowed roles: admin, evaluator, body (track: changing the status"),
+        (acme, "rectify", lambda a: workflows.set_problem(url, actor=a, problem_id=mine, status="rectified", note="x"),
+         "user acme (firm) may not track"),
+        (jn, "rectify", lambda a: workflows.set_problem(url, actor=a, problem_id=mine, status="rectified", note="x"),
+         f"no 整改 problem {mine} of your body"),
+        (qd, "rectify", lambda a: workflows.set_problem(url, actor=a, problem_id=mine, status="verified"),
+         "user qd (body) marks its problems rectified; an evaluator verifies or reopens"),
+        (jn, "problems", lambda a: workflows.problems(url, actor=a, body="qingdao"),
+         "user jn acts only for its own body jinan, not qingdao"),
+        (acme, "problems", lambda a: workflows.problems_by_city(url, actor=a), "user acme (firm) may not own"),
+        (vic, "rectify_notices", lambda a: workflows.write_rectifications(url, actor=a, out=tmp_path / "r"),
+         "user vic (viewer) may not publish"),
+    ]
+    for actor, action, step, message in later:
+        with pytest.raises(GongkaiError) as refusal:
+            step(actor)
+        assert message in str(refusal.value), (actor, action, str(refusal.value))
+    assert workflows.problems(url, actor=eva).set_index("id").loc[mine, "status"] == "open"
+    assert not (tmp_path / "n.docx").exists() and not (tmp_path / "r").exists()
+    with Session(engine_for(url)) as s:
+        trail = audit_trail(s)
+    refused = trail[trail["action"].str.endswith("_refused")].iloc[::-1]
+    assert [(r.actor, r.action) for r in refused.itertuples()] == [
+        (a.name, f"{action}_refused") for a, action, _, _ in tries + later]
+    assert all(m in d for d, (*_, m) in zip(refused["detail"], tries + later, strict=True))
+    # the command line says the same, as an error line, no traceback
+    refused_cli = run(url, "jn", "appeal", "decide", str(n), "--reject", "--reason", "x")
+    assert refused_cli.returncode == 1 and "user jn (body) may not decide" in refused_cli.stderr
+    assert "Traceback" not in refused_cli.stderr

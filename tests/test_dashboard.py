@@ -242,7 +242,8 @@ def test_evaluator_rejects_evidence_with_a_reason(accounts_app):
 
 
 @pytest.mark.parametrize(("page_file", "role"), [("import_evidence", "viewer"), ("report", "viewer"),
-                                                 ("audit", "firm"), ("rankings", "firm"), ("scheme", "firm")])
+                                                 ("audit", "firm"), ("rankings", "firm"), ("scheme", "firm"),
+                                                 ("appeals", "firm"), ("rectify", "firm"), ("gaps", "body")])
 def test_every_page_checks_the_role_itself(app, page_file, role):
     """Even reached directly (not through the menu), a page refuses a role it does not serve."""
     from dashboard.ui import Context

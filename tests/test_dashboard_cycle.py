@@ -60,3 +60,103 @@ def test_an_evaluator_decides_on_the_page(cycle_app):
     assert (decided["status"], decided["decision"], decided["decided_by"]) == ("rejected", "未提供证据", "eva")
     at = page(at, "rectify")
     assert at.info[-1].value == "终评结果发布后才有整改问题。"
+
+
+@pytest.mark.parametrize(("utc", "closed"), [("15:30", False), ("16:30", True)])
+def test_the_appeal_window_closes_on_shanghai_time_not_the_servers(cycle_app, monkeypatch, utc, closed):
+    """The closing day at 15:30 UTC is 23:30 in Shanghai (still open); at 16:30 UTC it is already the
+    next day there (closed) — the page and the CLI's workflow say the same, whatever the server's date."""
+    import datetime as dt
+
+    url, at = cycle_app
+    closes_on = workflows.publications(url, actor=Actor("eva", "evaluator"))[0].closes_on
+    now = dt.datetime.combine(closes_on, dt.time.fromisoformat(utc), dt.UTC)
+    monkeypatch.setattr(workflows, "_clock", lambda: now)
+    at = sign_in(at, "qd")
+    forms = [s.value for s in at.subheader]
+    if closed:
+        assert at.info[0].value == f"反馈期已于 {closes_on} 结束，不再受理申诉。"
+        assert "提出申诉" not in forms
+        with pytest.raises(workflows.GongkaiError, match=f"closed on {closes_on}"):
+            workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7",
+                                 item="deadline", reason="见截图")
+    else:
+        assert "提出申诉" in forms and not at.info
+        assert workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7",
+                                    item="deadline", reason="见截图") == 1
+
+
+def _attach_evidence(url):
+    """青島's and 濟南's 6.7 publications, late, preserved as a screenshot and a saved page."""
+    import hashlib
+    import io
+    import zipfile
+
+    from tests.e2e.test_appeal_browser import _png
+
+    png, saved = _png(), b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("evidence.csv", "單位,任務編號,發佈時間,附件\n青島市,6.7,2017-12-01,qingdao.png\n"
+                                   "濟南市,6.7,2017-12-01,jinan.html\n")
+        z.writestr(zipfile.ZipInfo("qingdao.png", (2017, 12, 2, 9, 0, 0)), png)
+        z.writestr(zipfile.ZipInfo("jinan.html", (2017, 12, 2, 9, 0, 0)), saved)
+    workflows.import_file(url, actor=Actor("root", "admin"), name="shots.zip", data=out.getvalue())
+    return hashlib.sha256(png).hexdigest(), hashlib.sha256(saved).hexdigest()
+
+
+def test_the_gaps_page_shows_each_findings_file_beside_it(cycle_app):
+    """An evaluator picks 青島 on the gaps page: its 6.7 finding names the screenshot, shown inline and
+    offered as a PNG download; 濟南's saved page is a download served as octet-stream, never as HTML."""
+    url, at = cycle_app
+    png, saved = _attach_evidence(url)
+    at = page(sign_in(at, "eva"), "gaps")
+    at.selectbox(key="pick_city").set_value("qingdao").run()
+    assert not at.exception and not at.error
+    named = [f for d in at.dataframe if "留存附件" in d.value.columns for f in d.value["留存附件"]]
+    assert sorted(set(named)) == [f"sha256 {png[:12]}…", "无附件"], named
+    images = at.get("image")
+    assert [i.proto.imgs[0].caption for i in images] == [f"qingdao.png · sha256 {png}"]
+    downloads = [(b.proto.label, b.proto.url) for b in at.get("download_button")]
+    assert [label for label, _ in downloads] == ["下载 qingdao\\.png"]
+    assert "事项：限期完成 · 留存附件" in [c.value for c in at.caption]
+    at.selectbox(key="pick_city").set_value("jinan").run()
+    downloads = [b.proto for b in at.get("download_button")]
+    assert [b.label for b in downloads] == ["下载 jinan\\.html"] and not at.get("image")
+    assert any(f"sha256 {saved}" in c.value for c in at.caption)
+
+
+def test_a_body_sees_its_own_findings_files_and_no_other_bodys(cycle_app):
+    """青島's account: its 6.7 finding on the appeals page with its screenshot beside it; 濟南's saved
+    page is nowhere, and asking for it by its hash is refused as if it did not exist."""
+    url, at = cycle_app
+    png, saved = _attach_evidence(url)
+    at = sign_in(at, "qd")
+    assert not at.exception and not at.error
+    assert [i.proto.imgs[0].caption for i in at.get("image")] == [f"qingdao.png · sha256 {png}"]
+    assert [b.proto.label for b in at.get("download_button")] == ["下载 qingdao\\.png"]
+    assert not any(saved in c.value for c in at.caption)
+    with pytest.raises(workflows.GongkaiError, match=f"no attachment {saved[:12]}"):
+        workflows.attachment(url, actor=Actor("qd", "body"), sha256=saved)
+
+
+def test_wrong_roles_on_the_cycle_pages(cycle_app):
+    """A firm has no appeals or 整改 page; an untied body account is told plainly (the message as text,
+    not markup) and the refusal is audited; a body's page never offers another body."""
+    from tests.test_dashboard import unescaped
+
+    url, at = cycle_app
+    root = Actor("root", "admin")
+    workflows.add_user(url, actor=root, name="yt", password="yt-password", role="body")
+    workflows.add_user(url, actor=root, name="acme", password="acme-password", role="firm", firm="甲公司")
+    firm = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "acme")
+    for forbidden in ("appeals", "rectify"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            firm.switch_page(f"app_pages/{forbidden}.py")
+    at = sign_in(at, "yt")
+    assert [unescaped(e.value) for e in at.error] == [
+        "the body account yt is not tied to a body yet (gongkai user body NAME ID)"]
+    trail = workflows.audit_entries(url, actor=root)
+    assert ("yt", "result_refused") in set(zip(trail["actor"], trail["action"], strict=True))
+    qd = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "qd")
+    assert qd.title[0].value == "申诉" and "单位" not in [s.label for s in qd.selectbox]  # no body to choose

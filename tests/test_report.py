@@ -296,3 +296,20 @@ def test_each_firm_once_on_the_cover(tmp_path, scheme_2017):
     assert summary.firms == ["乙公司", "甲公司"]
     built = report.build(card, summary, run_id)
     assert built.firms == ["乙公司", "甲公司"] and not built.synthetic
+
+
+def test_word_has_the_robustness_section_of_the_html_report(built, docx_file):
+    """The same section, numbered and placed as in html (after the rankings, before the charts), with
+    every body's rank interval and grade certainty, the uncertain ones flagged."""
+    from docx import Document
+
+    doc = Document(str(docx_file))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:4] == ["一、总体情况", "二、排名", "二（续）、排名稳健性", "三、图表"]
+    caption = [p.text for p in doc.paragraphs]
+    assert caption[caption.index(built.t("report_robustness")) + 1] == built.t("robustness_caption")
+    table = next(t for t in doc.tables if t.rows[0].cells[3].text == "名次区间（5%–95%）")
+    assert [c.text for c in table.rows[0].cells] == ["单位", "类别", "名次", "名次区间（5%–95%）", "等次", "等次保持概率"]
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert rows == report.cells(built.robustness)[0]
+    assert any(r[5].endswith("（等次不确定）") for r in rows) == any(built.robustness.iloc[:, 5].str.contains("不确定"))

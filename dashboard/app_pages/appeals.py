@@ -6,8 +6,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner, evidence_with_files, show_attachment
-from dashboard.ui import require, t
+from dashboard.cycle_ui import banner, evidence_with_files
+from dashboard.ui import findings_with_files, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -24,7 +24,7 @@ if c.actor.role != "body":
 try:
     result = data.body_result(c.db, c.scheme_id, body, c.actor)
 except GongkaiError as e:
-    st.error(str(e))
+    st.error(plain(e))
     st.stop()
 row = result.scores.iloc[0]
 cols = st.columns(3)
@@ -35,14 +35,14 @@ lost = result.findings[result.findings["lost"] > 1e-12]
 st.subheader(t("lost_findings"))
 for obligation, found in lost.groupby("obligation", sort=False):
     with st.expander(f"{obligation} — {t('finding_lost')} {found['lost'].sum():.2f}"):
-        st.dataframe(found[["item", "due", "published_at", "outcome", "lost"]].round({"lost": 3}), hide_index=True)
         ev = result.evidence[result.evidence["obligation"] == obligation]
+        shown = findings_with_files(c, found, ev.assign(body=result.body), f"lost_{obligation}")
         if len(ev):
             st.caption(t("evidence_files"))
-            evidence_with_files(c, ev, f"ev_{obligation}")
+            evidence_with_files(c, ev, f"ev_{obligation}", shown)
 
 if c.actor.may("appeal") and pub.stage == "preliminary":
-    if pub.closes_on is not None and dt.date.today() > pub.closes_on:
+    if data.appeal_window_closed(c.db, c.scheme_id, c.actor):  # the scheme's calendar, as the CLI
         st.info(t("window_closed").format(date=pub.closes_on))
     else:
         st.subheader(t("appeal_form"))
@@ -64,7 +64,7 @@ if c.actor.may("appeal") and pub.stage == "preliminary":
                                         attachment=(upload.name, upload.getvalue()) if upload else None)
                     st.success(f"{t('appeal_filed')} {n}")
                 except GongkaiError as e:
-                    st.error(str(e))
+                    st.error(plain(e))
 
 st.subheader(t("appeals_list"))
 listed = data.appeals(c.db, c.scheme_id, c.actor)
@@ -94,4 +94,4 @@ if c.actor.may("decide"):
                     st.success(t("decided"))
                     st.rerun()
                 except GongkaiError as e:
-                    st.error(str(e))
+                    st.error(plain(e))

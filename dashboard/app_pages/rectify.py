@@ -4,8 +4,8 @@ marks its own rectified with evidence, an evaluator verifies or reopens."""
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner, show_attachment
-from dashboard.ui import require, t
+from dashboard.cycle_ui import banner
+from dashboard.ui import plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -40,4 +40,4 @@ if c.actor.may("track") and len(todo):
                 st.success(t("rectify_updated"))
                 st.rerun()
             except GongkaiError as e:
-                st.error(str(e))
+                st.error(plain(e))

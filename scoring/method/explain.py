@@ -85,3 +85,27 @@ def share_status(card: Scorecard, lang: str) -> pd.Series:
     status = met.map(words).where(given | met, text("share_none", lang))
     status.index = status.index.astype(str)
     return status.reindex(card.scores["body"].astype(str)).fillna("—")
+
+
+def evidence_item(evidence: pd.DataFrame) -> pd.Series:
+    """The item each evidence row speaks to, as the engine reads it: `event/step` for an event, a
+    rubric check's `step`, else its period, else `deadline`."""
+    item = evidence["period"].where(evidence["period"] != "", "deadline")
+    item = item.where(~((evidence["event"] == "") & (evidence["step"] != "")), evidence["step"])
+    return item.where(evidence["event"] == "", evidence["event"] + "/" + evidence["step"])
+
+
+def finding_files(findings: pd.DataFrame, evidence: pd.DataFrame) -> list[list[str]]:
+    """Per finding: the preserved files (sha256) of the scored evidence records of its body,
+    obligation and item, earliest published first, each once."""
+    if evidence.empty or "attachment" not in evidence:
+        return [[] for _ in range(len(findings))]
+    scored = evidence[(evidence["attachment"].fillna("") != "") & (evidence["rejected"].fillna("") == "")]
+    scored = scored.assign(item=evidence_item(scored)).sort_values("published_at", na_position="last")
+    files: dict[tuple[str, str, str], list[str]] = {}
+    for r in scored.itertuples():
+        key = (r.body, r.obligation, str(r.item))
+        if r.attachment not in files.setdefault(key, []):
+            files[key].append(r.attachment)
+    return [files.get((b, o, str(i)), []) for b, o, i in
+            zip(findings["body"], findings["obligation"], findings["item"], strict=True)]

@@ -37,7 +37,9 @@ def _headers(report: Report) -> dict[str, str]:
             "title": "obligation_title", "lost": "finding_lost", "rule": "finding_rule", "item": "finding_item",
             "due": "finding_due", "published": "finding_published", "outcome": "finding_outcome",
             "late": "finding_late", "points": "points", "rules": "rules", "quote": "report_quote",
-            "url": "report_url", "note": "report_note", "toc": "report_toc"}
+            "url": "report_url", "note": "report_note", "toc": "report_toc", "file": "report_attachment",
+            "robustness": "report_robustness", "robustness_caption": "robustness_caption", "body_kind": "body_kind",
+            "rank_interval": "rank_interval", "p_same_grade": "p_same_grade"}
     return {k: t(v) for k, v in keys.items()}
 
 
@@ -70,8 +72,10 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
                     "findings": _rows(b["findings"], ["obligation", "rule", "item", "due", "published", "outcome",
                                                       "late", "lost"])} for b in report.bodies],
         "method": _rows(report.method, ["obligation", "section", "title", "points", "rules", "quote"]),
-        "appendix": _rows(report.appendix, ["name", "obligation", "item", "due", "published", "outcome", "late",
-                                            "url", "note"]),
+        "appendix": [r | {"file": f"{r['file']} SHA-256 {r['sha']}" if r["sha"] else r["file"]}
+                     for r in _rows(report.appendix, ["name", "obligation", "item", "due", "published", "outcome",
+                                                      "late", "url", "note", "file", "sha"])],
+        "robustness": _rows(report.robustness, ["name", "kind", "rank", "interval", "grade", "same"]),
     }
 
 

@@ -28,8 +28,9 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("scoring.report", "templat
 
 # columns of running text, which wrap; every other column (names, dates, outcomes, numbers) keeps
 # to one line, so 缺失 or 濟南市 never breaks over two
-WRAPPING = ("obligation_title", "report_section", "rules", "report_quote", "report_note", "finding_rule", "finding_item")
-BREAKING = ("report_url",)  # may break anywhere
+WRAPPING = ("obligation_title", "report_section", "rules", "report_quote", "report_note", "finding_rule", "finding_item",
+            "report_attachment")
+BREAKING = ("report_url", "report_sha256")  # may break anywhere
 
 
 def _table(frame: pd.DataFrame, lang: str) -> Markup:

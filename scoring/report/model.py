@@ -198,9 +198,11 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
         ev = evidence.assign(item=evidence["period"].where(evidence["period"] != "", "deadline"))
         ev.loc[ev["event"] != "", "item"] = ev["event"] + "/" + ev["step"]
         ev = ev.sort_values("published_at").drop_duplicates(["body", "obligation", "item"])
-        f = f.merge(ev[["body", "obligation", "item", "url", "note"]], on=["body", "obligation", "item"], how="left")
+        ev = ev.reindex(columns=[*ev.columns, *(c for c in _FILE if c not in ev.columns)])
+        f = f.merge(ev[["body", "obligation", "item", "url", "note", *_FILE]], on=["body", "obligation", "item"],
+                    how="left")
     else:
-        f = f.assign(url="", note="")
+        f = f.assign(url="", note="", **dict.fromkeys(_FILE))
     f = f.sort_values(["body", "obligation", "due"])
     return pd.DataFrame({
         text("name", lang): f["body"].map(names), text("filter_obligation", lang): f["obligation"],
@@ -210,7 +212,34 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
         text("finding_outcome", lang): f["outcome"].map(lambda o: text(f"outcome_{o}", lang)),
         text("finding_late", lang): f.apply(lambda r: late_text(r, lang), axis=1) if len(f) else [],
         text("report_url", lang): f["url"].fillna(""), text("report_note", lang): _s(f["note"].fillna(""), lang),
+        text("report_attachment", lang): [_file_text(r, lang) for r in f.itertuples()],
+        text("report_sha256", lang): f["attachment"].fillna("").astype(str),
     }).reset_index(drop=True)
+
+
+_FILE = ["attachment", "captured_at", "file", "size"]  # an evidence record's preserved file (see cycle.py)
+
+
+def file_size(size: float) -> str:
+    """Bytes in words: 812 B, 12.4 KB, 3.1 MB."""
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _file_text(row, lang: str) -> str:
+    """The preserved file of a finding's evidence: its name, size and capture time, or 'no attachment'."""
+    if not isinstance(row.attachment, str) or not row.attachment:
+        return text("no_attachment", lang)
+    parts = [row.file if isinstance(row.file, str) else row.attachment[:12]]  # a file name as it was sent
+    if pd.notna(row.size):
+        parts.append(file_size(float(row.size)))
+    captured = pd.to_datetime(row.captured_at)
+    if pd.notna(captured):
+        parts.append(f"{text('attachment_captured', lang)} {captured:%Y-%m-%d %H:%M}")
+    return "，".join(parts) if lang != "en" else ", ".join(parts)
 
 
 def _robustness(card: Scorecard, lang: str) -> pd.DataFrame:

@@ -40,6 +40,15 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "own": ("admin", "evaluator", "viewer", "body"),     # published results, appeals, 整改
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
 }
+# what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
+ALLOWS: dict[str, str] = {
+    "scheme": "loading schemes and the demo", "users": "managing accounts", "import": "importing evidence",
+    "score": "storing scoring runs and writing reports", "reject": "rejecting and accepting evidence",
+    "read": "reading all scores and evidence", "browse": "browsing evidence", "audit": "reading the audit trail",
+    "publish": "publishing results and writing the 通報 and 整改通知書", "appeal": "filing appeals (申訴)",
+    "decide": "deciding appeals (復核)", "own": "seeing published results, appeals and 整改 problems",
+    "track": "changing the status of 整改 problems",
+}
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1
                           "cheapest": profiles.CHEAPEST}  # for test suites only: no protection at all
@@ -92,7 +101,7 @@ class Actor:
     def require(self, action: str) -> None:
         if not self.may(action):
             raise PermissionDenied(f"user {self.name} ({self.role}) may not {action}; "
-                                   f"allowed roles: {', '.join(PERMISSIONS[action])}")
+                                   f"allowed roles: {', '.join(PERMISSIONS[action])} ({action}: {ALLOWS[action]})")
 
 
 def recheck(session: Session, actor: Actor, action: str) -> Actor:

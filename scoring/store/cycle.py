@@ -38,6 +38,26 @@ def attachment_record(session: Session, *, sha256: str) -> Attachment | None:
     return session.get(Attachment, sha256)
 
 
+def attachment_files(session: Session, *, sha256s: list[str]) -> pd.DataFrame:
+    """The stored file name and size of each preserved file named (attachment, file, size)."""
+    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    wanted = sorted(set(sha256s) - {""})
+    rows = session.execute(select(a.sha256, a.name, a.size).where(a.sha256.in_(wanted))).all() if wanted else []
+    return pd.DataFrame(rows, columns=["attachment", "file", "size"])
+
+
+def body_files(session: Session, *, scheme_id: str, body: str) -> pd.DataFrame:
+    """A body's evidence records that carry a preserved file (one indexed query, not every record):
+    body, obligation, period, event, step, published_at, attachment, rejected."""
+    from scoring.store.models import Evidence
+
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    cols = ["body", "obligation", "period", "event", "step", "published_at", "attachment", "rejected"]
+    rows = session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id, e.body == body,
+                                                               e.attachment != "")).all()
+    return pd.DataFrame(rows, columns=cols)
+
+
 def attachment_refs(session: Session, *, sha256: str) -> list[tuple[str, str, str]]:
     """(scheme, body, obligation) of every evidence record (current or earlier) naming the file."""
     from scoring.store.models import Evidence, EvidenceHistory

@@ -625,12 +625,13 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
 
 
 def evidence_summary(session: Session, *, scheme_id: str):
-    """What a report says of its evidence: records, firms, import batches and dates, and the url and
-    note of every record (for the appendix)."""
+    """What a report says of its evidence: records, firms, import batches and dates, and the url,
+    note and preserved file of every record (for the appendix)."""
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
     e = Evidence.__table__.c  # type: ignore[attr-defined]
-    cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]
+    cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor",
+            "attachment", "captured_at"]
     ev = pd.DataFrame(session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id)).all(),
                       columns=cols)
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each

@@ -124,3 +124,59 @@ def test_one_appeal_from_submission_to_decision(site):
     trail = workflows.audit_entries(db, actor=Actor("eva", "evaluator"))
     assert trail[trail["action"].str.startswith("appeal")][["actor", "action"]].values.tolist() == [
         ["eva", "appeal_rejected"], ["qd", "appeal_add"]]
+
+
+def test_the_gaps_page_shows_findings_files_safely(site, monkeypatch):
+    """An evaluator on the gaps page: 青島's 6.7 finding with its screenshot inline; 濟南's saved HTML
+    page (with a script in it) is only a download — served as octet-stream with Content-Disposition
+    attachment, so it is never rendered as HTML in the dashboard's origin."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_dashboard_cycle import _attach_evidence
+
+    url, db, shot = site
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(shot.parent / "store"))  # the server's store
+    png, saved = _attach_evidence(db)
+    OUT.mkdir(parents=True, exist_ok=True)
+    media: dict[str, dict[str, str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN", accept_downloads=True)
+        page.on("response", lambda r: media.__setitem__(r.url, r.headers) if "/media/" in r.url else None)
+        _sign_in(page, url, "eva")
+        page.locator("[data-testid=stSidebarNav]").get_by_text("差距", exact=True).click()
+        page.get_by_role("heading", name="差距").first.wait_for(timeout=90_000)
+        _settle(page)
+
+        def pick(city: str) -> None:
+            page.locator("[data-testid=stSelectbox]").filter(has_text="选择设区市").click()
+            page.get_by_role("option").filter(has_text=f"（{city}）").click()
+            page.wait_for_timeout(1500)
+            _settle(page)
+            found = page.locator("[data-testid=stExpander]").filter(has_text="6.7 制定具體實施方案")
+            if found.locator("details").get_attribute("open") is None:
+                found.locator("summary").click()
+            page.wait_for_timeout(500)
+
+        pick("qingdao")
+        inline = page.locator("[data-testid=stExpander]").filter(has_text="6.7").locator("[data-testid=stImage] img")
+        try:
+            inline.wait_for(timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(OUT / "gaps-attachment-failed.png"), full_page=True)
+            raise
+        assert inline.evaluate("i => i.complete && i.naturalWidth") == 120  # the screenshot itself, shown
+        assert page.get_by_text(f"qingdao.png · sha256 {png}").count() == 1
+        page.locator("[data-testid=stExpander]").filter(has_text="6.7").screenshot(path=str(OUT / "gaps-attachment.png"))
+
+        pick("jinan")
+        assert page.locator("[data-testid=stExpander]").filter(has_text="6.7").locator("[data-testid=stImage]").count() == 0
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载 jinan.html").click()
+        assert download.value.suggested_filename == "jinan.html"
+        page.screenshot(path=str(OUT / "gaps-saved-page.png"), full_page=True)
+        browser.close()
+    served = {h["content-disposition"]: h["content-type"] for h in media.values() if "content-disposition" in h}
+    assert served['attachment; filename="jinan.html"'] == "application/octet-stream"  # never text/html
+    assert "text/html" not in {h.get("content-type", "").split(";")[0] for h in media.values()}
+    assert any(h.get("content-type") == "image/png" for h in media.values())  # the inline screenshot

@@ -136,6 +136,12 @@ def build() -> None:
            ["{{ r.rank }}", "{{ r.name }}", "{{ r.score }}", "{{ r.grade }}", "{{ r.share }}", "{{ r.veto }}"], "k.rows",
            [14, 52, 20, 20, 22, 28], (0, 1, 2, 3, 4))
     doc.add_paragraph("{%p endfor %}")
+    doc.add_heading("{{ h.robustness }}", level=1)
+    doc.add_paragraph("{{ h.robustness_caption }}")
+    _table(doc, ["{{ h.name }}", "{{ h.body_kind }}", "{{ h.rank }}", "{{ h.rank_interval }}", "{{ h.grade }}",
+                 "{{ h.p_same_grade }}"],
+           ["{{ r.name }}", "{{ r.kind }}", "{{ r.rank }}", "{{ r.interval }}", "{{ r.grade }}", "{{ r.same }}"],
+           "robustness", [40, 20, 16, 24, 20, 36], (0, 1, 2, 3, 4))
     doc.add_heading("{{ h.charts }}", level=1)
     doc.add_paragraph("{%p for c in charts %}")
     doc.add_paragraph("{{ c }}")
@@ -158,10 +164,10 @@ def build() -> None:
            [14, 34, 11, 43, 54], (0, 2))
     doc.add_heading("{{ h.appendix }}", level=1)
     _table(doc, ["{{ h.name }}", "{{ h.obligation }}", "{{ h.item }}", "{{ h.due }}", "{{ h.published }}",
-                 "{{ h.outcome }}", "{{ h.late }}", "{{ h.url }}", "{{ h.note }}"],
+                 "{{ h.outcome }}", "{{ h.late }}", "{{ h.url }}", "{{ h.note }}", "{{ h.file }}"],
            ["{{ r.name }}", "{{ r.obligation }}", "{{ r.item }}", "{{ r.due }}", "{{ r.published }}",
-            "{{ r.outcome }}", "{{ r.late }}", "{{ r.url }}", "{{ r.note }}"], "appendix",
-           [28, 12, 20, 19, 19, 11, 14, 18, 15], (0, 1, 5))
+            "{{ r.outcome }}", "{{ r.late }}", "{{ r.url }}", "{{ r.note }}", "{{ r.file }}"], "appendix",
+           [20, 10, 16, 15, 15, 10, 12, 16, 12, 30], (0, 1, 5))
     doc.save(str(OUT))
 
 
