@@ -235,7 +235,7 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
         else:
             own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
-            stated = own or (firm if firm is not None else "、".join(sorted(set(ev["assessor"]) - {""})))
+            stated = own or (firm if firm is not None else "、".join(sorted(set(ev["assessor"].unique()) - {""})))
             result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,
                                           sha256=digest, firm=stated, who=who.name, progress=progress)
             if dry_run:

@@ -44,9 +44,14 @@ def load_scheme_cached(path: str | Path) -> Scheme:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise SchemeError(str(p), [f"cannot read: {e}"]) from None
+    return parse_scheme_cached(text, str(p))
+
+
+def parse_scheme_cached(text: str, name: str) -> Scheme:
+    """`parse_scheme(text, name)` through the cache (a scheme file's text, or a stored scheme's)."""
     folder = cache_dir()
     if folder is None:
-        return parse_scheme(text, str(p))
+        return parse_scheme(text, name)
     entry = folder / f"{hashlib.sha256(text.encode()).hexdigest()}-{_code_digest()}.pickle"
     try:
         cached = pickle.loads(entry.read_bytes())
@@ -54,7 +59,7 @@ def load_scheme_cached(path: str | Path) -> Scheme:
             return cached
     except Exception:  # noqa: BLE001 — missing, partial or from another version: parse again
         pass
-    scheme = parse_scheme(text, str(p))
+    scheme = parse_scheme(text, name)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as f:

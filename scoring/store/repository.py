@@ -21,8 +21,9 @@ from sqlmodel import Session
 from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
 from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence, item_groups
+from scoring.intake.schemes import parse_scheme_cached
 from scoring.method.engine import Scorecard, score
-from scoring.method.scheme import Scheme, parse_scheme
+from scoring.method.scheme import Scheme
 from scoring.store.audit import audit, now
 from scoring.store.models import (
     AuditEntry,
@@ -98,7 +99,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
     """The stored scheme `scheme_id`, or the only one stored when it is left out."""
     rec = session.get(SchemeRecord, resolve_scheme_id(session, scheme_id=scheme_id))
     assert rec is not None
-    return parse_scheme(rec.text, f"stored scheme {rec.id}")
+    return parse_scheme_cached(rec.text, f"stored scheme {rec.id}")
 
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
