@@ -14,9 +14,8 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from scoring.errors import SchemeError
 from scoring.method import scheme as scheme_module
-from scoring.method.scheme import Scheme, parse_scheme
+from scoring.method.scheme import Scheme, parse_scheme, scheme_text
 
 
 def cache_dir() -> Path | None:
@@ -39,12 +38,7 @@ def _code_digest() -> str:
 
 def load_scheme_cached(path: str | Path) -> Scheme:
     """`load_scheme`, through the cache: the same Scheme, its file's faults reported the same way."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SchemeError(str(p), [f"cannot read: {e}"]) from None
-    return parse_scheme_cached(text, str(p))
+    return parse_scheme_cached(scheme_text(path), str(path))
 
 
 def parse_scheme_cached(text: str, name: str) -> Scheme:

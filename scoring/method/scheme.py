@@ -474,14 +474,17 @@ def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
     return scheme
 
 
+def scheme_text(path: str | Path) -> str:
+    """A scheme file's text (UTF-8); one that cannot be read is a SchemeError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SchemeError(str(path), [f"cannot read: {e}"]) from None
+
+
 def load_scheme(path: str | Path) -> Scheme:
     """Load `criteria/<id>.yaml` (or any scheme file)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SchemeError(str(p), [f"cannot read: {e}"]) from None
-    return parse_scheme(text, str(p))
+    return parse_scheme(scheme_text(path), str(path))
 
 
 def natural_key(obligation_id: object) -> tuple[tuple[int, int, str], ...]:
