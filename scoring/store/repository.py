@@ -22,7 +22,7 @@ from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
 from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence, item_groups
 from scoring.method.engine import Scorecard, score
-from scoring.method.scheme import Scheme, parse_scheme
+from scoring.method.scheme import Scheme
 from scoring.store.audit import audit, now
 from scoring.store.models import (
     AuditEntry,
@@ -34,6 +34,7 @@ from scoring.store.models import (
     SchemeRecord,
     ScoringRun,
 )
+from scoring.store.parsed import parsed_scheme
 
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
 ATTACHED = ["attachment", "captured_at"]  # the preserved file: part of the record and its history, not scored
@@ -98,7 +99,7 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
     """The stored scheme `scheme_id`, or the only one stored when it is left out."""
     rec = session.get(SchemeRecord, resolve_scheme_id(session, scheme_id=scheme_id))
     assert rec is not None
-    return parse_scheme(rec.text, f"stored scheme {rec.id}")
+    return parsed_scheme(rec.text, f"stored scheme {rec.id}")  # through the scheme cache
 
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
