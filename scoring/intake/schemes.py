@@ -29,8 +29,12 @@ def cache_dir() -> Path | None:
 
 
 def _code_digest() -> str:
-    """The parser's own source: a cached scheme is used only by the code that made it."""
-    return hashlib.sha256(Path(scheme_module.__file__).read_bytes()).hexdigest()[:16]
+    """The method's own source (the parser, periods, calendar, …): a cached scheme is used only by the
+    code that made it."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(scheme_module.__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def load_scheme_cached(path: str | Path) -> Scheme:
