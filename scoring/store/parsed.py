@@ -1,6 +1,6 @@
 """Stored schemes parsed once per text: the scheme a database holds is looked up in the same cache
 folder, under the same key, as a scheme file (`scoring.intake.schemes`): the sha256 of the text and of
-the parser's source. A national scheme takes ≈ 0.6 s to parse and ≈ 0.05 s to unpickle, which a new
+the method's source. A national scheme takes ≈ 0.6 s to parse and ≈ 0.05 s to unpickle, which a new
 dashboard or CLI process pays on its first read of the database. An unreadable, stale or foreign
 entry is parsed again; a read-only or full disk means no cache, the same result."""
 
@@ -13,14 +13,15 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from scoring.intake import schemes
 from scoring.intake.schemes import cache_dir
-from scoring.method import scheme as scheme_module
 from scoring.method.scheme import Scheme, parse_scheme
 
 
 @cache
 def _code_digest() -> str:
-    return hashlib.sha256(Path(scheme_module.__file__).read_bytes()).hexdigest()[:16]
+    """The method's source digest, as the file cache keys its entries (read once per process)."""
+    return schemes._code_digest()
 
 
 def parsed_scheme(text: str, where: str) -> Scheme:
