@@ -139,6 +139,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "红点为等次在少于 80% 的扰动中保持不变的单位。",
                            "Each body's rank with the 5th–95th percentile of its rank over 1,000 re-scorings with points ±20%, "
                            "late credit 0.3–0.7 and ratings ±5; red: the grade holds in fewer than 80% of the draws."),
+    "robustness_run": ("计算排名稳健性（1000 次扰动）", "Work out how sure the ranking is (1,000 re-scorings)"),
+    "robustness_wait": ("全国规模需数秒至半分钟；结果按当前证据缓存。",
+                        "Seconds to half a minute at national scale; the result is kept for the current evidence."),
     "robustness_chart": ("名次区间（5%–95%）", "Rank interval (5th–95th percentile)"),
     "grade_uncertain": ("等次不确定（保持概率低于 80%）：", "Grade uncertain (holds in under 80% of draws): "),
     "grade_uncertain_short": ("等次不确定", "grade uncertain"),

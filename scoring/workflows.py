@@ -647,8 +647,9 @@ def publications(db: str | None, *, actor: Actor, scheme_id: str | None = None) 
     """The scheme's published results, newest first."""
     with transaction(db) as session:
         _as(session, actor, "own")
-        scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        return [_published(p) for p in cycle.publications(session, scheme_id=scheme.id)]
+        # the id only: the dashboard asks on every rerun, and parsing a national scheme takes seconds
+        sid = repo.resolve_scheme_id(session, scheme_id=scheme_id)
+        return [_published(p) for p in cycle.publications(session, scheme_id=sid)]
 
 
 @_refusals_audited("appeal_window", only=PermissionDenied)

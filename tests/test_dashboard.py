@@ -321,6 +321,13 @@ def test_rankings_show_rank_intervals_and_flag_uncertain_grades(app, demo_card):
     unsure = robust[(robust["kind"] == "city") & (robust["p_same_grade"] < 0.8)]
     names = dict(zip(demo_card.scores["body"], demo_card.scores["name"], strict=True))
     assert len(unsure)  # the demo has cities near a grade boundary
+    # the first view does not run the simulation (Streamlit runs a collapsed expander's body)
+    assert not [c for c in app.get("plotly_chart") if "rank_intervals" in str(c.proto.id)]
+    assert not app.warning
+    toggle = app.toggle(key="robustness_on")
+    assert toggle.label == "计算排名稳健性（1000 次扰动）" and not toggle.value
+    app = toggle.set_value(True).run()
+    assert not app.exception
     warning = app.warning[0].value
     assert all(names[b] in warning for b in unsure["body"])
     chart = [c for c in app.get("plotly_chart") if "rank_intervals" in str(c.proto.id)]

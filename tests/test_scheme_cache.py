@@ -62,3 +62,24 @@ def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_CACHE_DIR", "")
     assert schemes.cache_dir() is None
     assert schemes.load_scheme_cached(SCHEME_FILE) == load_scheme(SCHEME_FILE)
+
+
+def test_a_stored_scheme_is_read_through_the_same_cache(cache, tmp_path, monkeypatch):
+    """A database's scheme is parsed once per text (a new dashboard process does not parse a national
+    scheme again), under the entry the same file has, and a broken entry is parsed again."""
+    from scoring import workflows
+    from scoring.method import scheme as scheme_module
+    from scoring.store.accounts import Actor
+
+    url, who = f"sqlite:///{tmp_path / 'c.db'}", Actor("t", None)
+    workflows.load_scheme_file(url, actor=who, path=SCHEME_FILE)
+    calls: list[str] = []
+    real = scheme_module.parse_scheme
+    monkeypatch.setattr(schemes, "parse_scheme", lambda text, where: calls.append(where) or real(text, where))
+    first = workflows.scheme(url, actor=who)
+    assert first == load_scheme(SCHEME_FILE) and calls == ["stored scheme shandong-2017"]
+    assert workflows.scheme(url, actor=who) == first and len(calls) == 1  # from the cache
+    (entry,) = cache.glob("*.pickle")
+    assert schemes.load_scheme_cached(SCHEME_FILE) == first and list(cache.glob("*.pickle")) == [entry]
+    entry.write_bytes(b"not a pickle")
+    assert workflows.scheme(url, actor=who) == first and len(calls) == 2

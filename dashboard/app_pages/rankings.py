@@ -38,16 +38,22 @@ table = table.rename(columns={"rank": t("rank"), "name": t("name"), "score": t("
 st.dataframe(table.round(2), hide_index=True, width="stretch")
 st.plotly_chart(charts.ranking_bar(scores, grades(card), t("ranking_chart"), t("score")), key="ranking_bar")
 st.plotly_chart(charts.grade_distribution(card.scores.dropna(subset=["score"]).assign(
-    kind=lambda d: d["kind"].map(lambda k: t(f"kind_{k}"))), grades(card), t("grade_chart")), key="grade_dist")
+    kind=lambda d: d["kind"].map({k: t(f"kind_{k}") for k in d["kind"].unique()})), grades(card), t("grade_chart")),
+    key="grade_dist")
 
 with st.expander(t("robustness")):  # how sure is this ranking? (perturbed points, late credit, ratings)
-    robust = data.robustness(c.db, c.scheme_id, c.as_of, c.state, c.actor)
-    robust = robust[robust["kind"] == kind]
-    unsure = robust[robust["p_same_grade"] < 0.8]
-    st.caption(t("robustness_caption"))
-    if len(unsure):
-        names = dict(zip(scores["body"], scores["name"], strict=True))
-        st.warning(t("grade_uncertain") + "、".join(unsure["body"].map(names)))
-    st.plotly_chart(charts.rank_intervals(robust, dict(zip(scores["body"], scores["name"], strict=True)),
-                                          t("robustness_chart"), t("rank"), t("grade_uncertain_short")),
-                    key="rank_intervals")
+    # Streamlit runs an expander's body even when it is collapsed: the simulation (1,000 re-scorings,
+    # half a minute at national scale) runs only once asked for, then is cached per evidence state
+    if not st.toggle(t("robustness_run"), key="robustness_on", help=t("robustness_wait")):
+        st.caption(t("robustness_wait"))
+    else:
+        robust = data.robustness(c.db, c.scheme_id, c.as_of, c.state, c.actor)
+        robust = robust[robust["kind"] == kind]
+        unsure = robust[robust["p_same_grade"] < 0.8]
+        st.caption(t("robustness_caption"))
+        if len(unsure):
+            names = dict(zip(scores["body"], scores["name"], strict=True))
+            st.warning(t("grade_uncertain") + "、".join(unsure["body"].map(names)))
+        st.plotly_chart(charts.rank_intervals(robust, dict(zip(scores["body"], scores["name"], strict=True)),
+                                              t("robustness_chart"), t("rank"), t("grade_uncertain_short")),
+                        key="rank_intervals")

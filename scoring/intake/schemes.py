@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from scoring.method import scheme as scheme_module
@@ -27,6 +28,7 @@ def cache_dir() -> Path | None:
     return Path(base) / "gongkai" / "schemes"
 
 
+@cache
 def _code_digest() -> str:
     """The method's own source (the parser, periods, calendar, …): a cached scheme is used only by the
     code that made it."""

@@ -86,11 +86,13 @@ def judge(items: pd.DataFrame, evidence: pd.DataFrame, scheme: Scheme, as_of: dt
     rules = compiled(scheme).rules
     j = Judging(items, _code(evidence, items), rules, pd.Timestamp(scheme.scheme.period.start).value,
                 end_of(as_of).value)
-    kind_of_item = rules["kind"].to_numpy()[items["rule_id"].to_numpy()]
+    rule_of_item, kind_of_rule = items["rule_id"].to_numpy(), rules["kind"].to_numpy()
     by_judge: dict[object, list[str]] = {}
     for kind in dict.fromkeys(rules["kind"]):
         by_judge.setdefault(KINDS[kind].judge, []).append(kind)
-    parts = [fn(j, np.isin(kind_of_item, kinds)) for fn, kinds in by_judge.items()]  # type: ignore[operator]
+    # which items each judging function takes: decided per rule, then taken per item (no string compare
+    # per item: a national scheme has a million items)
+    parts = [fn(j, np.isin(kind_of_rule, kinds)[rule_of_item]) for fn, kinds in by_judge.items()]  # type: ignore[operator]
     rows = np.concatenate([p.rows for p in parts]) if parts else np.array([], np.int64)
     f = items.iloc[rows].reset_index(drop=True)
     r = f["rule_id"].to_numpy()
