@@ -41,6 +41,7 @@ from scoring.store.accounts import Actor, LoginRefused, PermissionDenied
 from scoring.store.attachments import store_for
 from scoring.store.audit import audit, audit_trail
 from scoring.store.db import engine_for, resolve_url, session_secret
+from scoring.store.locks import lock_evidence
 from scoring.synthetic import demo
 
 DEMO_FILE = "demo（合成數據 synthetic）"
@@ -219,6 +220,8 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
+        if not dry_run:  # one writer of the scheme's evidence at a time, from before the stored records are read
+            lock_evidence(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id))
         if attachments is None and who.role != "firm":
             # the file of the latest import again (same bytes, same account, nothing changed since):
             # nothing to read, check or compare — what a firm account may import is checked every time

@@ -211,3 +211,48 @@ def test_cli_import_line_says_how_many_rows_were_sightings(db_url, tmp_path):
     r = gongkai("import", str(f), "--db", db_url, "--dry-run")
     assert r.returncode == 0, r.stderr
     assert "2 rows valid; would import 2 new" in r.stdout and "sightings (further rows of an item already in the file): 1" in r.stdout
+
+
+def _evidence_state(url) -> list[tuple]:
+    with Session(engine_for(url)) as s:
+        return [(e.body, e.obligation, str(e.published_at), e.rejected, e.pending)
+                for e in s.exec(select(Evidence).order_by(Evidence.id)).scalars()]
+
+
+def test_a_rejection_made_while_an_import_runs_is_not_overwritten(db_url, tmp_path):
+    """The race an import had: it compares the file with what it read, so a rejection committed in
+    between was cleared by its write (the new value scored unreviewed). Writers of a scheme's evidence
+    now take turns: the import waits for the rejection and ends as if it came after it."""
+    import threading
+    import time
+
+    from scoring import workflows
+    from scoring.store import accounts
+    from scoring.store.accounts import Actor
+    from tests.conftest import fresh_database
+
+    me = Actor("t", None)
+    first = "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-10\n".encode()
+    later = "單位,任務編號,發佈時間\n濟南市,6.7,2017-06-20\n".encode()  # the same item, a new value
+    sequential, drop = fresh_database("sqlite", tmp_path)  # what reject-then-import gives
+    for url in (db_url, sequential):
+        workflows.load_scheme_file(url, actor=me, path=SCHEME_2017)
+        workflows.import_file(url, actor=me, name="first.csv", data=first)
+    workflows.reject(sequential, actor=me, evidence_id=1, reason="網址打不開")
+    workflows.import_file(sequential, actor=me, name="later.csv", data=later)
+    expected = _evidence_state(sequential)
+    drop()
+    assert expected == [("jinan", "6.7", "2017-06-20 00:00:00", "", True)]  # the new value waits for review
+
+    with Session(engine_for(db_url)) as s:  # a rejection in progress: not yet committed
+        accounts.reject(s, evidence_id=1, reason="網址打不開", by=me)
+        done: list[object] = []
+        importer = threading.Thread(target=lambda: done.append(
+            workflows.import_file(db_url, actor=me, name="later.csv", data=later)))
+        importer.start()
+        time.sleep(1.5)
+        assert importer.is_alive() and done == []  # the import waits for the rejection's transaction
+        s.commit()
+    importer.join(timeout=60)
+    assert len(done) == 1
+    assert _evidence_state(db_url) == expected

@@ -17,6 +17,7 @@ from scoring.intake.evidence import validate
 from scoring.intake.tables import read_table
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
+from scoring.store.audit import audit_trail
 from scoring.store.db import engine_for
 from scoring.store.models import Evidence
 from tests.conftest import SCHEME_2017
@@ -184,27 +185,35 @@ def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_pat
         assert len(list(folder.glob("*.parquet"))) == 1  # the scheme's older states are dropped
 
 
-def test_an_import_meeting_another_change_leaves_no_wrong_snapshot(db_url, monkeypatch, tmp_path):
-    """Another account's change committed while an import compares: the import's own idea of the
-    state it makes would miss that change, so it is not kept; the next read is the database's."""
+def test_a_change_asked_while_an_import_compares_waits_and_the_snapshot_follows(db_url, monkeypatch, tmp_path):
+    """Another account rejects a record while an import compares: the rejection waits for the import
+    (writers of a scheme's evidence take turns, scoring/store/locks.py), then lands; the snapshot the
+    import kept is not read for the state after the rejection."""
+    import threading
+    import time
+
     monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))
     workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
     _import(db_url, A, "a.csv")
     april = _id_of(db_url, period="2017-04")  # an item b.csv does not restate
-    meddled, reads = [], []
+    meddler: list[threading.Thread] = []
 
     def stored_then_meddle(session, scheme_id, _orig=repo._stored):
         frame = _orig(session, scheme_id)
-        if not meddled:
-            meddled.append(1)
-            workflows.reject(db_url, actor=Actor("evaluator", None), evidence_id=april, reason="wrong page")
+        if not meddler:
+            meddler.append(threading.Thread(target=workflows.reject, args=(db_url,), kwargs=dict(
+                actor=Actor("evaluator", None), evidence_id=april, reason="wrong page")))
+            meddler[0].start()
+            time.sleep(0.5)
+            assert meddler[0].is_alive()  # waiting for the import
         return frame
     with monkeypatch.context() as m:
         m.setattr(repo, "_stored", stored_then_meddle)
         _import(db_url, B, "b.csv")
-    with monkeypatch.context() as m, Session(engine_for(db_url)) as s:
-        m.setattr(repo, "_read_evidence", lambda *a, _orig=repo._read_evidence: reads.append(1) or _orig(*a))
+    meddler[0].join(timeout=60)
+    with Session(engine_for(db_url)) as s:
         frame, _ = repo.evidence_state(s, scheme_id="shandong-2017")
-    assert meddled == reads == [1]  # no snapshot of the import's state: read from the database
-    assert april not in set(frame["row"])  # rejected meanwhile: not scored
+        actions = [a for a in audit_trail(s)["action"] if a in ("import", "reject")]
+    assert actions == ["reject", "import", "import"]  # newest first: the rejection after b.csv
+    assert april not in set(frame["row"])  # rejected: not scored
     _fresh(db_url, monkeypatch)

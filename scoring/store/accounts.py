@@ -21,6 +21,7 @@ from sqlmodel import Session
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
 from scoring.method.scheme import Scheme
 from scoring.store.audit import audit, now
+from scoring.store.locks import lock_evidence
 from scoring.store.models import Evidence, FirmAssignment, LoginFailure, User
 
 ROLES = ("admin", "evaluator", "firm", "viewer", "body")
@@ -378,6 +379,7 @@ def reject(session: Session, *, evidence_id: int, reason: str, by: Actor) -> Non
     record = session.get(Evidence, evidence_id)
     if record is None:
         raise GongkaiError(f"no evidence record {evidence_id}")
+    lock_evidence(session, scheme_id=record.scheme_id)  # not while an import compares this scheme's records
     session.execute(update(Evidence).where(Evidence.__table__.c.id == evidence_id)  # type: ignore[attr-defined]
                     .values(rejected=reason.strip(), pending=False))
     audit(session, action="reject", scheme_id=record.scheme_id, who=by.name,
@@ -391,6 +393,8 @@ def accept(session: Session, *, evidence_id: int, by: Actor) -> None:
     record = session.get(Evidence, evidence_id)
     if record is None:
         raise GongkaiError(f"no evidence record {evidence_id}")
+    lock_evidence(session, scheme_id=record.scheme_id)
+    session.refresh(record)  # as it is now that no import can change it
     if not record.pending and not record.rejected:
         raise GongkaiError(f"evidence {evidence_id} is neither rejected nor waiting for review: nothing to accept")
     was = "a re-sent value" if record.pending else f"rejected ({record.rejected})"
