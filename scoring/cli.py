@@ -642,7 +642,8 @@ def _print_error(e: GongkaiError) -> None:
 
 
 def main() -> None:
-    """Entry point: user mistakes become one clear message and exit 1, never a traceback."""
+    """Entry point: user mistakes become one clear message and exit 1 (2 for a bad option value, as
+    click says it), never a traceback. Typer ≥ 0.29 carries its own copy of click: both are caught."""
     import click
 
     try:
@@ -650,14 +651,18 @@ def main() -> None:
     except GongkaiError as e:
         _print_error(e)
         sys.exit(1)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except click.exceptions.Exit as e:
+    except (click.exceptions.Exit, typer.Exit) as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except (click.ClickException, typer.TyperException) as e:  # a bad option value, a missing argument
+        show = getattr(e, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {e}", markup=False)
+        sys.exit(getattr(e, "exit_code", 2))
 
 
 if __name__ == "__main__":

@@ -240,3 +240,15 @@ def test_serve_settings_are_the_clis():
     options = dict(zip(SERVE_OPTIONS[::2], SERVE_OPTIONS[1::2], strict=True))
     assert int(options["--server.maxUploadSize"]) * 1024 * 1024 == MAX_FILE_BYTES
     assert options["--client.toolbarMode"] == "minimal"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["synth", "--rows", "abc", "--out", "x.csv"], "Invalid value for '--rows': Input should be a valid integer"),
+    (["robustness", "--draws", "0"], "Invalid value for '--draws': Input should be greater than or equal to 1"),
+    (["score", "--bogus"], "No such option: --bogus"),
+])
+def test_a_bad_option_value_is_a_message_not_a_traceback(args, message):
+    """Typer ≥ 0.29 raises its own copy of click's errors for option values; each is the usage line
+    and the value's fault, exit 2 (a traceback in 0.29 before the fix)."""
+    r = gongkai(*args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
