@@ -215,15 +215,21 @@ def synth_cmd(
     out: Annotated[Path, typer.Option("--out", help="evidence CSV to write")],
     scheme_out: Annotated[Path, typer.Option("--scheme-out", help="scheme YAML to write")] = Path("synthetic.yaml"),
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    counties: Annotated[int, typer.Option("--counties", help=(
+        "counties in the scheme (≥ 2,844); the evidence stays the nation's (333 cities, 2,844 counties, "
+        "60 departments): a larger scheme for the same file, e.g. 21,307 for 21,700 bodies"))] = 2844,
 ) -> None:
     """A seeded national-scale scheme (333 cities, 2,844 counties, 60 departments, daily monitoring
     channels) and its synthetic evidence, for load tests: `criteria load` the scheme, `import` the CSV."""
     from scoring.synthetic import synth
 
-    scheme = synth.for_rows(rows)
-    frame = synth.evidence(scheme, seed)
+    if counties < synth.NATIONAL["counties"]:
+        raise GongkaiError(f"--counties {counties}: at least {synth.NATIONAL['counties']} (the evidence's counties)")
+    nation = synth.for_rows(rows)
+    frame = synth.evidence(nation, seed)
+    scheme = synth.for_rows(rows, counties) if counties != synth.NATIONAL["counties"] else nation
     scheme_out.write_text(scheme.text, encoding="utf-8")
-    synth.write_csv(scheme, frame, out)
+    synth.write_csv(nation, frame, out)
     print(f"{scheme_out}: {count(len(scheme.bodies), 'body', 'bodies')}, {count(len(scheme.obligations), 'obligation')}; "
           f"{out}: {count(len(frame), 'synthetic evidence row')}")
 

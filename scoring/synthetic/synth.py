@@ -46,11 +46,13 @@ def national(cities: int = 333, counties: int = 2844, departments: int = 60, cha
     return parse_scheme(yaml.safe_dump(doc, allow_unicode=True), doc["scheme"]["id"])
 
 
-def for_rows(rows: int) -> Scheme:
-    """A national scheme whose synthetic evidence has about `rows` records (≥ ~36,000)."""
+def for_rows(rows: int, counties: int = NATIONAL["counties"]) -> Scheme:
+    """A national scheme whose synthetic evidence has about `rows` records (≥ ~36,000).
+    With more `counties` the scheme is larger but has the same obligations, and the nation's bodies
+    keep their ids and names: the evidence drawn for `for_rows(rows)` is valid for it too."""
     n = sum(NATIONAL.values())
     base, kept = 36_000, 0.86  # the 2017 obligations' records; the share of daily items published
-    return national(channels=max(0, round((rows - base) / (n * 365 * kept))))
+    return national(counties=counties, channels=max(0, round((rows - base) / (n * 365 * kept))))
 
 
 def evidence(scheme: Scheme, seed: int = 7) -> pd.DataFrame:
