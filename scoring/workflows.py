@@ -220,13 +220,13 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
     table = None
     with transaction(db) as session:
         who = _as(session, actor, "import")
+        scheme_id = repo.resolve_scheme_id(session, scheme_id=scheme_id)
         if not dry_run:  # one writer of the scheme's evidence at a time, from before the stored records are read
-            lock_evidence(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id))
+            lock_evidence(session, scheme_id=scheme_id)
         if attachments is None and who.role != "firm":
             # the file of the latest import again (same bytes, same account, nothing changed since):
             # nothing to read, check or compare — what a firm account may import is checked every time
-            again = repo.repeat_of_latest(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id),
-                                          sha256=digest, who=who.name)
+            again = repo.repeat_of_latest(session, scheme_id=scheme_id, sha256=digest, who=who.name)
             if again is not None:
                 return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
@@ -938,8 +938,8 @@ def body_files(db: str | None, *, actor: Actor, body: str, scheme_id: str | None
     """A body's evidence records with a preserved file (for showing each finding's files), for readers."""
     with transaction(db) as session:
         _as(session, actor, "read")
-        scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        return cycle.body_files(session, scheme_id=scheme.id, body=body)
+        # the id only (the gaps page asks on every rerun): no need to parse the scheme
+        return cycle.body_files(session, scheme_id=repo.resolve_scheme_id(session, scheme_id=scheme_id), body=body)
 
 
 @_refusals_audited("attachment", only=PermissionDenied)
