@@ -150,13 +150,13 @@ def accept(db: str, evidence_id: int, actor: Actor) -> None:
 @st.cache_data(show_spinner=False, max_entries=256)
 def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
            points: tuple[tuple[str, float], ...], share: float, _actor: Actor) -> tuple[pd.DataFrame | None, str]:
-    """Scores with changed points and share, reusing the findings; or the reason it is refused."""
+    """Scores with changed points and share, reusing the credits; or the reason it is refused."""
     card = scorecard(db, scheme_id, as_of, state, _actor)
     try:
         scheme = card.scheme.with_changes(dict(points), share)
     except GongkaiError as e:
         return None, str(e)
-    return rescore(scheme, card.findings)[1], ""
+    return rescore(scheme, card.credits)[1], ""
 
 
 def report_file(db: str, scheme_id: str, as_of: dt.date | None, fmt: str, lang: str,

@@ -85,9 +85,9 @@ def per_pair(a: pd.Series, b: pd.Series, func) -> np.ndarray:
     return np.array([func(av[k // width], bv[k % width]) for k in keys.tolist()] + [None], dtype=object)[at]
 
 
-def group_codes(columns: list[pd.Series]) -> np.ndarray:
-    """Dense ids of the rows' combinations of categorical columns (equal combinations share an
-    id), computed on their integer codes, never on the text."""
+def group_key(columns: list[pd.Series]) -> np.ndarray:
+    """An int64 key per row of its combination of categorical columns (equal combinations, equal
+    keys), computed on their integer codes, never on the text."""
     n = len(columns[0]) if columns else 0
     key = np.zeros(n, np.int64)
     for col in columns:
@@ -96,7 +96,24 @@ def group_codes(columns: list[pd.Series]) -> np.ndarray:
         if n and int(key.max()) >= (1 << 62) // size:
             key = pd.factorize(key)[0].astype(np.int64)
         key = key * size + (_codes(cat).astype(np.int64) + 1)
-    return pd.factorize(key)[0] if n else key
+    return key
+
+
+def group_codes(columns: list[pd.Series]) -> np.ndarray:
+    """Dense ids of the rows' combinations of categorical columns (equal combinations share an id)."""
+    key = group_key(columns)
+    return pd.factorize(key)[0] if len(key) else key
+
+
+def repeated(key: np.ndarray) -> np.ndarray:
+    """Per row: another row has the same key. By sorting, not hashing: a million distinct keys hash
+    slowly, and the repeated ones are few."""
+    s = np.sort(key)
+    twice = np.unique(s[1:][s[1:] == s[:-1]])
+    if not len(twice):
+        return np.zeros(len(key), dtype=bool)
+    at = np.minimum(np.searchsorted(twice, key), len(twice) - 1)
+    return twice[at] == key
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -314,8 +331,8 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
 
     _check_before_start(p, ev, ix, ok & dated, is_period, is_event, has, scheme)
     ev["shape"] = record
-    item = group_codes([ev[c] for c in ITEM_KEY])
-    shared = np.bincount(item)[item] > 1 if len(item) else np.zeros(0, bool)  # items with other rows: few
+    item = group_key([ev[c] for c in ITEM_KEY])
+    shared = repeated(item)  # items with other rows: few
     if (shared & is_value).any():
         at = np.flatnonzero(shared & is_value)
         group = pd.DataFrame({"item": item[at], "value": ev["value"].to_numpy()[at], "row": ev["row"].to_numpy()[at]})

@@ -11,14 +11,15 @@ from scoring.method.engine import Scorecard
 from scoring.method.scheme import ChecklistRule
 
 
-def losses(card: Scorecard) -> pd.DataFrame:
-    """Findings with `lost`: the score points each one cost its body.
+def losses(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Findings with `lost`: the score points each one cost its body (`findings`: some bodies' own,
+    every one of theirs; default all).
 
     Proportional: p × (1 − credit) / (rules scored × items of its rule); deduction: its share of
     the points actually deducted. Both × 100 / Σp of the body, so a body's losses add up to its gaps.
     """
-    f = card.findings.merge(card.obligations[["body", "obligation", "points", "earned", "mode", "bonus"]],
-                            on=["body", "obligation"])
+    f = card.findings if findings is None else findings
+    f = f.merge(card.obligations[["body", "obligation", "points", "earned", "mode", "bonus"]], on=["body", "obligation"])
     f = f.merge(card.scores[["body", "points_base"]], on="body")
     per_rule = f.groupby(["body", "obligation", "rule_no"])["weight"].transform("sum")
     rules = f.groupby(["body", "obligation"])["rule_no"].transform("nunique")
@@ -30,9 +31,10 @@ def losses(card: Scorecard) -> pd.DataFrame:
     return f.drop(columns=["points", "earned", "mode", "bonus", "points_base"])
 
 
-def lateness(card: Scorecard) -> pd.DataFrame:
+def lateness(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFrame:
     """For late time items: working days late (whole-day dues) or hours late (hour windows)."""
-    f = card.findings[card.findings["outcome"] == "late"].copy()
+    findings = card.findings if findings is None else findings
+    f = findings[findings["outcome"] == "late"].copy()
     due, pub = f["due"], f["published_at"]
     whole_day = (due + pd.Timedelta(1, "ns")).dt.normalize() == due + pd.Timedelta(1, "ns")
     f["late_hours"] = ((pub - due).dt.total_seconds() / 3600).where(~whole_day).round(1)
@@ -52,10 +54,9 @@ def lateness(card: Scorecard) -> pd.DataFrame:
 
 def explained(card: Scorecard, body: str) -> pd.DataFrame:
     """A body's findings with what they cost and how late they were, worst first."""
-    f = losses(card)
-    f = f[f["body"] == body]
-    late = lateness(card)
-    f = f.merge(late[late["body"] == body], on=["body", "obligation", "rule", "item"], how="left")
+    own = card.findings_of_body(body)
+    f = losses(card, own)
+    f = f.merge(lateness(card, own), on=["body", "obligation", "rule", "item"], how="left")
     labels = {(o.id, n): (r.label or r.kind) for o in card.scheme.obligations for n, r in enumerate(o.rules)}
     f["label"] = [labels[(o, n)] for o, n in zip(f["obligation"], f["rule_no"], strict=True)]
     checks = {(o.id, n, leaf.id): " › ".join((*path, leaf.text)) for o in card.scheme.obligations
@@ -76,7 +77,7 @@ def late_text(row: pd.Series, lang: str) -> str:
 def share_status(card: Scorecard, lang: str) -> pd.Series:
     """The 4% rule per body, in `card.scores` order: met / not met / no value given, "—" where the
     body has no share rule. Shared by the dashboard and the report."""
-    f = card.findings[card.findings["kind"] == "share"]
+    f = card.findings_of_kind("share")
     if f.empty:  # a scheme without a share rule
         return pd.Series("—", index=card.scores["body"].astype(str).to_numpy())
     # per body without a Python call per body (3,237 bodies at national scale): all passed, any value

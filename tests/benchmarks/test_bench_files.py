@@ -6,14 +6,18 @@
   same command's `--dry-run` of the valid file of the same size (read, validated, diffed, nothing
   stored).
 
-Timed in-process (best of ROUNDS); peak RSS of each as a subprocess in `extra_info`. Tiny and untimed
-under plain `pytest`; `GONGKAI_BENCH=full` runs the 1M-row nation (`gongkai synth --rows 1000000`).
-Figures: docs/performance.md, "Whole commands: evidence files"."""
+Scoring runs with two schemes for the same file: the nation's (3,237 bodies) and a 21,700-body one
+(`gongkai synth --counties 21307`: the extra counties have no evidence, so every item of theirs is
+missing). Timed in-process (best of ROUNDS); peak RSS of each as a subprocess in `extra_info`. Tiny and
+untimed under plain `pytest`; `GONGKAI_BENCH=full` runs the 1M-row nation (`gongkai synth --rows
+1000000`), `GONGKAI_BENCH_ROWS=10000000` as well the 10M one. Figures: docs/performance.md,
+"Whole commands: evidence files"."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,8 +32,9 @@ from scoring.synthetic import synth
 from tests.benchmarks.conftest import FULL
 
 duckdb_peer = pytest.importorskip("tests.benchmarks.duckdb_peer")
-ROWS = 1_000_000 if FULL else 0
-ROUNDS = 3 if FULL else 1
+ROWS = int(os.environ.get("GONGKAI_BENCH_ROWS", 1_000_000)) if FULL else 0
+ROUNDS = (3 if ROWS <= 1_000_000 else 1) if FULL else 1
+SCHEMES = ["nation.yaml", "big.yaml"]  # 3,237 and 21,700 bodies at full size
 LOCAL = Actor("bench", None)
 
 
@@ -40,6 +45,8 @@ def files(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("files")
     scheme = synth.for_rows(ROWS) if ROWS else synth.national(cities=12, counties=36, departments=40)
     (folder / "nation.yaml").write_text(scheme.text, encoding="utf-8")
+    big = synth.for_rows(ROWS, 21307) if ROWS else synth.national(cities=12, counties=150, departments=40)
+    (folder / "big.yaml").write_text(big.text, encoding="utf-8")
     synth.write_csv(scheme, synth.evidence(scheme), folder / "evidence.csv")
     lines = (folder / "evidence.csv").read_text(encoding="utf-8").splitlines()
     bad = [lines[0], *(row.replace(",", ",X", 1) for row in lines[1:])]
@@ -66,21 +73,23 @@ def _score_command(scheme: Path, evidence: Path) -> str:
     return render(workflows.score_files(scheme, [evidence]), "body", "table")
 
 
-def test_score_files(benchmark, files):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_score_files(benchmark, files, scheme):
     rows = (files / "evidence.csv").read_bytes().count(b"\n") - 1
     benchmark.extra_info.update(rows=rows, peak_rss_mb=_peak_rss_mb(
-        "-m", "scoring.cli", "score", "--scheme", str(files / "nation.yaml"), "--evidence", str(files / "evidence.csv")))
-    text = benchmark.pedantic(_score_command, args=(files / "nation.yaml", files / "evidence.csv"),
-                              rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL else 0)
+        "-m", "scoring.cli", "score", "--scheme", str(files / scheme), "--evidence", str(files / "evidence.csv")))
+    text = benchmark.pedantic(_score_command, args=(files / scheme, files / "evidence.csv"),
+                              rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL and ROUNDS > 1 else 0)
     assert text.count("\n") > 10
 
 
-def test_duckdb_score_files(benchmark, files):
-    tables = duckdb_peer.file_tables(files / "nation.yaml")
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_duckdb_score_files(benchmark, files, scheme):
+    tables = duckdb_peer.file_tables(files / scheme)
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        "-m", "tests.benchmarks.duckdb_peer", str(files / "nation.yaml"), str(files / "evidence.csv"))
-    result = benchmark.pedantic(duckdb_peer.duckdb_file_scores, args=(files / "nation.yaml", files / "evidence.csv", tables),
-                                rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL else 0)
+        "-m", "tests.benchmarks.duckdb_peer", str(files / scheme), str(files / "evidence.csv"))
+    result = benchmark.pedantic(duckdb_peer.duckdb_file_scores, args=(files / scheme, files / "evidence.csv", tables),
+                                rounds=ROUNDS, iterations=1, warmup_rounds=1 if FULL and ROUNDS > 1 else 0)
     assert len(result) > 0
 
 

@@ -56,11 +56,44 @@ def due_after(days: np.ndarray, window: Window, cal: WorkCalendar, times: np.nda
     return start + np.timedelta64(int(round(window.hours * 3600)), "s")
 
 
+@dataclass(frozen=True)
+class Block:
+    """Items of one rule: per item its body code, label code and due, and `weights` (default 1: an
+    item's weight within its rule's mean credit, a check's points in a checklist). A `grid` block is
+    every body × every label (`bodies` and `labels`/`dues` kept apart, not multiplied out): the scorer
+    counts its items instead of listing them — a daily rule over 21,700 bodies is 7.9M items."""
+
+    bodies: np.ndarray
+    rule_id: int
+    labels: np.ndarray
+    dues: np.ndarray
+    weights: np.ndarray | None = None
+    grid: bool = False
+
+    def __len__(self) -> int:
+        return len(self.bodies) * len(self.labels) if self.grid else len(self.bodies)
+
+    def of_body(self, body: int) -> Block:
+        """The items of one body (a body code)."""
+        if self.grid:
+            return Block(self.bodies[self.bodies == body], self.rule_id, self.labels, self.dues, None, grid=True)
+        mine = self.bodies == body
+        return Block(self.bodies[mine], self.rule_id, self.labels[mine], self.dues[mine],
+                     None if self.weights is None else self.weights[mine])
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(body, label, due) per item; a grid multiplied out body by body."""
+        if not self.grid:
+            return self.bodies, self.labels, self.dues
+        n = len(self.bodies)
+        return np.repeat(self.bodies, len(self.labels)), np.tile(self.labels, n), np.tile(self.dues, n)
+
+
 @dataclass
 class Collector:
     """Accumulates coded item blocks from the kinds' `expand`; labels are coded at the end, sorted."""
 
-    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=list)
+    parts: list[Block] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (obligation, label, stands for label)
 
@@ -76,8 +109,13 @@ class Collector:
             weights: np.ndarray | None = None) -> None:
         """Items of one rule: per item its body code, label code and due; `weights` (default 1) is
         an item's weight within its rule's mean credit (a check's points in a checklist)."""
-        self.parts.append((bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues,
-                           None if weights is None else np.asarray(weights, dtype=float)))
+        self.parts.append(Block(bodies.astype(np.int32), rule_id, labels.astype(np.int32), dues,
+                                None if weights is None else np.asarray(weights, dtype=float)))
+
+    def grid(self, bodies: np.ndarray, rule_id: int, labels: np.ndarray, dues: np.ndarray) -> None:
+        """Items of one time rule, one per body and label (due `dues[label]`), weight 1 each."""
+        self.parts.append(Block(bodies.astype(np.int32), rule_id, np.asarray(labels).astype(np.int32),
+                                np.asarray(dues, dtype="datetime64[ns]"), None, grid=True))
 
 
 def undated_items(x: Expansion, rule_id: int, bodies: np.ndarray, labels: list[str]) -> None:

@@ -24,5 +24,5 @@ def due_of(scheme: Scheme, rule: DeadlineRule, cal: WorkCalendar) -> np.datetime
 
 
 def expand(x: Expansion, ob: Obligation, rule: DeadlineRule, rule_id: int, bodies: np.ndarray) -> None:
-    due = np.full(len(bodies), due_of(x.scheme, rule, x.tables.calendar), dtype="datetime64[ns]")
-    x.out.add(bodies, rule_id, np.full(len(bodies), x.out.label("deadline")), due)
+    due = np.array([due_of(x.scheme, rule, x.tables.calendar)], dtype="datetime64[ns]")
+    x.out.grid(bodies, rule_id, np.array([x.out.label("deadline")]), due)

@@ -52,4 +52,4 @@ def expand(x: Expansion, ob: Obligation, rule: PeriodicRule, rule_id: int, bodie
     last = np.array([periods.parse(s)[2] for s in labels], dtype="datetime64[D]")  # type: ignore[index]
     dues = due_after(last, rule.within, x.tables.calendar)
     ids = np.array([x.out.label(s) for s in labels])
-    x.out.add(np.repeat(bodies, len(labels)), rule_id, np.tile(ids, len(bodies)), np.tile(dues, len(bodies)))
+    x.out.grid(bodies, rule_id, ids, dues)
