@@ -3,6 +3,7 @@ a changed file parsed again, a broken entry ignored, faults reported as without 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from scoring import SCHEME_FILE
@@ -83,3 +84,28 @@ def test_a_stored_scheme_is_read_through_the_same_cache(cache, tmp_path, monkeyp
     assert schemes.load_scheme_cached(SCHEME_FILE) == first and list(cache.glob("*.pickle")) == [entry]
     entry.write_bytes(b"not a pickle")
     assert workflows.scheme(url, actor=who) == first and len(calls) == 2
+
+
+def test_the_cached_copy_carries_what_every_command_derives(cache, tmp_path, monkeypatch):
+    """Assessed bodies, compiled tables and the body-name index come from the cache, not worked out
+    again (a 21,700-body scheme: seconds per command); they equal what a fresh parse derives."""
+    from scoring.intake.evidence import body_resolver
+    from scoring.method.compiled import compiled
+    from scoring.method.scheme import Scheme
+
+    path = tmp_path / "s.yaml"
+    path.write_bytes(SCHEME_FILE.read_bytes())
+    schemes.load_scheme_cached(path)
+    again = schemes.load_scheme_cached(path)
+
+    def refuse(*_):
+        raise AssertionError("worked out again")
+    monkeypatch.setattr(Scheme, "_find_assessed", refuse)
+    monkeypatch.setattr("scoring.intake.evidence.BodyResolver", refuse)
+    monkeypatch.setattr("scoring.method.compiled._compile", refuse)
+    kept = [(again.assessed(o), [again.assessed(o, r) for r in o.rules]) for o in again.obligations]
+    assert body_resolver(again).resolve("濟南") == ("jinan", None)
+    assert compiled(again).bodies.equals(pd.Index(sorted(b.id for b in again.bodies)))
+    monkeypatch.undo()
+    fresh = load_scheme(path)
+    assert kept == [(fresh.assessed(o), [fresh.assessed(o, r) for r in o.rules]) for o in fresh.obligations]

@@ -213,6 +213,11 @@ class _Problems:
         self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
 
 
+def body_resolver(scheme: Scheme) -> BodyResolver:
+    """The scheme's body-name index (every id, name and alias folded), built once per scheme."""
+    return scheme.memo("intake.body_resolver", lambda: BodyResolver((b.id, b.name, b.aliases) for b in scheme.bodies))
+
+
 class _Index:
     """Where the scheme's bodies and obligations are among a file's distinct (resolved) values, and
     which rows name each obligation: checks run per obligation on integer codes."""
@@ -272,7 +277,7 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     tz = scheme.scheme.timezone
     ev = pd.DataFrame({"row": table["row"].to_numpy()})
 
-    resolver = BodyResolver((b.id, b.name, b.aliases) for b in scheme.bodies)
+    resolver = body_resolver(scheme)
     resolved = [resolver.resolve(s) for s in table["body"].cat.categories]
     ev["body"] = recode(table["body"], lambda u: pd.Series([r[0] for r in resolved], dtype=object))
     body_reason = np.array([r[1] for r in resolved] + [None], dtype=object)

@@ -30,12 +30,24 @@ def cache_dir() -> Path | None:
 
 @cache
 def _code_digest() -> str:
-    """The method's own source (the parser, periods, calendar, …): a cached scheme is used only by the
-    code that made it."""
+    """The method's own source (the parser, periods, calendar, …) and the body-name index's: a cached
+    scheme, with what `prepare` derived, is used only by the code that made it."""
     digest = hashlib.sha256()
-    for source in sorted(Path(scheme_module.__file__).parent.rglob("*.py")):
+    names = Path(__file__).with_name("names.py")
+    for source in [*sorted(Path(scheme_module.__file__).parent.rglob("*.py")), names]:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def prepare(scheme: Scheme) -> None:
+    """Derive before caching what every use of the scheme derives: each rule's assessed bodies, the
+    compiled tables and the body-name index (a 21,700-body scheme: ≈ 3 s per command otherwise)."""
+    from scoring.intake.evidence import body_resolver
+    from scoring.method.compiled import compiled
+
+    scheme.prepare()
+    compiled(scheme)
+    body_resolver(scheme)
 
 
 def load_scheme_cached(path: str | Path) -> Scheme:
@@ -56,6 +68,7 @@ def parse_scheme_cached(text: str, name: str) -> Scheme:
     except Exception:  # noqa: BLE001 — missing, partial or from another version: parse again
         pass
     scheme = parse_scheme(text, name)
+    prepare(scheme)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as f:

@@ -190,7 +190,7 @@ def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, 
                n_item: int, as_of_end: int) -> None:
     """Add the findings of grid blocks (deadline and periodic rules: every body × every label) to
     `sums` without listing them. Per obligation, the earliest publication of each (body, label) is a
-    dense bodies × labels array; per rule, the items due by `as_of` are on time (credit 1), late
+    dense array over the bodies with a publication × its labels; per rule, the items due by `as_of` are on time (credit 1), late
     (`late_credit`, `deduct_late`) or missing (0, `deduct_missing`) by comparing that array's columns
     with their dues — the numbers `timed.judge` gives item by item (tests/test_engine_summary.py)."""
     rules = tables.rules
@@ -219,13 +219,20 @@ def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, 
         local[labels] = np.arange(len(labels))
         col = local[coded.item[rows]]
         rows, col = rows[col >= 0], col[col >= 0]
-        flat = np.full(n_body * len(labels), NEVER, dtype=np.int64)
-        np.minimum.at(flat, coded.body[rows] * len(labels) + col, coded.published[rows])
-        earliest = flat.reshape(n_body, len(labels))
+        # bodies with a publication for this obligation (a scheme's other bodies have all theirs missing)
+        seen = np.flatnonzero(np.bincount(coded.body[rows], minlength=n_body))
+        row_of_body = np.full(n_body, -1, dtype=np.int64)
+        row_of_body[seen] = np.arange(len(seen))
+        flat = np.full(len(seen) * len(labels), NEVER, dtype=np.int64)
+        np.minimum.at(flat, row_of_body[coded.body[rows]] * len(labels) + col, coded.published[rows])
+        earliest = flat.reshape(len(seen), len(labels))
         for g, lab, due in blocks:
-            first = earliest[g.bodies][:, local[lab]]  # assessed bodies × this rule's items due
-            n_on = (first <= due).sum(axis=1)
-            n_late = (first != NEVER).sum(axis=1) - n_on
+            at_row = row_of_body[g.bodies]
+            has = at_row >= 0
+            first = earliest[at_row[has]][:, local[lab]]  # assessed bodies with a publication × items due
+            n_on, n_late = np.zeros(len(g.bodies), np.int64), np.zeros(len(g.bodies), np.int64)
+            n_on[has] = (first <= due).sum(axis=1)
+            n_late[has] = (first != NEVER).sum(axis=1) - n_on[has]
             n_missing = len(lab) - n_on - n_late
             r, at_rule = g.rule_id, g.bodies.astype(np.int64) * n_rules + g.rule_id
             np.add.at(sums.n, at_rule, float(len(lab)))

@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -24,6 +24,8 @@ from pydantic import (
 
 from scoring.errors import SchemeError
 from scoring.method import periods
+
+T = TypeVar("T")
 
 BODY_KINDS = ("city", "county", "department")
 
@@ -292,10 +294,20 @@ class Scheme(_Strict):
     _obligations: dict[str, Obligation] = PrivateAttr(default_factory=dict)
     _compiled: object | None = PrivateAttr(None)  # scoring.method.compiled.Compiled, built on first use
     _assessed: dict[tuple[str, int], list[str]] = PrivateAttr(default_factory=dict)  # assessed(), per (ob, rule)
+    _memo: dict[str, object] = PrivateAttr(default_factory=dict)  # what other layers derive from it: `memo`
 
     def model_post_init(self, _context: Any) -> None:
         self._bodies = {b.id: b for b in self.bodies}
         self._obligations = {o.id: o for o in self.obligations}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal schemes say the same (header, bodies, obligations, text); what was derived from them
+        (compiled tables, assessed bodies, memos) does not enter."""
+        if not isinstance(other, Scheme):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def id(self) -> str:
@@ -312,6 +324,21 @@ class Scheme(_Strict):
 
     def keep_compiled(self, tables: object) -> None:
         self._compiled = tables
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """What `build` derives from this scheme (e.g. the intake's body-name index), built once and
+        kept with it — in the scheme cache too, when built before the scheme is cached."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[return-value]
+
+    def prepare(self) -> None:
+        """Work out what every scoring derives from the scheme alone (each rule's assessed bodies), so a
+        cached copy carries it: 21,700 bodies × 46 obligations take a second to sort out."""
+        for ob in self.obligations:
+            self.assessed(ob)
+            for rule in ob.rules:
+                self.assessed(ob, rule)
 
     def body(self, body_id: str) -> Body:
         return self._bodies[body_id]
