@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class GongkaiError(Exception):
@@ -23,9 +23,9 @@ class CalendarError(GongkaiError):
     """A date in a year the working-day calendar does not cover."""
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """One problem of one evidence row: row number as a spreadsheet shows it (header = row 1)."""
+class RowProblem(NamedTuple):
+    """One problem of one evidence row: row number as a spreadsheet shows it (header = row 1). A
+    named tuple: a file whose every row is wrong makes a million of them (half a frozen dataclass's cost)."""
 
     row: int
     column: str

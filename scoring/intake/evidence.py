@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
@@ -188,6 +191,19 @@ def _mask(m) -> np.ndarray:
     return np.asarray(m, dtype=bool)
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cycle collector paused while many small acyclic objects are made (it would walk the growing
+    heap again and again: 2 s of a million problems)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class _Problems:
     """Problems found so far. A mask is per row; a reason is a text, a per-row array or Series, or a
     function of the problem rows' positions (so a reason naming a value is built for those rows only)."""
@@ -210,7 +226,8 @@ class _Problems:
             reasons = [str(w) for w in np.asarray(reason, dtype=object)[at]]
         else:
             reasons = [str(reason)] * len(at)
-        self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
+        with _no_gc():  # a million problem tuples would run the cycle collector hundreds of times
+            self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
 
 
 def body_resolver(scheme: Scheme) -> BodyResolver:
@@ -351,7 +368,9 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
             for r in first_row[rows].tolist()])
 
     if p.items:
-        raise EvidenceError(source, sorted(p.items, key=attrgetter("row", "column")))
+        with _no_gc():
+            problems = sorted(p.items, key=attrgetter("row", "column"))
+        raise EvidenceError(source, problems)
     ev["value"] = ev["value"].astype(float)
     return _sightings(ev, has("count") & ~is_event & ~is_value, shared)
 

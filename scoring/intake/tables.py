@@ -209,10 +209,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         text = pa.array(col.array if isinstance(col.dtype, pd.StringDtype) else col.astype("str").array)
         text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
         text = pc.fill_null(text.cast(pa.large_string()), empty)
+        special = pc.match_substring_regex(text, "[,\"\n]")
+        if not pc.any(special).as_py():  # most columns: nothing to quote
+            cells.append(text)
+            continue
         mark = pa.scalar("\"", pa.large_string())
         quoted = pc.binary_join_element_wise(mark, pc.replace_substring(text, "\"", "\"\""), mark, empty)
-        special = pc.or_(pc.or_(pc.match_substring(text, ","), pc.match_substring(text, "\"")),
-                         pc.match_substring(text, "\n"))
         cells.append(pc.if_else(special, quoted, text))  # csv's QUOTE_MINIMAL, as pandas writes it
     lines = pc.binary_join_element_wise(*cells, pa.scalar(",", pa.large_string()))
     lines = pc.binary_join_element_wise(lines, empty, pa.scalar("\n", pa.large_string()))  # each line ended
