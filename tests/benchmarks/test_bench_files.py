@@ -48,9 +48,6 @@ def files(tmp_path_factory) -> Path:
     big = synth.for_rows(ROWS, 21307) if ROWS else synth.national(cities=12, counties=150, departments=40)
     (folder / "big.yaml").write_text(big.text, encoding="utf-8")
     synth.write_csv(scheme, synth.evidence(scheme), folder / "evidence.csv")
-    lines = (folder / "evidence.csv").read_text(encoding="utf-8").splitlines()
-    bad = [lines[0], *(row.replace(",", ",X", 1) for row in lines[1:])]
-    (folder / "bad.csv").write_text("\n".join(bad) + "\n", encoding="utf-8")
     db = f"sqlite:///{folder / 'g.db'}"
     workflows.load_scheme_file(db, actor=LOCAL, path=folder / "nation.yaml")
     (folder / "db").write_text(db)
@@ -99,8 +96,19 @@ def _import(argv: list[str]) -> None:
         cli.app(argv, standalone_mode=False)
 
 
+def _bad_file(files: Path) -> Path:
+    """The evidence file with every row's obligation unknown (`sed '1!s/,/,X/'`)."""
+    bad = files / "bad.csv"
+    if not bad.exists():
+        with (files / "evidence.csv").open(encoding="utf-8") as src, bad.open("w", encoding="utf-8") as out:
+            out.write(next(src))
+            out.writelines(row.replace(",", ",X", 1) for row in src)
+    return bad
+
+
 def test_refused_file(benchmark, files):
     """Every row invalid: refused, every row in the problems file (linear in the rows)."""
+    _bad_file(files)
     db = (files / "db").read_text()
     argv = ["import", str(files / "bad.csv"), "--db", db, "--report", str(files / "bad.problems.csv")]
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb("-m", "scoring.cli", *argv)
