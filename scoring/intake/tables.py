@@ -159,8 +159,10 @@ def categorical(values: pd.Series, codes: np.ndarray) -> pd.Series:
     """A text column from its distinct values and each row's code (-1: missing), as a categorical
     whose categories are text; values that are equal share a code."""
     remap, uniques = pd.factorize(values.astype("str"))
-    codes = np.where(codes < 0, -1, remap[codes]) if len(remap) else np.full(len(codes), -1)
-    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(uniques, dtype="str"),
+    distinct = len(uniques) == len(remap) and bool((remap == np.arange(len(remap))).all())
+    if not distinct or not len(remap):  # else the values are a dictionary's, distinct: the codes stand as they are
+        codes = np.where(codes < 0, -1, remap[codes]) if len(remap) else np.full(len(codes), -1)
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32, copy=False), categories=pd.Index(uniques, dtype="str"),
                                                validate=False))
 
 
