@@ -334,6 +334,29 @@ def _column(col: pd.Series, *, sqlite: bool) -> list:
     return table[codes].tolist()
 
 
+def _csv_chunk(ids: np.ndarray, part: pd.DataFrame) -> bytes:
+    """Rows for PostgreSQL's COPY … (FORMAT csv): the values `_column` gives the driver, written by
+    pyarrow — text quoted (an empty text "" stays empty, a missing value is an unquoted empty field,
+    NULL), numbers in their shortest exact form, times to the microsecond as Python's datetimes hold them."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    columns = {"id": pa.array(ids)}
+    for c in part.columns:
+        col = part[c]
+        if pd.api.types.is_bool_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype=bool))
+        elif pd.api.types.is_float_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype=float), from_pandas=True)  # NaN: NULL
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype="datetime64[us]"), from_pandas=True)  # NaT: NULL
+        else:
+            columns[c] = pa.array(_column(col, sqlite=False), type=pa.string())
+    out = pa.BufferOutputStream()
+    pacsv.write_csv(pa.table(columns), out, pacsv.WriteOptions(include_header=False))
+    return out.getvalue().to_pybytes()
+
+
 def _new_ids(cursor, n: int, *, sqlite: bool) -> np.ndarray:
     """Ids for `n` new evidence records, in row order, as the database would give them: SQLite after
     the largest, PostgreSQL from the id sequence (taken in one statement; only where the values it
@@ -378,21 +401,25 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
     def chunks():
         for start in range(0, n, CHUNK):
             part = rows.iloc[start:start + CHUNK]
-            yield zip(ids[start:start + CHUNK].tolist(), *(_column(part[c], sqlite=sqlite) for c in cols[1:]),
-                      strict=True)
+            yield ids[start:start + CHUNK], part
             if progress:
                 progress(len(part))
     try:
-        if not sqlite:  # COPY straight into the table: keys and references checked as by INSERT, all or nothing
-            with cursor.copy(f"COPY evidence ({names}) FROM STDIN") as copy:
-                for chunk in chunks():
-                    for row in chunk:
-                        copy.write_row(row)
+        if not sqlite:
+            # COPY straight into the table (keys and references checked as by INSERT, all or nothing), each
+            # chunk written as CSV by pyarrow, sent by a thread of psycopg's while the next chunk is made
+            from psycopg.copy import QueuedLibpqWriter
+
+            with cursor.copy(f"COPY evidence ({names}) FROM STDIN (FORMAT csv)",
+                             writer=QueuedLibpqWriter(cursor)) as copy:
+                for at, part in chunks():
+                    copy.write(_csv_chunk(at, part))
         else:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             sql = f"INSERT INTO evidence ({names}) VALUES ({', '.join([mark] * len(cols))})"
-            for chunk in chunks():
-                cursor.executemany(sql, chunk)
+            for at, part in chunks():
+                cursor.executemany(sql, zip(at.tolist(), *(_column(part[c], sqlite=True) for c in cols[1:]),
+                                            strict=True))
     except driver_error as e:
         raise DBAPIError.instance(f"INSERT INTO evidence ({names})", None, e, driver_error) from None
     finally:
