@@ -411,15 +411,15 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
             from psycopg.copy import QueuedLibpqWriter
 
             with cursor.copy(f"COPY evidence ({names}) FROM STDIN (FORMAT csv)",
-                             writer=QueuedLibpqWriter(cursor)) as copy:
+                             writer=QueuedLibpqWriter(cursor)) as copy:  # type: ignore[arg-type]
                 for at, part in chunks():
                     copy.write(_csv_chunk(at, part))
         else:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             sql = f"INSERT INTO evidence ({names}) VALUES ({', '.join([mark] * len(cols))})"
             for at, part in chunks():
-                cursor.executemany(sql, zip(at.tolist(), *(_column(part[c], sqlite=True) for c in cols[1:]),
-                                            strict=True))
+                values = zip(at.tolist(), *(_column(part[c], sqlite=True) for c in cols[1:]), strict=True)
+                cursor.executemany(sql, values)  # type: ignore[arg-type]
     except driver_error as e:
         raise DBAPIError.instance(f"INSERT INTO evidence ({names})", None, e, driver_error) from None
     finally:
