@@ -37,10 +37,11 @@ B = HEAD + ("省財政廳,1.1.1,2017-03,2017-04-25,http://czt.example/3b,\n"
 C = HEAD + "濟南市,6.7,,2017-06-15,,\n"  # a new value for a record rejected in between: waits
 
 
-def _slow_insert(session, rows, *, progress):
+def _slow_insert(session, rows, *, fixed=None, progress):
     """The insert before issue 13: SQLAlchemy Core executemany of per-row dicts (the ids read back)."""
     if rows.empty:
         return np.zeros(0, dtype="int64")
+    rows = rows.assign(**(fixed or {}))
     e = Evidence.__table__.c  # type: ignore[attr-defined]
     before = session.execute(select(func.coalesce(func.max(e.id), 0))).scalar_one()
     session.execute(insert(Evidence.__table__), repo._records(rows))  # type: ignore[attr-defined]

@@ -376,12 +376,14 @@ def _new_ids(cursor, n: int, *, sqlite: bool) -> np.ndarray:
     return np.repeat(firsts - starts[:-1], lengths) + np.arange(1, n + 1, dtype="int64")
 
 
-def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int], None] | None) -> np.ndarray:
+def _insert_new(session: Session, rows: pd.DataFrame, *, fixed: dict[str, object] | None = None,
+                progress: Callable[[int], None] | None) -> np.ndarray:
     """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY
     straight into the table, SQLite the sqlite3 cursor's executemany on tuples (no per-row SQLAlchemy
     work); values are converted to driver values a chunk at a time (never the whole file's at once).
     Returns their ids, in row order: the ones the database would give them (`_new_ids`), taken
-    explicitly so that the state after the import is known without reading it back. Driver errors
+    explicitly so that the state after the import is known without reading it back. `fixed`: columns
+    with one value for every row (scheme, batch), added a chunk at a time, not to the whole file. Driver errors
     are raised as SQLAlchemy raises them (callers tell a busy database from a refusal)."""
     if rows.empty:
         return np.zeros(0, dtype="int64")
@@ -395,12 +397,13 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
     except driver_error as e:
         cursor.close()
         raise DBAPIError.instance("SELECT evidence ids", None, e, driver_error) from None
-    cols = ["id", *rows.columns]
+    fixed = fixed or {}
+    cols = ["id", *rows.columns, *fixed]
     names = ", ".join(cols)
 
     def chunks():
         for start in range(0, n, CHUNK):
-            part = rows.iloc[start:start + CHUNK]
+            part = rows.iloc[start:start + CHUNK].assign(**fixed)
             yield ids[start:start + CHUNK], part
             if progress:
                 progress(len(part))
@@ -505,8 +508,9 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
                      + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
-    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False)
-    ids = _insert_new(session, rows, progress=progress)
+    rows = new[[*KEY, *VALUES, *ATTACHED]]
+    ids = _insert_new(session, rows, fixed=dict(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False),
+                      progress=progress)
     folder = _snapshot_dir(session)
     # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
     # change was committed since it read the stored records (PostgreSQL reads what is committed)
