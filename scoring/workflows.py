@@ -196,12 +196,16 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes | Path, 
     against the scheme, the firm's assignments. A refused file raises `ImportRefused` and is audited.
     A database busy with another writer is tried `ATTEMPTS` times before saying so."""
     if isinstance(data, Path):
+        path = data
         try:
-            with data.open("rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            if not path.is_file():  # a pipe (`<(zcat ev.csv.gz)`) can be read once only: read it now
+                data = path.read_bytes()
+            else:
+                with path.open("rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError as e:
-            raise _unreadable(data, e) from None
-    else:
+            raise _unreadable(path, e) from None
+    if not isinstance(data, Path):
         digest = hashlib.sha256(data).hexdigest()
     for attempt in range(1, ATTEMPTS + 1):
         try:

@@ -311,3 +311,26 @@ def test_the_digest_of_categorical_keys_is_the_digest_of_their_text():
     spelt = frame[[*repo.KEY, *repo.VALUES]].astype({c: str for c in repo.KEY})
     before = hashlib.sha256(np.sort(pd.util.hash_pandas_object(spelt, index=False).to_numpy()).tobytes()).hexdigest()
     assert repo.evidence_digest(cats) == repo.evidence_digest(frame) == before
+
+
+def test_a_pipe_is_read_once_and_imported(db_url, tmp_path):
+    """`gongkai import <(zcat ev.csv.gz)`: a pipe cannot be hashed and then read again; it is read
+    once, as before, and imported."""
+    import contextlib
+    import os
+    import threading
+    import time
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+
+    def write() -> None:
+        fifo.write_bytes(A.encode())
+        time.sleep(3)  # then end a second read, if one waits (it would wait for ever): it reads nothing
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    result = workflows.import_file(db_url, actor=LOCAL, name="pipe.csv", data=fifo)
+    assert (result.new, result.sightings) == (5, 1)
