@@ -321,7 +321,7 @@ def _column(col: pd.Series, *, sqlite: bool) -> list:
     dates and labels repeat); missing values are None. Datetimes as SQLAlchemy writes them to SQLite
     (so ORM reads of these rows are unchanged), Python datetimes for PostgreSQL."""
     if pd.api.types.is_bool_dtype(col):
-        return [int(v) if sqlite else bool(v) for v in col.to_numpy()]
+        return col.to_numpy(dtype=np.int64 if sqlite else bool).tolist()  # Python ints / bools
     if pd.api.types.is_float_dtype(col):
         return [None if v != v else v for v in col.to_numpy(dtype=float).tolist()]
     codes, uniques = pd.factorize(col)
