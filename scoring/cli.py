@@ -153,15 +153,15 @@ def import_cmd(
     from scoring import workflows
     from scoring.intake.tables import csv_bytes, spreadsheet_safe
 
-    try:
-        data = file.read_bytes()
+    try:  # the file is hashed streamed and read only if it is not the latest import's file again
+        size = file.stat().st_size
     except OSError as e:
         raise EvidenceError(str(file), [RowProblem(1, "file", str(file), f"cannot read: {e.strerror}")]) from None
     actor = _actor(db)
-    with _progress(f"importing {file.name} (rows stored)", show=len(data) >= 2_000_000) as step:
+    with _progress(f"importing {file.name} (rows stored)", show=size >= 2_000_000) as step:
         try:
             result = workflows.import_file(
-                db, actor=actor, name=file.name, data=data, scheme_id=scheme, dry_run=dry_run, firm=firm,
+                db, actor=actor, name=file.name, data=file, scheme_id=scheme, dry_run=dry_run, firm=firm,
                 attachments=attachments,
                 progress=lambda n: step(advance=n),
                 on_retry=lambda why, n: err.print(f"the database is busy ({why}); trying again ({n}/{workflows.ATTEMPTS - 1})",

@@ -182,18 +182,31 @@ class ImportRefused(EvidenceError):
         self.rows = rows
 
 
-def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_id: str | None = None,
+def import_file(db: str | None, *, actor: Actor, name: str, data: bytes | Path, scheme_id: str | None = None,
                 dry_run: bool = False, firm: str | None = None,
                 progress: Callable[[int], None] | None = None,
                 on_retry: Callable[[str, int], None] | None = None,
                 attachments: Path | None = None) -> repo.ImportResult:
     """Import an evidence file (CSV/XLSX bytes, or a .zip of the table and the files its 附件 column
     names; or the table with an `attachments` folder) all or nothing; `dry_run` checks and previews only.
+    `data` is the file's bytes, or its path: then it is hashed streamed and read only when it is not
+    the latest import's file again (a no-op re-import never holds the file in memory).
 
     The same checks run for a preview and an import, from any entry point: reading, row validation
     against the scheme, the firm's assignments. A refused file raises `ImportRefused` and is audited.
     A database busy with another writer is tried `ATTEMPTS` times before saying so."""
-    digest = hashlib.sha256(data).hexdigest()
+    if isinstance(data, Path):
+        path = data
+        try:
+            if not path.is_file():  # a pipe (`<(zcat ev.csv.gz)`) can be read once only: read it now
+                data = path.read_bytes()
+            else:
+                with path.open("rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError as e:
+            raise _unreadable(path, e) from None
+    if not isinstance(data, Path):
+        digest = hashlib.sha256(data).hexdigest()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress, attachments)
@@ -214,7 +227,25 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes, scheme_
     raise AssertionError("unreachable")
 
 
-def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: str, scheme_id: str | None,
+def _unreadable(path: Path, e: OSError) -> EvidenceError:
+    return EvidenceError(str(path), [RowProblem(1, "file", str(path), f"cannot read: {e.strerror}")])
+
+
+def _contents(data: bytes | Path, digest: str, name: str) -> bytes:
+    """The bytes of an import file (read now if given as a path), which must be the ones hashed."""
+    if not isinstance(data, Path):
+        return data
+    try:
+        content = data.read_bytes()
+    except OSError as e:
+        raise _unreadable(data, e) from None
+    if hashlib.sha256(content).hexdigest() != digest:
+        raise GongkaiError(f"{name} changed while it was being imported; nothing from it was stored — "
+                           "run the import again once it is written")
+    return content
+
+
+def _import_once(db: str | None, actor: Actor, name: str, data: bytes | Path, digest: str, scheme_id: str | None,
                  dry_run: bool, firm: str | None, progress: Callable[[int], None] | None,
                  attachments: Path | None = None) -> repo.ImportResult:
     table = None
@@ -230,13 +261,16 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes, digest: s
             if again is not None:
                 return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        content = _contents(data, digest, name)
         try:
-            table, files = _bundle(name, data, attachments, scheme)
+            table, files = _bundle(name, content, attachments, scheme)
+            del content  # the bytes read are not needed once they are a table (memory: a 10M-row file is 425 MB)
             ev, attached = validate_attached(table, scheme, name, files)
             ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
         except EvidenceError as e:
             refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
         else:
+            del table  # the table as read is not needed once validated (memory)
             own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
             stated = own or (firm if firm is not None else "、".join(sorted(set(ev["assessor"].unique()) - {""})))
             result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,

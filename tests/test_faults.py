@@ -59,8 +59,8 @@ def _inserting(url: str, pid: int) -> bool:
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
-        return c.execute("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'INSERT INTO evidence%' "
-                         "AND state <> 'idle'").fetchone()[0] > 0
+        return c.execute("SELECT count(*) FROM pg_stat_activity WHERE (query ILIKE 'INSERT INTO evidence%' "
+                         "OR query ILIKE 'COPY evidence%') AND state <> 'idle'").fetchone()[0] > 0
 
 
 def test_killed_import_leaves_the_database_as_before(loaded):

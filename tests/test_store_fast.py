@@ -37,10 +37,11 @@ B = HEAD + ("省財政廳,1.1.1,2017-03,2017-04-25,http://czt.example/3b,\n"
 C = HEAD + "濟南市,6.7,,2017-06-15,,\n"  # a new value for a record rejected in between: waits
 
 
-def _slow_insert(session, rows, *, progress):
+def _slow_insert(session, rows, *, fixed=None, progress):
     """The insert before issue 13: SQLAlchemy Core executemany of per-row dicts (the ids read back)."""
     if rows.empty:
         return np.zeros(0, dtype="int64")
+    rows = rows.assign(**(fixed or {}))
     e = Evidence.__table__.c  # type: ignore[attr-defined]
     before = session.execute(select(func.coalesce(func.max(e.id), 0))).scalar_one()
     session.execute(insert(Evidence.__table__), repo._records(rows))  # type: ignore[attr-defined]
@@ -217,3 +218,119 @@ def test_a_change_asked_while_an_import_compares_waits_and_the_snapshot_follows(
     assert actions == ["reject", "import", "import"]  # newest first: the rejection after b.csv
     assert april not in set(frame["row"])  # rejected: not scored
     _fresh(db_url, monkeypatch)
+
+
+def test_the_same_file_again_by_path_is_hashed_streamed_never_read_whole(db_url, monkeypatch, tmp_path):
+    """`gongkai import FILE` of the latest file again holds none of it in memory: the file is hashed
+    in blocks and read whole only when it has to be compared (a 10M-row file is 425 MB)."""
+    from pathlib import Path
+
+    from tests.cli import gongkai
+
+    file = tmp_path / "a.csv"
+    file.write_bytes(A.encode())
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    first = gongkai("import", str(file), "--db", db_url)
+    assert first.returncode == 0 and "imported 5 new" in first.stdout, first.stderr
+    reads = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or original(self))
+    again = gongkai("import", str(file), "--db", db_url)
+    assert again.returncode == 0 and "imported 0 new, 0 replaced (old values kept in history), 5 unchanged" in again.stdout
+    assert file not in reads
+    # a changed file is read (and compared), as before
+    file.write_bytes(B.encode())
+    later = gongkai("import", str(file), "--db", db_url)
+    assert later.returncode == 0 and "1 new, 3 replaced" in later.stdout and file in reads
+
+
+def test_a_file_that_changes_between_its_hash_and_its_reading_is_refused(db_url, monkeypatch, tmp_path):
+    """What is stored is the file hashed (its sha256 names the batch): a file rewritten meanwhile is
+    refused whole, nothing stored."""
+    import hashlib as h
+
+    file = tmp_path / "a.csv"
+    file.write_bytes(A.encode())
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    real = h.file_digest
+
+    def digest_then_rewrite(f, name):
+        out = real(f, name)
+        file.write_bytes(B.encode())
+        return out
+    monkeypatch.setattr(workflows.hashlib, "file_digest", digest_then_rewrite)
+    with pytest.raises(workflows.GongkaiError, match="a.csv changed while it was being imported; nothing"):
+        workflows.import_file(db_url, actor=LOCAL, name="a.csv", data=file)
+    assert workflows.evidence(db_url, actor=LOCAL, scheme_id="shandong-2017").empty
+
+
+def test_rows_go_to_the_driver_a_chunk_at_a_time(db_url, monkeypatch):
+    """The driver's values of a 10M-row import are never made for the whole file at once (memory):
+    each conversion sees at most CHUNK rows, and the rows stored are the same."""
+    seen = []
+    original = repo._column
+    monkeypatch.setattr(repo, "_column", lambda col, **kw: seen.append(len(col)) or original(col, **kw))
+    monkeypatch.setattr(repo, "CHUNK", 2)
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    result = _import(db_url, A, "a.csv")
+    assert result.new == 5 and seen and max(seen) <= 2
+    stored = workflows.evidence(db_url, actor=LOCAL, scheme_id="shandong-2017").sort_values("id")
+    assert stored["id"].tolist() == list(range(1, 6))
+    assert stored["url"].tolist() == ["http://czt.example/3", "http://portal.example/3", "", "", ""]
+
+
+@pytest.mark.postgres
+def test_postgresql_ids_are_the_sequences_even_when_not_consecutive(monkeypatch, tmp_path):
+    """New ids are drawn from the id sequence in one statement and only the runs of consecutive values
+    read back: with a sequence stepping by 3 (as if other writers drew in between) every row still
+    gets the id the sequence gave it, in row order, and the import's snapshot says the same."""
+    from tests.conftest import fresh_database
+
+    url, drop = fresh_database("postgresql", tmp_path)
+    monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))
+    try:
+        workflows.load_scheme_file(url, actor=LOCAL, path=SCHEME_2017)
+        with engine_for(url).begin() as conn:
+            conn.exec_driver_sql("ALTER SEQUENCE evidence_id_seq INCREMENT BY 3 RESTART WITH 10")
+        _import(url, A, "a.csv")
+        stored = workflows.evidence(url, actor=LOCAL, scheme_id="shandong-2017").sort_values("id")
+        assert stored["id"].tolist() == [10, 13, 16, 19, 22]
+        assert stored["url"].tolist() == ["http://czt.example/3", "http://portal.example/3", "", "", ""]
+        _fresh(url, monkeypatch, imported=True)
+    finally:
+        drop()
+
+
+def test_the_digest_of_categorical_keys_is_the_digest_of_their_text():
+    """`evidence_digest` hashes key categoricals per category: the digest of every stored run is
+    unchanged (it was the digest of the keys spelt out as text)."""
+    frame = pd.DataFrame({c: pd.Series(["a", "b", "a", "", None], dtype="str") for c in repo.KEY})
+    frame = frame.assign(event_at=pd.NaT, published_at=pd.Timestamp("2017-05-01"), has_time=False,
+                         value=[1.5, None, 2.0, 3.0, None], url="", note="n")
+    cats = frame.astype({c: "category" for c in repo.KEY})
+    spelt = frame[[*repo.KEY, *repo.VALUES]].astype({c: str for c in repo.KEY})
+    before = hashlib.sha256(np.sort(pd.util.hash_pandas_object(spelt, index=False).to_numpy()).tobytes()).hexdigest()
+    assert repo.evidence_digest(cats) == repo.evidence_digest(frame) == before
+
+
+def test_a_pipe_is_read_once_and_imported(db_url, tmp_path):
+    """`gongkai import <(zcat ev.csv.gz)`: a pipe cannot be hashed and then read again; it is read
+    once, as before, and imported."""
+    import contextlib
+    import os
+    import threading
+    import time
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+
+    def write() -> None:
+        fifo.write_bytes(A.encode())
+        time.sleep(3)  # then end a second read, if one waits (it would wait for ever): it reads nothing
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    result = workflows.import_file(db_url, actor=LOCAL, name="pipe.csv", data=fifo)
+    assert (result.new, result.sightings) == (5, 1)

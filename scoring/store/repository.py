@@ -118,19 +118,26 @@ def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
                                else {c: [] for c in cols}))
 
 
+_STR = pd.Series([], dtype=str).dtype
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Stored columns in the dtypes the rest of this module works on, from driver values (or from the
-    values an import stored: the same dtypes, value for value)."""
+    values an import stored: the same dtypes, value for value). A column already in its dtype (as an
+    import's own values are) is left as it is, never copied through Python objects."""
+    def convert(c: str, dtype, how) -> None:
+        if c in frame and not (frame[c].dtype == dtype and not (dtype == _STR and frame[c].hasnans)):
+            frame[c] = how(frame[c])
     for c in ("id", "batch_id"):
-        frame[c] = frame[c].astype("int64")
+        convert(c, np.dtype("int64"), lambda col: col.astype("int64"))
     for c in ("event_at", "published_at", "captured_at"):  # SQLite gives ISO text, PostgreSQL datetimes
-        frame[c] = pd.to_datetime(frame[c], format="ISO8601").astype("datetime64[ns]")
-    frame["value"] = pd.to_numeric(frame["value"]).astype(float)
-    frame["has_time"] = frame["has_time"].astype(bool)
-    frame["pending"] = frame["pending"].astype(bool)
+        convert(c, np.dtype("datetime64[ns]"),
+                lambda col: pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]"))
+    convert("value", np.dtype(float), lambda col: pd.to_numeric(col).astype(float))
+    for c in ("has_time", "pending"):
+        convert(c, np.dtype(bool), lambda col: col.astype(bool))
     for c in KEY + ["url", "note", "rejected", "attachment"]:  # a missing text is None, as the driver gives it
-        col = frame[c].astype(object)
-        frame[c] = col.where(col.notna(), None).astype(str)
+        convert(c, _STR, lambda col: col.astype(object).where(col.notna(), None).astype(str))
     return frame
 
 
@@ -148,7 +155,9 @@ def _read_evidence(session: Session, scheme_id: str) -> pd.DataFrame:
 def _scored(frame: pd.DataFrame) -> pd.DataFrame:
     """The records scored, of stored ones (`_stored`)."""
     # rejected by an evaluator, or re-sent after a rejection and not yet accepted: kept, shown, not scored
-    frame = frame[(frame["rejected"] == "") & ~frame["pending"]]
+    scored = (frame["rejected"] == "").to_numpy() & ~frame["pending"].to_numpy()
+    if not scored.all():
+        frame = frame[scored]
     if frame.empty:
         return empty_evidence()
     frame = frame.rename(columns={"id": "row"})[EVIDENCE_COLUMNS].reset_index(drop=True)
@@ -312,7 +321,7 @@ def _column(col: pd.Series, *, sqlite: bool) -> list:
     dates and labels repeat); missing values are None. Datetimes as SQLAlchemy writes them to SQLite
     (so ORM reads of these rows are unchanged), Python datetimes for PostgreSQL."""
     if pd.api.types.is_bool_dtype(col):
-        return [int(v) if sqlite else bool(v) for v in col.to_numpy()]
+        return col.to_numpy(dtype=np.int64 if sqlite else bool).tolist()  # Python ints / bools
     if pd.api.types.is_float_dtype(col):
         return [None if v != v else v for v in col.to_numpy(dtype=float).tolist()]
     codes, uniques = pd.factorize(col)
@@ -325,13 +334,57 @@ def _column(col: pd.Series, *, sqlite: bool) -> list:
     return table[codes].tolist()
 
 
-def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int], None] | None) -> np.ndarray:
-    """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY into
-    a staging table and one INSERT … SELECT; SQLite the sqlite3 cursor's executemany on tuples (no
-    per-row SQLAlchemy work). Returns their ids, in row order: the ones the database would give them
-    (SQLite: after the largest; PostgreSQL: from the id sequence), taken explicitly so that the state
-    after the import is known without reading it back. Driver errors are raised as SQLAlchemy raises
-    them (callers tell a busy database from a refusal)."""
+def _csv_chunk(ids: np.ndarray, part: pd.DataFrame) -> bytes:
+    """Rows for PostgreSQL's COPY … (FORMAT csv): the values `_column` gives the driver, written by
+    pyarrow — text quoted (an empty text "" stays empty, a missing value is an unquoted empty field,
+    NULL), numbers in their shortest exact form, times to the microsecond as Python's datetimes hold them."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    columns = {"id": pa.array(ids)}
+    for c in part.columns:
+        col = part[c]
+        if pd.api.types.is_bool_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype=bool))
+        elif pd.api.types.is_float_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype=float), from_pandas=True)  # NaN: NULL
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            columns[c] = pa.array(col.to_numpy(dtype="datetime64[us]"), from_pandas=True)  # NaT: NULL
+        else:
+            columns[c] = pa.array(_column(col, sqlite=False), type=pa.string())
+    out = pa.BufferOutputStream()
+    pacsv.write_csv(pa.table(columns), out, pacsv.WriteOptions(include_header=False))
+    return out.getvalue().to_pybytes()
+
+
+def _new_ids(cursor, n: int, *, sqlite: bool) -> np.ndarray:
+    """Ids for `n` new evidence records, in row order, as the database would give them: SQLite after
+    the largest, PostgreSQL from the id sequence (taken in one statement; only where the values it
+    gave are not consecutive — other writers drawing from the sequence meanwhile — is more than one
+    row read back, so a million ids never become a million Python rows)."""
+    if sqlite:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
+        return np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1
+    cursor.execute("WITH s AS (SELECT i, nextval(pg_get_serial_sequence('evidence', 'id')) AS v "
+                   "FROM generate_series(1, %s) AS g(i)), "
+                   "r AS (SELECT i, v, v - i AS d, lag(v - i) OVER (ORDER BY i) AS p FROM s) "
+                   "SELECT i, v FROM r WHERE p IS DISTINCT FROM d ORDER BY i", (n,))
+    runs = cursor.fetchall()  # where a run of consecutive values starts: (row number from 1, its id)
+    starts = np.array([i for i, _ in runs] + [n + 1], dtype="int64")
+    firsts = np.array([v for _, v in runs], dtype="int64")
+    lengths = np.diff(starts)
+    return np.repeat(firsts - starts[:-1], lengths) + np.arange(1, n + 1, dtype="int64")
+
+
+def _insert_new(session: Session, rows: pd.DataFrame, *, fixed: dict[str, object] | None = None,
+                progress: Callable[[int], None] | None) -> np.ndarray:
+    """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY
+    straight into the table, SQLite the sqlite3 cursor's executemany on tuples (no per-row SQLAlchemy
+    work); values are converted to driver values a chunk at a time (never the whole file's at once).
+    Returns their ids, in row order: the ones the database would give them (`_new_ids`), taken
+    explicitly so that the state after the import is known without reading it back. `fixed`: columns
+    with one value for every row (scheme, batch), added a chunk at a time, not to the whole file. Driver errors
+    are raised as SQLAlchemy raises them (callers tell a busy database from a refusal)."""
     if rows.empty:
         return np.zeros(0, dtype="int64")
     conn = session.connection()
@@ -340,40 +393,36 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, progress: Callable[[int
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     driver_error = conn.dialect.loaded_dbapi.Error
     try:
-        if sqlite:
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
-            ids = np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1  # type: ignore[index]
-        else:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('evidence', 'id')) FROM generate_series(1, %s) AS s(i) "
-                           "ORDER BY i", (n,))
-            ids = np.array([r[0] for r in cursor.fetchall()], dtype="int64")
+        ids = _new_ids(cursor, n, sqlite=sqlite)
     except driver_error as e:
         cursor.close()
         raise DBAPIError.instance("SELECT evidence ids", None, e, driver_error) from None
-    rows = rows.assign(id=ids)
-    cols = list(rows.columns)
-    data = [ids.tolist(), *(_column(rows[c], sqlite=sqlite) for c in cols[:-1])]
-    cols = ["id", *cols[:-1]]
+    fixed = fixed or {}
+    cols = ["id", *rows.columns, *fixed]
     names = ", ".join(cols)
+
+    def chunks():
+        for start in range(0, n, CHUNK):
+            part = rows.iloc[start:start + CHUNK].assign(**fixed)
+            yield ids[start:start + CHUNK], part
+            if progress:
+                progress(len(part))
     try:
-        if conn.dialect.name == "postgresql":
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS evidence_stage ON COMMIT DROP AS "
-                           f"SELECT {names} FROM evidence WITH NO DATA")
-            with cursor.copy(f"COPY evidence_stage ({names}) FROM STDIN") as copy:
-                for start in range(0, n, CHUNK):
-                    for row in zip(*(c[start:start + CHUNK] for c in data), strict=True):
-                        copy.write_row(row)
-                    if progress:
-                        progress(min(CHUNK, n - start))
-            cursor.execute(f"INSERT INTO evidence ({names}) SELECT {names} FROM evidence_stage")
-            cursor.execute("DROP TABLE evidence_stage")
+        if not sqlite:
+            # COPY straight into the table (keys and references checked as by INSERT, all or nothing), each
+            # chunk written as CSV by pyarrow, sent by a thread of psycopg's while the next chunk is made
+            from psycopg.copy import QueuedLibpqWriter
+
+            with cursor.copy(f"COPY evidence ({names}) FROM STDIN (FORMAT csv)",
+                             writer=QueuedLibpqWriter(cursor)) as copy:  # type: ignore[arg-type]
+                for at, part in chunks():
+                    copy.write(_csv_chunk(at, part))
         else:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             sql = f"INSERT INTO evidence ({names}) VALUES ({', '.join([mark] * len(cols))})"
-            for start in range(0, n, CHUNK):
-                cursor.executemany(sql, list(zip(*(c[start:start + CHUNK] for c in data), strict=True)))
-                if progress:
-                    progress(min(CHUNK, n - start))
+            for at, part in chunks():
+                values = zip(at.tolist(), *(_column(part[c], sqlite=True) for c in cols[1:]), strict=True)
+                cursor.executemany(sql, values)  # type: ignore[arg-type]
     except driver_error as e:
         raise DBAPIError.instance(f"INSERT INTO evidence ({names})", None, e, driver_error) from None
     finally:
@@ -459,23 +508,43 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
         audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
               detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
                      + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
-    rows = new[[*KEY, *VALUES, *ATTACHED]].assign(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False)
-    ids = _insert_new(session, rows, progress=progress)
+    rows = new[[*KEY, *VALUES, *ATTACHED]]
+    ids = _insert_new(session, rows, fixed=dict(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False),
+                      progress=progress)
     folder = _snapshot_dir(session)
     # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
     # change was committed since it read the stored records (PostgreSQL reads what is committed)
     ours = 1 + (not changed.empty) + (not gone.empty)  # its "import" and "replace" entries
     if folder is not None and _changes(session, scheme.id) == seen + ours:
-        after = everything.set_index("id")
-        for c in [*VALUES, *ATTACHED]:
-            after.loc[changed["id"].astype("int64").to_numpy(), c] = changed[c].to_numpy()
-        after.loc[changed["id"].astype("int64").to_numpy(), ["batch_id", "rejected", "pending"]] = [batch.id, "", False]
-        after.loc[changed["id"].astype("int64").to_numpy()[waits.to_numpy()], "pending"] = True
-        after.loc[gone["id"].to_numpy(), "rejected"] = reason
-        after = pd.concat([after.reset_index(), rows.drop(columns="scheme_id").assign(id=ids)], ignore_index=True)
-        _snapshot(session, scheme.id, folder, _scored(_typed(after.sort_values("id", kind="stable"))))
+        _snapshot(session, scheme.id, folder, _state_after(everything, changed, waits, gone, reason, rows, ids, batch.id))
     return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
                         result.sightings, result.withdrawn, result.pending)
+
+
+_SNAPSHOT = ["id", *KEY, *VALUES, "rejected", "pending"]  # what `_scored` keeps of stored columns
+
+
+def _state_after(everything: pd.DataFrame, changed: pd.DataFrame, waits: pd.Series, gone: pd.DataFrame,
+                 reason: str, rows: pd.DataFrame, ids: np.ndarray, batch_id: int) -> pd.DataFrame:
+    """The scored evidence after an import, from the records it read (`_stored`) and what it changed
+    and inserted — what `_read_evidence` would read back. Only the columns scored are carried, and
+    the inserted rows are not copied when nothing was stored before (a first import of 10M rows)."""
+    new = rows[_SNAPSHOT[1:-2]].assign(rejected="", pending=False)
+    new.insert(0, "id", ids)
+    if not everything.empty:
+        after = everything[_SNAPSHOT].set_index("id")
+        at = changed["id"].astype("int64").to_numpy()
+        for c in VALUES:
+            after.loc[at, c] = changed[c].to_numpy()
+        after.loc[at, ["rejected", "pending"]] = ["", False]
+        after.loc[at[waits.to_numpy()], "pending"] = True
+        after.loc[gone["id"].to_numpy(), "rejected"] = reason
+        new = pd.concat([after.reset_index(), new], ignore_index=True)
+    typed = _typed(new)
+    del new
+    if not typed["id"].is_monotonic_increasing:
+        typed = typed.sort_values("id", kind="stable")
+    return _scored(typed)
 
 
 def evidence_record(session: Session, *, evidence_id: int) -> dict | None:
@@ -497,9 +566,21 @@ def evidence_digest(evidence: pd.DataFrame) -> str:
     """A digest of the evidence scored, independent of row order and record ids: every row is hashed
     (pandas' vectorised hash), and the sorted row hashes are digested."""
     cols = [*KEY, *VALUES]
-    frame = evidence[cols].astype({c: str for c in KEY})
+    # a key column as text: a categorical keeps its codes with its categories as text — hashed per
+    # category, the same hashes as its values spelt out (never 10^7 strings materialised)
+    frame = pd.DataFrame({c: _as_text(evidence[c]) if c in KEY else evidence[c] for c in cols})
     rows = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
     return hashlib.sha256(rows.tobytes()).hexdigest()
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """`col.astype(str)`, but a categorical stays one (its categories as text), where that is the same."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        categories = col.cat.categories.astype(str)
+        if categories.is_unique:
+            return pd.Series(pd.Categorical.from_codes(col.cat.codes.to_numpy(), categories=categories),
+                             index=col.index)
+    return col.astype(str)
 
 
 def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who: str,
