@@ -202,15 +202,28 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     if frame.empty:
         return header
     empty = pa.scalar("", pa.large_string())
-    cells = []
+    plain: list[pa.Array] = []
     for c in frame.columns:
         col = frame[c]
         if pd.api.types.is_integer_dtype(col):
-            cells.append(pa.array(col.to_numpy()).cast(pa.large_string()))
+            plain.append(pa.array(col.to_numpy()))
             continue
         text = pa.array(col.array if isinstance(col.dtype, pd.StringDtype) else col.astype("str").array)
         text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-        text = pc.fill_null(text.cast(pa.large_string()), empty)
+        plain.append(pc.fill_null(text, pa.scalar("", text.type)))
+    texts = [t for t in plain if not pa.types.is_integer(t.type)]
+    if not any(pc.any(pc.match_substring_regex(t, "[,\"\n\r]")).as_py() for t in texts):
+        # nothing to quote (the usual case): pyarrow's own writer, the values as they are
+        out = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_arrays(plain, names=[str(i) for i in range(len(plain))]), out,
+                        pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        return header + out.getvalue()
+    cells = []
+    for values in plain:
+        text = values.cast(pa.large_string())
+        if pa.types.is_integer(values.type):
+            cells.append(text)
+            continue
         special = pc.match_substring_regex(text, "[,\"\n]")
         if not pc.any(special).as_py():  # most columns: nothing to quote
             cells.append(text)
