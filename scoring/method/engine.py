@@ -2,9 +2,11 @@
 grades, gaps.
 
 Each step is a pure function of DataFrames; `score` runs them all and keeps every table so any
-point can be traced to the obligation and the evidence behind it. The hot path works on integer
-codes (bodies, obligations, rules, item labels) so national-scale evidence scores in seconds, and a
-points change re-scores from `credits` alone.
+point can be traced to the obligation and the evidence behind it. Deadline and periodic items (every
+body × every period: tens of millions nationally) are counted per body rather than listed when
+scoring; their findings are listed when asked for (`Scorecard.findings`) and give the same credits.
+The hot path works on integer codes (bodies, obligations, rules, item labels) so national-scale
+evidence scores in seconds, and a points change re-scores from `credits` alone.
 """
 
 from __future__ import annotations
@@ -190,9 +192,10 @@ def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, 
                n_item: int, as_of_end: int) -> None:
     """Add the findings of grid blocks (deadline and periodic rules: every body × every label) to
     `sums` without listing them. Per obligation, the earliest publication of each (body, label) is a
-    dense array over the bodies with a publication × its labels; per rule, the items due by `as_of` are on time (credit 1), late
-    (`late_credit`, `deduct_late`) or missing (0, `deduct_missing`) by comparing that array's columns
-    with their dues — the numbers `timed.judge` gives item by item (tests/test_engine_summary.py)."""
+    dense array over the bodies with a publication × its labels; per rule, the items due by `as_of`
+    are on time (credit 1), late (`late_credit`, `deduct_late`) or missing (0, `deduct_missing`) by
+    comparing that array's columns with their dues — the numbers `timed.judge` gives item by item
+    (tests/test_engine_summary.py)."""
     rules = tables.rules
     n_body, n_ob, n_rules = len(tables.bodies), len(tables.obligations), len(rules)
     ob_of_rule = tables.obligations.get_indexer(rules["obligation"])
