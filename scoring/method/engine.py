@@ -78,9 +78,6 @@ def _evidence_items(evidence: pd.DataFrame, labels: pd.Index) -> np.ndarray:
 def _code(evidence: pd.DataFrame, items: pd.DataFrame) -> Coded:
     ob = _codes(evidence["obligation"], items["obligation"].cat.categories)
     item = _evidence_items(evidence, items["item"].cat.categories)
-    labels, obs = items["item"].cat.categories, items["obligation"].cat.categories
-    for obligation, label, target in items.attrs.get("aliases", []):  # a merged period's evidence
-        item[(ob == obs.get_loc(obligation)) & (item == labels.get_loc(label))] = labels.get_loc(target)
     return Coded(
         body=_codes(evidence["body"], items["body"].cat.categories),
         ob=ob,
@@ -189,19 +186,23 @@ def credits(findings: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
 
 
 def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, remap: np.ndarray,
-               n_item: int, as_of_end: int) -> None:
+               n_item: int, as_of_end: int, aliases: list[tuple[int, int, int]]) -> None:
     """Add the findings of grid blocks (deadline and periodic rules: every body × every label) to
     `sums` without listing them. Per obligation, the earliest publication of each (body, label) is a
     dense array over the bodies with a publication × its labels; per rule, the items due by `as_of`
     are on time (credit 1), late (`late_credit`, `deduct_late`) or missing (0, `deduct_missing`) by
     comparing that array's columns with their dues — the numbers `timed.judge` gives item by item
-    (tests/test_engine_summary.py)."""
+    (tests/test_engine_summary.py). `aliases` (rule, label, target): a rule's merged periods, whose
+    publications count for its target item."""
     rules = tables.rules
     n_body, n_ob, n_rules = len(tables.bodies), len(tables.obligations), len(rules)
     ob_of_rule = tables.obligations.get_indexer(rules["obligation"])
     late_credit, deduct_late = rules["late_credit"].to_numpy(float), rules["deduct_late"].to_numpy(float)
     deduct_missing = rules["deduct_missing"].to_numpy(float)
     deduction_mode = (rules["mode"] == "deduction").to_numpy()
+    merged: dict[int, list[tuple[int, int]]] = {}
+    for r, src, tgt in aliases:
+        merged.setdefault(r, []).append((src, tgt))
     by_ob: dict[int, list[tuple[Block, np.ndarray, np.ndarray]]] = {}
     for g in grids:
         due = g.dues.view(np.int64)
@@ -218,7 +219,8 @@ def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, 
     local = np.full(n_item, -1, dtype=np.int64)
     for o, blocks in by_ob.items():
         rows = at[bounds[o]:bounds[o + 1]]
-        labels = np.unique(np.concatenate([lab for _, lab, _ in blocks]))  # the obligation's labels due
+        sources = [src for g, _, _ in blocks for src, _ in merged.get(g.rule_id, [])]
+        labels = np.unique(np.concatenate([lab for _, lab, _ in blocks] + [np.array(sources, np.int64)]))  # due
         local[labels] = np.arange(len(labels))
         col = local[coded.item[rows]]
         rows, col = rows[col >= 0], col[col >= 0]
@@ -233,6 +235,10 @@ def _grid_sums(sums: _Sums, grids: list[Block], coded: Coded, tables: Compiled, 
             at_row = row_of_body[g.bodies]
             has = at_row >= 0
             first = earliest[at_row[has]][:, local[lab]]  # assessed bodies with a publication × items due
+            for src, tgt in merged.get(g.rule_id, []):  # a merged-away period's publication counts for its item
+                column = np.flatnonzero(lab == tgt)
+                if len(column):
+                    first[:, column[0]] = np.minimum(first[:, column[0]], earliest[at_row[has], local[src]])
             n_on, n_late = np.zeros(len(g.bodies), np.int64), np.zeros(len(g.bodies), np.int64)
             n_on[has] = (first <= due).sum(axis=1)
             n_late[has] = (first != NEVER).sum(axis=1) - n_on[has]
@@ -405,7 +411,7 @@ def score(scheme: Scheme, evidence: pd.DataFrame, as_of: dt.date | None = None) 
     grids = [b for b in blocks.parts if b.grid]
     if grids:
         _grid_sums(sums, grids, coded, tables, label_codes(blocks)[1], len(items["item"].cat.categories),
-                   end_of(as_of).value)
+                   end_of(as_of).value, items.attrs["aliases"])
     del coded, items
     credit = sums.credits(tables)
     obligations, scores = rescore(scheme, credit)

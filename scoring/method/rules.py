@@ -74,5 +74,6 @@ def assemble(tables: Compiled, out: Collector, grids: bool = True, only: int | N
         "due": pd.to_datetime(due).astype("datetime64[ns]"),
         "weight": weight,
     })
-    items.attrs["aliases"] = list(out.aliases)  # (obligation, label, target): merged periods
+    items.attrs["aliases"] = [(r, int(remap[out.labels[a]]), int(remap[out.labels[t]]))  # merged periods:
+                              for r, a, t in out.aliases]                                # (rule, label, target) codes
     return items

@@ -95,12 +95,13 @@ class Collector:
 
     parts: list[Block] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
-    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (obligation, label, stands for label)
+    aliases: list[tuple[int, str, str]] = field(default_factory=list)  # (rule id, label, stands for label)
 
-    def alias(self, obligation: str, label: str, target: str) -> None:
-        """Evidence of `label` for this obligation speaks to the item `target` (merged periods)."""
+    def alias(self, rule_id: int, label: str, target: str) -> None:
+        """For this rule, evidence of `label` speaks to its item `target` (merged periods: a rule's own,
+        not its obligation's other rules')."""
         self.label(label)
-        self.aliases.append((obligation, label, target))
+        self.aliases.append((rule_id, label, target))
 
     def label(self, text: str) -> int:
         return self.labels.setdefault(text, len(self.labels))

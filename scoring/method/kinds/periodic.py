@@ -47,7 +47,7 @@ def expand(x: Expansion, ob: Obligation, rule: PeriodicRule, rule_id: int, bodie
     labels = expected_labels(x.scheme, rule)
     aliases = merged(rule, labels)
     for label, target in aliases.items():
-        x.out.alias(ob.id, label, target)
+        x.out.alias(rule_id, label, target)
     labels = [s for s in labels if s not in aliases]
     last = np.array([periods.parse(s)[2] for s in labels], dtype="datetime64[D]")  # type: ignore[index]
     dues = due_after(last, rule.within, x.tables.calendar)

@@ -24,6 +24,10 @@ def judge(j: Judging, mask: np.ndarray) -> Judged:
     it_pair = (items["obligation"].cat.codes.to_numpy(np.int64) * n_item
                + items["item"].cat.codes.to_numpy(np.int64))[keep]
     present = np.bincount(it_pair, minlength=n_pairs) > 0
+    ob_of_rule = items["obligation"].cat.categories.get_indexer(rules["obligation"])
+    aliases = [(r, src, tgt) for r, src, tgt in items.attrs.get("aliases", [])]  # a rule's merged periods
+    for r, src, _ in aliases:
+        present[ob_of_rule[r] * n_item + src] = True  # the merged-away period's evidence gets a slot too
     slot_of = np.cumsum(present) - 1
     n_slots = max(int(present.sum()), 1)
     ok = (ev.published != NAT) & (ev.published <= j.as_of_end) & (ev.body >= 0) & (ev.ob >= 0) & (ev.item >= 0)
@@ -32,10 +36,16 @@ def judge(j: Judging, mask: np.ndarray) -> Judged:
     earliest = np.full(j.n_body * n_slots, NEVER, dtype=np.int64)
     np.minimum.at(earliest, ev.body[ok][match] * n_slots + slot_of[ev_pair[match]], ev.published[ok][match])
     published = earliest[it_body * n_slots + slot_of[it_pair]]
+    r = items["rule_id"].to_numpy()[keep]
+    if aliases:
+        label = items["item"].cat.codes.to_numpy(np.int64)[keep]
+        for rule, src, tgt in aliases:  # the merged item: its own period's or a merged-away period's, earliest
+            at = np.flatnonzero((r == rule) & (label == tgt))
+            other = earliest[it_body[at] * n_slots + slot_of[ob_of_rule[rule] * n_item + src]]
+            published[at] = np.minimum(published[at], other)
     missing = published == NEVER
     published[missing] = NAT
     on_time = ~missing & (published <= due[keep])
-    r = items["rule_id"].to_numpy()[keep]
     credit = np.where(missing, 0.0, np.where(on_time, 1.0, rules["late_credit"].to_numpy()[r]))
     deduction = np.where(missing, rules["deduct_missing"].to_numpy()[r],
                          np.where(on_time, 0.0, rules["deduct_late"].to_numpy()[r]))
