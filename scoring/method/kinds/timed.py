@@ -25,7 +25,7 @@ def judge(j: Judging, mask: np.ndarray) -> Judged:
                + items["item"].cat.codes.to_numpy(np.int64))[keep]
     present = np.bincount(it_pair, minlength=n_pairs) > 0
     ob_of_rule = items["obligation"].cat.categories.get_indexer(rules["obligation"])
-    aliases = [(r, src, tgt) for r, src, tgt in items.attrs.get("aliases", [])]  # a rule's merged periods
+    aliases = items.attrs.get("aliases", [])  # (rule, label, target): a rule's merged periods
     for r, src, _ in aliases:
         present[ob_of_rule[r] * n_item + src] = True  # the merged-away period's evidence gets a slot too
     slot_of = np.cumsum(present) - 1
