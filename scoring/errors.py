@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, overload
+
+import numpy as np
+import pandas as pd
 
 
 class GongkaiError(Exception):
@@ -38,12 +42,92 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
-class EvidenceError(GongkaiError):
-    """An evidence file with invalid rows: nothing from it is used."""
+class Problems(Sequence[RowProblem]):
+    """Row problems kept as four columns — row numbers, and the column, value and reason texts as object
+    arrays. A file whose every row is wrong has a million problems: they are sorted, counted, reported and
+    written without a Python object each; a `RowProblem` is made only when one is read."""
 
-    def __init__(self, source: str, problems: list[RowProblem]):
+    __slots__ = ("row", "column", "value", "reason")
+
+    def __init__(self, row: np.ndarray, column: np.ndarray, value: np.ndarray, reason: np.ndarray):
+        self.row = np.asarray(row, np.int64)
+        self.column, self.value, self.reason = column, value, reason
+
+    @classmethod
+    def of(cls, problems: Iterable[RowProblem]) -> Problems:
+        """These problems as columns (themselves if they already are)."""
+        if isinstance(problems, Problems):
+            return problems
+        items = list(problems)
+        if not items:
+            return cls(np.array([], np.int64), *(np.array([], object) for _ in range(3)))
+        row, column, value, reason = zip(*items, strict=True)
+        return cls(np.array(row, np.int64), *(objects(c) for c in (column, value, reason)))
+
+    @classmethod
+    def concat(cls, parts: Sequence[Problems]) -> Problems:
+        """The parts one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls.of([])
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__slots__))
+
+    def by_row(self) -> Problems:
+        """Ordered by row, then column name; problems of the same row and column keep their order."""
+        if len(self) < 2:
+            return self
+        rank = pd.Categorical(self.column).codes  # categories in alphabetical order: few, hashed not sorted
+        order = np.lexsort((rank, self.row))  # stable: ties keep the order they were found in
+        return self[order]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @overload
+    def __getitem__(self, at: int) -> RowProblem: ...
+    @overload
+    def __getitem__(self, at: slice | np.ndarray) -> Problems: ...
+    def __getitem__(self, at):
+        if isinstance(at, slice | np.ndarray):
+            return Problems(self.row[at], self.column[at], self.value[at], self.reason[at])
+        return RowProblem(int(self.row[at]), self.column[at], self.value[at], self.reason[at])
+
+    def __iter__(self) -> Iterator[RowProblem]:
+        return map(RowProblem, self.row.tolist(), self.column, self.value, self.reason)
+
+    def __add__(self, other: Iterable[RowProblem]) -> Problems:
+        return Problems.concat([self, Problems.of(other)])
+
+    def __radd__(self, other: Iterable[RowProblem]) -> Problems:
+        return Problems.concat([Problems.of(other), self])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str) or len(other) != len(self):
+            return NotImplemented if not isinstance(other, Sequence) else False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays, compared by value
+
+    def __repr__(self) -> str:
+        return f"Problems({list(self[:3])}{' …' if len(self) > 3 else ''}, {len(self)} in all)"
+
+
+def objects(values: Iterable[str]) -> np.ndarray:
+    """Texts as a one-dimensional object array (never split into characters or made 2-D)."""
+    items = list(values)
+    out = np.empty(len(items), object)
+    out[:] = items
+    return out
+
+
+class EvidenceError(GongkaiError):
+    """An evidence file with invalid rows: nothing from it is used. `problems` may be given as any
+    sequence of `RowProblem`; it is kept as `Problems` (columns)."""
+
+    def __init__(self, source: str, problems: Iterable[RowProblem]):
         self.source = source
-        self.problems = problems
+        self.problems = problems = Problems.of(problems)
         shown = "\n".join(f"  row {p.row}, {p.column} = {p.value!r}: {p.reason}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{source}: {count(len(problems), 'problem')}, nothing imported:\n{shown}{more}")

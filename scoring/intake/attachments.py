@@ -226,7 +226,7 @@ def validate_attached(table: pd.DataFrame, scheme, source: str,
     try:
         ev = validate(table, scheme, source)
     except EvidenceError as e:
-        raise EvidenceError(source, sorted(e.problems + problems, key=lambda p: (p.row, p.column))) from None
+        raise EvidenceError(source, (e.problems + problems).by_row() if problems else e.problems) from None
     if problems:
         raise EvidenceError(source, problems)
     sha = ev["row"].map({r: a.sha256 for r, a in found.items()}).astype(object)

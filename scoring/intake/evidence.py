@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-from itertools import repeat
-from operator import attrgetter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from scoring.errors import EvidenceError, RowProblem
+from scoring.errors import EvidenceError, Problems, RowProblem, objects
 from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table, recode
 from scoring.method import periods
@@ -191,27 +189,18 @@ def _mask(m) -> np.ndarray:
     return np.asarray(m, dtype=bool)
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cycle collector paused while many small acyclic objects are made (it would walk the growing
-    heap again and again: 2 s of a million problems)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 class _Problems:
-    """Problems found so far. A mask is per row; a reason is a text, a per-row array or Series, or a
-    function of the problem rows' positions (so a reason naming a value is built for those rows only)."""
+    """Problems found so far, a column block per check. A mask is per row; a reason is a text, a per-row
+    array or Series, or a function of the problem rows' positions (so a reason naming a value is built
+    for those rows only)."""
 
     def __init__(self, table: pd.DataFrame):
         self.table = table
         self.rows = table["row"].to_numpy()
-        self.items: list[RowProblem] = []
+        self.found: list[Problems] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
 
     def add(self, mask, column: str, reason) -> None:
         """Record a problem for every row where mask holds (reason may vary by row)."""
@@ -219,15 +208,19 @@ class _Problems:
         if not len(at):
             return
         values = _text(self.table[column].iloc[at])
-        texts = values.fillna("nan").tolist() if values.isna().any() else values.tolist()  # as str(NaN) was
+        values = values.fillna("nan") if values.isna().any() else values  # as str(NaN) was
         if callable(reason):
-            reasons = [str(w) for w in reason(at)]
+            reasons = objects(str(w) for w in reason(at))
         elif isinstance(reason, pd.Series | np.ndarray):
-            reasons = [str(w) for w in np.asarray(reason, dtype=object)[at]]
+            reasons = objects(str(w) for w in np.asarray(reason, dtype=object)[at])
         else:
-            reasons = [str(reason)] * len(at)
-        with _no_gc():  # a million problem tuples would run the cycle collector hundreds of times
-            self.items.extend(map(RowProblem, self.rows[at].tolist(), repeat(column), texts, reasons))
+            reasons = np.full(len(at), str(reason), dtype=object)
+        self.found.append(Problems(self.rows[at], np.full(len(at), column, dtype=object),
+                                   values.to_numpy(dtype=object), reasons))
+
+    def by_row(self) -> Problems:
+        """Every problem found, by row and column."""
+        return Problems.concat(self.found).by_row()
 
 
 def body_resolver(scheme: Scheme) -> BodyResolver:
@@ -367,10 +360,8 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
             f"this assessor already gave this item another value in row {r} (a rating or share takes one value per assessor)"
             for r in first_row[rows].tolist()])
 
-    if p.items:
-        with _no_gc():
-            problems = sorted(p.items, key=attrgetter("row", "column"))
-        raise EvidenceError(source, problems)
+    if p:
+        raise EvidenceError(source, p.by_row())
     ev["value"] = ev["value"].astype(float)
     return _sightings(ev, has("count") & ~is_event & ~is_value, shared)
 
@@ -601,28 +592,41 @@ def empty_evidence() -> pd.DataFrame:
     return frame
 
 
-def problem_report(table: pd.DataFrame, problems: list[RowProblem]) -> pd.DataFrame:
-    """The rows with problems, as the firm sent them, with a 問題 column: fix and re-send. Linear in
-    the rows and problems (a file whose every row is wrong is reported as fast as it is read)."""
+def _problem_texts(found: Problems) -> pa.Array:
+    """"column: reason" of each problem, made once per distinct pair (a million problems have few)."""
+    column, columns = pd.factorize(found.column)
+    reason, reasons = pd.factorize(found.reason)
+    pair, pairs = pd.factorize(column.astype(np.int64) * max(len(reasons), 1) + reason)
+    texts = [f"{columns[p // max(len(reasons), 1)]}: {reasons[p % max(len(reasons), 1)]}" for p in pairs.tolist()]
+    return pa.array(texts, pa.string()).take(pa.array(pair))
+
+
+def problem_report(table: pd.DataFrame, problems: Sequence[RowProblem]) -> pd.DataFrame:
+    """The rows with problems, as the firm sent them, with a 問題 column: fix and re-send. Columnar and
+    linear in the rows and problems (a file whose every row is wrong is reported as fast as it is read)."""
     from scoring.intake.tables import COLUMNS
 
-    rows = np.fromiter((p.row for p in problems), np.int64, len(problems))
-    texts = pd.Series([f"{p.column}: {p.reason}" for p in problems], dtype="str")
-    read = np.isin(rows, table["row"].to_numpy())
-    found = pd.DataFrame({"row": rows[read], "text": texts[read].reset_index(drop=True)})
-    nth = found.groupby("row", sort=False).cumcount().to_numpy()
-    reasons = found[nth == 0].set_index("row")["text"]
-    for k in range(1, int(nth.max()) + 1 if len(nth) else 1):  # a row's further problems, in order
-        more = found[nth == k].set_index("row")["text"]
-        reasons.loc[more.index] = reasons.loc[more.index] + "; " + more
+    found = Problems.of(problems)
+    texts = _problem_texts(found)
+    read = np.isin(found.row, table["row"].to_numpy())
+    order = np.argsort(found.row[read], kind="stable")  # a row's problems together, in the order found
+    rows, texts_read = found.row[read][order], texts.filter(pa.array(read)).take(pa.array(order))
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.array([], np.int64)
+    if len(first) < len(rows):  # some rows have several problems: "a: …; b: …"
+        texts_read = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[first, len(rows)], pa.int32()),
+                                                              texts_read), "; ")
+    rows = rows[first]
 
-    picked = table[table["row"].isin(reasons.index)]
+    at = table["row"].to_numpy()
+    where = np.minimum(np.searchsorted(rows, at), max(len(rows) - 1, 0))
+    hit = (rows[where] == at) if len(rows) else np.zeros(len(at), bool)
+    picked = table[hit]
     picked = picked.assign(**{c: _text(picked[c]) for c in picked.columns
                               if isinstance(picked[c].dtype, pd.CategoricalDtype)})
     bad = picked.rename(columns=COLUMNS)
-    bad.insert(0, "問題 problems", reasons.reindex(picked["row"]).array)
+    bad.insert(0, "問題 problems", pd.array(texts_read.take(pa.array(where[hit])), dtype="str"))
     bad = bad.rename(columns={"row": "行號 row"})
     if not read.all():  # file-level problems (row 1: the header, the file itself), one line each
-        extra = pd.DataFrame({"行號 row": rows[~read], "問題 problems": texts[~read].array})
+        extra = pd.DataFrame({"行號 row": found.row[~read], "問題 problems": pd.array(texts.filter(pa.array(~read)), dtype="str")})
         bad = pd.concat([extra, bad], ignore_index=True)
     return bad.fillna("")
