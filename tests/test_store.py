@@ -256,3 +256,65 @@ def test_a_rejection_made_while_an_import_runs_is_not_overwritten(db_url, tmp_pa
     importer.join(timeout=60)
     assert len(done) == 1
     assert _evidence_state(db_url) == expected
+
+
+def test_evidence_refers_to_an_existing_batch_of_its_own_scheme(db_url, scheme_2017):
+    """Evidence's references (migration 0006: foreign keys on SQLite, statement-level checks on PostgreSQL):
+    on both, evidence whose batch is missing is refused, and so is deleting a batch that evidence refers
+    to; PostgreSQL's check also refuses a batch of another scheme than the row's."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    do_import(db_url, scheme_2017, GOOD)
+    engine = engine_for(db_url)
+    with engine.connect() as conn:
+        batch, scheme_id = conn.execute(text("SELECT id, scheme_id FROM import_batch")).one()
+        conn.execute(text("INSERT INTO scheme (id, title, sha256, text, loaded_at) "
+                          "SELECT 'other', title, sha256, text, loaded_at FROM scheme"))
+        conn.commit()
+    columns = ("scheme_id, body, obligation, period, event, step, assessor, record, has_time, url, note, batch_id, "
+               "rejected, pending, attachment")
+    bad = {"missing batch": (scheme_id, batch + 99)}
+    if engine.dialect.name == "postgresql":
+        bad["batch of another scheme"] = ("other", batch)
+    for why, (scheme, batch_id) in bad.items():
+        with engine.connect() as conn, pytest.raises(IntegrityError, match="fk_evidence_batch|FOREIGN KEY"):
+            conn.execute(text(f"INSERT INTO evidence ({columns}) VALUES "
+                              "(:s, '濟南市', '6.8', '', '', '', '', 'publication', false, '', '', :b, '', false, '')"),
+                         {"s": scheme, "b": batch_id})
+            pytest.fail(why)
+    with engine.connect() as conn, pytest.raises(IntegrityError, match="fk_evidence_batch|FOREIGN KEY"):
+        conn.execute(text("UPDATE evidence SET scheme_id = 'other'" if engine.dialect.name == "postgresql"
+                          else "UPDATE evidence SET batch_id = batch_id + 99"))
+    with engine.connect() as conn, pytest.raises(IntegrityError, match="fk_evidence_batch|FOREIGN KEY"):
+        conn.execute(text("DELETE FROM import_batch"))
+    assert counts(db_url) == (3, 1)
+
+
+def test_a_database_of_the_previous_schema_upgrades_with_its_evidence(tmp_path, scheme_2017):
+    """A SQLite database at migration 0005 holding evidence: opened by this version, 0006 drops the
+    redundant index and keeps every row and both foreign keys."""
+    import sqlite3
+
+    from alembic import command
+    from alembic.config import Config
+
+    from scoring.store import db as dbmod
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    do_import(url, scheme_2017, GOOD)
+    dbmod.dispose(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(dbmod._MIGRATIONS))
+    with dbmod.create_engine(url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    old = sqlite3.connect(tmp_path / "old.db")
+    assert "ix_evidence_scheme_id" in {r[1] for r in old.execute("PRAGMA index_list(evidence)")}
+    old.close()
+    assert counts(url) == (3, 1)  # opening it upgrades it again
+    new = sqlite3.connect(tmp_path / "old.db")
+    assert sorted((r[2], r[3], r[4]) for r in new.execute("PRAGMA foreign_key_list(evidence)")) == [
+        ("import_batch", "batch_id", "id"), ("scheme", "scheme_id", "id")]
+    assert "ix_evidence_scheme_id" not in {r[1] for r in new.execute("PRAGMA index_list(evidence)")}
+    new.close()
