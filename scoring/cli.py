@@ -151,7 +151,6 @@ def import_cmd(
     """Import an evidence file (CSV/XLSX, or a .zip of the table and its attachments): all rows or
     none, a row report on failure."""
     from scoring import workflows
-    from scoring.intake.tables import csv_bytes, spreadsheet_safe
 
     try:  # the file is hashed streamed and read only if it is not the latest import's file again
         size = file.stat().st_size
@@ -169,7 +168,7 @@ def import_cmd(
         except workflows.ImportRefused as e:
             if len(e.rows):
                 out = report or file.with_name(file.stem + ".problems.csv")
-                out.write_bytes(b"\xef\xbb\xbf" + csv_bytes(spreadsheet_safe(e.rows)))  # UTF-8 with BOM
+                out.write_bytes(e.problems_file())
                 err.print(f"the rows with problems, with a 問題 column to fix and re-send: {out}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"

@@ -103,9 +103,10 @@ class Problems(Sequence[RowProblem]):
         return Problems.concat([Problems.of(other), self])
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str) or len(other) != len(self):
-            return NotImplemented if not isinstance(other, Sequence) else False
-        return all(a == b for a, b in zip(self, other, strict=True))
+        """Equal to any sequence of the same problems in the same order (a list of `RowProblem`)."""
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]  # mutable arrays, compared by value
 

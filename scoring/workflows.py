@@ -28,7 +28,7 @@ from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
 from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.schemes import load_scheme_cached
-from scoring.intake.tables import read_table
+from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
 from scoring.method.robustness import robustness as rank_robustness
@@ -180,6 +180,11 @@ class ImportRefused(EvidenceError):
     def __init__(self, error: EvidenceError, rows: pd.DataFrame) -> None:
         super().__init__(error.source, error.problems)
         self.rows = rows
+
+    def problems_file(self) -> bytes:
+        """The problem rows as the file to fix and re-send (`FILE.problems.csv`): UTF-8 with a BOM, text a
+        spreadsheet would run as a formula guarded; the CLI writes it, the dashboard offers it."""
+        return b"\xef\xbb\xbf" + csv_bytes(spreadsheet_safe(self.rows))
 
 
 def import_file(db: str | None, *, actor: Actor, name: str, data: bytes | Path, scheme_id: str | None = None,

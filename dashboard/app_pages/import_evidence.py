@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
-from scoring.intake.tables import MAX_FILE_BYTES, spreadsheet_safe
+from scoring.intake.tables import MAX_FILE_BYTES
 from scoring.intake.templates import EXAMPLES, template_bytes
 from scoring.workflows import ImportRefused
 
@@ -23,7 +23,7 @@ if upload is not None:
         st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
                       for p in error.problems], hide_index=True, width="stretch")
         if len(error.rows):
-            st.download_button(t("problem_rows"), spreadsheet_safe(error.rows).to_csv(index=False).encode("utf-8-sig"),
+            st.download_button(t("problem_rows"), error.problems_file(),
                                file_name=upload.name.rsplit(".", 1)[0] + ".problems.csv", mime="text/csv")
     except GongkaiError as error:
         st.error(plain(error))

@@ -596,8 +596,9 @@ def _problem_texts(found: Problems) -> pa.Array:
     """"column: reason" of each problem, made once per distinct pair (a million problems have few)."""
     column, columns = pd.factorize(found.column)
     reason, reasons = pd.factorize(found.reason)
-    pair, pairs = pd.factorize(column.astype(np.int64) * max(len(reasons), 1) + reason)
-    texts = [f"{columns[p // max(len(reasons), 1)]}: {reasons[p % max(len(reasons), 1)]}" for p in pairs.tolist()]
+    width = max(len(reasons), 1)
+    pair, pairs = pd.factorize(column.astype(np.int64) * width + reason)
+    texts = [f"{columns[p // width]}: {reasons[p % width]}" for p in pairs.tolist()]
     return pa.array(texts, pa.string()).take(pa.array(pair))
 
 
