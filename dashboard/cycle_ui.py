@@ -9,21 +9,30 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import Context, show_attachment, t
+from scoring.i18n_cycle import cycle_day
 from scoring.workflows import Published
 
 
 def stage_text(pub: Published) -> str:
     if pub.stage == "final":
         return t("stage_final").format(run=pub.run_id)
-    return t("stage_preliminary").format(run=pub.run_id, date=pub.closes_on)
+    return t("stage_preliminary").format(run=pub.run_id, date=day_text(pub.closes_on, pub.provisional))
+
+
+def day_text(day: object, provisional: bool) -> str:
+    """A cycle date in the UI language, marked 暂定 when computed on an estimated calendar."""
+    return cycle_day(day, provisional, st.session_state.get("lang", "zh-Hans"))
 
 
 def banner(pubs: list[Published]) -> None:
-    """Say which published result a page shows: preliminary (with its window) or final (frozen)."""
+    """Say which published result a page shows: preliminary (with its window) or final (frozen); and
+    that its dates are provisional (暂定) while their year's holidays are not loaded."""
     if not pubs:
         st.info(t("no_publication"))
         return
     (st.success if pubs[0].stage == "final" else st.warning)(stage_text(pubs[0]))
+    if pubs[0].provisional:
+        st.caption(t("provisional_note"))
 
 
 def evidence_with_files(c: Context, ev: pd.DataFrame, key: str, shown: Collection[str] = ()) -> None:

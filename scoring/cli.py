@@ -15,6 +15,7 @@ from rich.console import Console
 
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
+from scoring.i18n_cycle import cycle_day
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -498,9 +499,18 @@ def publish_cmd(
     pub = workflows.publish(db, actor=_actor(db), stage="final" if final else "preliminary", scheme_id=scheme,
                             as_of=_date(as_of), days=days, rectify_days=rectify_days)
     if pub.closes_on:
-        print(f"preliminary result {pub.id} (run {pub.run_id}, as of {pub.as_of}): appeals until {pub.closes_on}")
+        print(f"preliminary result {pub.id} (run {pub.run_id}, as of {pub.as_of}): appeals until "
+              f"{cycle_day(pub.closes_on, pub.provisional, 'zh-Hans')}")
     else:
-        print(f"final result {pub.id} (run {pub.run_id}, as of {pub.as_of}) frozen; {pub.problems} 整改 problems opened")
+        print(f"final result {pub.id} (run {pub.run_id}, as of {pub.as_of}) frozen; {pub.problems} 整改 problems opened"
+              + (f", due {cycle_day(pub.due_on, pub.provisional, 'zh-Hans')}" if pub.due_on else ""))
+    if pub.provisional:
+        err.print(_provisional_note(), markup=False)
+
+
+def _provisional_note() -> str:
+    return ("暂定 (provisional): that date lies in a year whose holiday notice is not loaded; it was computed on "
+            "the estimated statutory holidays and is recomputed by `gongkai calendar load FILE`")
 
 
 @app.command("result")
@@ -511,7 +521,8 @@ def result_cmd(body: Annotated[str | None, typer.Option("--body", help="body id 
 
     r = workflows.body_result(db, actor=_actor(db), body=body, scheme_id=scheme)
     print(f"{r.publication.stage} result {r.publication.id} (run {r.publication.run_id}, as of {r.publication.as_of})"
-          + (f"; appeals until {r.publication.closes_on}" if r.publication.closes_on else ""))
+          + (f"; appeals until {cycle_day(r.publication.closes_on, r.publication.provisional, 'zh-Hans')}"
+             if r.publication.closes_on else ""))
     _print_table(r.scores[["body", "name", "score", "rank", "grade"]], "")
     lost = r.findings[r.findings["lost"] > 1e-12][["obligation", "item", "outcome", "lost"]]
     _print_table(lost.round({"lost": 3}), "no points lost")
@@ -598,7 +609,10 @@ def problem_list(open_only: Annotated[bool, typer.Option("--open", help="open on
     from scoring import workflows
 
     frame = workflows.problems(db, actor=_actor(db), open_only=open_only, body=body, scheme_id=scheme)
+    frame = frame.assign(due_on=[cycle_day(d, p, "zh-Hans") for d, p in zip(frame["due_on"], frame["provisional"], strict=True)])
     _print_table(frame[["id", "body", "obligation", "lost", "due_on", "status", "note", "updated_by"]], "no problems")
+    if frame["provisional"].any():
+        err.print(_provisional_note(), markup=False)
 
 
 @problem_app.command("set")
@@ -623,6 +637,48 @@ def problem_cities(db: Db = None, scheme: SchemeId = None) -> None:
     from scoring import workflows
 
     _print_table(workflows.problems_by_city(db, actor=_actor(db), scheme_id=scheme), "no problems")
+
+
+calendar_app = typer.Typer(no_args_is_help=True, help="The working-day calendar: load a year's holiday notice, show a year")
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path, db: Db = None) -> None:
+    """Load the State Council's holiday notice of a year (CSV date,type[,name]; type holiday|workday; or YAML)."""
+    from scoring import workflows
+
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise GongkaiError(f"{file}: cannot read ({e.strerror})") from None
+    done = workflows.load_calendar(db, actor=_actor(db), data=data, name=file.name)
+    for year, (holidays, workdays) in done.years.items():
+        print(f"{year}: {holidays} holidays, {workdays} make-up working days loaded from {file.name}")
+    for pub, what, before, after in done.recomputed:
+        print(f"publication {pub}: {what} {before} (暂定) → {after}")
+
+
+@calendar_app.command("show")
+def calendar_show(year: int, db: Db = None, scheme: SchemeId = None,
+                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
+    """Every holiday and make-up working day of a year, and where scoring takes them from."""
+    from scoring import workflows
+
+    view = workflows.calendar_year(db, actor=_actor(db), year=year, scheme_id=scheme)
+    source = {"loaded": f"loaded notice {view.loaded_from}", "scheme": f"calendar_years of scheme {view.loaded_from}",
+              "package": "the chinesecalendar package",
+              "estimated": "nobody: not loaded — scoring refuses this year; cycle dates use these estimated "
+                           "statutory holidays and are marked 暂定 (gongkai calendar load FILE)"}[view.source]
+    days = view.days.assign(weekday=[f"星期{'一二三四五六日'[d.weekday()]}" for d in view.days["date"]])
+    days = days[["date", "weekday", "type", "name"]]
+    if _choice("--format", fmt, ("table", "csv", "json")) == "csv":
+        sys.stdout.write(days.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(days.assign(date=days["date"].astype(str)).to_json(orient="records", force_ascii=False) + "\n")
+    else:
+        print(f"{year}: {source}")
+        _print_table(days, "no holidays or make-up working days")
 
 
 def _print_table(frame, empty: str) -> None:

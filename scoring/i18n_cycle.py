@@ -1,6 +1,10 @@
 """UI strings of the assessment cycle (appeals, 整改), merged into scoring.i18n.STRINGS: key → (简体中文, English)."""
 
 CYCLE_STRINGS: dict[str, tuple[str, str]] = {
+    "provisional_day": ("{date}（暂定）", "{date} (provisional)"),
+    "provisional_note": ("标注“暂定”的日期按预估的节假日计算（该年放假安排尚未导入：gongkai calendar load），导入后自动重算。",
+                         "Dates marked provisional are computed on estimated holidays (that year's notice is not loaded: "
+                         "gongkai calendar load); they are recomputed when it is."),
     "page_appeals": ("申诉", "Appeals"),
     "page_rectify": ("整改", "Rectification"),
     "stage_preliminary": ("初评结果（评分运行 {run}）：反馈期至 {date}", "Preliminary result (run {run}): appeals until {date}"),
@@ -45,3 +49,11 @@ CYCLE_STRINGS: dict[str, tuple[str, str]] = {
     "rectify_updated": ("已更新", "Updated"),
     "no_final": ("终评结果发布后才有整改问题。", "Problems to rectify come with the final result."),
 }
+
+
+def cycle_day(day: object, provisional: bool, lang: str) -> str:
+    """A cycle date (a feedback window's end, a 整改 due date) as shown: `2027-01-04（暂定）` when it
+    was computed on an estimated calendar."""
+    from scoring.i18n import text
+
+    return text("provisional_day", lang).format(date=day) if provisional else str(day)

@@ -543,6 +543,7 @@ def robustness(db: str | None, *, actor: Actor, scheme_id: str | None = None, as
 
 # ---- the assessment cycle: publish → appeal → decide → final → 通報 → 整改 ------------------------
 
+PROVISIONAL = "暂定"  # said of a cycle date computed on an estimated calendar (its year is not loaded)
 FEEDBACK_DAYS = 5   # working days a preliminary result is open to appeals
 RECTIFY_DAYS = 20   # working days a body has to rectify a problem of the final result
 
@@ -577,8 +578,25 @@ def _refusals_audited(action: str, *, only: type[GongkaiError] = GongkaiError
 
 
 def _clock() -> dt.datetime:
-    """Now, as an aware UTC instant (one place, so a test can set the clock)."""
-    return dt.datetime.now(dt.UTC)
+    """Now, as an aware UTC instant — the one place the cycle reads the clock. `GONGKAI_CLOCK` (an ISO
+    date or date-time; without an offset it is the scheme timezone's wall clock, Asia/Shanghai) sets
+    it for tests and for rehearsing a cycle: the feedback window, the 整改 due date and the documents'
+    dates follow it; the audit trail keeps the real time."""
+    import os
+
+    fixed = os.environ.get("GONGKAI_CLOCK", "").strip()
+    if not fixed:
+        return dt.datetime.now(dt.UTC)
+    try:
+        at = dt.datetime.fromisoformat(fixed)
+    except ValueError:
+        raise GongkaiError(f"GONGKAI_CLOCK={fixed!r} is not an ISO date or date-time "
+                           "(2026-12-28, 2026-12-28T10:00 or 2026-12-28T10:00+08:00)") from None
+    if at.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        at = at.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return at.astimezone(dt.UTC)
 
 
 def _today(scheme: Scheme, today: dt.date | None) -> dt.date:
@@ -593,12 +611,12 @@ def _window_closed(scheme: Scheme, pub, today: dt.date | None) -> bool:
     return pub.closes_on is not None and _today(scheme, today) > pub.closes_on
 
 
-def _working_days_after(scheme: Scheme, day: dt.date, n: int) -> dt.date:
-    import numpy as np
-
+def _working_days_after(scheme: Scheme, day: dt.date, n: int) -> tuple[dt.date, bool]:
+    """The n-th working day after `day` on the scheme's calendar (as this database has it), and
+    whether it is provisional (暫定): a year it reaches that nobody covers is estimated, never refused."""
     from scoring.method.compiled import compiled
 
-    return pd.Timestamp(compiled(scheme).calendar.add_working_days(np.array([day], dtype="datetime64[D]"), n)[0]).date()
+    return compiled(scheme).calendar.cycle_date(day, n)
 
 
 def _own_body(session: Session, who: Actor, body: str | None) -> str | None:
@@ -625,10 +643,13 @@ class Published:
     published_at: dt.datetime
     closes_on: dt.date | None
     problems: int = 0
+    provisional: bool = False  # its window's end (feedback, or 整改 due) is estimated: 暫定 until the year is loaded
+    due_on: dt.date | None = None  # a final result's 整改 due date
 
 
-def _published(pub, problems: int = 0) -> Published:
-    return Published(pub.id, pub.stage, pub.run_id, pub.as_of, pub.published_at, pub.closes_on, problems)
+def _published(pub, problems: int = 0, due_on: dt.date | None = None) -> Published:
+    return Published(pub.id, pub.stage, pub.run_id, pub.as_of, pub.published_at, pub.closes_on, problems,
+                     bool(pub.provisional), due_on)
 
 
 @_refusals_audited("user_body")
@@ -670,18 +691,103 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         card, run_id = repo.score_and_record(session, scheme_id=scheme.id, as_of=as_of, who=who.name)
         evidence, digest = repo.evidence_state(session, scheme_id=scheme.id)
         day = _today(scheme, today)
-        closes = _working_days_after(scheme, day, days) if stage == "preliminary" else None
+        window = days if stage == "preliminary" else rectify_days
+        end, provisional = _working_days_after(scheme, day, window)
         pub = cycle.publish(session, stage=stage, scheme=scheme, run_id=run_id, as_of=card.as_of,
-                            evidence=evidence, who=who.name, closes_on=closes)
-        opened = 0
-        if stage == "final":
-            opened = cycle.open_problems(session, pub=pub, card=card,
-                                         due_on=_working_days_after(scheme, day, rectify_days))
+                            evidence=evidence, who=who.name, closes_on=end if stage == "preliminary" else None,
+                            opened_on=day, days=window, provisional=provisional)
+        opened = cycle.open_problems(session, pub=pub, card=card, due_on=end) if stage == "final" else 0
+        mark = f" ({PROVISIONAL}: {end.year} is not loaded)" if provisional else ""
         audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=digest,
               detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
-                     + (f", feedback window to {closes} ({days} working days)" if closes else
-                        f", frozen; {opened} 整改 problems"))
-        return _published(pub, opened)
+                     + (f", feedback window to {end}{mark} ({days} working days)" if stage == "preliminary" else
+                        f", frozen; {opened} 整改 problems due {end}{mark}"))
+        return _published(pub, opened, end if stage == "final" else None)
+
+
+# ---- the working-day calendar --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CalendarLoad:
+    """What loading a notice did: per year (holidays, make-up working days), and each cycle date it
+    made exact: (publication, what, provisional date, exact date)."""
+
+    years: dict[int, tuple[int, int]]
+    recomputed: list[tuple[int, str, dt.date, dt.date]]
+
+
+@_refusals_audited("calendar_load")
+def load_calendar(db: str | None, *, actor: Actor, data: bytes, name: str) -> CalendarLoad:
+    """Load a year's holiday notice (CSV `date,type[,name]` or YAML): every year it lists is replaced
+    whole, and takes precedence over the package and the scheme. Every provisional (暫定) cycle date is
+    then recomputed; one the file makes exact loses its mark. All in one transaction, audited."""
+    from scoring.intake.calendar import read_calendar
+    from scoring.store import calendar
+
+    days = read_calendar(data, name)
+    sha = hashlib.sha256(data).hexdigest()
+    with transaction(db) as session:
+        who = _as(session, actor, "calendar")
+        years = calendar.load_days(session, days=days, source=name, sha256=sha, who=who.name)
+        listed = "; ".join(f"{y}: {h} holidays, {w} make-up working days" for y, (h, w) in years.items())
+        audit(session, who=who.name, action="calendar_load", sha256=sha, detail=f"{name}: {listed}")
+        return CalendarLoad(years, _recompute_provisional(session, who))
+
+
+def _recompute_provisional(session: Session, who: Actor) -> list[tuple[int, str, dt.date, dt.date]]:
+    """Recompute every provisional window end on the calendar as loaded now: a feedback window's
+    last day, or a final result's 整改 due date (its problems'); audited per publication."""
+    made_exact = []
+    for pub in cycle.provisional_publications(session):
+        assert pub.id is not None and pub.opened_on is not None and pub.days is not None
+        end, provisional = _working_days_after(repo.get_scheme(session, scheme_id=pub.scheme_id), pub.opened_on, pub.days)
+        before = cycle.move_window_end(session, pub=pub, end=end, provisional=provisional)
+        what = "feedback window closes" if pub.stage == "preliminary" else "整改 due"
+        audit(session, who=who.name, action="calendar_recompute", scheme_id=pub.scheme_id,
+              detail=f"publication {pub.id}: {what} {before} ({PROVISIONAL}) → {end}"
+                     + (f" (still {PROVISIONAL})" if provisional else ""))
+        if not provisional:
+            made_exact.append((pub.id, what, before, end))
+    return made_exact
+
+
+@dataclass(frozen=True)
+class CalendarYearView:
+    """A year's holidays and make-up working days (date, type, name) and where they come from:
+    `loaded` (an office's notice, with who and when), `scheme` (a scheme's calendar_years),
+    `package` (chinesecalendar) or `estimated` (nobody covers it: the cycle's 暫定 dates use these)."""
+
+    year: int
+    source: str
+    days: pd.DataFrame
+    loaded_from: str = ""
+
+
+@_refusals_audited("calendar_show", only=PermissionDenied)
+def calendar_year(db: str | None, *, actor: Actor, year: int, scheme_id: str | None = None) -> CalendarYearView:
+    """Every holiday and make-up working day of `year`, from the source scoring uses for it."""
+    from scoring.method.calendar import PACKAGE_YEARS, estimated_holidays, package_days
+    from scoring.store import calendar
+
+    if not 1901 <= year <= 2099:
+        raise GongkaiError(f"year {year}: give a year between 1901 and 2099")
+    with transaction(db) as session:
+        _as(session, actor, "holidays")
+        loaded = calendar.year_days(session, year=year)
+        if len(loaded):
+            first = loaded.iloc[0]
+            return CalendarYearView(year, "loaded", loaded[["date", "type", "name"]],
+                                    f"{first['source']} ({first['loaded_by']}, {first['loaded_at']:%Y-%m-%d %H:%M} UTC)")
+        ids = [scheme_id] if scheme_id else repo.scheme_ids(session)
+        for sid in ids:
+            own = repo.get_scheme(session, scheme_id=sid).scheme.calendar_years.get(year)
+            if own is not None:
+                rows = [(d, "holiday", "") for d in own.holidays] + [(d, "workday", "") for d in own.workdays]
+                return CalendarYearView(year, "scheme", pd.DataFrame(sorted(rows), columns=["date", "type", "name"]), sid)
+        if year in PACKAGE_YEARS:
+            return CalendarYearView(year, "package", package_days(year))
+        rows = [(d, "holiday", name) for d, name in estimated_holidays(year)]
+        return CalendarYearView(year, "estimated", pd.DataFrame(rows, columns=["date", "type", "name"]))
 
 
 @_refusals_audited("publications", only=PermissionDenied)
@@ -882,7 +988,10 @@ def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | No
     with transaction(db) as session:
         who = _as(session, actor, "publish")
         scheme, final = _final(session, scheme_id)
-        notice = build_notice(cycle.published_card(final), run_id=final.run_id, issued=_today(scheme, None))
+        assert final.id is not None
+        todo = cycle.problems(session, publication_id=final.id)
+        notice = build_notice(cycle.published_card(final), run_id=final.run_id, issued=_today(scheme, None),
+                              due_on=todo["due_on"].min() if len(todo) else None, provisional=bool(final.provisional))
         path = write(notice, out, lang)
         audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
         return path
@@ -904,7 +1013,7 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         day = _today(scheme, None)
         written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
                                        due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书.docx",
-                                       lang=lang)
+                                       lang=lang, provisional=bool(mine["provisional"].any()))
                    for body, mine in todo.groupby("body", sort=True)]
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
               detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 IN_PROCESS = os.environ.get("GONGKAI_TEST_CLI", "in-process") != "subprocess"
 
 
-KEPT = {"GONGKAI_PASSWORD_HASH", "GONGKAI_TEST_POSTGRES_URL"}  # the suite's own settings (conftest.py)
+KEPT = {"GONGKAI_PASSWORD_HASH", "GONGKAI_TEST_POSTGRES_URL", "GONGKAI_CLOCK"}  # the suite's own settings (conftest.py)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

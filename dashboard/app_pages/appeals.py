@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner, evidence_with_files
+from dashboard.cycle_ui import banner, day_text, evidence_with_files
 from dashboard.ui import findings_with_files, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
@@ -43,7 +43,7 @@ for obligation, found in lost.groupby("obligation", sort=False):
 
 if c.actor.may("appeal") and pub.stage == "preliminary":
     if data.appeal_window_closed(c.db, c.scheme_id, c.actor):  # the scheme's calendar, as the CLI
-        st.info(t("window_closed").format(date=pub.closes_on))
+        st.info(t("window_closed").format(date=day_text(pub.closes_on, pub.provisional)))
     else:
         st.subheader(t("appeal_form"))
         obligations = sorted(lost["obligation"].unique())

@@ -4,7 +4,7 @@ marks its own rectified with evidence, an evaluator verifies or reopens."""
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner
+from dashboard.cycle_ui import banner, day_text
 from dashboard.ui import plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
@@ -20,7 +20,8 @@ if c.actor.role != "body":
     st.dataframe(data.problems_by_city(c.db, c.scheme_id, c.actor), hide_index=True, width="stretch")
 st.subheader(t("rectify_list"))
 todo = data.problems(c.db, c.scheme_id, c.actor)
-st.dataframe(todo, hide_index=True, width="stretch")
+shown = todo.assign(due_on=[day_text(d, p) for d, p in zip(todo["due_on"], todo["provisional"], strict=True)])
+st.dataframe(shown.drop(columns=["provisional"]), hide_index=True, width="stretch")
 for p in todo[todo["attachment"] != ""].itertuples():
     with st.expander(f"{t('rectify_pick')} {p.id} · {p.body} · {p.obligation}"):
         show_attachment(c, p.attachment, f"problem{p.id}")

@@ -8,12 +8,14 @@ credits alone.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from scoring.method.calendar import WorkCalendar
+from scoring.method.calendar import WorkCalendar, YearData
 from scoring.method.scheme import Scheme, ShareRule, rule_ref
 
 
@@ -48,11 +50,28 @@ def _compile(scheme: Scheme) -> Compiled:
                     np.sort(np.concatenate(pairs)) if pairs else np.array([], np.int64), calendar_for(scheme))
 
 
-def calendar_for(scheme: Scheme) -> WorkCalendar:
-    """The working-day calendar of a scheme: PRC data plus the years the scheme supplies."""
-    extra = {y: {"holidays": c.holidays, "workdays": c.workdays}
-             for y, c in scheme.scheme.calendar_years.items()}
-    return WorkCalendar(extra)
+def calendar_for(scheme: Scheme, loaded: Mapping[int, YearData] | None = None, digest: str = "") -> WorkCalendar:
+    """The working-day calendar of a scheme: the package's data, the years the scheme supplies, and
+    over both the years an office loaded (`gongkai calendar load`)."""
+    extra: dict[int, YearData] = {y: {"holidays": c.holidays, "workdays": c.workdays}
+                                  for y, c in scheme.scheme.calendar_years.items()}
+    extra.update(loaded or {})
+    return WorkCalendar(extra, digest=digest if loaded else "")
+
+
+def with_calendar(scheme: Scheme, loaded: Mapping[int, YearData], key: str) -> Scheme:
+    """The scheme judged on the years an office loaded (they take precedence over the scheme's own
+    and the package's). `key` names that loaded state (its digest): the copy is made once per state
+    and kept with the scheme; with nothing loaded the scheme itself."""
+    if not loaded:
+        return scheme
+
+    def build() -> Scheme:
+        copy = scheme.model_copy()
+        copy.keep_compiled(dataclasses.replace(compiled(scheme), calendar=calendar_for(scheme, loaded, key)))
+        return copy
+
+    return scheme.memo(f"calendar {key}", build)
 
 
 def _rule_table(scheme: Scheme) -> pd.DataFrame:

@@ -40,9 +40,20 @@ class Notice:
     grades: list[tuple[str, list[tuple[str, list[str]]]]]   # kind label → [(grade, unit names)]
     outstanding: list[tuple[str, list[str]]]                # kind label → names (表現突出)
     problems: pd.DataFrame                                  # obligation, title, bodies (count), lost (total)
+    due_on: dt.date | None = None                           # the 整改 due date of the final result
+    provisional: bool = False                               # due_on is 暫定: its year's holidays not loaded
 
 
-def build_notice(card: Scorecard, *, run_id: int, issued: dt.date) -> Notice:
+PROVISIONAL_NOTE = "（注：整改期限按预估的节假日计算，该年度放假安排公布并导入后重新计算。）"
+
+
+def due_text(due_on: dt.date, provisional: bool) -> str:
+    """A 整改 due date in a document's words: 2027年1月4日, or 2027年1月4日（暂定） on an estimated calendar."""
+    return f"{due_on:%Y年%-m月%-d日}" + ("（暂定）" if provisional else "")
+
+
+def build_notice(card: Scorecard, *, run_id: int, issued: dt.date, due_on: dt.date | None = None,
+                 provisional: bool = False) -> Notice:
     h = card.scheme.scheme
     s = card.scores.dropna(subset=["score"]).sort_values(["kind", "rank", "body"])
     best = h.grades[0].name
@@ -61,7 +72,7 @@ def build_notice(card: Scorecard, *, run_id: int, issued: dt.date) -> Notice:
                 .sort_values(["bodies", "lost", "obligation"], ascending=[False, False, True]).head(TOP_PROBLEMS))
     problems.insert(1, "title", problems["obligation"].map(titles))
     return Notice(f"关于{h.title}考核结果的通报", h.document or "", card.as_of, run_id, issued, grades, outstanding,
-                  problems.reset_index(drop=True))
+                  problems.reset_index(drop=True), due_on, provisional)
 
 
 def _paragraphs(n: Notice) -> list[tuple[str, str]]:
@@ -81,8 +92,11 @@ def _paragraphs(n: Notice) -> list[tuple[str, str]]:
     out.append(("h", "三、表现突出的单位"))
     for label, names in n.outstanding:
         out.append(("p", f"{label}：{'、'.join(names) or '无'}。"))
-    out += [("p", "请各单位对照考核发现的问题认真整改，整改情况按整改通知书要求报送。"),
-            ("right", f"{n.issued:%Y年%-m月%-d日}")]
+    due = f"于{due_text(n.due_on, n.provisional)}前" if n.due_on else ""
+    out.append(("p", f"请各单位对照考核发现的问题认真整改，{due}按整改通知书要求报送整改情况。"))
+    if n.due_on and n.provisional:
+        out.append(("p", PROVISIONAL_NOTE))
+    out.append(("right", f"{n.issued:%Y年%-m月%-d日}"))
     return out
 
 
@@ -153,9 +167,10 @@ def _print_pdf(parts: list[tuple[str, str]], path: Path) -> None:
 
 
 def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,
-                        due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans") -> Path:
+                        due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans",
+                        provisional: bool = False) -> Path:
     """One body's 整改通知書 (.docx): each lost point with the findings behind it and the evidence
-    (url, attachment sha256), and the rectification due date."""
+    (url, attachment sha256), and the rectification due date (marked 暫定 when `provisional`)."""
     h = card.scheme.scheme
     names = {b.id: b.name for b in card.scheme.bodies}
     titles = {o.id: o.title for o in card.scheme.obligations}
@@ -166,7 +181,10 @@ def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, e
     _add(doc, "title", c(f"{h.title}考核整改通知书"))
     _add(doc, "p", c(f"{names[body]}："))
     _add(doc, "p", c(f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
-                     f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_on:%Y年%-m月%-d日}前完成整改，并报送整改情况及佐证材料。"))
+                     f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
+                     "并报送整改情况及佐证材料。"))
+    if provisional:
+        _add(doc, "p", c(PROVISIONAL_NOTE))
     for i, p in enumerate(problems.itertuples(), 1):
         _add(doc, "h2", c(f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
         lost = found[(found["obligation"] == p.obligation) & (found["lost"] > 1e-12)]

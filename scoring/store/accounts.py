@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "decide": ("admin", "evaluator"),     # accept or reject an appeal (復核)
     "own": ("admin", "evaluator", "viewer", "body"),     # published results, appeals, 整改
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
+    "calendar": ("admin", "evaluator"),   # load a year's holiday notice (it moves scores and the cycle's dates)
+    "holidays": ROLES,                    # see the working-day calendar
 }
 # what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
 ALLOWS: dict[str, str] = {
@@ -49,6 +51,7 @@ ALLOWS: dict[str, str] = {
     "publish": "publishing results and writing the 通報 and 整改通知書", "appeal": "filing appeals (申訴)",
     "decide": "deciding appeals (復核)", "own": "seeing published results, appeals and 整改 problems",
     "track": "changing the status of 整改 problems",
+    "calendar": "loading the working-day calendar (a year's holiday notice)", "holidays": "seeing the working-day calendar",
 }
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1

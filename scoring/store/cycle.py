@@ -5,6 +5,7 @@ over an explicit session, like repository.py."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 import pandas as pd
@@ -13,8 +14,10 @@ from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.intake.attachments import KINDS, Attached, suffix
+from scoring.method.compiled import with_calendar
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme, parse_scheme
+from scoring.store import calendar
 from scoring.store.attachments import AttachmentStore
 from scoring.store.audit import now
 from scoring.store.models import Appeal, Attachment, Problem, Publication, ScoringRun
@@ -109,12 +112,38 @@ def thaw(blob: bytes) -> pd.DataFrame:
 
 
 def publish(session: Session, *, stage: str, scheme: Scheme, run_id: int, as_of: dt.date,
-            evidence: pd.DataFrame, who: str, closes_on: dt.date | None) -> Publication:
+            evidence: pd.DataFrame, who: str, closes_on: dt.date | None, opened_on: dt.date, days: int,
+            provisional: bool) -> Publication:
+    """Publish a run: its scheme, evidence and loaded calendar frozen with it; `opened_on` + `days`
+    working days is its window (feedback or 整改), `provisional` when its end is estimated (暫定)."""
+    years, _ = calendar.loaded(session)
     pub = Publication(scheme_id=scheme.id, stage=stage, run_id=run_id, as_of=as_of, published_at=now(),
-                      published_by=who, closes_on=closes_on, scheme_text=scheme.text, evidence_gz=freeze(evidence))
+                      published_by=who, closes_on=closes_on, opened_on=opened_on, days=days, provisional=provisional,
+                      calendar_text=calendar.freeze(years), scheme_text=scheme.text, evidence_gz=freeze(evidence))
     session.add(pub)
     session.flush()
     return pub
+
+
+def provisional_publications(session: Session) -> list[Publication]:
+    """Publications whose window end (feedback, or 整改 due) is provisional (暫定), oldest first."""
+    stmt = select(Publication).where(Publication.provisional.is_(True)).order_by(Publication.id)  # type: ignore[attr-defined,arg-type]
+    return list(session.execute(stmt).scalars())
+
+
+def move_window_end(session: Session, *, pub: Publication, end: dt.date, provisional: bool) -> dt.date:
+    """Set a publication's window end as recomputed: a preliminary result's last day of feedback, a
+    final result's 整改 due date on each of its problems. Returns the end it had."""
+    problems = list(session.execute(select(Problem).where(Problem.publication_id == pub.id)).scalars())  # type: ignore[arg-type]
+    before = pub.closes_on if pub.stage == "preliminary" else min((p.due_on for p in problems), default=end)
+    if pub.stage == "preliminary":
+        pub.closes_on = end
+    for problem in problems:
+        problem.due_on = end
+    pub.provisional = provisional
+    session.flush()
+    assert before is not None
+    return before
 
 
 def publications(session: Session, *, scheme_id: str) -> list[Publication]:
@@ -128,18 +157,26 @@ def publication_of_run(session: Session, *, run_id: int) -> Publication | None:
     return session.execute(stmt).scalars().first()
 
 
+def frozen_scheme(pub: Publication) -> Scheme:
+    """The scheme frozen with a publication, on the calendar frozen with it (the years loaded then)."""
+    years = calendar.thaw(pub.calendar_text)
+    scheme = parse_scheme(pub.scheme_text, f"publication {pub.id}")
+    return with_calendar(scheme, years, hashlib.sha256(pub.calendar_text.encode()).hexdigest())
+
+
 def published_card(pub: Publication) -> Scorecard:
-    """The scorecard of a publication, recomputed from its frozen scheme and evidence."""
-    return score(parse_scheme(pub.scheme_text, f"publication {pub.id}"), thaw(pub.evidence_gz), pub.as_of)
+    """The scorecard of a publication, recomputed from its frozen scheme, calendar and evidence."""
+    return score(frozen_scheme(pub), thaw(pub.evidence_gz), pub.as_of)
 
 
 def verify_frozen(session: Session, *, pub: Publication) -> list[str]:
     """A published run recomputed from the scheme and evidence frozen with it: [] when the same."""
     run = session.get(ScoringRun, pub.run_id)
     assert run is not None
-    scheme = parse_scheme(pub.scheme_text, f"publication {pub.id}")
+    scheme = frozen_scheme(pub)
     evidence = thaw(pub.evidence_gz)
     return reproduce(run, scheme, evidence,
+                     calendar_moved=f"the calendar frozen with publication {pub.id} is not the one run {run.id} scored on",
                      scheme_moved=f"the scheme frozen with publication {pub.id} is not the one run {run.id} scored",
                      evidence_moved=f"the evidence frozen with publication {pub.id} is not the evidence run {run.id} scored",
                      scores_moved="recomputed scores differ although the frozen scheme and evidence are the same")
@@ -173,7 +210,7 @@ def add_appeal(session: Session, **fields) -> Appeal:
 # ---- 整改 problems ------------------------------------------------------------------------------
 
 PROBLEM_COLUMNS = ["id", "publication", "body", "obligation", "lost", "due_on", "status", "note", "attachment",
-                   "updated_by", "updated_at"]
+                   "updated_by", "updated_at", "provisional"]  # provisional: due_on is 暫定 (its year not loaded)
 STATUSES = ("open", "rectified", "verified")
 
 
@@ -192,9 +229,10 @@ def open_problems(session: Session, *, pub: Publication, card: Scorecard, due_on
 
 
 def problems(session: Session, *, publication_id: int, body: str | None = None) -> pd.DataFrame:
-    r = Problem.__table__.c  # type: ignore[attr-defined]
-    stmt = select(r.id, r.publication_id, r.body, r.obligation, r.lost, r.due_on, r.status, r.note, r.attachment,
-                  r.updated_by, r.updated_at).where(r.publication_id == publication_id)
+    r, p = Problem.__table__.c, Publication.__table__.c  # type: ignore[attr-defined]
+    stmt = (select(r.id, r.publication_id, r.body, r.obligation, r.lost, r.due_on, r.status, r.note, r.attachment,
+                   r.updated_by, r.updated_at, p.provisional).join(Publication.__table__, p.id == r.publication_id)  # type: ignore[attr-defined]
+            .where(r.publication_id == publication_id))
     if body is not None:
         stmt = stmt.where(r.body == body)
     return pd.DataFrame(session.execute(stmt.order_by(r.id)).all(), columns=PROBLEM_COLUMNS)

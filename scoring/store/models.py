@@ -115,6 +115,7 @@ class ScoringRun(SQLModel, table=True):
     evidence_digest: str
     evidence_rows: int
     engine_version: str
+    calendar_digest: str = ""        # the loaded holiday notices it was judged on ("" none: package and scheme)
     created_at: NaiveDatetime
     scores_json: str = Field(sa_column=Column(Text, nullable=False))
     obligations_json: str = Field(sa_column=Column(Text, nullable=False))
@@ -198,6 +199,10 @@ class Publication(SQLModel, table=True):
     published_at: NaiveDatetime
     published_by: str
     closes_on: dt.date | None = None  # the feedback window's last day (preliminary)
+    opened_on: dt.date | None = None  # the day it was published on the scheme's calendar: the windows' anchor
+    days: int | None = None          # working days of its window: feedback (preliminary) or 整改 (final)
+    provisional: bool = False        # its window's end lies in a year no calendar covers: 暫定 until loaded
+    calendar_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # loaded years, frozen
     scheme_text: str = Field(sa_column=Column(Text, nullable=False))
     evidence_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
@@ -240,3 +245,18 @@ class Problem(SQLModel, table=True):
     attachment: str = ""
     updated_by: str = ""
     updated_at: NaiveDatetime | None = None
+
+
+class CalendarDay(SQLModel, table=True):
+    """A holiday or make-up working day (調休) of a year as the State Council's notice lists it, loaded
+    by an office (`gongkai calendar load`); a loaded year takes precedence over the package's data."""
+
+    __tablename__ = "calendar_day"
+    day: dt.date = Field(primary_key=True)
+    year: int = Field(index=True)
+    kind: str                        # holiday | workday
+    name: str = ""                   # 元旦, 春節 …
+    source: str                      # the file it came from
+    sha256: str                      # of that file
+    loaded_by: str
+    loaded_at: NaiveDatetime

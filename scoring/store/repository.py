@@ -22,8 +22,10 @@ from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
 from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence, item_groups
 from scoring.intake.schemes import parse_scheme_cached
+from scoring.method.compiled import compiled, with_calendar
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme
+from scoring.store import calendar
 from scoring.store.audit import audit, now
 from scoring.store.models import (
     AuditEntry,
@@ -99,7 +101,14 @@ def get_scheme(session: Session, *, scheme_id: str | None = None) -> Scheme:
     """The stored scheme `scheme_id`, or the only one stored when it is left out."""
     rec = session.get(SchemeRecord, resolve_scheme_id(session, scheme_id=scheme_id))
     assert rec is not None
-    return parse_scheme_cached(rec.text, f"stored scheme {rec.id}")
+    return on_loaded_calendar(session, parse_scheme_cached(rec.text, f"stored scheme {rec.id}"))
+
+
+def on_loaded_calendar(session: Session, scheme: Scheme) -> Scheme:
+    """The scheme judged on the working-day calendar as this database has it: the years an office
+    loaded (`gongkai calendar load`) over the scheme's own and the package's."""
+    years, digest = calendar.loaded(session)
+    return with_calendar(scheme, years, digest)
 
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
@@ -592,7 +601,7 @@ def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who:
     run = ScoringRun(
         scheme_id=card.scheme.id, scheme_sha256=card.scheme.sha256, as_of=card.as_of,
         evidence_digest=digest or evidence_digest(evidence), evidence_rows=len(evidence),
-        engine_version=ENGINE_VERSION, created_at=now(),
+        engine_version=ENGINE_VERSION, calendar_digest=compiled(card.scheme).calendar.digest, created_at=now(),
         scores_json=card.scores.drop(columns=["parent"]).to_json(orient="records", force_ascii=False),
         obligations_json=card.obligations.to_json(orient="records", force_ascii=False),
     )
@@ -629,18 +638,22 @@ def verify_run(session: Session, *, run_id: int) -> list[str]:
     scheme = get_scheme(session, scheme_id=run.scheme_id)
     evidence = load_evidence(session, scheme_id=run.scheme_id)
     return reproduce(run, scheme, evidence,
+                     calendar_moved=f"the working-day calendar changed since run {run_id} (gongkai calendar load)",
                      scheme_moved=f"the scheme {run.scheme_id} was reloaded with different content since run {run_id}",
                      evidence_moved=f"the evidence changed since run {run_id} ({run.evidence_rows} → {len(evidence)} records)",
                      scores_moved="recomputed scores differ although scheme and evidence are unchanged")
 
 
 def reproduce(run: ScoringRun, scheme: Scheme, evidence: pd.DataFrame, *, scheme_moved: str, evidence_moved: str,
-              scores_moved: str) -> list[str]:
-    """Recompute a stored run from a scheme and evidence: [] when it reproduces exactly, else what
-    differs (each in the caller's words): the scheme, the evidence, the engine, or the scores."""
+              scores_moved: str, calendar_moved: str) -> list[str]:
+    """Recompute a stored run from a scheme (on its calendar) and evidence: [] when it reproduces
+    exactly, else what differs (each in the caller's words): the scheme, the loaded calendar, the
+    evidence, the engine, or the scores."""
     changes = []
     if scheme.sha256 != run.scheme_sha256:
         changes.append(scheme_moved)
+    if compiled(scheme).calendar.digest != run.calendar_digest:
+        changes.append(calendar_moved)
     if evidence_digest(evidence) != run.evidence_digest:
         changes.append(evidence_moved)
     if run.engine_version != ENGINE_VERSION:
@@ -659,13 +672,14 @@ CHANGES_SCORES = ("scheme_load", "scheme_reload", "import", "replace", "reject",
 
 
 def state_token(session: Session, *, scheme_id: str) -> tuple[str, int]:
-    """(scheme sha256, latest audited change to its evidence): moves whenever scores could change —
-    a reload, an import, a replacement, a rejection — and not when a run is merely stored."""
+    """(scheme sha256, latest audited change to its evidence or the calendar): moves whenever scores
+    could change — a reload, an import, a replacement, a rejection, a calendar load — and not when a
+    run is merely stored."""
     sha = session.execute(select(SchemeRecord.__table__.c.sha256).where(  # type: ignore[attr-defined]
         SchemeRecord.__table__.c.id == scheme_id)).scalar_one_or_none() or ""  # type: ignore[attr-defined]
     a = AuditEntry.__table__.c  # type: ignore[attr-defined]
-    latest = session.execute(select(func.max(a.id)).where(a.scheme_id == scheme_id,
-                                                          a.action.in_(CHANGES_SCORES))).scalar_one_or_none()
+    changed = (a.scheme_id == scheme_id) & a.action.in_(CHANGES_SCORES)
+    latest = session.execute(select(func.max(a.id)).where(changed | (a.action == "calendar_load"))).scalar_one_or_none()
     return sha, int(latest or 0)
 
 
@@ -704,7 +718,8 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
     """The id of a stored run of this exact state (scheme, evidence, as-of, engine), if any."""
     r = ScoringRun.__table__.c  # type: ignore[attr-defined]
     stmt = select(r.id).where(r.scheme_id == scheme.id, r.scheme_sha256 == scheme.sha256, r.as_of == as_of,
-                              r.evidence_digest == digest, r.engine_version == ENGINE_VERSION)
+                              r.evidence_digest == digest, r.engine_version == ENGINE_VERSION,
+                              r.calendar_digest == compiled(scheme).calendar.digest)
     return session.execute(stmt.order_by(r.id.desc())).scalars().first()
 
 
