@@ -160,3 +160,25 @@ def test_wrong_roles_on_the_cycle_pages(cycle_app):
     assert ("yt", "result_refused") in set(zip(trail["actor"], trail["action"], strict=True))
     qd = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "qd")
     assert qd.title[0].value == "申诉" and "单位" not in [s.label for s in qd.selectbox]  # no body to choose
+
+
+def test_provisional_dates_are_marked_on_the_pages_until_the_year_is_loaded(tmp_path, monkeypatch):
+    """Published on 2026-12-28 (GONGKAI_CLOCK): the preliminary banner says the window ends 2027-01-05（暂定）
+    and why; after the final result, the 整改 page's due dates are 暂定 — and plain once 2027 is loaded."""
+    url = f"sqlite:///{tmp_path / 'cycle.db'}"
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", url)
+    monkeypatch.setenv("GONGKAI_CLOCK", "2026-12-28T10:00+08:00")
+    workflows.load_demo(url, actor=Actor("setup", None))
+    eva = Actor("setup", None)
+    workflows.publish(url, actor=eva, stage="preliminary", days=5)
+    at = page(AppTest.from_file(APP, default_timeout=120).run(), "appeals")
+    assert at.warning[0].value == "初评结果（评分运行 1）：反馈期至 2027-01-05（暂定）"
+    assert "暂定" in at.caption[0].value and "gongkai calendar load" in at.caption[0].value
+    workflows.publish(url, actor=eva, stage="final")
+    at = page(at, "rectify")
+    due = at.dataframe[-1].value["due_on"]
+    assert set(due) == {"2027-01-26（暂定）"}
+    workflows.load_calendar(url, actor=eva, data=b"date,type\n2027-01-01,holiday\n", name="2027.csv")
+    at = page(at, "rectify")
+    assert set(at.dataframe[-1].value["due_on"]) == {"2027-01-26"}
+    assert not [c.value for c in at.caption if "暂定" in c.value]
