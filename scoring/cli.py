@@ -16,6 +16,7 @@ from rich.console import Console
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
 from scoring.i18n_cycle import cycle_day
+from scoring.method.scheme import draft_reviews
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -85,10 +86,17 @@ def _actor(db: str | None):
 
 @criteria_app.command("check")
 def criteria_check(file: Path) -> None:
-    """Validate a scheme: a summary, or every fault with its place."""
+    """Validate a scheme: a summary, or every fault with its place (and a draft's open decisions)."""
     from scoring.method.scheme import load_scheme
 
-    s = load_scheme(file)
+    try:
+        s = load_scheme(file)
+    except SchemeError:
+        _print_reviews(draft_reviews(file.read_text(encoding="utf-8", errors="replace")), file)
+        raise
+    if s.open_reviews():
+        _print_reviews(s.open_reviews(), file)
+        raise typer.Exit(1)
     kinds = {k: sum(b.kind == k for b in s.bodies) for k in ("city", "county", "department")}
     points = sum(o.points for o in s.obligations if not o.bonus)
     rules = sum(len(o.rules) for o in s.obligations)
@@ -97,6 +105,35 @@ def criteria_check(file: Path) -> None:
           f"{count(kinds['department'], 'department')}")
     print(f"  obligations: {len(s.obligations)} with {count(rules, 'rule')}, {points:g} points")
     print(f"  transparency share {s.scheme.transparency_share:.1%} >= {s.scheme.min_transparency_share:.1%}")
+
+
+def _print_reviews(reviews: list[str], file: Path) -> None:
+    if reviews:
+        print(f"{file}: a DRAFT — {count(len(reviews), 'decision')} still to make (review:):")
+        for r in reviews:
+            print(f"  - {r}")
+
+
+@criteria_app.command("draft")
+def criteria_draft(document: Path, out: Annotated[Path, typer.Option("--out", help="the draft scheme, FILE.yaml")],
+                   previous: Annotated[str | None, typer.Option("--previous", help="last year's scheme: a stored ID or a FILE")] = None,
+                   db: Db = None) -> None:
+    """Draft next year's scheme from its document (.txt or .docx): every guess marked `review:`."""
+    from scoring import workflows
+
+    try:
+        data = document.read_bytes()
+    except OSError as e:
+        raise GongkaiError(f"{document}: cannot read ({e.strerror})") from None
+    text = workflows.draft_scheme(db, actor=_actor(db) if previous and not Path(previous).is_file() else None,
+                                  data=data, name=document.name, previous=previous)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    reviews = draft_reviews(text)
+    import yaml
+
+    print(f"{out}: a draft of {len(yaml.safe_load(text)['obligations'])} obligations, {count(len(reviews), 'decision')} "
+          f"marked review: — `gongkai criteria check {out}` lists them")
 
 
 @criteria_app.command("load")
@@ -708,7 +745,9 @@ def main() -> None:
     import click
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit(n) in a command comes back as its code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except GongkaiError as e:
         _print_error(e)
         sys.exit(1)

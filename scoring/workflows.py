@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
 from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.schemes import load_scheme_cached
@@ -120,11 +120,34 @@ def has_accounts(db: str | None) -> bool:
 # ---- schemes and the demo ----------------------------------------------------------------------
 
 def load_scheme_file(db: str | None, *, actor: Actor, path: Path) -> tuple[Scheme, bool]:
-    """Validate a scheme file and store it (or its new version). Returns (scheme, changed)."""
+    """Validate a scheme file and store it (or its new version). Returns (scheme, changed). A draft
+    with decisions still open (`review:`) is refused."""
     scheme = load_scheme(path)
+    if opened := scheme.open_reviews():
+        raise SchemeError(str(path), [f"a draft: {len(opened)} decisions are still open (review:); decide each "
+                                      "and delete its entry — `gongkai criteria check` lists them", *opened[:10]])
     with transaction(db) as session:
         who = _as(session, actor, "scheme")
         return scheme, repo.save_scheme(session, scheme=scheme, who=who.name)
+
+
+def draft_scheme(db: str | None, *, actor: Actor | None, data: bytes, name: str, previous: str | None = None) -> str:
+    """A draft scheme (YAML text) from next year's document (.txt or .docx); `previous` names the
+    scheme of the year before — a file, or a stored scheme's id — whose bodies, grades and points the
+    draft takes up where the document matches them."""
+    from scoring.intake.draft import draft, read_document, to_yaml
+
+    text = read_document(data, name)
+    before = None
+    if previous is not None:
+        if Path(previous).is_file():
+            before = load_scheme_cached(Path(previous))
+        else:
+            with transaction(db) as session:
+                assert actor is not None
+                _as(session, actor, "read")
+                before = repo.get_scheme(session, scheme_id=previous)
+    return to_yaml(draft(text, before), name)
 
 
 def demo_evidence(scheme: Scheme) -> tuple[pd.DataFrame, bytes]:

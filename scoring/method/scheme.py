@@ -233,6 +233,7 @@ class Obligation(_Strict):
     rules: list[Rule] = Field(min_length=1)
     veto: bool = False
     bonus: bool = False
+    review: list[str] = []        # a draft's open decisions about this obligation
 
     @field_validator("id", mode="before")
     @classmethod
@@ -280,6 +281,8 @@ class Header(_Strict):
     grades: list[Grade] = Field(min_length=1)
     bonus: Bonus | None = None
     rollup: Rollup | None = None
+    previous: str | None = None   # the scheme of the year before (its id), for year-over-year results
+    review: list[str] = []        # a draft's open decisions (`gongkai criteria draft`): none in a scheme in use
 
 
 class Scheme(_Strict):
@@ -312,6 +315,11 @@ class Scheme(_Strict):
     @property
     def id(self) -> str:
         return self.scheme.id
+
+    def open_reviews(self) -> list[str]:
+        """A draft's decisions still to make (`review:` entries), each named by its place."""
+        return ([f"scheme: {r}" for r in self.scheme.review]
+                + [f"obligation {o.id}: {r}" for o in self.obligations for r in o.review])
 
     @property
     def default_as_of(self) -> dt.date:
@@ -463,6 +471,23 @@ def _check_header(h: Header) -> list[str]:
     except (ZoneInfoNotFoundError, ValueError):
         faults.append(f"scheme.timezone: unknown time zone {h.timezone!r}")
     return faults
+
+
+def draft_reviews(text: str) -> list[str]:
+    """The `review:` entries of a scheme file's text, read without validating it (a draft that does not
+    load yet still says what is left to decide)."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(doc, dict):
+        return []
+    header = doc.get("scheme")
+    out = [f"scheme: {r}" for r in ((header.get("review") if isinstance(header, dict) else None) or [])]
+    for o in doc.get("obligations") or []:
+        if isinstance(o, dict):
+            out += [f"obligation {o.get('id')}: {r}" for r in (o.get("review") or [])]
+    return out
 
 
 def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
