@@ -16,7 +16,7 @@ from rich.console import Console
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
 from scoring.i18n_cycle import cycle_day
-from scoring.method.scheme import draft_reviews
+from scoring.method.scheme import draft_reviews, lineage_faults
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -97,6 +97,13 @@ def criteria_check(file: Path) -> None:
     if s.open_reviews():
         _print_reviews(s.open_reviews(), file)
         raise typer.Exit(1)
+    if s.lineage is not None:  # its predecessor, looked for beside it
+        before = file.parent / f"{s.lineage.previous}.yaml"
+        if not before.is_file():
+            print(f"  lineage: {s.lineage.previous}.yaml is not beside it; the crosswalk is checked when loaded "
+                  f"into a database holding {s.lineage.previous}")
+        elif faults := lineage_faults(s, load_scheme(before)):
+            raise SchemeError(str(file), faults)
     kinds = {k: sum(b.kind == k for b in s.bodies) for k in ("city", "county", "department")}
     points = sum(o.points for o in s.obligations if not o.bonus)
     rules = sum(len(o.rules) for o in s.obligations)
@@ -176,6 +183,32 @@ def score_cmd(
 
 
 
+@app.command("compare")
+def compare_cmd(db: Db = None, scheme: SchemeId = None, as_of: AsOf = None,
+                what: Annotated[str, typer.Option("--show", help="changes | recurring | trend")] = "changes",
+                final: Annotated[bool, typer.Option("--final", help="this scheme's published final result, not the current scores")] = False,
+                fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
+    """Year over year: each body's score and rank beside the previous scheme's final result (through
+    the crosswalk), the comparable score on the obligations both years share, and the problems lost
+    in both years (反復出現)."""
+    from scoring import workflows
+
+    _choice("--show", what, ("changes", "recurring", "trend"))
+    _choice("--format", fmt, ("table", "csv", "json"))
+    yoy = workflows.year_over_year(db, actor=_actor(db), scheme_id=scheme, as_of=_date(as_of), final=final)
+    if yoy is None:
+        raise GongkaiError("no year to compare with: the scheme names no previous scheme (lineage.previous), "
+                           "or that scheme has no final result stored (gongkai publish --final)")
+    table = {"changes": yoy.changes, "recurring": yoy.recurring, "trend": yoy.trend}[what]
+    err.print(f"compared with the final result of {yoy.previous}")
+    if fmt == "csv":
+        sys.stdout.write(table.to_csv(index=False, float_format="%.2f", lineterminator="\n"))
+    elif fmt == "json":
+        sys.stdout.write(table.to_json(orient="records", force_ascii=False, double_precision=2) + "\n")
+    else:
+        _print_table(table.round(2), "nothing to compare")
+
+
 @app.command("import")
 def import_cmd(
     file: Path,
@@ -230,6 +263,7 @@ def demo_cmd(
     db: Db = None,
     out: Annotated[Path | None, typer.Option("--out", help="write the demo evidence as a GB18030 CSV instead")] = None,
     scheme: Annotated[Path, typer.Option("--scheme-file", help="scheme file")] = SCHEME_FILE,
+    years: Annotated[int, typer.Option("--years", help="2: also the synthetic second year (2017's final published)")] = 1,
 ) -> None:
     """Load the 2017 scheme with synthetic demo evidence (clearly labelled) into the database."""
     from scoring import workflows
@@ -241,9 +275,15 @@ def demo_cmd(
         table.to_csv(out, index=False, encoding="gb18030")
         print(f"wrote {len(table)} synthetic evidence rows to {out}")
         return
+    if years not in (1, 2):
+        raise GongkaiError(f"--years {years}: the demo has 1 or 2 years")
     result = workflows.load_demo(db, actor=_actor(db), scheme_file=scheme)
     print(f"demo: scheme from {scheme.name} with {result.total} synthetic evidence rows "
           f"({result.new} new, {result.unchanged} already there)")
+    if years == 2:
+        second = workflows.load_second_year(db, actor=_actor(db))
+        print(f"demo: 2017's final result published; the synthetic second year (synthetic-2018) with "
+              f"{second.total} synthetic evidence rows ({second.new} new)")
 
 
 @app.command("synth")

@@ -32,7 +32,7 @@ from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
 from scoring.method.robustness import robustness as rank_robustness
-from scoring.method.scheme import Scheme, load_scheme
+from scoring.method.scheme import Scheme, lineage_faults, load_scheme
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
 from scoring.store import accounts, cycle
@@ -128,6 +128,10 @@ def load_scheme_file(db: str | None, *, actor: Actor, path: Path) -> tuple[Schem
                                       "and delete its entry — `gongkai criteria check` lists them", *opened[:10]])
     with transaction(db) as session:
         who = _as(session, actor, "scheme")
+        if scheme.lineage is not None and scheme.lineage.previous in repo.scheme_ids(session):
+            faults = lineage_faults(scheme, repo.get_scheme(session, scheme_id=scheme.lineage.previous))
+            if faults:
+                raise SchemeError(str(path), faults)
         return scheme, repo.save_scheme(session, scheme=scheme, who=who.name)
 
 
@@ -158,8 +162,33 @@ def demo_evidence(scheme: Scheme) -> tuple[pd.DataFrame, bytes]:
 
 def load_demo(db: str | None, *, actor: Actor, scheme_file: Path = SCHEME_FILE) -> repo.ImportResult:
     """Store the 2017 scheme with its labelled synthetic evidence (idempotent)."""
-    scheme = load_scheme(scheme_file)
-    _, data = demo_evidence(scheme)
+    return _with_demo_evidence(db, actor, load_scheme(scheme_file), seed=2017)
+
+
+DEMO_CYCLE = (dt.date(2018, 2, 5), dt.date(2018, 2, 26))  # the demo's 2017 cycle: preliminary, final
+
+
+def load_second_year(db: str | None, *, actor: Actor) -> repo.ImportResult:
+    """The demo's second year (`gongkai demo --years 2`): 2017's result published, preliminary then
+    final, on the demo's own dates (once), and the synthetic 2018 scheme — clearly labelled, derived
+    from 2017 with a merger, a renaming, a dropped and a new obligation — with its synthetic evidence."""
+    from scoring.method.scheme import parse_scheme
+    from scoring.synthetic.second_year import ID, second_year
+
+    first = load_scheme(SCHEME_FILE)
+    load_demo(db, actor=actor)
+    with transaction(db) as session:
+        stages = {p.stage for p in cycle.publications(session, scheme_id=first.id)}
+    if "final" not in stages:
+        if "preliminary" not in stages:
+            publish(db, actor=actor, stage="preliminary", scheme_id=first.id, today=DEMO_CYCLE[0])
+        publish(db, actor=actor, stage="final", scheme_id=first.id, today=DEMO_CYCLE[1])
+    return _with_demo_evidence(db, actor, parse_scheme(second_year(first.text), ID), seed=2018)
+
+
+def _with_demo_evidence(db: str | None, actor: Actor, scheme: Scheme, *, seed: int) -> repo.ImportResult:
+    table = demo.generate(scheme, seed)
+    data = table.to_csv(index=False).encode("utf-8")
     ev = validate(read_table(data, "demo"), scheme, "demo")
     with transaction(db) as session:
         who = _as(session, actor, "scheme")
@@ -354,6 +383,77 @@ def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
             _as(session, actor, "read")
             scheme = repo.get_scheme(session, scheme_id=scheme_id)
             return score(scheme, repo.load_evidence(session, scheme_id=scheme.id), as_of)
+
+
+@dataclass(frozen=True)
+class YearOverYear:
+    """This year beside the one before (its final result), through the scheme's crosswalk."""
+
+    previous: str                  # the previous scheme's id
+    changes: pd.DataFrame          # scoring.method.lineage.compare: score, rank and comparable-score changes
+    recurring: pd.DataFrame        # body, name, obligation, title, gap, gap_before: lost in both years (反復出現)
+    improved: pd.DataFrame         # kind, body, name, comparable_change: most improved per kind
+    trend: pd.DataFrame            # body, scheme, year, score: every stored year, mapped through the lineages
+
+
+def year_over_year(db: str | None, *, actor: Actor, scheme_id: str | None = None, as_of: dt.date | None = None,
+                   final: bool = False) -> YearOverYear | None:
+    """The current scores (or, `final`, the published final result) beside the previous scheme's
+    final result; None when the scheme names no previous scheme or it has no final result."""
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        if final:
+            _, pub = _final(session, scheme.id)
+            card = cycle.published_card(pub)
+        else:
+            card = score(scheme, repo.load_evidence(session, scheme_id=scheme.id), as_of)
+        return _year_over_year(session, card)
+
+
+def _year_over_year(session: Session, card: Scorecard) -> YearOverYear | None:
+    from scoring.method import lineage
+
+    chain = _finals_before(session, card.scheme)
+    if not chain:
+        return None
+    (before, before_card), now = chain[0], card.scheme
+    bodies = lineage.body_map(now.lineage, [b.id for b in now.bodies], [b.id for b in before.bodies])
+    obligations = lineage.obligation_map(now.lineage, [o.id for o in now.obligations], [o.id for o in before.obligations])
+    changes = lineage.compare(card.scores, card.obligations, before_card.scores, before_card.obligations, bodies, obligations)
+    again = lineage.recurring(card.obligations, before_card.obligations, bodies, obligations)
+    names, titles = {b.id: b.name for b in now.bodies}, {o.id: o.title for o in now.obligations}
+    again.insert(1, "name", again["body"].map(names))
+    again.insert(3, "title", again["obligation"].map(titles))
+    trend, mapping, later = [], pd.DataFrame({"body": [b.id for b in now.bodies], "previous": [b.id for b in now.bodies],
+                                              "weight": 1.0}), now
+    scores = card.scores.dropna(subset=["score"])
+    trend.append(pd.DataFrame({"body": scores["body"].astype(str), "scheme": now.id,
+                               "year": now.scheme.period.start.year, "score": scores["score"].to_numpy()}))
+    for scheme, final_card in chain:
+        links = lineage.body_map(later.lineage, [b.id for b in later.bodies], [b.id for b in scheme.bodies])
+        mapping, later = lineage.compose(mapping, links), scheme
+        mapped = lineage.mapped_scores(mapping, final_card.scores.assign(body=final_card.scores["body"].astype(str))
+                                       .set_index("body")["score"].dropna())
+        trend.append(pd.DataFrame({"body": mapped.index, "scheme": scheme.id, "year": scheme.scheme.period.start.year,
+                                   "score": mapped.to_numpy()}))
+    return YearOverYear(before.id, changes, again, lineage.most_improved(changes),
+                        pd.concat(trend, ignore_index=True).sort_values(["body", "year"]).reset_index(drop=True))
+
+
+def _finals_before(session: Session, scheme: Scheme) -> list[tuple[Scheme, Scorecard]]:
+    """The schemes before this one, newest first, each with its final result's scorecard — as far back
+    as the lineage goes through stored schemes with a final result."""
+    out: list[tuple[Scheme, Scorecard]] = []
+    stored, now = set(repo.scheme_ids(session)), scheme
+    while now.lineage is not None and now.lineage.previous in stored and len(out) < 50:
+        final = next((p for p in cycle.publications(session, scheme_id=now.lineage.previous) if p.stage == "final"), None)
+        if final is None:
+            break
+        card = cycle.published_card(final)
+        out.append((card.scheme, card))
+        now = card.scheme
+    return out
 
 
 def score_files(scheme_path: Path, evidence_paths: list[Path], as_of: dt.date | None = None) -> Scorecard:

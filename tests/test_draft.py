@@ -141,7 +141,7 @@ def test_drafting_from_the_command_line_with_a_predecessor_and_a_docx(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "a draft of 40 obligations" in r.stdout
     drafted = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert drafted["scheme"]["previous"] == "shandong-2017" and drafted["scheme"]["id"] == "shandong-2017"
+    assert drafted["lineage"] == {"previous": "shandong-2017"} and drafted["scheme"]["id"] == "shandong-2017"
     first = drafted["obligations"][0]
     assert (first["leads"], first["points"]) == (["fagaiwei", "renshe", "caizheng", "jinrongban", "renhang"], 3.0)
     check = gongkai("criteria", "check", str(out))

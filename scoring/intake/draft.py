@@ -312,9 +312,10 @@ def draft(text: str, previous: Scheme | None = None) -> dict:
               "period": {"start": dt.date(year, 1, 1), "end": dt.date(year, 12, 31)},
               "timezone": "Asia/Shanghai", "calendar": "cn", "transparency_share": head["share"],
               "min_transparency_share": head["share"], "grades": grades, "review": scheme_review}
+    out = {"scheme": header, "bodies": known + list(bodies.values()), "obligations": obligations}
     if previous is not None:
-        header["previous"] = previous.id
-    return {"scheme": header, "bodies": known + list(bodies.values()), "obligations": obligations}
+        out["lineage"] = {"previous": previous.id}
+    return out
 
 
 def _similar(a: str, b: str) -> bool:

@@ -24,6 +24,8 @@ from pydantic import (
 
 from scoring.errors import SchemeError
 from scoring.method import periods
+from scoring.method.lineage import Lineage
+from scoring.method.lineage import check as check_lineage
 
 T = TypeVar("T")
 
@@ -281,7 +283,6 @@ class Header(_Strict):
     grades: list[Grade] = Field(min_length=1)
     bonus: Bonus | None = None
     rollup: Rollup | None = None
-    previous: str | None = None   # the scheme of the year before (its id), for year-over-year results
     review: list[str] = []        # a draft's open decisions (`gongkai criteria draft`): none in a scheme in use
 
 
@@ -291,6 +292,7 @@ class Scheme(_Strict):
     scheme: Header
     bodies: list[Body]
     obligations: list[Obligation]
+    lineage: Lineage | None = None  # the scheme of the year before and the crosswalk to it
     sha256: str = ""
     text: str = ""
     _bodies: dict[str, Body] = PrivateAttr(default_factory=dict)
@@ -422,6 +424,8 @@ def _check_ids(scheme: Scheme) -> list[str]:
             faults.append(f"body {b.id}: only a department may be central (got kind {b.kind})")
     for o in scheme.obligations:
         faults += _check_obligation(scheme, o, by_id)
+    if scheme.lineage is not None:
+        faults += check_lineage(scheme.lineage, bodies=set(by_id), obligations={o.id for o in scheme.obligations})
     return faults
 
 
@@ -473,6 +477,15 @@ def _check_header(h: Header) -> list[str]:
     return faults
 
 
+def lineage_faults(scheme: Scheme, previous: Scheme) -> list[str]:
+    """The crosswalk checked against the previous scheme: every previous body and obligation accounted
+    for (same id here, or a link), every `from` id one of the previous scheme's."""
+    if scheme.lineage is None:
+        return []
+    return check_lineage(scheme.lineage, bodies={b.id for b in scheme.bodies}, obligations={o.id for o in scheme.obligations},
+                         previous=({b.id for b in previous.bodies}, {o.id for o in previous.obligations}))
+
+
 def draft_reviews(text: str) -> list[str]:
     """The `review:` entries of a scheme file's text, read without validating it (a draft that does not
     load yet still says what is left to decide)."""
@@ -499,7 +512,7 @@ def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
     if not isinstance(raw, dict) or not {"scheme", "bodies", "obligations"} <= raw.keys():
         raise SchemeError(where, ["needs the top-level keys scheme, bodies, obligations"])
     faults: list[str] = []
-    unknown = sorted(set(raw) - {"scheme", "bodies", "obligations"})
+    unknown = sorted(set(raw) - {"scheme", "bodies", "obligations", "lineage"})
     faults += [f"unknown top-level key {k!r}" for k in unknown]
     parts: dict[str, Any] = {}
     try:
@@ -517,6 +530,11 @@ def parse_scheme(text: str, where: str = "<scheme>") -> Scheme:
                 noun = {"bodies": "body", "obligations": "obligation"}[key]
                 faults += [f"{noun} {ident}: {d}" for d in _describe(e)]
         parts[key] = items
+    if raw.get("lineage") is not None:
+        try:
+            parts["lineage"] = Lineage.model_validate(raw["lineage"])
+        except ValidationError as e:
+            faults += [f"lineage.{d}" for d in _describe(e)]
     if faults:
         raise SchemeError(where, faults)
     scheme = Scheme(**parts, sha256=hashlib.sha256(text.encode()).hexdigest(), text=text)

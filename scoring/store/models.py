@@ -19,6 +19,7 @@ class SchemeRecord(SQLModel, table=True):
     sha256: str
     text: str = Field(sa_column=Column(Text, nullable=False))
     loaded_at: NaiveDatetime
+    previous: str | None = None      # lineage.previous: the scheme of the year before
 
 
 class BodyRecord(SQLModel, table=True):

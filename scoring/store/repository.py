@@ -61,11 +61,13 @@ def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
     old = session.get(SchemeRecord, scheme.id)
     if old is not None and old.sha256 == scheme.sha256:
         return False
+    previous = scheme.lineage.previous if scheme.lineage is not None else None
     if old is None:
         session.add(SchemeRecord(id=scheme.id, title=scheme.scheme.title, sha256=scheme.sha256,
-                                 text=scheme.text, loaded_at=now()))
+                                 text=scheme.text, loaded_at=now(), previous=previous))
     else:
         old.title, old.sha256, old.text, old.loaded_at = scheme.scheme.title, scheme.sha256, scheme.text, now()
+        old.previous = previous
     session.flush()
     session.execute(delete(BodyRecord).where(BodyRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
     session.execute(delete(ObligationRecord).where(ObligationRecord.scheme_id == scheme.id))  # type: ignore[arg-type]
@@ -79,13 +81,17 @@ def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
 
 
 def resolve_scheme_id(session: Session, *, scheme_id: str | None = None) -> str:
-    """The id of the stored scheme `scheme_id`, or of the only one stored when it is left out."""
-    ids = list(session.execute(select(SchemeRecord.__table__.c.id)).scalars())  # type: ignore[attr-defined]
+    """The id of the stored scheme `scheme_id`; left out, the only one stored — or the newest of the
+    one lineage stored (the scheme no other stored scheme names as its `lineage.previous`)."""
+    sc = SchemeRecord.__table__.c  # type: ignore[attr-defined]
+    stored = dict(session.execute(select(sc.id, sc.previous)).all())
+    ids = list(stored)
     if scheme_id is None:
-        if len(ids) != 1:
+        heads = sorted(set(ids) - set(stored.values()))  # the newest of each lineage
+        if len(heads) != 1:
             raise GongkaiError("the database holds no scheme; run `gongkai criteria load FILE` or `gongkai demo`"
-                               if not ids else f"the database holds several schemes; give --scheme (one of: {', '.join(ids)})")
-        return ids[0]
+                               if not ids else f"the database holds several schemes; give --scheme (one of: {', '.join(sorted(ids))})")
+        return heads[0]
     if scheme_id not in ids:
         raise GongkaiError(f"no scheme {scheme_id!r} in the database (stored: {', '.join(ids) or 'none'})")
     return scheme_id

@@ -37,6 +37,11 @@ def diligence(scheme: Scheme, seed: int) -> pd.Series:
     return pd.Series(np.round(rng.uniform(0.30, 0.97, len(ids)), 3), index=ids)
 
 
+def _in_year(when: str, scheme: Scheme) -> str:
+    """A demo date of 2017 moved to the scheme's year (the synthetic second year's events)."""
+    return str(scheme.scheme.period.start.year) + when[4:]
+
+
 def _events(scheme: Scheme) -> pd.DataFrame:
     rows = []
     for ob in scheme.obligations:
@@ -48,6 +53,7 @@ def _events(scheme: Scheme) -> pd.DataFrame:
                 at = EMERGENCIES.get(body) if hourly else REQUEST_SENT
                 if at is None:
                     continue
+                at = _in_year(at, scheme)
                 rows.append((body, ob.id, "E-" + at[:10].replace("-", ""), at, rule))
     return pd.DataFrame(rows, columns=["body", "obligation", "event", "event_at", "rule"])
 
@@ -69,7 +75,7 @@ def generate(scheme: Scheme, seed: int = 2017) -> pd.DataFrame:
     published = np.where(u < p, due - early, np.where(u < p + (1 - p) * 0.6, due + late, pd.NaT))
     out = items[["body", "obligation", "item", "kind"]].copy()
     out["published_at"] = pd.to_datetime(published)
-    out.loc[~timed & (items["kind"] == "count").to_numpy(), "published_at"] = pd.Timestamp("2017-09-15")
+    out.loc[~timed & (items["kind"] == "count").to_numpy(), "published_at"] = pd.Timestamp(_in_year("2017-09-15", scheme))
     out["value"] = ""
     rating = (items["kind"] == "rating").to_numpy()
     grade = np.clip(rng.normal(30 + 65 * p, 7), 15, 100).round(1)

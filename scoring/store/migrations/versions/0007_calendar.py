@@ -2,7 +2,8 @@
 assessment cycle's dates computed on it: a publication keeps its window's anchor day and length, so
 a date first computed on an estimated calendar (暫定) is recomputed exactly when the year is loaded,
 and the loaded years it was judged on (frozen with it, as its scheme and evidence are). A run keeps
-the digest of the loaded years it was scored on.
+the digest of the loaded years it was scored on. A scheme keeps the id of the scheme of the year
+before (its `lineage.previous`), so the newest of a lineage is found without parsing every scheme.
 
 Revision ID: 0007 (follows 0006, evidence's batch checks)
 """
@@ -28,6 +29,8 @@ def upgrade() -> None:
         sa.Column("loaded_by", sa.String(), nullable=False),
         sa.Column("loaded_at", sa.DateTime(), nullable=False),
     )
+    with op.batch_alter_table("scheme") as batch:
+        batch.add_column(sa.Column("previous", sa.String(), nullable=True))
     with op.batch_alter_table("scoring_run") as batch:
         batch.add_column(sa.Column("calendar_digest", sa.String(), nullable=False, server_default=""))
     with op.batch_alter_table("publication") as batch:
@@ -43,4 +46,6 @@ def downgrade() -> None:
             batch.drop_column(column)
     with op.batch_alter_table("scoring_run") as batch:
         batch.drop_column("calendar_digest")
+    with op.batch_alter_table("scheme") as batch:
+        batch.drop_column("previous")
     op.drop_table("calendar_day")
