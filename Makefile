@@ -13,10 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up, load the Shandong 2017 demo into the embedded SQLite database, print the ranking,
+## run: set up, load the Shandong 2017 demo (and its synthetic second year) into the embedded SQLite database, print the ranking,
 ## and start the dashboard at http://localhost:8501
 run: $(STAMP)
-	$(BIN)/gongkai demo
+	$(BIN)/gongkai demo --years 2
 	$(BIN)/gongkai score
 	$(BIN)/gongkai serve
 
