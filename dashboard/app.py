@@ -85,7 +85,9 @@ def signed_in() -> Actor:
 
 actor = signed_in()
 ids = data.scheme_ids(db)
-scheme_id = st.sidebar.selectbox("scheme", ids, label_visibility="collapsed") if len(ids) > 1 else ids[0]
+default = data.default_scheme(db)  # the newest of a lineage (the demo's second year) comes first
+scheme_id = (st.sidebar.selectbox("scheme", ids, index=ids.index(default) if default in ids else 0,
+                                  label_visibility="collapsed") if len(ids) > 1 else ids[0])
 state = data.token(db, scheme_id)
 scheme = data.scheme(db, scheme_id, state, actor)
 as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, key="as_of")

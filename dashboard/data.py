@@ -44,6 +44,10 @@ def scheme_ids(db: str) -> list[str]:
     return workflows.scheme_ids(db)
 
 
+def default_scheme(db: str) -> str | None:
+    return workflows.default_scheme(db)
+
+
 def token(db: str, scheme_id: str) -> tuple[str, int]:
     """Cheap on every rerun: changes when the scheme is reloaded or evidence imported or rejected."""
     return workflows.state_token(db, scheme_id=scheme_id)
@@ -61,6 +65,20 @@ def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, 
     """The scorecard of the stored evidence (scored once per state; the run stored under the actor
     who first looked at that state, or reused)."""
     return _scorecard(db, scheme_id, as_of, state, actor)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=300)
+def _year_over_year(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
+                    _actor: Actor) -> workflows.YearOverYear | None:
+    # ttl: publishing the previous scheme's final result does not move this scheme's state token
+    return workflows.year_over_year(db, actor=_actor, scheme_id=scheme_id, as_of=as_of)
+
+
+def year_over_year(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
+                   actor: Actor) -> workflows.YearOverYear | None:
+    """This year beside the previous scheme's final result (None without one); readers only."""
+    actor.require("read")
+    return _year_over_year(db, scheme_id, as_of, state, actor)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

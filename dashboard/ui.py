@@ -120,8 +120,13 @@ def body_gap_view(kind: str, pick_key: str) -> None:
         st.plotly_chart(charts.gap_bar(gaps, t("gap_chart"), t("lost_points")), key=f"gapbar_{kind}")
         found = data.explained_body(c.db, c.scheme_id, c.as_of, c.state, body, c.actor)
         evidence = data.body_files(c.db, c.scheme_id, body, c.actor)
+        yoy = data.year_over_year(c.db, c.scheme_id, c.as_of, c.state, c.actor)
+        again = set(yoy.recurring.loc[yoy.recurring["body"] == body, "obligation"]) if yoy is not None else set()
+        if again:
+            st.warning(t("recurring_note").format(previous=yoy.previous if yoy else "", n=len(again)))
         for g in gaps.itertuples():
-            with st.expander(f"{plain(g.obligation)} {plain(g.title)} — {t('finding_lost')} {g.gap:.2f}"):
+            mark = f"【{t('recurring')}】" if g.obligation in again else ""
+            with st.expander(f"{mark}{plain(g.obligation)} {plain(g.title)} — {t('finding_lost')} {g.gap:.2f}"):
                 findings_with_files(c, found[found["obligation"] == g.obligation], evidence, f"{kind}_{g.obligation}")
     bodies = card.scores[card.scores["kind"] == kind][["body", "name"]]
     st.plotly_chart(charts.heatmap(card.obligations[card.obligations["body"].isin(bodies["body"])], bodies,

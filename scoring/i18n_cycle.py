@@ -1,6 +1,19 @@
 """UI strings of the assessment cycle (appeals, 整改), merged into scoring.i18n.STRINGS: key → (简体中文, English)."""
 
 CYCLE_STRINGS: dict[str, tuple[str, str]] = {
+    "yoy_change": ("较上年", "vs last year"),
+    "yoy_rank": ("名次变化", "rank change"),
+    "yoy_comparable": ("可比得分变化", "comparable change"),
+    "yoy_caption": ("与上一年度（{previous}）终评结果比较：名次在同一批单位中比较；可比得分只计两年共有的任务，"
+                    "合并单位的上年结果按衔接表权重合计。", "Compared with the final result of {previous}: ranks among the "
+                    "same bodies; the comparable score counts only the obligations both years share; a merged body's "
+                    "previous result is weighted as the crosswalk says."),
+    "yoy_improved": ("进步最大：", "Most improved: "),
+    "yoy_trend": ("历年得分", "Score over the years"),
+    "yoy_trend_pick": ("比较单位", "Bodies"),
+    "recurring": ("反复出现", "recurring"),
+    "recurring_note": ("{n} 项失分在上一年度（{previous}）也曾失分（反复出现）。", "{n} of these points were lost in the year "
+                       "before ({previous}) too (recurring)."),
     "provisional_day": ("{date}（暂定）", "{date} (provisional)"),
     "provisional_note": ("标注“暂定”的日期按预估的节假日计算（该年放假安排尚未导入：gongkai calendar load），导入后自动重算。",
                          "Dates marked provisional are computed on estimated holidays (that year's notice is not loaded: "

@@ -211,6 +211,15 @@ def scheme_ids(db: str | None) -> list[str]:
         return repo.scheme_ids(session)
 
 
+def default_scheme(db: str | None) -> str | None:
+    """The scheme meant when none is named: the only one stored, or the newest of one lineage."""
+    with transaction(db) as session:
+        try:
+            return repo.resolve_scheme_id(session)
+        except GongkaiError:
+            return None
+
+
 def has_synthetic_evidence(db: str | None, *, scheme_id: str) -> bool:
     """Whether any evidence of the scheme came from the synthetic demo (so screens can say so)."""
     with transaction(db) as session:

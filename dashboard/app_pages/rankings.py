@@ -7,6 +7,15 @@ from dashboard.ui import grades, require, share_status, synthetic_note, t
 from scoring.report import charts
 
 c = require("read")
+
+
+def arrow(change: float) -> str:
+    """A rank change as read at a glance: ▲3 (moved up), ▼2, ＝ (same), — (no previous result)."""
+    if change != change:
+        return "—"
+    return f"▲{int(change)}" if change > 0 else f"▼{int(-change)}" if change < 0 else "＝"
+
+
 card = c.card
 st.title(t("page_rankings"))
 synthetic_note()
@@ -33,9 +42,24 @@ if earlier is not None:
     before = data.run_scores(c.db, int(earlier), c.actor).set_index("body")
     table[t("change")] = (scores["score"].to_numpy() - before["score"].reindex(scores["body"]).to_numpy()).round(2)
     table[t("rank_change")] = before["rank"].reindex(scores["body"]).to_numpy() - scores["rank"].to_numpy()
+yoy = data.year_over_year(c.db, c.scheme_id, c.as_of, c.state, c.actor)
+if yoy is not None:  # beside the previous scheme's final result, through the crosswalk
+    changes = yoy.changes.set_index("body").reindex(scores["body"])
+    table[t("yoy_change")] = [f"{v:+.2f}" if v == v else "—" for v in changes["change"]]
+    table[t("yoy_rank")] = [arrow(v) for v in changes["rank_change"]]
+    table[t("yoy_comparable")] = [f"{v:+.2f}" if v == v else "—" for v in changes["comparable_change"]]
 table = table.rename(columns={"rank": t("rank"), "name": t("name"), "score": t("score"), "grade": t("grade"),
                               "share": t("share_rule"), "veto": t("veto")})
 st.dataframe(table.round(2), hide_index=True, width="stretch")
+if yoy is not None:
+    st.caption(t("yoy_caption").format(previous=yoy.previous))
+    names = dict(zip(scores["body"], scores["name"], strict=True))
+    top = yoy.improved[yoy.improved["kind"] == kind]
+    if len(top):
+        st.success(t("yoy_improved") + "、".join(f"{n}（{v:+.2f}）" for n, v in zip(top["name"], top["comparable_change"], strict=True)))
+    picked = st.multiselect(t("yoy_trend_pick"), list(names), default=list(names)[:3], format_func=lambda b: names[b], key="trend_pick")
+    st.plotly_chart(charts.trend_line(yoy.trend[yoy.trend["body"].isin(picked)], names, t("yoy_trend"), t("score")),
+                    key="trend_line")
 st.plotly_chart(charts.ranking_bar(scores, grades(card), t("ranking_chart"), t("score")), key="ranking_bar")
 st.plotly_chart(charts.grade_distribution(card.scores.dropna(subset=["score"]).assign(
     kind=lambda d: d["kind"].map({k: t(f"kind_{k}") for k in d["kind"].unique()})), grades(card), t("grade_chart")),

@@ -97,3 +97,14 @@ def rank_intervals(robust: pd.DataFrame, names: dict[str, str], title: str, rank
     fig.update_yaxes(categoryorder="array", categoryarray=r["body"].map(names).tolist())
     fig.update_xaxes(title=rank_label, autorange="reversed", dtick=1 if len(r) <= 40 else None)
     return _layout(fig, title, height=max(300, 22 * len(r) + 100))
+
+
+def trend_line(trend: pd.DataFrame, names: dict[str, str], title: str, score_label: str = "score") -> go.Figure:
+    """Each chosen body's score in every stored year (carried through the crosswalks): one line each."""
+    fig = go.Figure()
+    for body, rows in trend.groupby("body", sort=True):
+        fig.add_trace(go.Scatter(x=rows["year"].astype(str), y=rows["score"].round(2), mode="lines+markers",
+                                 name=names.get(str(body), str(body))))
+    fig.update_yaxes(title=score_label)
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, height=360)
