@@ -1122,8 +1122,12 @@ def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | No
         scheme, final = _final(session, scheme_id)
         assert final.id is not None
         todo = cycle.problems(session, publication_id=final.id)
-        notice = build_notice(cycle.published_card(final), run_id=final.run_id, issued=_today(scheme, None),
-                              due_on=todo["due_on"].min() if len(todo) else None, provisional=bool(final.provisional))
+        card = cycle.published_card(final)
+        yoy = _year_over_year(session, card)
+        notice = build_notice(card, run_id=final.run_id, issued=_today(scheme, None),
+                              due_on=todo["due_on"].min() if len(todo) else None, provisional=bool(final.provisional),
+                              previous=yoy.previous if yoy else "", improved=yoy.improved if yoy else None,
+                              recurring=yoy.recurring if yoy else None)
         path = write(notice, out, lang)
         audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
         return path

@@ -142,3 +142,16 @@ def test_the_demos_second_year(tmp_path):
     assert changes.loc["jinan", "previous_score"] == pytest.approx(0.842 * before["jinan"] + 0.158 * before["laiwu"])
     assert changes.loc["shengtai", "previous_score"] == pytest.approx(before["huanbao"])
     assert "laiwu" not in changes.index and "nongye" in changes.index
+
+
+def test_the_notice_names_the_most_improved_and_the_recurring_problems(two_years):
+    from docx import Document
+
+    url, folder = two_years
+    workflows.publish(url, actor=ROOT, stage="preliminary", scheme_id="y2018", today=dt.date(2019, 1, 7))
+    workflows.publish(url, actor=ROOT, stage="final", scheme_id="y2018", today=dt.date(2019, 1, 21))
+    path = workflows.write_notice(url, actor=ROOT, out=folder / "通报.docx", scheme_id="y2018")
+    text = [p.text for p in Document(str(path)).paragraphs]
+    start = text.index("四、与上一年度（y2017）相比")
+    assert text[start + 1:start + 5] == ["进步最大的单位", "设区市政府：c市（可比得分+66.67）。", "反复出现的问题",
+                                         "1. o1 任務o1：1个单位连续两年失分。"]

@@ -42,6 +42,9 @@ class Notice:
     problems: pd.DataFrame                                  # obligation, title, bodies (count), lost (total)
     due_on: dt.date | None = None                           # the 整改 due date of the final result
     provisional: bool = False                               # due_on is 暫定: its year's holidays not loaded
+    previous: str = ""                                      # the scheme of the year before, when compared
+    improved: list[tuple[str, list[str]]] | None = None     # kind label → "name（+4.10）" (most improved)
+    recurring: pd.DataFrame | None = None                   # obligation, title, bodies: lost in both years
 
 
 PROVISIONAL_NOTE = "（注：整改期限按预估的节假日计算，该年度放假安排公布并导入后重新计算。）"
@@ -53,7 +56,10 @@ def due_text(due_on: dt.date, provisional: bool) -> str:
 
 
 def build_notice(card: Scorecard, *, run_id: int, issued: dt.date, due_on: dt.date | None = None,
-                 provisional: bool = False) -> Notice:
+                 provisional: bool = False, previous: str = "", improved: pd.DataFrame | None = None,
+                 recurring: pd.DataFrame | None = None) -> Notice:
+    """The 通報 of a final result; with `previous` (the year before's scheme id), its most improved
+    units (kind, name, comparable_change) and the problems lost in both years (body, obligation, title)."""
     h = card.scheme.scheme
     s = card.scores.dropna(subset=["score"]).sort_values(["kind", "rank", "body"])
     best = h.grades[0].name
@@ -71,8 +77,14 @@ def build_notice(card: Scorecard, *, run_id: int, issued: dt.date, due_on: dt.da
     problems = (lost.groupby("obligation").agg(bodies=("body", "nunique"), lost=("gap", "sum")).reset_index()
                 .sort_values(["bodies", "lost", "obligation"], ascending=[False, False, True]).head(TOP_PROBLEMS))
     problems.insert(1, "title", problems["obligation"].map(titles))
+    better, again = None, None
+    if previous and improved is not None and recurring is not None:
+        better = [(KIND_LABEL[k], [f"{n}（可比得分{v:+.2f}）" for n, v in zip(g["name"], g["comparable_change"], strict=True)])
+                  for k, g in improved.groupby("kind", sort=False) if k in KIND_LABEL]
+        again = (recurring.groupby(["obligation", "title"], as_index=False).agg(bodies=("body", "nunique"))
+                 .sort_values(["bodies", "obligation"], ascending=[False, True]).head(TOP_PROBLEMS).reset_index(drop=True))
     return Notice(f"关于{h.title}考核结果的通报", h.document or "", card.as_of, run_id, issued, grades, outstanding,
-                  problems.reset_index(drop=True), due_on, provisional)
+                  problems.reset_index(drop=True), due_on, provisional, previous, better, again)
 
 
 def _paragraphs(n: Notice) -> list[tuple[str, str]]:
@@ -92,6 +104,15 @@ def _paragraphs(n: Notice) -> list[tuple[str, str]]:
     out.append(("h", "三、表现突出的单位"))
     for label, names in n.outstanding:
         out.append(("p", f"{label}：{'、'.join(names) or '无'}。"))
+    if n.improved is not None and n.recurring is not None:
+        out.append(("h", f"四、与上一年度（{n.previous}）相比"))
+        out.append(("h2", "进步最大的单位"))
+        out += [("p", f"{label}：{'、'.join(names) or '无'}。") for label, names in n.improved] or [("p", "无。")]
+        out.append(("h2", "反复出现的问题"))
+        if n.recurring.empty:
+            out.append(("p", "未发现连续两年失分的事项。"))
+        for i, r in enumerate(n.recurring.itertuples(), 1):
+            out.append(("p", f"{i}. {r.obligation} {r.title}：{r.bodies}个单位连续两年失分。"))
     due = f"于{due_text(n.due_on, n.provisional)}前" if n.due_on else ""
     out.append(("p", f"请各单位对照考核发现的问题认真整改，{due}按整改通知书要求报送整改情况。"))
     if n.due_on and n.provisional:
