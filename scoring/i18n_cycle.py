@@ -2,6 +2,13 @@
 
 CYCLE_STRINGS: dict[str, tuple[str, str]] = {
     "yoy_change": ("较上年", "vs last year"),
+    "yoy_previous_score": ("上年得分", "last year"),
+    "report_yoy": ("二（续）、与上一年度比较", "2b. Compared with the year before"),
+    "report_yoy_caption": ("与上一年度（{previous}）终评结果比较：名次在同一批单位中比较；可比得分只计两年共有的任务；"
+                           "合并单位的上年结果按衔接表权重合计（见方法说明第8节）。", "Compared with the final result of "
+                           "{previous}: ranks among the same bodies; the comparable score counts only the obligations both "
+                           "years share; a merged body's previous result is weighted as the crosswalk says (method, §8)."),
+    "sheet_yoy": ("与上年比较", "Year over year"),
     "yoy_rank": ("名次变化", "rank change"),
     "yoy_comparable": ("可比得分变化", "comparable change"),
     "yoy_caption": ("与上一年度（{previous}）终评结果比较：名次在同一批单位中比较；可比得分只计两年共有的任务，"

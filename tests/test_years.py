@@ -155,3 +155,20 @@ def test_the_notice_names_the_most_improved_and_the_recurring_problems(two_years
     start = text.index("四、与上一年度（y2017）相比")
     assert text[start + 1:start + 5] == ["进步最大的单位", "设区市政府：c市（可比得分+66.67）。", "反复出现的问题",
                                          "1. o1 任務o1：1个单位连续两年失分。"]
+
+
+def test_the_report_has_the_year_before(two_years):
+    """The annual report (HTML and XLSX alike) carries the comparison: each body's score, last year's,
+    the change and the rank arrow, in the report's language."""
+    import pandas as pd
+
+    url, folder = two_years
+    done = workflows.write_report(url, actor=ROOT, outs=[folder / "r.html", folder / "r.xlsx"], scheme_id="y2018")
+    assert not done.failed
+    html = (folder / "r.html").read_text(encoding="utf-8")
+    assert "二（续）、与上一年度比较" in html and "与上一年度（y2017）终评结果比较" in html
+    sheet = pd.read_excel(folder / "r.xlsx", sheet_name="与上年比较", engine="calamine", dtype=str)
+    assert sheet.values.tolist() == [
+        ["c市", "设区市", "75", "1", "25", "+50.00", "▲1", "+66.67"],
+        ["a市", "设区市", "50", "2", "62.5", "-12.50", "▼1", "-25.00"],
+        ["省e厅", "省直部门", "87.5", "1", "100", "-12.50", "＝", "-16.67"]]  # names in the report's script

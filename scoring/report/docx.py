@@ -39,7 +39,9 @@ def _headers(report: Report) -> dict[str, str]:
             "late": "finding_late", "points": "points", "rules": "rules", "quote": "report_quote",
             "url": "report_url", "note": "report_note", "toc": "report_toc", "file": "report_attachment",
             "robustness": "report_robustness", "robustness_caption": "robustness_caption", "body_kind": "body_kind",
-            "rank_interval": "rank_interval", "p_same_grade": "p_same_grade"}
+            "rank_interval": "rank_interval", "p_same_grade": "p_same_grade", "yoy": "report_yoy",
+            "yoy_previous": "yoy_previous_score", "yoy_change": "yoy_change", "yoy_rank": "yoy_rank",
+            "yoy_comparable": "yoy_comparable"}
     return {k: t(v) for k, v in keys.items()}
 
 
@@ -76,6 +78,9 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
                      for r in _rows(report.appendix, ["name", "obligation", "item", "due", "published", "outcome",
                                                       "late", "url", "note", "file", "sha"])],
         "robustness": _rows(report.robustness, ["name", "kind", "rank", "interval", "grade", "same"]),
+        "yoy": _rows(report.year_over_year, ["name", "kind", "score", "rank", "previous", "change", "arrow",
+                                             "comparable"]) if len(report.year_over_year) else [],
+        "yoy_caption": t("report_yoy_caption").format(previous=report.previous),
     }
 
 

@@ -58,8 +58,9 @@ def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str
         generated=report.generated, evidence=report.evidence, plotly_js=Markup(plotly_js) if plotly_js else "",
         tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
                 "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
+                "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=charts, bodies=bodies)
+        charts=charts, bodies=bodies, previous=report.previous)
 
 
 def write_html(report: Report, path: Path) -> None:

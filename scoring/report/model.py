@@ -87,6 +87,8 @@ class Report:
 
     synthetic: bool = False
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)  # rank intervals (docs/method.md §7)
+    previous: str = ""                                               # the scheme of the year before, if compared
+    year_over_year: pd.DataFrame = field(default_factory=pd.DataFrame)  # docs/method.md §8
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
@@ -258,11 +260,27 @@ def _robustness(card: Scorecard, lang: str) -> pd.DataFrame:
     })
 
 
-def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans") -> Report:
-    """Assemble the report of one scoring run."""
+def _year_over_year(changes: pd.DataFrame | None, lang: str) -> pd.DataFrame:
+    """Each body beside the year before: score, rank and their changes (▲ up, ▼ down), comparable change."""
+    if changes is None or changes.empty:
+        return pd.DataFrame()
+    c = changes.sort_values(["kind", "rank", "body"])
+    arrows = ["＝" if v == 0 else f"▲{v:.0f}" if v > 0 else f"▼{-v:.0f}" for v in c["rank_change"]]
+    return pd.DataFrame({
+        text("name", lang): _s(c["name"], lang), text("body_kind", lang): c["kind"].map(lambda k: text(f"kind_{k}", lang)),
+        text("score", lang): c["score"].round(2), text("rank", lang): c["rank"].astype(int),
+        text("yoy_previous_score", lang): c["previous_score"].round(2),
+        text("yoy_change", lang): c["change"].map(lambda v: f"{v:+.2f}"), text("yoy_rank", lang): arrows,
+        text("yoy_comparable", lang): c["comparable_change"].map(lambda v: "—" if v != v else f"{v:+.2f}")}).reset_index(drop=True)
+
+
+def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans",
+          previous: str = "", changes: pd.DataFrame | None = None) -> Report:
+    """Assemble the report of one scoring run; with `previous` and its `changes` (lineage.compare),
+    the year-over-year section too."""
     share = share_status(card, lang)
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
                   appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms,
-                  robustness=_robustness(card, lang))
+                  robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang))

@@ -56,3 +56,5 @@ def write_xlsx(report: Report, path: Path) -> None:
         _sheet(writer, t("sheet_appendix"), report.appendix)
         _sheet(writer, t("page_scheme"), report.method)
         _sheet(writer, t("sheet_robustness"), report.robustness)
+        if len(report.year_over_year):
+            _sheet(writer, t("sheet_yoy"), report.year_over_year)

@@ -136,6 +136,14 @@ def build() -> None:
            ["{{ r.rank }}", "{{ r.name }}", "{{ r.score }}", "{{ r.grade }}", "{{ r.share }}", "{{ r.veto }}"], "k.rows",
            [14, 52, 20, 20, 22, 28], (0, 1, 2, 3, 4))
     doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if yoy %}")
+    doc.add_heading("{{ h.yoy }}", level=1)
+    doc.add_paragraph("{{ yoy_caption }}")
+    _table(doc, ["{{ h.name }}", "{{ h.body_kind }}", "{{ h.score }}", "{{ h.rank }}", "{{ h.yoy_previous }}",
+                 "{{ h.yoy_change }}", "{{ h.yoy_rank }}", "{{ h.yoy_comparable }}"],
+           ["{{ r.name }}", "{{ r.kind }}", "{{ r.score }}", "{{ r.rank }}", "{{ r.previous }}", "{{ r.change }}",
+            "{{ r.arrow }}", "{{ r.comparable }}"], "yoy", [34, 18, 16, 14, 18, 18, 16, 22], (0, 1, 2, 3, 4, 5, 6, 7))
+    doc.add_paragraph("{%p endif %}")
     doc.add_heading("{{ h.robustness }}", level=1)
     doc.add_paragraph("{{ h.robustness_caption }}")
     _table(doc, ["{{ h.name }}", "{{ h.body_kind }}", "{{ h.rank }}", "{{ h.rank_interval }}", "{{ h.grade }}",
