@@ -55,8 +55,13 @@ def images(report: Report, folder: Path | None = None) -> dict[str, Path]:
     figs = figures(report)
     folder = folder or Path(tempfile.mkdtemp(prefix="gongkai-charts-"))
     paths = {name: folder / f"{name}.png" for name in figs}
-    try:
-        pio.write_images(list(figs.values()), list(paths.values()), format="png", width=1000, scale=2)
-    except Exception as e:  # kaleido reports a missing or broken browser in several ways
-        raise GongkaiError(f"could not render chart images with chromium ({e}); {INSTALL_HINT}") from None
-    return paths
+    missing = list(paths)
+    for _ in range(2):  # a busy machine's chromium may drop an image without a word: once more for those
+        try:
+            pio.write_images([figs[n] for n in missing], [paths[n] for n in missing], format="png", width=1000, scale=2)
+        except Exception as e:  # kaleido reports a missing or broken browser in several ways
+            raise GongkaiError(f"could not render chart images with chromium ({e}); {INSTALL_HINT}") from None
+        missing = [n for n, p in paths.items() if not p.exists()]
+        if not missing:
+            return paths
+    raise GongkaiError(f"chromium rendered no image for {', '.join(missing)}; {INSTALL_HINT}")
