@@ -1,6 +1,14 @@
 """UI strings of the assessment cycle (appeals, 整改), merged into scoring.i18n.STRINGS: key → (简体中文, English)."""
 
 CYCLE_STRINGS: dict[str, tuple[str, str]] = {
+    "draft_compare": ("草案对照（下一年度）", "A draft beside this scheme (next year)"),
+    "draft_compare_help": ("上传由 gongkai criteria draft 生成的草案（YAML），查看新增、修改、删除的任务及尚待确定的事项。",
+                           "Upload a draft made by gongkai criteria draft (YAML): obligations added, changed and dropped, "
+                           "and the decisions still open."),
+    "draft_file": ("草案文件", "Draft file"),
+    "draft_added": ("新增", "added"), "draft_changed": ("修改", "changed"), "draft_dropped": ("删除", "dropped"),
+    "draft_same": ("未变", "same"), "draft_open": ("待定事项", "open decisions"), "draft_change": ("变化", "change"),
+    "draft_before": ("本方案", "this scheme"), "draft_after": ("草案", "draft"), "draft_what": ("修改内容", "what changed"),
     "yoy_change": ("较上年", "vs last year"),
     "yoy_previous_score": ("上年得分", "last year"),
     "report_yoy": ("二（续）、与上一年度比较", "2b. Compared with the year before"),

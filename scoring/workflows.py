@@ -154,6 +154,22 @@ def draft_scheme(db: str | None, *, actor: Actor | None, data: bytes, name: str,
     return to_yaml(draft(text, before), name)
 
 
+def compare_draft(data: bytes, name: str, previous: Scheme) -> pd.DataFrame:
+    """A draft scheme file (YAML, perhaps not loadable yet) beside the scheme it follows: added,
+    changed, dropped obligations (scoring.intake.draft.compare_with)."""
+    import yaml
+
+    from scoring.intake.draft import compare_with
+
+    try:
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise GongkaiError(f"{name}: not a YAML scheme file ({type(e).__name__})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("obligations"), list):
+        raise GongkaiError(f"{name}: not a scheme file (no obligations:)")
+    return compare_with(doc, previous)
+
+
 def demo_evidence(scheme: Scheme) -> tuple[pd.DataFrame, bytes]:
     """The demo's evidence table (a firm's file, as text) and the bytes of that file."""
     table = demo.generate(scheme)

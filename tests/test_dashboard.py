@@ -438,3 +438,22 @@ def test_no_page_has_a_bare_expression_and_magic_is_off():
                 assert isinstance(node.value, ast.Call | ast.Constant), f"{file}:{node.lineno}"
     assert tomllib.loads((root / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
     assert '"--runner.magicEnabled", "false"' in (root / "scoring" / "cli.py").read_text(encoding="utf-8")
+
+
+def test_scheme_page_shows_a_draft_beside_the_scheme(app):
+    """The synthetic second year uploaded as a draft beside 2017: 7.1 added, 2.3 dropped, 4.2.1 and 4.2.2
+    changed (their lead 省環保廳 is now 省生態環境廳); a file that is no scheme is named."""
+    from scoring.synthetic.second_year import second_year
+
+    at = page(app, "scheme")
+    from tests.conftest import SCHEME_2017
+
+    draft = second_year(SCHEME_2017.read_text(encoding="utf-8")).encode()
+    at.file_uploader(key="draft_upload").upload("draft-2018.yaml", draft, "application/yaml").run()
+    counts = {m.label: m.value for m in at.metric}
+    assert (counts["新增"], counts["修改"], counts["删除"], counts["待定事项"]) == ("1", "2", "1", "0")
+    table = at.dataframe[0].value
+    assert table[["任务编号", "变化", "修改内容"]].values.tolist() == [
+        ["4.2.1", "修改", "leads"], ["4.2.2", "修改", "leads"], ["7.1", "新增", ""], ["2.3", "删除", ""]]
+    at.file_uploader(key="draft_upload").upload("x.yaml", b"- just a list\n", "application/yaml").run()
+    assert shown(at.error[0]) == "x.yaml: not a scheme file (no obligations:)"

@@ -5,6 +5,8 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import plain, require, t
+from scoring import workflows
+from scoring.errors import GongkaiError
 
 c = require("read")
 card = c.card
@@ -30,6 +32,25 @@ for section, obligations in sections.items():
             every = "、".join(t(f"kind_{k}") for k in o.applies_to)
             st.caption(f"{t('leads')}: {plain(who) or '—'}" + (f" · {t('applies')}: {every}" if every else ""))
             st.caption(f"{t('rules')}: " + "；".join(f"{r.kind}: {plain(r.label or '')}" for r in o.rules))
+
+with st.expander(t("draft_compare")):  # next year's draft (gongkai criteria draft) beside this scheme
+    st.caption(t("draft_compare_help"))
+    upload = st.file_uploader(t("draft_file"), type=["yaml", "yml"], key="draft_upload")
+    if upload is not None:
+        try:
+            diff = workflows.compare_draft(upload.getvalue(), upload.name, card.scheme)
+        except GongkaiError as e:
+            st.error(plain(e))
+        else:
+            m = st.columns(4)
+            for col, change in zip(m, ("added", "changed", "dropped", "same"), strict=True):
+                col.metric(t(f"draft_{change}"), int((diff["change"] == change).sum()))
+            st.metric(t("draft_open"), int(diff["open"].sum()))
+            shown = diff[diff["change"] != "same"].assign(change=lambda f: f["change"].map(lambda x: t(f"draft_{x}")))
+            st.dataframe(shown.rename(columns={"obligation": t("filter_obligation"), "change": t("draft_change"),
+                                               "before": t("draft_before"), "after": t("draft_after"),
+                                               "what": t("draft_what"), "open": t("draft_open")}),
+                         hide_index=True, width="stretch")
 
 st.subheader(t("whatif"))
 base = pd.DataFrame([(o.id, o.title, o.points) for o in card.scheme.obligations],

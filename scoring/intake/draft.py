@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
 import yaml
 
 from scoring.errors import GongkaiError
@@ -335,3 +336,34 @@ def to_yaml(doc: dict, source: str) -> str:
              f"# {reviews} decisions are marked `review:`; decide each, then delete the entry. `gongkai criteria\n"
              "# check` lists those still open, and `criteria load` refuses the file until none is left.\n")
     return intro + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+
+
+def compare_with(doc: dict, previous: Scheme) -> pd.DataFrame:
+    """A draft (its YAML as a dict) beside the scheme it follows, obligation by obligation: change
+    (added, changed, dropped — by the crosswalk when the draft has one, else by id), what changed
+    (title, points, lead units, rules), and how many of its decisions are still open."""
+    before = {o.id: o for o in previous.obligations}
+    drafted = {str(o.get("id")): o for o in doc.get("obligations") or [] if isinstance(o, dict)}
+    links = (doc.get("lineage") or {}).get("obligations") or []
+    renamed = {str(w): str(t) for link in links for w in _as_list(link.get("from")) for t in _as_list(link.get("to"))}
+    rows = []
+    for ident, o in drafted.items():
+        was = next((w for w, t in renamed.items() if t == ident), ident)
+        old = before.get(was)
+        if old is None:
+            rows.append((ident, "added", "", str(o.get("title", "")), "", len(o.get("review") or [])))
+            continue
+        what = [name for name, a, b in (
+            ("title", old.title, o.get("title")), ("points", old.points, o.get("points")),
+            ("leads", sorted(old.leads), sorted(o.get("leads") or [])),
+            ("rules", sorted(r.kind for r in old.rules), sorted(str(r.get("kind")) for r in o.get("rules") or [])))
+            if (not _similar(str(a), str(b)) if name == "title" else a != b)]
+        rows.append((ident, "changed" if what or was != ident else "same", old.title, str(o.get("title", "")),
+                     "、".join(([f"id {was} →"] if was != ident else []) + what), len(o.get("review") or [])))
+    gone = set(before) - set(drafted) - set(renamed)
+    rows += [(ident, "dropped", before[ident].title, "", "", 0) for ident in sorted(gone)]
+    return pd.DataFrame(rows, columns=["obligation", "change", "before", "after", "what", "open"])
+
+
+def _as_list(v: object) -> list:
+    return [] if v is None else v if isinstance(v, list) else [v]
