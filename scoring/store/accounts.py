@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "decide": ("admin", "evaluator"),     # accept or reject an appeal (復核)
     "own": ("admin", "evaluator", "viewer", "body"),     # published results, appeals, 整改
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
+    "collect": ("admin", "evaluator", "firm"),  # crawl bodies' websites (a firm only its assigned bodies), proposals
+    "collect_private": ("admin", "evaluator"),  # crawl loopback and private addresses (--allow-private)
 }
 # what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
 ALLOWS: dict[str, str] = {
@@ -49,6 +51,8 @@ ALLOWS: dict[str, str] = {
     "publish": "publishing results and writing the 通報 and 整改通知書", "appeal": "filing appeals (申訴)",
     "decide": "deciding appeals (復核)", "own": "seeing published results, appeals and 整改 problems",
     "track": "changing the status of 整改 problems",
+    "collect": "crawling websites and reviewing proposals (網站採集)",
+    "collect_private": "crawling loopback and private addresses (--allow-private)",
 }
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1
@@ -336,6 +340,19 @@ def assigned_mask(session: Session, *, actor: Actor, scheme: Scheme, body: pd.Se
         allowed |= ((g_body == "*") | (body == g_body) | (body.map(kinds) == g_body)).to_numpy() \
             & ((g_ob == "*") | (ob == g_ob)).to_numpy()
     return allowed
+
+
+def may_collect(session: Session, *, actor: Actor, scheme: Scheme, body: str) -> bool:
+    """Whether the actor may crawl a body's website and review what it proposes: any `collect` role;
+    a firm only a body it is assigned (by id, kind or *, for any obligation)."""
+    if not actor.may("collect"):
+        return False
+    if actor.role != "firm":
+        return True
+    a = FirmAssignment.__table__.c  # type: ignore[attr-defined]
+    kind = next((b.kind for b in scheme.bodies if b.id == body), "")
+    grants = session.execute(select(a.body).where(a.user == actor.name)).scalars().all()
+    return any(g in ("*", body, kind) for g in grants)
 
 
 def account_firm(session: Session, actor: Actor) -> str:
