@@ -707,8 +707,8 @@ def collect_proposals(
         sys.stdout.write(csv_bytes(spreadsheet_safe(frame[COLUMNS].astype(str))).decode("utf-8"))
     elif fmt == "json":
         sys.stdout.write(frame[COLUMNS].to_json(orient="records", force_ascii=False) + "\n")
-    else:  # the proposal id (for accept --id) is the row label
-        _print_table(frame.set_index("id")[[*COLUMNS, "status"]], "no proposals")
+    else:  # for reading: the proposal's id (accept --id) first, its status last
+        _print_table(frame[["id", *COLUMNS, "status"]], "no proposals")
 
 
 @collect_app.command("accept")

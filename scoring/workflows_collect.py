@@ -169,10 +169,10 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     with transaction(db) as session:
         who = _as(session, actor, "collect")
         _visible_crawls(session, who, crawl_id)
-        crawl_rec = stored.get_crawl(session, crawl_id=crawl_id)
+        scheme_id = stored.get_crawl(session, crawl_id=crawl_id).scheme_id
         table = stored.proposals(session, crawl_ids=[crawl_id])
         fetched = {c.response_sha256: c.fetched_at for c in stored.captures(session, crawl_id=crawl_id)}
-        scheme = repo.get_scheme(session, scheme_id=crawl_rec.scheme_id)
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
         firm = accounts.account_firm(session, who)
     if ids:
         unknown = sorted(set(ids) - set(table["id"]))
@@ -188,7 +188,7 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     bundle = _bundle(crawl_id, table, {s: store.get(s) for s in table["capture"].unique()}, fetched,
                      scheme.scheme.timezone, "" if firm else who.name)
     try:
-        result = import_file(db, actor=actor, name=f"crawl-{crawl_id}.zip", data=bundle, scheme_id=crawl_rec.scheme_id)
+        result = import_file(db, actor=actor, name=f"crawl-{crawl_id}.zip", data=bundle, scheme_id=scheme_id)
     except ImportRefused as e:
         by_row = dict(zip(range(2, len(table) + 2), table["id"], strict=True))
         raise EvidenceError(f"crawl {crawl_id}", [RowProblem(p.row, p.column, p.value,
@@ -198,7 +198,7 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
         who = _as(session, actor, "collect")
         chosen = [int(i) for i in table["id"]]
         stored.mark_accepted(session, ids=chosen, batch_id=result.batch_id, who=who.name)
-        audit(session, who=who.name, action="collect_accept", scheme_id=crawl_rec.scheme_id,
+        audit(session, who=who.name, action="collect_accept", scheme_id=scheme_id,
               detail=f"crawl {crawl_id}: proposals {', '.join(map(str, chosen))} accepted as evidence "
                      f"(batch {result.batch_id}: {result.new} new, {result.replaced} replaced, {result.unchanged} unchanged)")
     return Accepted(crawl_id, chosen, result)
@@ -232,16 +232,16 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
         who = _as(session, actor, "collect")
         _visible_crawls(session, who, crawl_id)
         rec = stored.get_crawl(session, crawl_id=crawl_id)
-        caps = stored.captures(session, crawl_id=crawl_id)
-        index_sha = rec.index_sha256
+        scheme_id, index_sha = rec.scheme_id, rec.index_sha256
+        records = [{"filename": s, "url": c.url, "type": t} for c in stored.captures(session, crawl_id=crawl_id)
+                   for s, t in ((c.request_sha256, "request"), (c.response_sha256, "response")) if s]
     store = store_for(resolve_url(db))
     problems: list[str] = []
     try:
         entries = archive.index_entries(store.get(index_sha)) if index_sha else []
     except GongkaiError as e:
         problems.append(f"the CDXJ index {index_sha[:12]}…: {e}")
-        entries = [{"filename": s, "url": c.url, "type": t} for c in caps
-                   for s, t in ((c.request_sha256, "request"), (c.response_sha256, "response")) if s]
+        entries = records
     for entry in entries:
         sha = entry["filename"]
         try:
@@ -251,7 +251,7 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
         if fault:
             problems.append(f"{entry['type']} record of {entry['url']} ({sha[:12]}…): {fault}")
     with transaction(db) as session:
-        audit(session, who=actor.name, action="collect_verify", scheme_id=rec.scheme_id,
+        audit(session, who=_as(session, actor, "collect").name, action="collect_verify", scheme_id=scheme_id,
               detail=f"crawl {crawl_id}: {len(entries)} records, {len(problems)} changed")
     return len(entries), problems
 
