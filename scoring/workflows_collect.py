@@ -14,6 +14,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ from scoring.store import accounts
 from scoring.store import collect as stored
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, PermissionDenied
-from scoring.store.attachments import store_for
+from scoring.store.attachments import AttachmentStore, store_for
 from scoring.store.audit import audit, now
 from scoring.store.db import resolve_url
 from scoring.store.models import Capture, Crawl
@@ -92,17 +93,13 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
     store = store_for(resolve_url(db))
     rows: list[Capture] = []
-    lines: list[str] = []
-    for f in crawler.run():
-        for record in (f.request, f.response):
-            if record is not None:
-                store.put(record.data)
-                lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if record is f.response else None,
-                                               mime=f.mime if record is f.response else ""))
-        rows.append(_capture_row(f))
-        if progress:
-            progress(f.url)
-    index = archive.cdxj(lines)
+    with Archiver(store) as keep:
+        for f in crawler.run():
+            keep(f)
+            rows.append(_capture_row(f))
+            if progress:
+                progress(f.url)
+    index = archive.cdxj(keep.lines)
     with transaction(db) as session:
         who = _as(session, actor, "collect")
         done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
@@ -121,6 +118,41 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                      f"{done.errors} errors, {len(proposed)} proposals")
         return CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed),
                            sum(r.note.startswith("robots.txt") for r in rows))
+
+
+class Archiver:
+    """Puts each capture's WARC records in the attachment store, on a writer thread (file writes
+    overlap the next request), and keeps their CDXJ lines. Leaving it waits for every write and
+    raises the first failure."""
+
+    def __init__(self, store: AttachmentStore):
+        self.store, self.lines = store, list[str]()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-store")
+        self.pending: list[Future] = []
+
+    def __enter__(self) -> Archiver:
+        return self
+
+    def __call__(self, f: Fetched) -> None:
+        for record in (f.request, f.response):
+            if record is not None:
+                self.pending.append(self.pool.submit(self.store.put, record.data))
+                response = record is f.response
+                self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if response else None,
+                                                    mime=f.mime if response else ""))
+        if len(self.pending) > 256:
+            self._settle()
+
+    def _settle(self) -> None:
+        done, self.pending = self.pending, []
+        for future in done:
+            future.result()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._settle()
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def _pages(rows: list[Capture]) -> pd.DataFrame:
