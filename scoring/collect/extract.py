@@ -85,15 +85,15 @@ def find_date(text: str) -> tuple[dt.datetime, bool] | None:
 
 
 def decode(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """(text, encoding): the declared charset (header, then `<meta charset>`) when the bytes are
-    valid in it, else UTF-8, else GB18030 (which reads GBK and GB2312)."""
+    """(text, encoding): UTF-8 when the bytes are valid UTF-8, else the declared charset (header,
+    then `<meta charset>`) when they are valid in it, else GB18030 (which reads GBK and GB2312)."""
     declared = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type or "", re.I)
     names = [declared.group(1)] if declared else []
     meta = CHARSET.search(body[:4096])
     if meta:
         names.append(meta.group(1).decode("ascii", "replace"))
     tried = []
-    for name in [*names, "utf-8", "gb18030"]:
+    for name in ["utf-8", *names, "gb18030"]:  # valid UTF-8 is UTF-8 whatever is declared (GBK text hardly ever is)
         enc = ENCODING_NAMES.get(name.lower(), name.lower())
         if enc in tried:
             continue
@@ -190,7 +190,7 @@ def _channel(doc, meta: dict[str, str], title: str) -> str:
     return ""
 
 
-def _page_date(doc, table: dict[str, str], meta: dict[str, str], text: str,
+def _page_date(source_html: str, table: dict[str, str], meta: dict[str, str], text: str,
                list_date: tuple[dt.datetime, bool] | None) -> tuple[tuple[dt.datetime, bool] | None, str]:
     for label in PUBLISHED_LABELS:
         if label in table and (d := find_date(table[label])):
@@ -204,7 +204,7 @@ def _page_date(doc, table: dict[str, str], meta: dict[str, str], text: str,
             return d, "label"
     if list_date is not None:
         return list_date, "list"
-    found = _htmldate(doc)
+    found = _htmldate(source_html)
     if found is not None:
         return (found, False), "htmldate"
     for label in WRITTEN_LABELS:
@@ -214,12 +214,12 @@ def _page_date(doc, table: dict[str, str], meta: dict[str, str], text: str,
     return (d, "text") if d else (None, "")
 
 
-def _htmldate(doc) -> dt.datetime | None:
+def _htmldate(source_html: str) -> dt.datetime | None:
     """htmldate's reading of the page's own metadata (no guessing from the text: that is ours)."""
     from htmldate import find_date as html_date
 
     try:
-        found = html_date(doc, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+        found = html_date(source_html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate on a malformed tree: no date from it
         return None
     return dt.datetime.fromisoformat(found) if found else None
@@ -249,7 +249,7 @@ def read_page(body: bytes, content_type: str, url: str,
     body_el = doc.find("body")
     page_text = _clean((body_el if body_el is not None else doc).text_content())[:MAX_TEXT]
     title = _title(doc, table, meta)
-    date, source = _page_date(doc, table, meta, page_text, list_date)
+    date, source = _page_date(text, table, meta, page_text, list_date)
     dated_links = sum(link.date is not None for link in links)
     return Page("html", title=title, text=page_text, published_at=date[0] if date else None,
                 has_time=bool(date and date[1]), date_source=source, channel=_channel(doc, meta, title),
