@@ -288,3 +288,29 @@ def test_synth_site_cli_writes_a_site_and_its_truth(tmp_path):
     assert bad.returncode == 1 and "--body 'nobody' is not a body" in bad.stderr
     old = gongkai("synth")
     assert old.returncode == 1 and "gongkai synth needs --rows N and --out FILE" in old.stderr
+
+
+def test_crawl_delay_and_rate_space_the_requests(tmp_path, scheme):
+    import time
+
+    from scoring.collect.fetch import CollectSettings, Crawler
+
+    folder = tmp_path / "site"
+    write_site(scheme, folder, body="tongji", seed=7, filler=0)
+    (folder / "robots.txt").write_text("User-agent: *\nCrawl-delay: 0.2\nDisallow: /private/\n")
+    server = serve(folder)
+    try:
+        settings = CollectSettings(allow_private=True)
+        start = time.monotonic()
+        caps = list(Crawler(server.url, set(), settings=settings, max_pages=6, rate=0).run())
+        delayed = time.monotonic() - start
+        assert sum(c.response is not None for c in caps) == 6 + 1  # and robots.txt
+        assert delayed >= 6 * 0.2  # seven requests, six gaps of the Crawl-delay
+        (folder / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+        server2 = serve(folder)
+        start = time.monotonic()
+        list(Crawler(server2.url, set(), settings=settings, max_pages=6, rate=20).run())
+        assert time.monotonic() - start >= 6 / 20
+        server2.shutdown()
+    finally:
+        server.shutdown()

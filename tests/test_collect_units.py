@@ -165,3 +165,17 @@ def test_a_warc_record_checks_and_a_changed_byte_does_not():
     assert line.startswith("cn,gov,a)/x?b=1 20170315000000 {")
     [entry] = archive.index_entries(archive.cdxj([line]))
     assert (entry["filename"], entry["status"], entry["type"]) == (rs.sha256, "200", "response")
+
+
+def test_the_collector_tables_agree_with_the_migrations(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from scoring.store.db import dispose, engine_for
+    from scoring.store.models import SQLModel
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    dispose(url)
+    assert diff == []
