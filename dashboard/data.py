@@ -246,3 +246,23 @@ def body_files(db: str, scheme_id: str, body: str, actor: Actor) -> pd.DataFrame
 
 def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:
     return workflows.attachment(db, actor=actor, sha256=sha256)
+
+
+# ---- the web collector (uncached: a crawl or an acceptance changes them) ---------------------------
+
+def crawls(db: str, actor: Actor) -> pd.DataFrame:
+    from scoring import workflows_collect
+
+    return workflows_collect.crawls(db, actor=actor)
+
+
+def proposals(db: str, crawl_id: int, actor: Actor) -> pd.DataFrame:
+    from scoring import workflows_collect
+
+    return workflows_collect.proposals(db, actor=actor, crawl_id=crawl_id)
+
+
+def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
+    from scoring import workflows_collect
+
+    return workflows_collect.accept(db, actor=actor, crawl_id=crawl_id, ids=ids)

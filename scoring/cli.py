@@ -286,10 +286,15 @@ def demo_cmd(
               f"{second.total} synthetic evidence rows ({second.new} new)")
 
 
-@app.command("synth")
+synth_app = typer.Typer(help="Synthetic data: national-scale evidence (load tests), a fixture website (synth site)")
+app.add_typer(synth_app, name="synth")
+
+
+@synth_app.callback(invoke_without_command=True)
 def synth_cmd(
-    rows: Annotated[int, typer.Option("--rows", help="about how many evidence records (≥ 36,000)")],
-    out: Annotated[Path, typer.Option("--out", help="evidence CSV to write")],
+    ctx: typer.Context,
+    rows: Annotated[int | None, typer.Option("--rows", help="about how many evidence records (≥ 36,000)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="evidence CSV to write")] = None,
     scheme_out: Annotated[Path, typer.Option("--scheme-out", help="scheme YAML to write")] = Path("synthetic.yaml"),
     seed: Annotated[int, typer.Option("--seed")] = 7,
     counties: Annotated[int, typer.Option("--counties", help=(
@@ -300,6 +305,10 @@ def synth_cmd(
     channels) and its synthetic evidence, for load tests: `criteria load` the scheme, `import` the CSV."""
     from scoring.synthetic import synth
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if rows is None or out is None:
+        raise GongkaiError("gongkai synth needs --rows N and --out FILE (or: gongkai synth site --out DIR)")
     if counties < synth.NATIONAL["counties"]:
         raise GongkaiError(f"--counties {counties}: at least {synth.NATIONAL['counties']} (the evidence's counties)")
     nation = synth.for_rows(rows)
@@ -309,6 +318,30 @@ def synth_cmd(
     synth.write_csv(nation, frame, out)
     print(f"{scheme_out}: {count(len(scheme.bodies), 'body', 'bodies')}, {count(len(scheme.obligations), 'obligation')}; "
           f"{out}: {count(len(frame), 'synthetic evidence row')}")
+
+
+@synth_app.command("site")
+def synth_site_cmd(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the website into")],
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    pages: Annotated[int, typer.Option("--pages", help="filler news articles besides the publications")] = 60,
+    body: Annotated[str, typer.Option("--body", help="the body whose site it is (2017 scheme id)")] = "tongji",
+    scheme: Annotated[Path, typer.Option("--scheme", help="scheme file with collect hints")] = SCHEME_FILE,
+) -> None:
+    """A seeded static government website (channels, 信息公開目錄, articles, PDFs, GBK pages, traps) and
+    its truth.csv (body, obligation, period, published_at, url), for the web collector."""
+    from scoring.method.scheme import load_scheme
+    from scoring.synthetic import site
+
+    s = load_scheme(scheme)
+    if body not in {b.id for b in s.bodies}:
+        raise GongkaiError(f"--body {body!r} is not a body of {scheme.name}")
+    if pages < 0:
+        raise GongkaiError(f"--pages {pages}: 0 or more")
+    written = site.write_site(s, out, body=body, seed=seed, filler=pages)
+    truth = sum(a.truth and bool(a.obligation) for a in written.articles)
+    print(f"{out}: the site of {written.name} ({body}): {count(len(written.articles), 'article')}, "
+          f"{count(truth, 'publication')} in truth.csv; serve it on 127.0.0.1 (scoring.synthetic.site.SiteServer)")
 
 
 @app.command("templates")
@@ -756,6 +789,90 @@ def calendar_show(year: int, db: Db = None, scheme: SchemeId = None,
     else:
         print(f"{year}: {source}")
         _print_table(days, "no holidays or make-up working days")
+
+
+# ---- the web collector (網站採集) -------------------------------------------------------------------
+
+collect_app = typer.Typer(no_args_is_help=True, help="The web collector: crawl a body's site, proposals, accept, verify")
+app.add_typer(collect_app, name="collect")
+
+
+@collect_app.command("crawl")
+def collect_crawl(
+    body: Annotated[str, typer.Option("--body", help="body id")],
+    site: Annotated[str, typer.Option("--site", help="the website's address, http(s)://…")],
+    scheme: SchemeId = None,
+    max_pages: Annotated[int, typer.Option("--max-pages", help="pages to fetch at most")] = 500,
+    rate: Annotated[float, typer.Option("--rate", help="requests per second to the host (0: no limit)")] = 1.0,
+    screenshots: Annotated[bool, typer.Option("--screenshots", help="a screenshot of every proposed page")] = False,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (admin, evaluator)")] = False,
+    db: Db = None,
+) -> None:
+    """Crawl one body's website politely, archive every request and response (WARC), propose evidence."""
+    from scoring import workflows_collect
+
+    if screenshots:
+        raise GongkaiError("--screenshots is not available in this version: every page is kept as its WARC record")
+    actor = _actor(db)
+    with _progress("crawling") as step:
+        result = workflows_collect.crawl(db, actor=actor, body=body, site=site, scheme_id=scheme, max_pages=max_pages,
+                                         rate=rate, allow_private=allow_private,
+                                         progress=lambda url: step(url[-60:], advance=1))
+    print(f"crawl {result.id}: {count(result.pages, 'page')}, {result.bytes:,} bytes, {count(result.errors, 'error')}, "
+          f"{result.skipped} disallowed by robots.txt; {count(result.proposals, 'proposal')} "
+          f"(gongkai collect proposals --crawl {result.id})")
+
+
+@collect_app.command("proposals")
+def collect_proposals(
+    crawl: Annotated[int | None, typer.Option("--crawl", help="crawl id (default: all)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    db: Db = None,
+) -> None:
+    """Proposed evidence rows: body,obligation,period,published_at,url,title,confidence,reason,capture."""
+    from scoring import workflows_collect
+    from scoring.collect.match import COLUMNS
+    from scoring.intake.tables import csv_bytes, spreadsheet_safe
+
+    _choice("--format", fmt, ("table", "csv", "json"))
+    frame = workflows_collect.proposals(db, actor=_actor(db), crawl_id=crawl)
+    if fmt == "csv":
+        sys.stdout.write(csv_bytes(spreadsheet_safe(frame[COLUMNS].astype(str))).decode("utf-8"))
+    elif fmt == "json":
+        sys.stdout.write(frame[COLUMNS].to_json(orient="records", force_ascii=False) + "\n")
+    else:  # for reading: the proposal's id (accept --id) first, its status last
+        _print_table(frame[["id", *COLUMNS, "status"]], "no proposals")
+
+
+@collect_app.command("accept")
+def collect_accept(
+    crawl: Annotated[int, typer.Option("--crawl", help="crawl id")],
+    min_confidence: Annotated[float | None, typer.Option("--min-confidence", help="accept those at or above (0–1)")] = None,
+    ids: Annotated[list[int] | None, typer.Option("--id", help="a proposal id (repeatable)")] = None,
+    db: Db = None,
+) -> None:
+    """Accept proposals as evidence: one import (same checks, all or nothing), the capture as its file."""
+    from scoring import workflows_collect
+
+    if min_confidence is not None and not 0 <= min_confidence <= 1:
+        raise GongkaiError(f"--min-confidence {min_confidence:g}: between 0 and 1")
+    done = workflows_collect.accept(db, actor=_actor(db), crawl_id=crawl, min_confidence=min_confidence, ids=ids)
+    r = done.result
+    print(f"crawl {crawl}: {count(len(done.ids), 'proposal')} accepted; {r.total} rows valid; imported {r.new} new, "
+          f"{r.replaced} replaced, {r.unchanged} unchanged (batch {r.batch_id})")
+
+
+@collect_app.command("verify")
+def collect_verify(crawl: int, db: Db = None) -> None:
+    """Recompute every WARC record's digest of a crawl; exit 1 naming each record that changed."""
+    from scoring import workflows_collect
+
+    checked, problems = workflows_collect.verify(db, actor=_actor(db), crawl_id=crawl)
+    if problems:
+        for p in problems:
+            err.print(f"changed: {p}", markup=False)
+        raise GongkaiError(f"crawl {crawl}: {count(len(problems), 'record')} of {checked} changed since the crawl")
+    print(f"crawl {crawl}: {count(checked, 'WARC record')} verified, all unchanged")
 
 
 def _print_table(frame, empty: str) -> None:

@@ -211,6 +211,16 @@ Rule = Annotated[
 ]
 
 
+class CollectHint(_Strict):
+    """Where and how a body publishes an obligation's items on its website, for the web collector
+    (scoring/collect/match.py): channel (欄目) names, title keywords, how a period appears in a title."""
+
+    keywords: list[str] = Field(min_length=1)   # a title with any of these may be the obligation's item
+    channels: list[str] = []    # 欄目 names where the item is published (a match raises confidence)
+    periods: list[str] = []     # how a period appears in a title, by example: 2017年3月, 第一季度, 1-2月, 2017年
+    exclude: list[str] = []     # a title with any of these is not the item (解讀, 徵求意見稿 …)
+
+
 class Body(_Strict):
     id: str
     name: str
@@ -221,6 +231,7 @@ class Body(_Strict):
     # that issued the document: assessed only on obligations naming it as a lead, never through
     # `applies_to`, never on a share rule (it has no place in the province's performance assessment)
     central: bool = False
+    sites: list[str] = []  # the body's website addresses (the first its main site), for the web collector
 
 
 class Obligation(_Strict):
@@ -236,6 +247,7 @@ class Obligation(_Strict):
     veto: bool = False
     bonus: bool = False
     review: list[str] = []        # a draft's open decisions about this obligation
+    collect: CollectHint | None = None  # hints for the web collector (criteria/README.md)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
     "calendar": ("admin", "evaluator"),   # load a year's holiday notice (it moves scores and the cycle's dates)
     "holidays": ROLES,                    # see the working-day calendar
+    "collect": ("admin", "evaluator", "firm"),  # crawl bodies' websites (a firm only its assigned bodies), proposals
+    "collect_private": ("admin", "evaluator"),  # crawl loopback and private addresses (--allow-private)
 }
 # what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
 ALLOWS: dict[str, str] = {
@@ -52,6 +54,8 @@ ALLOWS: dict[str, str] = {
     "decide": "deciding appeals (復核)", "own": "seeing published results, appeals and 整改 problems",
     "track": "changing the status of 整改 problems",
     "calendar": "loading the working-day calendar (a year's holiday notice)", "holidays": "seeing the working-day calendar",
+    "collect": "crawling websites and reviewing proposals (網站採集)",
+    "collect_private": "crawling loopback and private addresses (--allow-private)",
 }
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1
@@ -339,6 +343,19 @@ def assigned_mask(session: Session, *, actor: Actor, scheme: Scheme, body: pd.Se
         allowed |= ((g_body == "*") | (body == g_body) | (body.map(kinds) == g_body)).to_numpy() \
             & ((g_ob == "*") | (ob == g_ob)).to_numpy()
     return allowed
+
+
+def may_collect(session: Session, *, actor: Actor, scheme: Scheme, body: str) -> bool:
+    """Whether the actor may crawl a body's website and review what it proposes: any `collect` role;
+    a firm only a body it is assigned (by id, kind or *, for any obligation)."""
+    if not actor.may("collect"):
+        return False
+    if actor.role != "firm":
+        return True
+    a = FirmAssignment.__table__.c  # type: ignore[attr-defined]
+    kind = next((b.kind for b in scheme.bodies if b.id == body), "")
+    grants = session.execute(select(a.body).where(a.user == actor.name)).scalars().all()
+    return any(g in ("*", body, kind) for g in grants)
 
 
 def account_firm(session: Session, actor: Actor) -> str:

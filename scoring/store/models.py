@@ -261,3 +261,75 @@ class CalendarDay(SQLModel, table=True):
     sha256: str                      # of that file
     loaded_by: str
     loaded_at: NaiveDatetime
+
+
+# ---- the web collector (scoring/collect; migration 0008) ---------------------------------------
+
+class Crawl(SQLModel, table=True):
+    """One crawl of one body's website: who ran it, when, what it fetched, and its CDXJ index (the
+    index and every WARC record it names are in the attachment store, by sha256)."""
+
+    __tablename__ = "crawl"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    body: str
+    site: str
+    account: str
+    started_at: NaiveDatetime
+    ended_at: NaiveDatetime | None = None
+    pages: int = 0
+    bytes: int = 0
+    errors: int = 0
+    index_sha256: str = ""
+    settings: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Capture(SQLModel, table=True):
+    """One URL of a crawl: its WARC request and response records (sha256), what the page says, or
+    why it was not fetched (`note`) or failed (`error`)."""
+
+    __tablename__ = "capture"
+    id: int | None = Field(default=None, primary_key=True)
+    crawl_id: int = Field(foreign_key="crawl.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    depth: int = 0
+    fetched_at: NaiveDatetime
+    status: int | None = None
+    mime: str = ""
+    size: int = 0
+    request_sha256: str = ""
+    response_sha256: str = ""
+    kind: str = ""            # html | pdf | other
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    published_at: NaiveDatetime | None = None
+    has_time: bool = False
+    date_source: str = ""     # table | meta | label | list | htmldate | written | text
+    channel: str = ""
+    referrer_channel: str = ""
+    is_list: bool = False
+    redirect: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Proposal(SQLModel, table=True):
+    """A proposed evidence row from a crawl: not evidence until accepted (then it names the import
+    batch it became)."""
+
+    __tablename__ = "proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    crawl_id: int = Field(foreign_key="crawl.id", index=True)
+    capture_id: int = Field(foreign_key="capture.id")
+    body: str
+    obligation: str
+    period: str = ""
+    published_at: str = ""
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    confidence: float
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    capture: str = ""         # the sha256 of the WARC response record it was read from
+    status: str = "proposed"  # proposed | accepted
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    decided_by: str = ""

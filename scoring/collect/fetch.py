@@ -1,0 +1,309 @@
+"""The polite crawler of one body's website: robots.txt (and its Crawl-delay) obeyed, an identifying
+User-Agent, one connection and a set rate per host, retries with backoff for transient failures,
+caps on size, time, pages, depth and one path's query variants (calendar and ?page=N traps), only
+http(s) links of the site's own hosts, redirects to another host recorded and not followed, and
+loopback/private/link-local addresses refused (after DNS, for every request, so after every
+redirect) unless allowed. Every request and response is kept as a WARC record (archive.py).
+
+A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
+(normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
+stores from as it goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import time
+import zlib
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx
+from protego import Protego
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scoring.collect import archive, extract
+from scoring.errors import GongkaiError
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class CollectSettings(BaseSettings):
+    """The crawler's settings (GONGKAI_COLLECT_USER_AGENT, GONGKAI_COLLECT_TIMEOUT, …)."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGKAI_COLLECT_")
+    user_agent: str = "gongkai-collector/0.1 (government openness assessment; obeys robots.txt)"
+    allow_private: bool = False        # loopback and private addresses (tests; never a firm's choice)
+    timeout: float = 15.0              # seconds per request (connect, and between bytes read)
+    max_bytes: int = 20 * 1024 * 1024  # a response's size cap, after decompression too
+    max_depth: int = 12                # links from the start page
+    max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
+    retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
+
+
+class AddressRefused(GongkaiError):
+    """A host that resolves to a loopback, private, link-local or otherwise non-public address."""
+
+
+@dataclass
+class Capture:
+    """One URL of the crawl: fetched (with its WARC records and what the page says), or why not."""
+
+    url: str
+    depth: int
+    fetched_at: dt.datetime
+    status: int | None = None
+    mime: str = ""
+    size: int = 0
+    request: archive.Record | None = None
+    response: archive.Record | None = None
+    page: extract.Page | None = None
+    error: str = ""          # a failure: unreachable, HTTP 404, over the size cap, unreadable …
+    note: str = ""           # not fetched or not followed, and why (robots.txt, another host)
+    redirect: str = ""
+    anchor: str = ""         # the text of the link that led here
+    referrer_channel: str = ""  # the channel (or title) of the page that linked here
+
+
+def fingerprint(url: str) -> str:
+    """The request's identity: scheme and host lower case, default port and fragment dropped, query
+    parameters sorted, an empty path as /."""
+    p = urlsplit(url)
+    host = (p.hostname or "").lower()
+    port = f":{p.port}" if p.port and p.port != {"http": 80, "https": 443}.get(p.scheme) else ""
+    query = urlencode(sorted(parse_qsl(p.query, keep_blank_values=True)))
+    return urlunsplit((p.scheme.lower(), host + port, p.path or "/", query, ""))
+
+
+def netloc(url: str) -> str:
+    p = urlsplit(url if "//" in url else f"http://{url}")
+    host = (p.hostname or "").lower()
+    return host + (f":{p.port}" if p.port and p.port != {"http": 80, "https": 443}.get(p.scheme) else "")
+
+
+def resolve(host: str, port: int, allow_private: bool) -> str:
+    """The address to connect to; refused when any address the name has is not a public one."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise AddressRefused(f"{host}: cannot resolve ({e.strerror})") from None
+    addresses = sorted({str(i[4][0]) for i in infos})
+    if not allow_private:
+        for a in addresses:
+            ip = ipaddress.ip_address(a.split("%")[0])
+            for what in ("loopback", "private", "link_local", "reserved", "multicast", "unspecified"):
+                if getattr(ip, f"is_{what}"):
+                    raise AddressRefused(
+                        f"{host} resolves to {a}, a {what.replace('_', '-')} address: refused (a crawl reaches "
+                        "public sites only; --allow-private, for admin or evaluator accounts, allows it)")
+    return addresses[0]
+
+
+@dataclass
+class _Queued:
+    url: str
+    depth: int
+    anchor: str = ""
+    list_date: tuple[dt.datetime, bool] | None = None
+    referrer_channel: str = ""
+
+
+@dataclass
+class Crawler:
+    """Crawls `site` within `hosts` (the site's own host and the body's aliases)."""
+
+    site: str
+    hosts: set[str]
+    settings: CollectSettings = field(default_factory=CollectSettings)
+    max_pages: int = 500
+    rate: float = 1.0  # requests per second per host; 0: no limit (a local fixture site)
+    pages: int = 0
+    _robots: dict[str, Protego | None] = field(default_factory=dict)
+    _delay: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.site)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise GongkaiError(f"--site {self.site!r}: not an http(s) address")
+        self.hosts = {netloc(h) for h in self.hosts} | {netloc(self.site)}
+        if not self.settings.user_agent.isascii() or not self.settings.user_agent.strip():
+            raise GongkaiError(f"GONGKAI_COLLECT_USER_AGENT {self.settings.user_agent!r}: HTTP headers take "
+                               "ASCII text only (name the firm in Latin letters or pinyin)")
+        # the start address is checked before anything is sent
+        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.settings.allow_private)
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ---- politeness ----------------------------------------------------------------------------
+
+    def _wait(self, host: str) -> None:
+        delay = max(1 / self.rate if self.rate > 0 else 0.0, self._delay.get(host, 0.0))
+        if delay and host in self._last:
+            pause = self._last[host] + delay - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        self._last[host] = time.monotonic()
+
+    def _robots_for(self, url: str) -> Iterator[Capture]:
+        """Fetch (and archive) a host's robots.txt once: 4xx → everything allowed; unreachable or
+        5xx → nothing allowed (RFC 9309)."""
+        p = urlsplit(url)
+        host = netloc(url)
+        if host in self._robots:
+            return
+        robots_url = f"{p.scheme}://{p.netloc}/robots.txt"
+        cap = self._fetch(robots_url, 0)
+        rules: Protego | None
+        if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+            rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
+            delay = rules.crawl_delay(self.settings.user_agent)
+            if delay:
+                self._delay[host] = float(delay)
+        elif cap.status is not None and 400 <= cap.status < 500:
+            rules = None
+        else:
+            rules = Protego.parse("User-agent: *\nDisallow: /")
+            cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+        self._robots[host] = rules
+        yield cap
+
+    def _allowed(self, url: str) -> bool:
+        rules = self._robots.get(netloc(url))
+        return rules is None or rules.can_fetch(url, self.settings.user_agent)
+
+    # ---- one request ---------------------------------------------------------------------------
+
+    def _fetch(self, url: str, depth: int) -> Capture:
+        now = dt.datetime.now(dt.UTC)
+        cap = Capture(url, depth, now)
+        p = urlsplit(url)
+        try:
+            ip = resolve(p.hostname or "", p.port or (443 if p.scheme == "https" else 80), self.settings.allow_private)
+        except AddressRefused as e:
+            cap.error = str(e)
+            return cap
+        self._wait(netloc(url))
+        for attempt in range(self.settings.retries + 1):
+            try:
+                self._get(cap, ip)
+            except httpx.TimeoutException:
+                cap.error = f"no answer within {self.settings.timeout:g} s"
+                return cap  # a slow page stays slow: not retried
+            except httpx.HTTPError as e:
+                cap.error = f"{type(e).__name__}: {e}"
+            else:
+                if cap.status not in RETRY_STATUS:
+                    return cap
+            if attempt < self.settings.retries:
+                time.sleep(min(8.0, 0.25 * 2 ** attempt))
+                self._last[netloc(url)] = time.monotonic()
+        return cap
+
+    def _get(self, cap: Capture, ip: str) -> None:
+        start = time.monotonic()
+        cap.error, cap.fetched_at = "", dt.datetime.now(dt.UTC)
+        cap_bytes = self.settings.max_bytes
+        with self.client.stream("GET", cap.url) as r:
+            raw, truncated = bytearray(), ""
+            for chunk in r.iter_raw():
+                raw += chunk
+                if len(raw) > cap_bytes:
+                    truncated, cap.error = "length", f"larger than the size cap of {cap_bytes} bytes: truncated"
+                    break
+                if time.monotonic() - start > 4 * self.settings.timeout:
+                    truncated, cap.error = "time", f"still sending after {4 * self.settings.timeout:g} s: truncated"
+                    break
+            sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.request.headers.raw]
+            got = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.headers.raw]
+            cap.status, cap.mime = r.status_code, r.headers.get("content-type", "")
+            cap.request = archive.request_record(cap.url, sent, cap.fetched_at)
+            cap.response = archive.response_record(
+                cap.url, status=r.status_code, reason=r.reason_phrase, headers=got, body=bytes(raw),
+                at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
+            cap.size = len(raw)
+            if r.is_redirect and r.headers.get("location"):
+                cap.redirect = urljoin(cap.url, r.headers["location"])
+            elif not truncated and 200 <= r.status_code < 300:
+                self._read(cap, bytes(raw), r.headers.get("content-encoding", ""))
+            elif r.status_code >= 400:
+                cap.error = cap.error or f"HTTP {r.status_code} {r.reason_phrase}".strip()
+
+    def _read(self, cap: Capture, raw: bytes, encoding: str) -> None:
+        """Decode (bounded: a decompression bomb stops at the size cap) and read the page."""
+        body = raw
+        if encoding.strip().lower() in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding.lower() else zlib.MAX_WBITS
+            try:
+                inflater = zlib.decompressobj(wbits)
+                body = inflater.decompress(raw, self.settings.max_bytes + 1)
+            except zlib.error as e:
+                cap.error = f"cannot decompress ({encoding}): {e}"
+                return
+            if len(body) > self.settings.max_bytes or inflater.unconsumed_tail:
+                cap.error = (f"decompresses beyond the size cap of {self.settings.max_bytes} bytes "
+                             "(a decompression bomb?): not read")
+                return
+        cap.page = extract.read_page(body, cap.mime, cap.url)
+        cap.error = cap.error or cap.page.problem
+
+    # ---- the crawl -----------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Capture]:
+        """Every URL crawled or refused, breadth first from the site, as it happens."""
+        queue: deque[_Queued] = deque([_Queued(self.site, 0)])
+        seen = {fingerprint(self.site)}
+        variants: Counter[tuple[str, str]] = Counter()
+        try:
+            while queue and self.pages < self.max_pages:
+                q = queue.popleft()
+                yield from self._robots_for(q.url)
+                if not self._allowed(q.url):
+                    yield Capture(q.url, q.depth, dt.datetime.now(dt.UTC), note="robots.txt disallows it: not fetched",
+                                  anchor=q.anchor)
+                    continue
+                cap = self._fetch(q.url, q.depth)
+                cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+                self.pages += cap.response is not None
+                if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
+                    cap.page.published_at, cap.page.has_time = q.list_date
+                    cap.page.date_source = "list"
+                if cap.page is not None and cap.page.kind == "pdf":
+                    cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
+                    if q.list_date is not None:
+                        (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
+                found: list[_Queued] = []
+                if cap.redirect:
+                    if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
+                        found.append(_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
+                    else:
+                        cap.note = f"redirect to another host, not followed: {cap.redirect}"
+                elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
+                    channel = cap.page.title or cap.page.channel
+                    found = [_Queued(link.url, q.depth + 1, link.text,
+                                     (link.date, link.has_time) if link.date else None, channel)
+                             for link in cap.page.links]
+                for f in found:
+                    parts = urlsplit(f.url)
+                    if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
+                        continue
+                    key = fingerprint(f.url)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if parts.query:
+                        variants[netloc(f.url), parts.path] += 1
+                        if variants[netloc(f.url), parts.path] > self.settings.max_variants:
+                            continue  # a calendar or ?page=N trap ends here
+                    queue.append(f)
+                yield cap
+        finally:
+            self.close()

@@ -1,0 +1,181 @@
+"""The collector's pieces as tables of input → expected: what a page says (date and its source,
+encodings, title, channel), the periods a title names, URL fingerprints and scope, the address
+guard, and WARC records that check (and one changed byte that does not)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import zlib
+
+import pandas as pd
+import pytest
+
+from scoring.collect import archive
+from scoring.collect.extract import decode, find_date, read_page
+from scoring.collect.fetch import AddressRefused, fingerprint, netloc, resolve
+from scoring.collect.match import FORMS, named_periods, normalise, propose
+from tests.conftest import make_scheme
+
+D = dt.datetime
+
+
+def html(head: str = "", body: str = "") -> bytes:
+    return f'<html><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'.encode()
+
+
+@pytest.mark.parametrize("page,list_date,date,source", [
+    (html(body="<table><tr><td>成文日期：</td><td>2017年03月10日</td><td>发布日期：</td><td>2017年03月15日</td></tr></table>"
+               "<p>发布时间：2017-04-01</p>"), None, D(2017, 3, 15), "table"),
+    (html(body="<table><tr><td>發佈日期</td><td>2017/3/15</td></tr></table>"), None, D(2017, 3, 15), "table"),
+    (html('<meta name="PubDate" content="2017-03-15 09:30">'), None, D(2017, 3, 15, 9, 30), "meta"),
+    (html(body="<div>发布时间：2017年3月15日 来源：省统计局</div><p>2016年1月2日召开</p>"), None, D(2017, 3, 15), "label"),
+    (html(body="<p>无日期</p>"), (D(2017, 5, 2), False), D(2017, 5, 2), "list"),
+    (html(body="<div>發佈時間：2017-06-01</div>"), (D(2017, 5, 2), False), D(2017, 6, 1), "label"),
+    (html('<meta property="article:published_time" content="2017-07-08T10:00:00+08:00">'), None, D(2017, 7, 8), "meta"),
+    (html('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2017-07-09"}</script>'),
+     None, D(2017, 7, 9), "htmldate"),
+    (html(body="<table><tr><td>成文日期：</td><td>2017年03月10日</td></tr></table>"), None, D(2017, 3, 10), "written"),
+    (html(body="<p>会议于2017年8月9日召开</p>"), None, D(2017, 8, 9), "text"),
+    (html(body="<p>2017年13月40日 无效</p>"), None, None, ""),
+])
+def test_publication_date_and_where_it_came_from(page, list_date, date, source):
+    p = read_page(page, "text/html", "http://x.gov.cn/a.html", list_date)
+    assert (p.published_at, p.date_source) == (date, source)
+
+
+@pytest.mark.parametrize("body,ctype,encoding,words", [
+    ('<meta charset="gbk"><title>统计数据</title>'.encode("gbk"), "text/html", "gb18030", "统计数据"),
+    ("<title>统计数据</title>".encode("gbk"), "text/html", "gb18030", "统计数据"),  # undeclared, not UTF-8: GB18030
+    ("<title>统计数据</title>".encode(), "text/html; charset=GBK", "utf-8", "统计数据"),  # declared wrong: the bytes decide
+    ("\ufeff<title>统计数据</title>".encode(), "text/html", "utf-8", "统计数据"),
+    ('<meta charset="big5"><title>統計</title>'.encode("big5"), "text/html", "big5", "統計"),
+])
+def test_encodings(body, ctype, encoding, words):
+    text, found = decode(body, ctype)
+    assert found == encoding and words in text and not text.startswith("\ufeff")
+
+
+def test_title_channel_links_and_list_pages():
+    page = ('<html><head><title>2017年1-2月全省国民经济运行情况 - 山东省统计局</title></head><body>'
+            '<div class="position">当前位置：<a>首页</a> &gt; <a>统计数据</a></div>'
+            '<ul><li><a href="/a.html">一</a><span>2017-01-02</span></li><li><a href="b.html#x">二</a> 2017/1/3</li>'
+            '<li><a href="c.html">三</a>2017年1月4日</li><li><a href="javascript:void(0)">四</a></li></ul></body></html>')
+    p = read_page(page.encode(), "text/html", "http://x.gov.cn/col/index.html")
+    assert p.title == "2017年1-2月全省国民经济运行情况" and p.channel == "统计数据" and p.is_list
+    assert [(link.url, link.date) for link in p.links] == [
+        ("http://x.gov.cn/a.html", D(2017, 1, 2)), ("http://x.gov.cn/col/b.html", D(2017, 1, 3)),
+        ("http://x.gov.cn/col/c.html", D(2017, 1, 4))]
+
+
+@pytest.mark.parametrize("body,ctype,kind,problem", [
+    (b"%PDF-1.4 ...", "text/html", "pdf", "a PDF served as text/html"),
+    (b"%PDF-1.4 ...", "application/pdf", "pdf", ""),
+    (b"", "text/html", "html", "not readable as HTML: Document is empty"),
+    (b"\x89PNG\r\n", "image/png", "other", ""),
+    (b"<html><body><div><p>open <table><tr><td>cell<a href=/x>x</div></span>", "text/html", "html", ""),
+])
+def test_what_a_response_is(body, ctype, kind, problem):
+    p = read_page(body, ctype, "http://x.gov.cn/")
+    assert (p.kind, p.problem) == (kind, problem)
+
+
+@pytest.mark.parametrize("text,found", [
+    ("2017年3月15日", (D(2017, 3, 15), False)), ("2017-03-15 14:05", (D(2017, 3, 15, 14, 5), True)),
+    ("2017/3/5", (D(2017, 3, 5), False)), ("2017.03.05", (D(2017, 3, 5), False)),
+    ("索引号 11370000/2017-00123", None), ("2017年3月", None),
+])
+def test_find_date(text, found):
+    assert find_date(text) == found
+
+
+@pytest.mark.parametrize("title,published,labels", [
+    ("2017年3月全省國民經濟運行情況", None, ["2017-03"]),
+    ("2017年1-2月全省國民經濟運行情況", None, ["2017-02"]),
+    ("2017年1—2月", None, ["2017-02"]),
+    ("2017年一季度", None, ["2017-Q1"]),
+    ("第四季度社會救助情況", D(2018, 1, 10), ["2017-Q4"]),
+    ("第四季度社會救助情況", None, []),  # no year and no date: no period
+    ("2017年全省國民經濟運行情況", None, ["2017"]),
+    ("2017年第5周價格", None, ["2017-W05"]),
+    ("十二月份疫情", D(2018, 1, 3), ["2017-12"]),
+    ("3月15日召開", D(2017, 3, 20), []),  # a date, not a period
+])
+def test_periods_a_title_names(title, published, labels):
+    assert [n.label for n in named_periods(normalise(title), list(FORMS), published)] == labels
+
+
+def test_proposals_follow_the_hints():
+    scheme = make_scheme(bodies=[{"id": "t", "name": "統計局", "kind": "department"}], obligations=[
+        {"id": "1", "leads": ["t"], "points": 3, "collect": {"keywords": ["國民經濟運行情況"], "channels": ["統計數據"],
+                                                           "periods": ["2017年3月", "1-2月"], "exclude": ["解讀"]},
+         "rules": [{"kind": "periodic", "frequency": "monthly", "merge": [["01", "02"]]}]},
+        {"id": "2", "leads": ["t"], "points": 1, "collect": {"keywords": ["實施方案"]},
+         "rules": [{"kind": "deadline", "due": "2017-06-30"}]}])
+    pages = pd.DataFrame([
+        (1, "u1", "2017年1-2月国民经济运行情况", "统计数据", "", D(2017, 3, 15), False, "table", "html", False, "a" * 64),
+        (2, "u2", "2017年3月国民经济运行情况解读", "", "", D(2017, 4, 15), False, "table", "html", False, "b" * 64),
+        (3, "u3", "2016年12月国民经济运行情况", "", "", D(2017, 1, 15), False, "table", "html", False, "c" * 64),
+        (4, "u4", "2017年5月国民经济运行情况", "", "统计数据", None, False, "", "pdf", False, "d" * 64),
+        (5, "u5", "关于印发实施方案的通知", "", "", D(2017, 6, 1, 9), True, "meta", "html", False, "e" * 64),
+        (6, "u6", "2017年6月国民经济运行情况", "", "", D(2017, 5, 1), False, "label", "html", False, "f" * 64),
+        (7, "u7", "国民经济运行情况", "统计数据", "", D(2017, 5, 1), False, "table", "html", True, "0" * 64),
+    ], columns=["capture_id", "url", "title", "channel", "referrer_channel", "published_at", "has_time",
+                "date_source", "kind", "is_list", "capture"])
+    got = propose(scheme, "t", pages)
+    assert got[["url", "obligation", "period", "published_at", "confidence"]].values.tolist() == [
+        ["u1", "1", "2017-02", "2017-03-15", 1.0],
+        ["u4", "1", "2017-05", "", 0.24],           # no date: 30% of 0.8
+        ["u6", "1", "2017-06", "2017-05-01", 0.22],  # dated before its period: 30% of 0.75
+        ["u5", "2", "", "2017-06-01 09:00", 0.8],
+    ]
+    assert got["reason"].iloc[0] == "标题含「國民經濟運行情況」；期间「2017年1-2月」→2017-02；栏目「統計數據」；日期来自信息公开目录元数据表（发布日期）"
+    assert "发布日期早于期间开始（2017-06-01）" in got["reason"].iloc[2]
+
+
+@pytest.mark.parametrize("a,b", [
+    ("HTTP://Example.gov.cn:80/a?b=2&a=1#x", "http://example.gov.cn/a?a=1&b=2"),
+    ("https://example.gov.cn", "https://example.gov.cn/"),
+    ("http://example.gov.cn:8080/a", "http://example.gov.cn:8080/a"),
+])
+def test_fingerprints(a, b):
+    assert fingerprint(a) == b
+
+
+def test_netloc_and_the_address_guard():
+    assert netloc("http://WWW.a.gov.cn:80/x") == "www.a.gov.cn" and netloc("a.gov.cn:8080") == "a.gov.cn:8080"
+    for host in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "0.0.0.0"):
+        with pytest.raises(AddressRefused, match="address: refused"):
+            resolve(host, 80, allow_private=False)
+    assert resolve("127.0.0.1", 80, allow_private=True) == "127.0.0.1"
+
+
+def test_a_warc_record_checks_and_a_changed_byte_does_not():
+    at = dt.datetime(2017, 3, 15, tzinfo=dt.UTC)
+    rq = archive.request_record("http://a.gov.cn/x", [("User-Agent", "gongkai")], at)
+    rs = archive.response_record("http://a.gov.cn/x", status=200, reason="OK", body=gzip.compress(b"<html>hi</html>"),
+                                 headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+                                 at=at, concurrent_to=rq.record_id)
+    assert archive.check_record(rq.data) == archive.check_record(rs.data) == ""
+    assert archive.payload(rs.data) == ("http://a.gov.cn/x", b"<html>hi</html>")
+    raw = bytearray(zlib.decompress(rs.data, 16 + zlib.MAX_WBITS))
+    raw[-10] ^= 1
+    assert archive.check_record(gzip.compress(bytes(raw))).startswith("its WARC digest no longer matches its content")
+    line = archive.cdxj_line("http://www.a.gov.cn/x?b=1", at, rs, status=200, mime="text/html")
+    assert line.startswith("cn,gov,a)/x?b=1 20170315000000 {")
+    [entry] = archive.index_entries(archive.cdxj([line]))
+    assert (entry["filename"], entry["status"], entry["type"]) == (rs.sha256, "200", "response")
+
+
+def test_the_collector_tables_agree_with_the_migrations(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from scoring.store.db import dispose, engine_for
+    from scoring.store.models import SQLModel
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    dispose(url)
+    assert diff == []
