@@ -24,6 +24,7 @@ from scoring.method.calendar import PACKAGE_YEARS, WorkCalendar, estimated_holid
 from tests.cli import clean_env, gongkai
 from tests.conftest import BACKENDS, HEADER, SCHEME_2017, fresh_database
 from tests.test_accounts import _build, run
+from tests.test_cycle import ok, refused
 
 CITY = {"id": "jinan", "name": "濟南市", "kind": "city"}
 NOTICE_2027 = """date,type,name
@@ -48,16 +49,6 @@ def cli(url, *args, clock=None, unset_clock=False):
     if unset_clock:
         env.pop("GONGKAI_CLOCK", None)
     return gongkai(*args, "--db", url, env=env)
-
-
-def ok(r):
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def refused(r, message):
-    assert r.returncode == 1, r.stdout
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def docx_text(path) -> str:

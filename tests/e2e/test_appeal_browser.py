@@ -5,15 +5,12 @@ the evaluator signs in and rejects it with a reason; the body's page shows the d
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import ARGS, CHROMIUM, OUT, _free_port
+from tests.e2e.serve import serving
+from tests.e2e.test_browser import ARGS, CHROMIUM, OUT
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 
@@ -45,26 +42,10 @@ def site(tmp_path_factory):
     from scoring.store.db import dispose
 
     dispose(db)
-    port = _free_port()
-    env = {**os.environ, "GONGKAI_ATTACHMENTS": str(folder / "store")}
-    proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    url = f"http://localhost:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    shot = folder / "qingdao.png"
-    shot.write_bytes(_png())
-    yield url, db, shot
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(db, folder, env={**os.environ, "GONGKAI_ATTACHMENTS": str(folder / "store")}) as url:
+        shot = folder / "qingdao.png"
+        shot.write_bytes(_png())
+        yield url, db, shot
 
 
 def _settle(page) -> None:

@@ -6,20 +6,15 @@ not installed (CI installs it).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.cli import gongkai
+from tests.e2e.serve import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = Path(os.environ.get("GONGKAI_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "out")) / "e2e"
@@ -31,18 +26,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 HOSTILE = '<img src=x id=injected onerror="alert(1)"><script>alert(2)</script>'
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
     folder = tmp_path_factory.mktemp("e2e")
     db = f"sqlite:///{folder / 'dash.db'}"
     assert gongkai("demo", "--db", db).returncode == 0
@@ -50,31 +38,8 @@ def server(tmp_path_factory):
     hostile.write_text('單位,任務編號,發佈時間,備註,網址\n濟南市,6.7,2017-06-10,"' + HOSTILE.replace('"', '""')
                        + '","javascript:alert(3)"\n', encoding="utf-8")
     assert gongkai("import", str(hostile), "--db", db).returncode == 0
-    log = (folder / "serve.log").open("wb")
-    # its own process group: whatever happens, the teardown stops everything it started
-    proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start: "
-                        + (folder / "serve.log").read_text(errors="replace")[-2000:])
+    with serving(db, folder) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            log.close()
 
 
 def test_every_page_renders_in_chinese(server):

@@ -7,41 +7,19 @@ from __future__ import annotations
 import pytest
 
 from tests.cli import gongkai
-from tests.e2e.test_browser import ARGS, CHROMIUM, OUT, _free_port
+from tests.e2e.serve import serving
+from tests.e2e.test_browser import ARGS, CHROMIUM, OUT
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
 def two_year_server(tmp_path_factory):
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     folder = tmp_path_factory.mktemp("years")
     db = f"sqlite:///{folder / 'years.db'}"
     assert gongkai("demo", "--years", "2", "--db", db).returncode == 0
-    port = _free_port()
-    log = (folder / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "scoring.cli", "serve", "--db", db, "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start: " + (folder / "serve.log").read_text(errors="replace")[-2000:])
+    with serving(db, folder) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 def test_rankings_and_gaps_show_the_year_before(two_year_server):
