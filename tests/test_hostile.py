@@ -20,6 +20,26 @@ SCHEME = make_scheme({}, [{"id": "jinan", "name": "濟南市", "kind": "city"}],
     {"id": "3", "applies_to": ["city"], "points": 2,
      "rules": [{"kind": "response", "steps": [{"name": "release", "within": {"hours": 5}}]}]},
 ])
+SCHEME_TEXT = """\
+scheme:
+  id: t
+  title: t
+  issued: 2017-05-04
+  period: {start: 2017-01-01, end: 2017-12-31}
+  transparency_share: 0.04
+  grades: [{name: 優秀, min: 90}, {name: 合格, min: 60}, {name: 不合格, min: 0}]
+bodies:
+  - {id: jinan, name: 濟南市, kind: city}
+  - {id: qingdao, name: 青島市, kind: city}
+obligations:
+  - id: "1"
+    section: [一]
+    title: plan
+    source: 30個工作日內
+    applies_to: [city]
+    points: 10
+    rules: [{kind: deadline, due: {after: issued, within: {working_days: 30}}}]
+"""
 VALID = ("單位,任務編號,期間,事件編號,發生時間,環節,發佈時間,分值,網址,備註\n"
          "濟南市,1,,,,,2017-05-20,,http://a,ok\n"
          "濟南,2,2017-03,,,,2017-03-31,,,\n"
@@ -115,3 +135,61 @@ def test_problem_report_is_formula_safe_and_resendable(tmp_path):
     with Session(engine_for(db)) as s:
         notes = store.evidence_with_provenance(s, scheme_id="shandong-2017")["note"].tolist()
     assert notes == ['=HYPERLINK("http://x")']  # stored as the firm wrote it
+
+
+IMPOSSIBLE = ["2017-05-20 25:00", "2017/5/20 99:00", "2017-05-20 23:60", "2017-05-20 48:00", "2017-05-20 14:75",
+              "2017-05-20 24:00", "2017-05-20 12:00:60", "2017年5月20日 25:00", "2017-05-20T10:00+15:00"]
+
+
+def _refusal(data: bytes, source: str = "f.csv") -> EvidenceError:
+    with pytest.raises(EvidenceError) as caught:
+        validate(read_table(data, source), SCHEME, source)
+    return caught.value
+
+
+@pytest.mark.parametrize("when", IMPOSSIBLE)
+def test_impossible_published_time_is_a_row_problem_not_rolled_over(when):
+    """25:00 was read as 01:00 the next day (and judged late); 99:00, 23:60, 14:75 were accepted."""
+    error = _refusal(VALID.replace("2017-05-20,", f"{when},").encode())
+    assert [(p.row, p.column, p.value) for p in error.problems] == [(2, "published_at", when)]
+    assert error.problems[0].reason.startswith("no such time: hours run 0–23, minutes and seconds 0–59")
+    assert f"row 2, published_at = {when!r}: no such time" in str(error)
+
+
+@pytest.mark.parametrize("when", ["2017-07-14 25:00", "2017年7月14日 09:60"])
+def test_impossible_event_time_is_a_row_problem(when):
+    error = _refusal(VALID.replace("2017-07-14 09:00", when).encode())
+    assert [(p.row, p.column, p.value) for p in error.problems] == [(5, "event_at", when)]
+    assert "no such time" in error.problems[0].reason
+
+
+def test_impossible_time_in_an_xlsx_text_cell_is_a_row_problem():
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet()
+    for r, row in enumerate([["單位", "任務編號", "發佈時間"], ["濟南市", "1", "2017-05-20 25:00"]]):
+        for c, v in enumerate(row):
+            ws.write_string(r, c, v)
+    wb.close()
+    error = _refusal(buf.getvalue(), "f.xlsx")
+    assert [(p.row, p.column, p.value) for p in error.problems] == [(2, "published_at", "2017-05-20 25:00")]
+
+
+def test_real_times_at_the_edges_still_import():
+    text = VALID.replace("2017-05-20,", "2017-05-20 23:59:59,").replace("2017-07-14 12:00", "2017-07-14T12:00+08:00")
+    ev = validate(read_table(text.encode(), "f.csv"), SCHEME, "f.csv")
+    assert str(ev.loc[ev["obligation"] == "1", "published_at"].iat[0]) == "2017-05-20 23:59:59"
+
+
+def test_impossible_time_on_the_command_line_names_row_column_and_value(tmp_path):
+    """2017-06-16 25:00 was scored as 06-17 01:00, late; now the user is told which cell is wrong."""
+    scheme, ev = tmp_path / "t.yaml", tmp_path / "e.csv"
+    scheme.write_text(SCHEME_TEXT, encoding="utf-8")
+    ev.write_text("單位,任務編號,發佈時間\n濟南,1,2017-06-16 25:00\n青島市,1,2017-06-16 14:00\n", encoding="utf-8")
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "row 2, column published_at, value '2017-06-16 25:00': no such time: hours run 0–23" in r.stderr
