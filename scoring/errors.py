@@ -27,6 +27,10 @@ class CalendarError(GongkaiError):
     """A date in a year the working-day calendar does not cover."""
 
 
+class AssessmentDateError(GongkaiError):
+    """An assessment date (as of) that the scheme cannot mean: before it was issued, or long after its period."""
+
+
 class RowProblem(NamedTuple):
     """One problem of one evidence row: row number as a spreadsheet shows it (header = row 1). A
     named tuple: a file whose every row is wrong makes a million of them (half a frozen dataclass's cost)."""

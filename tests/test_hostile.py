@@ -193,3 +193,64 @@ def test_impossible_time_on_the_command_line_names_row_column_and_value(tmp_path
     r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev))
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "row 2, column published_at, value '2017-06-16 25:00': no such time: hours run 0–23" in r.stderr
+
+
+RANGE = "give a date from 2017-05-04 (its issue date) to 2022-12-31 (5 years after its period ends on 2017-12-31)"
+
+
+@pytest.fixture()
+def files(tmp_path):
+    scheme, ev = tmp_path / "t.yaml", tmp_path / "e.csv"
+    scheme.write_text(SCHEME_TEXT, encoding="utf-8")
+    ev.write_text("單位,任務編號,發佈時間\n濟南,1,2017-06-16\n", encoding="utf-8")
+    return scheme, ev
+
+
+@pytest.mark.parametrize("when", ["0001-01-01", "9999-12-31", "1900-01-01", "2017-05-03", "2023-01-01"])
+def test_assessment_date_outside_the_scheme_is_refused_with_the_range(files, when):
+    """0001-01-01 and 9999-12-31 ended in an OverflowError traceback; 1900-01-01 graded every body."""
+    scheme, ev = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--as-of", when)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stdout == ""
+    assert f"error: assessment date (--as-of) {when} is outside what scheme t can mean: {RANGE}" in r.stderr
+
+
+@pytest.mark.parametrize("when", ["2017-05-04", "2017-05-05", "2022-12-31"])
+def test_assessment_dates_at_the_edges_are_scored(files, when):
+    """The first and last day the scheme can mean are scored; on 2017-05-05 nothing is due yet, and
+    the table says so with empty scores (it ended in a TypeError traceback)."""
+    scheme, ev = files
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(ev), "--as-of", when)
+    assert r.returncode == 0, r.stderr
+    assert "jinan" in r.stdout and "qingdao" in r.stdout
+
+
+def test_assessment_date_is_refused_in_database_mode_report_and_publish(tmp_path):
+    """Wherever an assessment date enters, the same refusal, and no run is stored."""
+    from scoring import SCHEME_FILE
+
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    assert gongkai("criteria", "load", str(SCHEME_FILE), "--db", db).returncode == 0
+    range_2017 = ("give a date from 2017-05-04 (its issue date) to 2022-12-31 "
+                  "(5 years after its period ends on 2017-12-31)")
+    for args in (["score", "--as-of", "1900-01-01"], ["score", "--as-of", "0001-01-01"],
+                 ["report", "--as-of", "9999-12-31", "--out", str(tmp_path / "r.xlsx")],
+                 ["publish", "--preliminary", "--as-of", "1900-01-01"],
+                 ["robustness", "--as-of", "1900-01-01", "--draws", "2"]):
+        r = gongkai(*args, "--db", db)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, (args, r.stderr)
+        when = args[args.index("--as-of") + 1]
+        assert f"assessment date (--as-of) {when} is outside what scheme shandong-2017 can mean: {range_2017}" \
+            in r.stderr, args
+    assert "no scoring runs stored yet" in gongkai("runs", "list", "--db", db).stdout
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_a_scheme_whose_own_assessment_date_it_cannot_mean_does_not_load(tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text(SCHEME_TEXT.replace("  issued: 2017-05-04\n", "  issued: 2017-05-04\n  as_of: 1900-01-01\n"),
+                   encoding="utf-8")
+    r = gongkai("criteria", "check", str(bad))
+    assert r.returncode == 1
+    assert f"scheme.as_of 1900-01-01: {RANGE}" in r.stderr
+
