@@ -131,7 +131,8 @@ def score_cmd(
         actor = _actor(db)
         with _progress("scoring the stored evidence"):
             card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
-        err.print(f"scoring run {run_id} (as of {card.as_of})")
+        err.print(f"scoring run {run_id} (as of {card.as_of})" if run_id is not None else
+                  f"not stored (as of {card.as_of}): storing a scoring run needs the evaluator or admin role")
     sys.stdout.write(render(card, level, fmt))
 
 

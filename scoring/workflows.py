@@ -310,13 +310,16 @@ def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tupl
 # ---- scoring -----------------------------------------------------------------------------------
 
 def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
+                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int | None]:
     """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
-    of the same state exists, which is reused. A read-only database scores when that run exists and
-    says it is read-only otherwise. `parsed`: the stored scheme as the caller has it parsed already
-    (used only while it is the stored one)."""
+    of the same state exists, which is reused. Only an account that may `score` (evaluator, admin)
+    stores a run: a viewer's score is computed and shown, with the stored run's id if one exists,
+    else None. A read-only database scores when that run exists and says it is read-only otherwise.
+    `parsed`: the stored scheme as the caller has it parsed already (used only while it is the stored one)."""
     with transaction(db) as session:
         who = _as(session, actor, "read")
+        if not who.may("score"):  # a viewer reads: the score is shown, no run is stored in its name
+            return repo.score_unrecorded(session, scheme_id=scheme_id, as_of=as_of, parsed=parsed)
         return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name, parsed=parsed)
 
 
