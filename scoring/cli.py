@@ -599,6 +599,7 @@ def problem_list(open_only: Annotated[bool, typer.Option("--open", help="open on
     from scoring import workflows
 
     frame = workflows.problems(db, actor=_actor(db), open_only=open_only, body=body, scheme_id=scheme)
+    frame = frame.assign(note=frame["note"].str.replace("\n", " | ", regex=False))  # the note history on one line
     _print_table(frame[["id", "body", "obligation", "lost", "due_on", "status", "note", "updated_by"]], "no problems")
 
 

@@ -931,7 +931,10 @@ def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str
 def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, note: str = "",
                 attachment: tuple[str, bytes] | None = None) -> None:
     """Move a 整改 problem: a body marks its own `rectified` (with a note or a file as evidence); an
-    evaluator marks it `verified` (after rectified) or back to `open`. The frozen final run is untouched."""
+    evaluator marks it `verified` (after rectified) or back to `open`. Only an evaluator or admin moves
+    a problem out of `verified`. Notes are a history: each is added as a line `date user → status:
+    note`, never overwriting an earlier one (the audit trail keeps every change too). The frozen final
+    run is untouched."""
     from scoring.intake.attachments import single
     from scoring.store.audit import now
     from scoring.store.models import Problem
@@ -945,6 +948,9 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
             raise GongkaiError(f"no 整改 problem {problem_id}" + (" of your body" if who.role == "body" else ""))
         if who.role == "body" and status != "rectified":
             raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
+        if problem.status == "verified" and who.role is not None and who.role not in ("admin", "evaluator"):
+            raise PermissionDenied(f"problem {problem_id} was verified by {problem.updated_by}: only an evaluator or "
+                                   f"admin moves it out of verified (user {who.name} is {who.role})")
         if status == "rectified" and not (note.strip() or attachment):
             raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
         if status == "verified" and problem.status != "rectified":
@@ -955,8 +961,9 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
             problem.attachment = attached.sha256
         old = problem.status
         problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
-        if note.strip():
-            problem.note = note.strip()
+        if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
+            entry = f"{problem.updated_at:%Y-%m-%d} {who.name} → {status}: {note.strip()}"
+            problem.note = f"{problem.note}\n{entry}" if problem.note else entry
         pub = cycle.publication(session, publication_id=problem.publication_id)
         audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
               detail=f"problem {problem_id} ({problem.body} · {problem.obligation}): {old} → {status}"
