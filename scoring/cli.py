@@ -543,11 +543,16 @@ def appeal_add(
 @appeal_app.command("list")
 def appeal_list(open_only: Annotated[bool, typer.Option("--open", help="undecided only")] = False,
                 db: Db = None, scheme: SchemeId = None) -> None:
-    """Appeals, oldest first (a body account: its own)."""
+    """Appeals, oldest first (a body account: its own), with the claim: published_at, url, file (sha256)."""
+    import pandas as pd
+
     from scoring import workflows
 
     frame = workflows.appeals(db, actor=_actor(db), open_only=open_only, scheme_id=scheme)
-    _print_table(frame[["id", "body", "obligation", "item", "status", "filed_by", "reason", "decision"]], "no appeals")
+    claim = frame.assign(published_at=frame["published_at"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:%Y-%m-%d %H:%M}"),
+                         attachment=frame["attachment"].str.slice(0, 12))  # what the evaluator decides on
+    _print_table(claim[["id", "body", "obligation", "item", "status", "filed_by", "reason", "published_at", "url",
+                        "attachment", "decision"]], "no appeals")
 
 
 @appeal_app.command("decide")
@@ -562,9 +567,9 @@ def appeal_decide(
 
     if accept == reject:
         raise GongkaiError("give exactly one of --accept, --reject")
-    batch = workflows.decide_appeal(db, actor=_actor(db), appeal_id=appeal, accept=accept, reason=reason,
-                                    published_at=_datetime("--published-at", published_at))
-    print(f"appeal {appeal} {'accepted' if accept else 'rejected'}" + (f"; its file is evidence batch {batch}" if batch else ""))
+    decision = workflows.decide_appeal(db, actor=_actor(db), appeal_id=appeal, accept=accept, reason=reason,
+                                       published_at=_datetime("--published-at", published_at))
+    print(decision.summary)
 
 
 problem_app = typer.Typer(no_args_is_help=True, help="整改 problems of the final result: list, set, cities")
