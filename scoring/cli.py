@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -640,9 +640,11 @@ def _print_error(e: GongkaiError) -> None:
     from rich.markup import escape
 
     if isinstance(e, EvidenceError):
-        err.print(f"[bold red]error:[/] {escape(e.source)}: {count(len(e.problems), 'problem')}; nothing was imported or scored")
-        for p in e.problems[:200]:
-            err.print(f"  row {p.row}, column {p.column}, value {p.value!r}: {p.reason}", markup=False)
+        err.print(f"[bold red]error:[/] {escape(shown(e.source))}: {count(len(e.problems), 'problem')}; "
+                  "nothing was imported or scored")
+        for p in e.problems[:200]:  # values cut to 200 characters: a 50 MB line is not echoed back
+            err.print(f"  row {p.row}, column {shown(p.column)}, value {shown(p.value)!r}: {shown(p.reason, 1000)}",
+                      markup=False)
         if len(e.problems) > 200:
             err.print(f"  … and {len(e.problems) - 200} more")
     elif isinstance(e, SchemeError):

@@ -254,3 +254,72 @@ def test_a_scheme_whose_own_assessment_date_it_cannot_mean_does_not_load(tmp_pat
     assert r.returncode == 1
     assert f"scheme.as_of 1900-01-01: {RANGE}" in r.stderr
 
+
+def test_a_huge_line_is_not_echoed_back(tmp_path, files):
+    """A 50 MB line without a newline: the error echoed it twice (104 MB on stderr). Every echoed value
+    is cut to 200 characters, with its length."""
+    scheme, _ = files
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 50_000_000)
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(big))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert len(r.stderr) < 2000
+    cut = "x" * 200 + "… (50,000,000 characters)"
+    assert f"row 1, column {cut}, value '{cut}': unknown column; valid columns: body (單位)" in r.stderr
+
+
+def test_echoed_values_are_cut_in_the_error_message_too():
+    from scoring.errors import RowProblem
+
+    error = EvidenceError("f.csv", [RowProblem(2, "note", "注" * 5000, "why")])
+    assert str(error).endswith(f"row 2, note = '{'注' * 200}… (5,000 characters)': why")
+
+
+def test_a_header_wider_than_the_limit_is_refused_before_reading_rows(tmp_path, files):
+    """A header of a million empty columns (2 MB) took 272 s and 13 GB and was accepted."""
+    import time
+
+    from scoring.intake.tables import MAX_COLUMNS
+
+    scheme, _ = files
+    wide = tmp_path / "wide.csv"
+    wide.write_text("單位,任務編號" + "," * 1_000_000 + "\n濟南,1" + "," * 1_000_000 + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(EvidenceError) as caught:
+        read_table(wide.read_bytes(), "wide.csv")
+    assert time.perf_counter() - started < 1
+    assert [(p.row, p.column, p.value) for p in caught.value.problems] == [(1, "file", "wide.csv")]
+    assert caught.value.problems[0].reason == (f"the header has 1,000,002 columns, more than the limit of {MAX_COLUMNS} "
+                                               "(an evidence file has at most 12 known columns)")
+    r = gongkai("score", "--scheme", str(scheme), "--evidence", str(wide))
+    assert r.returncode == 1 and "the header has 1,000,002 columns, more than the limit of 200" in r.stderr
+
+
+def test_a_header_at_the_limit_reads_and_quoted_commas_are_one_cell():
+    from scoring.intake.tables import MAX_COLUMNS
+
+    text = VALID.replace("\n", "," * (MAX_COLUMNS - 10) + "\n", 1)  # VALID has 10 columns: exactly the limit
+    assert outcome(text.encode()) == "imported"
+    with pytest.raises(EvidenceError, match=f"the header has {MAX_COLUMNS + 1} columns"):
+        read_table(VALID.replace("\n", "," * (MAX_COLUMNS - 9) + "\n", 1).encode(), "f.csv")
+    quoted = VALID.replace("備註\n", '備註,"' + "," * 500 + '"\n', 1)  # one (unknown) cell holding 500 commas
+    with pytest.raises(EvidenceError) as caught:
+        read_table(quoted.encode(), "f.csv")
+    assert "unknown column" in caught.value.problems[0].reason
+
+
+def test_an_xlsx_sheet_wider_than_the_limit_is_refused():
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf)
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["單位", "任務編號", "發佈時間"])
+    ws.write_string(0, 5000, "x")
+    ws.write_row(1, 0, ["濟南市", "1", "2017-05-20"])
+    wb.close()
+    with pytest.raises(EvidenceError) as caught:
+        read_table(buf.getvalue(), "f.xlsx")
+    assert caught.value.problems[0].reason.startswith("the sheet has 5,001 columns, more than the limit of 200")
