@@ -90,7 +90,9 @@ scheme_id = (st.sidebar.selectbox("scheme", ids, index=ids.index(default) if def
                                   label_visibility="collapsed") if len(ids) > 1 else ids[0])
 state = data.token(db, scheme_id)
 scheme = data.scheme(db, scheme_id, state, actor)
-as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, key="as_of")
+first, last = scheme.as_of_range  # the dates the scheme can mean; the engine refuses others
+as_of = st.sidebar.date_input(text("as_of", lang), value=scheme.default_as_of, min_value=first, max_value=last,
+                              key="as_of")
 st.session_state["ctx"] = Context(lang, db, scheme_id, None if as_of == scheme.default_as_of else as_of, state, actor)
 st.sidebar.caption(f"{plain(scheme.scheme.title)}\n\n{plain(scheme.scheme.document)}")
 if published := data.publications(db, scheme_id, actor):  # the published result, marked plainly

@@ -222,7 +222,7 @@ def appeals(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
 
 
 def decide_appeal(db: str, appeal_id: int, accept: bool, reason: str, published_at: dt.datetime | None,
-                  actor: Actor) -> int | None:
+                  actor: Actor) -> workflows.Decision:
     return workflows.decide_appeal(db, actor=actor, appeal_id=appeal_id, accept=accept, reason=reason,
                                    published_at=published_at)
 

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from scoring import SCHEME_FILE
-from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count
+from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count, shown
 from scoring.i18n_cycle import cycle_day
 from scoring.method.scheme import draft_reviews, lineage_faults
 
@@ -176,7 +176,8 @@ def score_cmd(
         actor = _actor(db)
         with _progress("scoring the stored evidence"):
             card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
-        err.print(f"scoring run {run_id} (as of {card.as_of})")
+        err.print(f"scoring run {run_id} (as of {card.as_of})" if run_id is not None else
+                  f"not stored (as of {card.as_of}): storing a scoring run needs the evaluator or admin role")
     sys.stdout.write(render(card, level, fmt))
 
 
@@ -663,11 +664,16 @@ def appeal_add(
 @appeal_app.command("list")
 def appeal_list(open_only: Annotated[bool, typer.Option("--open", help="undecided only")] = False,
                 db: Db = None, scheme: SchemeId = None) -> None:
-    """Appeals, oldest first (a body account: its own)."""
+    """Appeals, oldest first (a body account: its own), with the claim: published_at, url, file (sha256)."""
+    import pandas as pd
+
     from scoring import workflows
 
     frame = workflows.appeals(db, actor=_actor(db), open_only=open_only, scheme_id=scheme)
-    _print_table(frame[["id", "body", "obligation", "item", "status", "filed_by", "reason", "decision"]], "no appeals")
+    claim = frame.assign(published_at=frame["published_at"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:%Y-%m-%d %H:%M}"),
+                         attachment=frame["attachment"].str.slice(0, 12))  # what the evaluator decides on
+    _print_table(claim[["id", "body", "obligation", "item", "status", "filed_by", "reason", "published_at", "url",
+                        "attachment", "decision"]], "no appeals")
 
 
 @appeal_app.command("decide")
@@ -682,9 +688,9 @@ def appeal_decide(
 
     if accept == reject:
         raise GongkaiError("give exactly one of --accept, --reject")
-    batch = workflows.decide_appeal(db, actor=_actor(db), appeal_id=appeal, accept=accept, reason=reason,
-                                    published_at=_datetime("--published-at", published_at))
-    print(f"appeal {appeal} {'accepted' if accept else 'rejected'}" + (f"; its file is evidence batch {batch}" if batch else ""))
+    decision = workflows.decide_appeal(db, actor=_actor(db), appeal_id=appeal, accept=accept, reason=reason,
+                                       published_at=_datetime("--published-at", published_at))
+    print(decision.summary)
 
 
 problem_app = typer.Typer(no_args_is_help=True, help="整改 problems of the final result: list, set, cities")
@@ -720,6 +726,7 @@ def problem_list(open_only: Annotated[bool, typer.Option("--open", help="open on
 
     frame = workflows.problems(db, actor=_actor(db), open_only=open_only, body=body, scheme_id=scheme)
     frame = frame.assign(due_on=[cycle_day(d, p, "zh-Hans") for d, p in zip(frame["due_on"], frame["provisional"], strict=True)])
+    frame = frame.assign(note=frame["note"].str.replace("\n", " | ", regex=False))  # the note history on one line
     _print_table(frame[["id", "body", "obligation", "lost", "due_on", "status", "note", "updated_by"]], "no problems")
     if frame["provisional"].any():
         err.print(_provisional_note(), markup=False)
@@ -883,9 +890,11 @@ def _print_error(e: GongkaiError) -> None:
     from rich.markup import escape
 
     if isinstance(e, EvidenceError):
-        err.print(f"[bold red]error:[/] {escape(e.source)}: {count(len(e.problems), 'problem')}; nothing was imported or scored")
-        for p in e.problems[:200]:
-            err.print(f"  row {p.row}, column {p.column}, value {p.value!r}: {p.reason}", markup=False)
+        err.print(f"[bold red]error:[/] {escape(shown(e.source))}: {count(len(e.problems), 'problem')}; "
+                  "nothing was imported or scored")
+        for p in e.problems[:200]:  # values cut to 200 characters: a 50 MB line is not echoed back
+            err.print(f"  row {p.row}, column {shown(p.column)}, value {shown(p.value)!r}: {shown(p.reason, 1000)}",
+                      markup=False)
         if len(e.problems) > 200:
             err.print(f"  … and {len(e.problems) - 200} more")
     elif isinstance(e, SchemeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple, overload
 
@@ -27,6 +28,10 @@ class CalendarError(GongkaiError):
     """A date in a year the working-day calendar does not cover."""
 
 
+class AssessmentDateError(GongkaiError):
+    """An assessment date (as of) that the scheme cannot mean: before it was issued, or long after its period."""
+
+
 class RowProblem(NamedTuple):
     """One problem of one evidence row: row number as a spreadsheet shows it (header = row 1). A
     named tuple: a file whose every row is wrong makes a million of them (half a frozen dataclass's cost)."""
@@ -35,6 +40,19 @@ class RowProblem(NamedTuple):
     column: str
     value: str
     reason: str
+
+
+_CUT = re.compile(r"… \([\d,]+ characters\)$")
+SHOWN_CHARS = 200  # an echoed value longer than this is cut: a 50 MB line is not printed back
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """A user's value as a message echoes it: as it is, or its first `limit` characters, an ellipsis
+    and its length (`xxxx… (50,000,000 characters)`)."""
+    text = str(text)
+    if len(text) <= limit or (len(text) <= limit + 40 and _CUT.search(text)):  # a text already cut stays as it is
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
@@ -129,6 +147,7 @@ class EvidenceError(GongkaiError):
     def __init__(self, source: str, problems: Iterable[RowProblem]):
         self.source = source
         self.problems = problems = Problems.of(problems)
-        shown = "\n".join(f"  row {p.row}, {p.column} = {p.value!r}: {p.reason}" for p in problems[:50])
+        listed = "\n".join(f"  row {p.row}, {shown(p.column)} = {shown(p.value)!r}: {shown(p.reason, 1000)}"
+                           for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{source}: {count(len(problems), 'problem')}, nothing imported:\n{shown}{more}")
+        super().__init__(f"{shown(source)}: {count(len(problems), 'problem')}, nothing imported:\n{listed}{more}")

@@ -387,13 +387,16 @@ def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tupl
 # ---- scoring -----------------------------------------------------------------------------------
 
 def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
-                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int]:
+                  as_of: dt.date | None = None, parsed: Scheme | None = None) -> tuple[Scorecard, int | None]:
     """Score the stored evidence; the run is stored (audited by the actor) unless an identical run
-    of the same state exists, which is reused. A read-only database scores when that run exists and
-    says it is read-only otherwise. `parsed`: the stored scheme as the caller has it parsed already
-    (used only while it is the stored one)."""
+    of the same state exists, which is reused. Only an account that may `score` (evaluator, admin)
+    stores a run: a viewer's score is computed and shown, with the stored run's id if one exists,
+    else None. A read-only database scores when that run exists and says it is read-only otherwise.
+    `parsed`: the stored scheme as the caller has it parsed already (used only while it is the stored one)."""
     with transaction(db) as session:
         who = _as(session, actor, "read")
+        if not who.may("score"):  # a viewer reads: the score is shown, no run is stored in its name
+            return repo.score_unrecorded(session, scheme_id=scheme_id, as_of=as_of, parsed=parsed)
         return repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name, parsed=parsed)
 
 
@@ -1027,13 +1030,18 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
             raise GongkaiError(f"{body} has no finding on obligation {obligation!r} in the preliminary result")
         if item not in set(mine["item"]):
             raise GongkaiError(f"no item {item!r} of {body} · {obligation}; its items: " + ", ".join(mine["item"].astype(str)))
-        sha, captured = "", None
+        card = cycle.published_card(pub)
+        _appealable(card, body=body, obligation=obligation, item=item, published_at=published_at, url=url)
+        sha, captured, attached = "", None, None
         if attachment is not None:
             from scoring.store.audit import now
 
             attached = single(attachment[0], attachment[1], now())
-            cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
             sha, captured = attached.sha256, attached.captured_at
+        _not_filed_yet(session, pub_id=pub.id, body=body, obligation=obligation, item=item,
+                       published_at=published_at, url=url, sha=sha)
+        if attached is not None:
+            cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
         appeal = cycle.add_appeal(session, publication_id=pub.id, body=body, obligation=obligation, item=item,
                                   reason=reason.strip(), published_at=published_at, url=url, attachment=sha,
                                   captured_at=captured, filed_by=who.name)
@@ -1041,6 +1049,45 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
               detail=f"appeal {appeal.id}: {body} · {obligation} · {item}: {reason.strip()}")
         assert appeal.id is not None
         return appeal.id
+
+
+def _appealable(card: Scorecard, *, body: str, obligation: str, item: str, published_at: dt.datetime | None,
+                url: str) -> None:
+    """Refuse, at filing, an appeal that cannot change a score: of a finding that lost nothing, or
+    claiming a publication date no record could be (checked as an imported row would be, named by the
+    option), one after the assessment date, or one no earlier than the late publication it disputes."""
+    from scoring.method.explain import explained
+
+    found = explained(card, body)
+    row = found[(found["obligation"] == obligation) & (found["item"] == item)].iloc[0]
+    if row["lost"] <= 1e-9:
+        raise GongkaiError(f"{body} lost no points on {obligation} · {item} ({row['outcome']}): "
+                           "an appeal cannot change its score")
+    if published_at is None or row["kind"] in ("rating", "share"):
+        return
+    _appeal_evidence(card.scheme, _appeal_row(card, body=body, obligation=obligation, item=item,
+                                              published_at=published_at, url=url, note="", assessor="申訴 appeal",
+                                              event_at=_event_at(card.evidence, body, item)), "the appeal")
+    if published_at.date() > card.as_of:
+        raise GongkaiError(f"--published-at {published_at:%Y-%m-%d %H:%M}: after the assessment date {card.as_of}, "
+                           "a publication still counts as missing, so the appeal cannot change the score")
+    if row["outcome"] == "late" and pd.notna(row["published_at"]) and published_at >= row["published_at"]:
+        raise GongkaiError(f"--published-at {published_at:%Y-%m-%d %H:%M}: no earlier than the publication already "
+                           f"found ({row['published_at']:%Y-%m-%d %H:%M}, late): the appeal cannot change the score")
+
+
+def _not_filed_yet(session: Session, *, pub_id: int | None, body: str, obligation: str, item: str,
+                   published_at: dt.datetime | None, url: str, sha: str) -> None:
+    """Refuse a second appeal making the same claim (finding, date, url, file) as an earlier one."""
+    from scoring.store.models import Appeal
+
+    a = Appeal
+    same = session.exec(select(a).where(a.publication_id == pub_id, a.body == body, a.obligation == obligation,
+                                        a.item == item, a.url == url, a.attachment == sha)).all()
+    for earlier in same:
+        if earlier.published_at == published_at:
+            raise GongkaiError(f"appeal {earlier.id} ({earlier.status}) already makes this claim on {body} · "
+                               f"{obligation} · {item}: an identical appeal cannot change the decision")
 
 
 @_refusals_audited("appeals", only=PermissionDenied)
@@ -1053,12 +1100,49 @@ def appeals(db: str | None, *, actor: Actor, open_only: bool = False, scheme_id:
         return cycle.appeals(session, scheme_id=scheme.id, body=body, open_only=open_only)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A decided appeal: the evidence batch its file became (if any) and the body's points on the
+    appealed obligation on the current evidence at the preliminary result's date, before and after."""
+
+    appeal_id: int
+    status: str
+    batch: int | None
+    body: str
+    obligation: str
+    points: float
+    before: float
+    after: float
+
+    @property
+    def summary(self) -> str:
+        """`appeal 1 accepted; its file is evidence batch 2; qingdao · 6.7 now earns 3 of 3 points (was 0)`."""
+        text = f"appeal {self.appeal_id} {self.status}"
+        if self.batch:
+            text += f"; its file is evidence batch {self.batch}"
+        where = f"{self.body} · {self.obligation}"
+        if abs(self.after - self.before) > 1e-9:
+            return text + f"; {where} now earns {self.after:g} of {self.points:g} points (was {self.before:g})"
+        why = "" if self.status != "accepted" or self.batch else (
+            ": no evidence record was made (no file, or a rating or share: the firm re-rates)")
+        return text + f"; the score is unchanged: {where} earns {self.after:g} of {self.points:g} points{why}"
+
+
+def _earned(session: Session, scheme: Scheme, as_of: dt.date, body: str, obligation: str) -> tuple[float, float]:
+    """(earned, points) of a body on an obligation from its current evidence, at `as_of` (a body's earned
+    points depend on its own evidence alone)."""
+    ev = repo.load_evidence(session, scheme_id=scheme.id)
+    card = score(scheme, ev[(ev["body"] == body).to_numpy()].reset_index(drop=True), as_of)
+    row = card.obligations[(card.obligations["body"] == body) & (card.obligations["obligation"] == obligation)]
+    return (float(row["earned"].iloc[0]), float(row["points"].iloc[0])) if len(row) else (0.0, 0.0)
+
+
 @_refusals_audited("appeal_decide")
 def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool, reason: str,
-                  published_at: dt.datetime | None = None) -> int | None:
+                  published_at: dt.datetime | None = None) -> Decision:
     """Accept or reject an appeal with a reason (復核). An accepted appeal with a file becomes an
-    evidence record (its batch names the appeal); returns that batch, if any. A rejected one stays
-    on file with the reason."""
+    evidence record (its batch names the appeal). Says what the decision did to the body's points on
+    the obligation — an acceptance that changes nothing says so. A rejected one stays on file with the reason."""
     from scoring.store.models import Appeal
 
     with transaction(db) as session:
@@ -1071,27 +1155,76 @@ def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool,
                                f"on {appeal.decided_at:%Y-%m-%d}")
         if not reason.strip():
             raise GongkaiError("a decision needs a reason (--reason)")
+        pub = cycle.publication(session, publication_id=appeal.publication_id)
+        scheme = repo.get_scheme(session, scheme_id=pub.scheme_id)
+        before, points = _earned(session, scheme, pub.as_of, appeal.body, appeal.obligation)
         batch = None
         if accept and appeal.attachment:
             batch = _appeal_record(session, appeal, published_at or appeal.published_at, who)
+        after = _earned(session, scheme, pub.as_of, appeal.body, appeal.obligation)[0] if batch else before
         from scoring.store.audit import now
 
         appeal.status, appeal.decision = ("accepted" if accept else "rejected"), reason.strip()
         appeal.decided_by, appeal.decided_at, appeal.batch_id = who.name, now(), batch
-        scheme_id = cycle.publication(session, publication_id=appeal.publication_id).scheme_id
-        audit(session, who=who.name, action="appeal_" + appeal.status, scheme_id=scheme_id, sha256=appeal.attachment,
+        decision = Decision(appeal_id, appeal.status, batch, appeal.body, appeal.obligation, points, before, after)
+        audit(session, who=who.name, action="appeal_" + appeal.status, scheme_id=pub.scheme_id, sha256=appeal.attachment,
               detail=f"appeal {appeal_id} ({appeal.body} · {appeal.obligation} · {appeal.item}): {reason.strip()}"
-                     + (f"; its evidence is now a record (batch {batch})" if batch else ""))
-        return batch
+                     + (f"; its evidence is now a record (batch {batch})" if batch else "")
+                     + f"; {appeal.obligation} earns {after:g} of {points:g} (was {before:g})")
+        return decision
+
+
+def _appeal_row(card: Scorecard, *, body: str, obligation: str, item: str, published_at: dt.datetime,
+                url: str, note: str, assessor: str, event_at: str) -> dict[str, str]:
+    """The evidence row an appeal's claim stands for (a dated item: periodic, response, deadline, count)."""
+    from scoring.intake.tables import COLUMNS
+
+    findings = card.findings
+    kind = findings[(findings["body"] == body) & (findings["obligation"] == obligation)
+                    & (findings["item"] == item)]["kind"].iloc[0]
+    row = dict.fromkeys(COLUMNS, "") | {"body": body, "obligation": obligation,
+                                        "published_at": published_at.isoformat(sep=" "), "url": url,
+                                        "assessor": assessor, "note": note[:500]}
+    if kind == "periodic":
+        row["period"] = item
+    elif kind == "response":
+        row["event"], row["step"] = item.split("/", 1)
+        row["event_at"] = event_at
+    return row
+
+
+def _event_at(evidence: pd.DataFrame, body: str, item: str) -> str:
+    """The time of the event a response item (`E1/release`) belongs to, as its evidence gives it ("" if none)."""
+    if "/" not in item:
+        return ""
+    same = evidence[(evidence["body"] == body) & (evidence["event"] == item.split("/", 1)[0])]
+    return str(same["event_at"].iloc[0]) if len(same) else ""
+
+
+APPEAL_OPTIONS = {"published_at": "--published-at", "url": "--url"}  # an appeal row's columns as the options that gave them
+
+
+def _appeal_evidence(scheme: Scheme, row: dict[str, str], source: str) -> pd.DataFrame:
+    """An appeal's row validated like any imported row; a problem is named by the option that gave the
+    value (`--published-at 1800-01-01: …`), never as a row of a file the user never sent."""
+    from scoring.intake.tables import COLUMNS
+
+    table = pd.DataFrame([row]).astype(str)
+    table.insert(0, "row", [2])
+    table.attrs["columns"] = list(COLUMNS)
+    try:
+        return validate(table, scheme, source)
+    except EvidenceError as e:
+        raise GongkaiError(f"{source}: " + "; ".join(f"{APPEAL_OPTIONS.get(p.column, p.column)} {p.value}: {p.reason}"
+                                                      for p in e.problems)) from None
 
 
 def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, who: Actor) -> int | None:
     """The evidence row an accepted appeal's file stands for, validated like any imported row."""
-    from scoring.intake.tables import COLUMNS
-
     pub = cycle.publication(session, publication_id=appeal.publication_id)
     scheme = repo.get_scheme(session, scheme_id=pub.scheme_id)
-    findings = cycle.published_card(pub).findings
+    card = cycle.published_card(pub)
+    findings = card.findings
     kind = findings[(findings["body"] == appeal.body) & (findings["obligation"] == appeal.obligation)
                     & (findings["item"] == appeal.item)]["kind"].iloc[0]
     if kind in ("rating", "share"):
@@ -1099,21 +1232,12 @@ def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, w
     if published_at is None:
         raise GongkaiError(f"accepting appeal {appeal.id} makes its file an evidence record: give the date "
                            "the file shows it was published (--published-at)")
-    row = dict.fromkeys(COLUMNS, "") | {"body": appeal.body, "obligation": appeal.obligation,
-                                        "published_at": published_at.isoformat(sep=" "), "url": appeal.url,
-                                        "assessor": f"申訴 appeal {appeal.id}", "note": appeal.reason[:500]}
-    if kind == "periodic":
-        row["period"] = appeal.item
-    elif kind == "response":
-        row["event"], row["step"] = appeal.item.split("/", 1)
-        same = repo.load_evidence(session, scheme_id=scheme.id)
-        same = same[(same["body"] == appeal.body) & (same["event"] == row["event"])]
-        row["event_at"] = str(same["event_at"].iloc[0]) if len(same) else ""
-    table = pd.DataFrame([row]).astype(str)
-    table.insert(0, "row", [2])
-    table.attrs["columns"] = list(COLUMNS)
+    event_at = _event_at(repo.load_evidence(session, scheme_id=scheme.id), appeal.body, appeal.item)
+    row = _appeal_row(card, body=appeal.body, obligation=appeal.obligation, item=appeal.item,
+                      published_at=published_at, url=appeal.url, note=appeal.reason,
+                      assessor=f"申訴 appeal {appeal.id}", event_at=event_at)
     source = f"appeal {appeal.id}"
-    ev = validate(table, scheme, source)
+    ev = _appeal_evidence(scheme, row, source)
     ev = ev.assign(attachment=appeal.attachment, captured_at=pd.Timestamp(appeal.captured_at))
     result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=source, sha256=appeal.attachment,
                                   firm="", who=who.name)
@@ -1191,7 +1315,10 @@ def problems(db: str | None, *, actor: Actor, open_only: bool = False, body: str
 def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, note: str = "",
                 attachment: tuple[str, bytes] | None = None) -> None:
     """Move a 整改 problem: a body marks its own `rectified` (with a note or a file as evidence); an
-    evaluator marks it `verified` (after rectified) or back to `open`. The frozen final run is untouched."""
+    evaluator marks it `verified` (after rectified) or back to `open`. Only an evaluator or admin moves
+    a problem out of `verified`. Notes are a history: each is added as a line `date user → status:
+    note`, never overwriting an earlier one (the audit trail keeps every change too). The frozen final
+    run is untouched."""
     from scoring.intake.attachments import single
     from scoring.store.audit import now
     from scoring.store.models import Problem
@@ -1205,6 +1332,9 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
             raise GongkaiError(f"no 整改 problem {problem_id}" + (" of your body" if who.role == "body" else ""))
         if who.role == "body" and status != "rectified":
             raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
+        if problem.status == "verified" and who.role is not None and who.role not in ("admin", "evaluator"):
+            raise PermissionDenied(f"problem {problem_id} was verified by {problem.updated_by}: only an evaluator or "
+                                   f"admin moves it out of verified (user {who.name} is {who.role})")
         if status == "rectified" and not (note.strip() or attachment):
             raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
         if status == "verified" and problem.status != "rectified":
@@ -1215,8 +1345,9 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
             problem.attachment = attached.sha256
         old = problem.status
         problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
-        if note.strip():
-            problem.note = note.strip()
+        if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
+            entry = f"{problem.updated_at:%Y-%m-%d} {who.name} → {status}: {note.strip()}"
+            problem.note = f"{problem.note}\n{entry}" if problem.note else entry
         pub = cycle.publication(session, publication_id=problem.publication_id)
         audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
               detail=f"problem {problem_id} ({problem.body} · {problem.obligation}): {old} → {status}"

@@ -123,6 +123,28 @@ def test_rejected_evidence_is_kept_but_not_scored(site):
     assert trail[trail["action"] == "import"].iloc[0]["actor"] == "acme"
 
 
+def test_a_viewer_scores_but_stores_no_run(site):
+    """A viewer reads: `gongkai score` (and the dashboard's scorecard) computes and shows the score, but
+    storing a scoring run needs the evaluator or admin role (it wrote a run in the viewer's name)."""
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    url, ok, _ = site
+    assert run(url, "acme", "import", str(ok)).returncode == 0
+    r = run(url, "vic", "score", "--level", "obligation", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert "jinan,6.7,3.0,3.0" in r.stdout
+    assert "not stored (as of 2018-01-31): storing a scoring run needs the evaluator or admin role" in r.stderr
+    card = workflows.scorecard(url, actor=Actor("vic", "viewer"))  # the dashboard's path
+    assert len(card.scores) == 67
+    assert "no scoring runs stored yet" in run(url, "vic", "runs", "list").stdout
+    with Session(engine_for(url)) as s:
+        assert "score" not in set(audit_trail(s)["action"])
+    assert "scoring run 1 " in run(url, "eva", "score").stderr  # an evaluator stores it …
+    assert "scoring run 1 " in run(url, "vic", "score").stderr  # … and a viewer is shown that stored run
+    assert len(run(url, "vic", "runs", "list").stdout.strip().splitlines()) == 2  # a header and run 1
+
+
 def test_passwords_are_argon2_hashes(shared_site):
     url, _, _ = shared_site
     with Session(engine_for(url)) as s:

@@ -136,8 +136,8 @@ def test_score_several_evidence_files_a_later_file_restates_an_item(tmp_path):
     """Issue 11: --evidence several times reads the files in order, as importing them would."""
     from scoring import workflows
 
-    scheme = tmp_path / "s.yaml"
-    scheme.write_text(SMALL_SCHEME, encoding="utf-8")
+    scheme = tmp_path / "s.yaml"  # issued at the period's start: 2017-03-31 is an assessment date it can mean
+    scheme.write_text(SMALL_SCHEME.replace("issued: 2017-05-04", "issued: 2017-01-01"), encoding="utf-8")
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("body,obligation,period,published_at\nfgw,1,2017-01,2017-02-05\nfgw,1,2017-02,2017-03-20\n",
                      encoding="utf-8")

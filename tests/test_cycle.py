@@ -141,7 +141,9 @@ def test_a_rejected_appeal_stays_on_file_and_changes_nothing(site):
     workflows.publish(url, actor=eva, stage="preliminary")
     n = workflows.add_appeal(url, actor=qd, body="qingdao", obligation="6.7", item="deadline", reason="見截圖",
                              attachment=(shot.name, PNG), published_at=dt.datetime(2017, 6, 1))
-    assert workflows.decide_appeal(url, actor=eva, appeal_id=n, accept=False, reason="截圖日期不可信") is None
+    decision = workflows.decide_appeal(url, actor=eva, appeal_id=n, accept=False, reason="截圖日期不可信")
+    assert decision.batch is None
+    assert decision.summary == "appeal 1 rejected; the score is unchanged: qingdao · 6.7 earns 0 of 3 points"
     kept = workflows.appeals(url, actor=qd).iloc[0]
     assert (kept["status"], kept["decision"], kept["decided_by"]) == ("rejected", "截圖日期不可信", "eva")
     assert workflows.evidence(url, actor=eva, scheme_id="shandong-2017")["body"].tolist() == ["jinan"]
@@ -269,3 +271,40 @@ def test_every_wrong_role_is_refused_plainly_and_audited(site, tmp_path):
     refused_cli = run(url, "jn", "appeal", "decide", str(n), "--reject", "--reason", "x")
     assert refused_cli.returncode == 1 and "user jn (body) may not decide" in refused_cli.stderr
     assert "Traceback" not in refused_cli.stderr
+
+
+def test_an_appeal_is_checked_when_filed_and_its_decision_says_what_it_changed(site):
+    """Hostile review: --published-at 1800-01-01 / 9999-12-31 were accepted when filed and refused only at
+    decision as "row 2, column published_at" of a file nobody sent; an appeal of a finding that lost
+    nothing and a second identical appeal were accepted; an acceptance that changed nothing said only
+    "accepted"; `appeal list` did not show the claim (published_at, url, file)."""
+    url, shot = site
+    ok(run(url, "eva", "publish", "--preliminary"))
+    add = ["appeal", "add", "--body", "qingdao", "--obligation", "6.7", "--item", "deadline", "--reason", "見截圖"]
+    for when in ("1800-01-01", "9999-12-31"):
+        refused(run(url, "qd", *add, "--attach", str(shot), "--published-at", when),
+                f"the appeal: --published-at {when} 00:00:00: the year is outside 1900–2200: a typo?")
+    refused(run(url, "qd", *add, "--published-at", "2016-12-01"),
+            "the appeal: --published-at 2016-12-01 00:00:00: dated before the item could exist (2017-05-04")
+    refused(run(url, "qd", *add, "--published-at", "2018-03-01"),
+            "--published-at 2018-03-01 00:00: after the assessment date 2018-01-31, a publication still counts "
+            "as missing, so the appeal cannot change the score")
+    refused(run(url, "jn", *[a.replace("qingdao", "jinan") for a in add]),
+            "jinan lost no points on 6.7 · deadline (on_time): an appeal cannot change its score")
+    assert "appeal 1 filed" in ok(run(url, "qd", *add))  # no file: accepting it can make no record
+    assert "appeal 2 filed" in ok(run(url, "qd", *add, "--attach", str(shot), "--published-at", "2017-06-01",
+                                      "--url", "http://www.qingdao.gov.cn/gk/1"))
+    refused(run(url, "qd", *add, "--attach", str(shot), "--published-at", "2017-06-01",
+                "--url", "http://www.qingdao.gov.cn/gk/1"),
+            "appeal 2 (open) already makes this claim on qingdao · 6.7 · deadline: an identical appeal cannot "
+            "change the decision")
+    listed = ok(run(url, "eva", "appeal", "list"))
+    assert re.search(r"2017-06-01 00:00\s+http://www.qingdao.gov.cn/gk/1\s+" + hashlib.sha256(PNG).hexdigest()[:12],
+                     listed), listed
+    assert ok(run(url, "eva", "appeal", "decide", "1", "--accept", "--reason", "理由成立")).strip() == (
+        "appeal 1 accepted; the score is unchanged: qingdao · 6.7 earns 0 of 3 points: no evidence record was made "
+        "(no file, or a rating or share: the firm re-rates)")
+    refused(run(url, "eva", "appeal", "decide", "2", "--accept", "--reason", "截圖屬實", "--published-at", "1800-01-01"),
+            "appeal 2: --published-at 1800-01-01 00:00:00: the year is outside 1900–2200: a typo?")
+    assert ok(run(url, "eva", "appeal", "decide", "2", "--accept", "--reason", "截圖屬實")).strip() == (
+        "appeal 2 accepted; its file is evidence batch 2; qingdao · 6.7 now earns 3 of 3 points (was 0)")

@@ -19,8 +19,8 @@ from tests.conftest import make_scheme
 
 CITIES = [{"id": f"c{i}", "name": f"城{i}市", "kind": "city"} for i in range(3)]
 COUNTIES = [{"id": f"x{i}", "name": f"縣{i}", "kind": "county", "parent": f"c{i % 3}"} for i in range(4)]
-SCHEME = make_scheme(
-    {"late_credit": 0.6, "rollup": {"counties": 0.3}},
+SCHEME = make_scheme(  # issued at the period's start: every as_of drawn below is a date it can mean
+    {"late_credit": 0.6, "rollup": {"counties": 0.3}, "issued": "2017-01-01"},
     CITIES + COUNTIES,
     [
         # monthly, two months merged into one item, a late credit of its own
@@ -29,7 +29,7 @@ SCHEME = make_scheme(
                     "late_credit": 0.3, "merge": [["01", "02"]]}]},
         # deduction mode: two deadline rules of one obligation share the `deadline` item
         {"id": "2", "applies_to": ["city"], "points": 2, "mode": "deduction", "veto": True,
-         "rules": [{"kind": "deadline", "due": {"after": "issued", "within": {"working_days": 30}},
+         "rules": [{"kind": "deadline", "due": {"after": "2017-05-04", "within": {"working_days": 30}},
                     "deduct": {"missing": 0.7, "late": 0.3}},
                    {"kind": "deadline", "due": "2017-09-30", "deduct": {"missing": 0.1, "late": 0.1}}]},
         # leads only, quarterly from Q2, beside a count rule (listed) in the same obligation
@@ -172,7 +172,8 @@ H_BODIES = [{"id": "c0", "name": "甲市", "kind": "city"}, {"id": "c1", "name":
             {"id": "x0", "name": "丙縣", "kind": "county", "parent": "c0"},
             {"id": "x1", "name": "丁縣", "kind": "county", "parent": "c0"},
             {"id": "d0", "name": "戊廳", "kind": "department"}]
-HOSTILE = make_scheme({"late_credit": 0.4, "rollup": {"counties": 0.25}, "bonus": {"cap": 3, "gate": 10}}, H_BODIES, [
+HOSTILE = make_scheme({"late_credit": 0.4, "rollup": {"counties": 0.25}, "bonus": {"cap": 3, "gate": 10},
+                      "issued": "2016-12-01"}, H_BODIES, [  # issued early: as_of is drawn from 2016-12-01
     {"id": "A", "applies_to": ["city", "county"], "points": 5, "rules": [
         # two deadline rules on the one `deadline` item, different dues and late credits
         {"kind": "deadline", "due": "2017-03-31"},

@@ -151,7 +151,7 @@ def test_sightings_of_one_item_are_all_kept_and_the_earliest_counts(scheme):
         [2, pd.Timestamp("2017-04-20"), "publication#2"], [3, pd.Timestamp("2017-04-10"), "publication"]]
     assert (ev.attrs["rows"], ev.attrs["sightings"]) == (3, 2)
     # 2017-03 + 10 working days (Qingming 04-03/04 off) = 2017-04-17: on time only by the portal's copy
-    f = score(scheme, ev, dt.date(2017, 4, 30)).findings
+    f = score(scheme, ev, dt.date(2017, 5, 4)).findings  # the scheme's issue date: the first as_of it can mean
     mar = f[(f["obligation"] == "1.1") & (f["item"] == "2017-03")].iloc[0]
     assert (mar["published_at"], mar["outcome"]) == (pd.Timestamp("2017-04-10"), "on_time")
 

@@ -4,6 +4,7 @@ and the frozen final run unchanged by rectification and later evidence."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -13,6 +14,7 @@ from scoring import workflows
 from scoring.errors import GongkaiError
 from scoring.store.accounts import Actor, PermissionDenied
 from tests.conftest import BACKENDS, fresh_database
+from tests.test_accounts import run
 from tests.test_cycle import PNG, _site
 
 EVA, QD, JN, ACME = Actor("eva", "evaluator"), Actor("qd", "body"), Actor("jn", "body"), Actor("acme", "firm")
@@ -103,8 +105,31 @@ def test_tracking_open_rectified_verified(final, tmp_path):
     after = workflows.problems_by_city(url, actor=EVA).set_index("unit").loc["青島市"]
     assert (after["open"], after["verified"]) == (before["open"] - 1, before["verified"] + 1)
     row = workflows.problems(url, actor=QD).set_index("id").loc[n]
-    assert (row["status"], row["note"], row["updated_by"]) == ("verified", "已补充公开", "eva")
+    assert (row["status"], row["updated_by"]) == ("verified", "eva")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d qd → rectified: 已补充公开", row["note"])
     # a re-check brings new evidence: new runs, the frozen final run unchanged
     workflows.import_file(url, actor=Actor("root", "admin"), name="recheck.csv",
                           data="單位,任務編號,發佈時間\n青島市,6.7,2018-02-10\n".encode())
     assert workflows.verify_run(url, actor=EVA, run_id=pub.run_id) == []
+
+
+def test_a_verified_problem_stays_verified_and_its_notes_are_a_history(final):
+    """A body account moved a problem out of `verified` (problem set N --status rectified), overwriting
+    the evaluator's note: only an evaluator or admin does that now, and every note stays, dated and signed."""
+    url, _, _ = final
+    mine = workflows.problems(url, actor=QD)
+    n = str(int(mine[mine["obligation"] == "6.7"]["id"].iloc[0]))
+    assert run(url, "qd", "problem", "set", n, "--status", "rectified", "--note", "已补充公开").returncode == 0
+    assert run(url, "eva", "problem", "set", n, "--status", "verified", "--note", "核实无误").returncode == 0
+    r = run(url, "qd", "problem", "set", n, "--status", "rectified", "--note", "再次补充")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"problem {n} was verified by eva: only an evaluator or admin moves it out of verified (user qd is body)" \
+        in r.stderr
+    row = workflows.problems(url, actor=EVA).set_index("id").loc[int(n)]
+    day = r"\d{4}-\d\d-\d\d"
+    assert row["status"] == "verified"
+    assert re.fullmatch(f"{day} qd → rectified: 已补充公开\n{day} eva → verified: 核实无误", row["note"]), row["note"]
+    assert run(url, "eva", "problem", "set", n, "--status", "open", "--note", "复查未通过").returncode == 0
+    listed = run(url, "qd", "problem", "list").stdout
+    assert re.search(f"{day} qd → rectified: 已补充公开 \\| {day} eva → verified: 核实无误 \\| {day} eva → open: 复查未通过",
+                     listed), listed

@@ -89,9 +89,9 @@ if c.actor.may("decide"):
             published = st.date_input(t("appeal_published"), value=None, key="decide_published")
             if st.form_submit_button(t("decide_submit")):
                 try:
-                    data.decide_appeal(c.db, int(n), accept, reason,
-                                       dt.datetime.combine(published, dt.time()) if published else None, c.actor)
-                    st.success(t("decided"))
+                    done = data.decide_appeal(c.db, int(n), accept, reason,
+                                              dt.datetime.combine(published, dt.time()) if published else None, c.actor)
+                    st.success(f"{t('decided')}: {plain(done.summary)}")
                     st.rerun()
                 except GongkaiError as e:
                     st.error(plain(e))

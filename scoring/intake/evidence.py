@@ -37,6 +37,8 @@ EVIDENCE_COLUMNS = [
     "row", "body", "obligation", "period", "event", "event_at", "step",
     "published_at", "has_time", "value", "url", "assessor", "note", "record",
 ]
+IMPOSSIBLE_TIME = ("no such time: hours run 0–23, minutes and seconds 0–59, a UTC offset at most ±14:00 "
+                   "(25:00 is not read as 01:00 the next day)")
 _DATETIME = (
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
@@ -125,16 +127,31 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(categories.array.take(_codes(column), allow_fill=True), index=column.index)
 
 
-def parse_datetimes(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+def parse_datetimes(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse ISO dates/date-times, `2017/5/31` and `2017年5月31日 14:00` into naive local time of
-    the scheme's timezone. Returns (datetimes, has_time); unparseable values are NaT."""
+    the scheme's timezone. Returns (datetimes, has_time, impossible); unparseable values are NaT.
+    `impossible` marks a time no clock shows (25:00, 23:60, an offset beyond ±14:00): NaT too, never
+    rolled over into the next day or hour."""
     values, codes = _distinct(text)
-    stamp, has_time = _parse_distinct(values.astype(object).astype(str), timezone)
+    stamp, has_time, impossible = _parse_distinct(values.astype(object).astype(str), timezone)
     return (pd.Series(stamp.to_numpy(dtype="datetime64[ns]")[codes], index=text.index, dtype="datetime64[ns]"),
-            pd.Series(has_time.to_numpy(dtype=bool)[codes], index=text.index, dtype=bool))
+            pd.Series(has_time.to_numpy(dtype=bool)[codes], index=text.index, dtype=bool),
+            pd.Series(impossible.to_numpy(dtype=bool)[codes], index=text.index, dtype=bool))
 
 
-def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+def _impossible_clock(nums: pd.DataFrame, offset: pd.Series) -> pd.Series:
+    """Per value: an hour over 23, a minute or second over 59, or a UTC offset beyond ±14:00 or
+    with over 59 minutes — pandas would roll these over (25:00 → 01:00 the next day)."""
+    bad = (nums["hour"] > 23) | (nums["minute"] > 59) | (nums["second"] > 59)
+    given = offset.notna() & (offset != "Z")
+    if given.any():  # few values carry an offset
+        digits = offset[given].str.replace(":", "", regex=False).str.slice(1)  # "+08:00" → "0800"
+        hours, minutes = digits.str.slice(0, 2).astype(int), digits.str.slice(2).astype(int)
+        bad[given] |= (hours > 14) | (minutes > 59) | ((hours == 14) & (minutes > 0))
+    return bad
+
+
+def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series, pd.Series]:
     t = text.str.normalize("NFKC").str.strip()
     t = t.str.replace(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*", r"\1-\2-\3 ", regex=True)
     t = t.str.replace("/", "-", regex=False).str.strip()
@@ -142,16 +159,18 @@ def _parse_distinct(text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Serie
     nums = parts.iloc[:, :6].apply(pd.to_numeric, errors="coerce")
     nums.columns = ["year", "month", "day", "hour", "minute", "second"]
     has_time = nums["hour"].notna()
-    matched = nums["year"].between(*YEARS)  # outside pandas' range to_datetime would raise
+    offset = parts[6]
+    impossible = _impossible_clock(nums, offset)
+    matched = nums["year"].between(*YEARS) & ~impossible  # outside pandas' range to_datetime would raise
     stamp = pd.to_datetime(nums.fillna(0).where(matched, 1).astype("int64"), errors="coerce")
     stamp = stamp.where(matched).astype("datetime64[ns]")
-    offset = parts[6]
+    offset = offset.where(matched)
     if offset.notna().any():
         rows = offset.notna()
         minutes = offset[rows].map(_offset_minutes)
         utc = (stamp[rows] - pd.to_timedelta(minutes, unit="m")).dt.tz_localize("UTC")
         stamp.loc[rows] = utc.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
-    return stamp, has_time
+    return stamp, has_time, impossible
 
 
 def year_out_of_range(text: pd.Series) -> pd.Series:
@@ -314,15 +333,19 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
     for col in ("period", "event", "step"):
         ev[col] = recode(table[col], lambda u: u.str.normalize("NFKC").str.strip())
     ev["assessor"], ev["url"], ev["note"] = table["assessor"], table["url"], table["note"]
-    ev["published_at"], ev["has_time"] = parse_datetimes(table["published_at"], tz)
-    ev["event_at"], event_has_time = parse_datetimes(table["event_at"], tz)
-    for col in ("published_at", "event_at"):
+    ev["published_at"], ev["has_time"], impossible = parse_datetimes(table["published_at"], tz)
+    ev["event_at"], event_has_time, impossible_event = parse_datetimes(table["event_at"], tz)
+    event_bad = np.zeros(len(ev), bool)
+    for col, clock in (("published_at", impossible), ("event_at", impossible_event)):
         far = _mask(year_out_of_range(table[col]))
         p.add(ok & far, col, f"the year is outside {YEARS[0]}–{YEARS[1]}: a typo?")
+        no_clock = _mask(clock) & ~far
+        p.add(ok & no_clock, col, IMPOSSIBLE_TIME)
         if col == "published_at":
-            p.add(ok & ~far & _nonempty(table[col]) & ev[col].isna().to_numpy(), col,
+            p.add(ok & ~far & ~no_clock & _nonempty(table[col]) & ev[col].isna().to_numpy(), col,
                   "not a date or date-time (2017-05-31, 2017-05-31 14:00, 2017/5/31, 2017年5月31日 14:00)")
-    event_bad = _mask(year_out_of_range(table["event_at"]))
+        else:
+            event_bad = far | no_clock
 
     is_event = _nonempty(ev["event"])
     is_period = _nonempty(ev["period"])

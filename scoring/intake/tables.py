@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import python_calamine
 
-from scoring.errors import EvidenceError, RowProblem
+from scoring.errors import EvidenceError, RowProblem, shown
 from scoring.intake.names import normalize
 
 # spec §5: canonical column → its Chinese header (as the spec writes it; Simplified also matches)
@@ -36,6 +36,7 @@ REPORT_COLUMNS = ("行號 row", "問題 problems")  # added by the problem repor
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_FILE_BYTES = 512 * 1024 * 1024  # one upload or import file
 MAX_CELL_CHARS = 2000               # one cell: a URL or a note is never longer
+MAX_COLUMNS = 200                   # header cells: 12 columns are known, a firm's own extras stay few
 
 
 def _header(cell: str) -> str | None:
@@ -126,8 +127,11 @@ def _period_cell(v: object) -> str:
     return _cell(v)
 
 
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
     sheet = python_calamine.load_workbook(io.BytesIO(data)).get_sheet_by_index(0)
+    if sheet.width > MAX_COLUMNS:  # before its rows are read: the width of the cells that hold something
+        raise EvidenceError(source, [RowProblem(1, "file", source, f"the sheet has {sheet.width:,} columns, more than "
+                                                f"the limit of {MAX_COLUMNS} (an evidence file has at most 12 known columns)")])
     raw = sheet.to_python(skip_empty_area=False)
     period = next((i for i, v in enumerate(raw[0]) if _header(_cell(v)) == "period"), None) if raw else None
     rows = [[_period_cell(v) if i == period and n else _cell(v) for i, v in enumerate(row)]
@@ -323,6 +327,21 @@ def _read_csv_arrow(data: bytes) -> tuple[list[str], list[Coded]] | None:
     return _mangle(header), columns
 
 
+def _header_width(data: bytes) -> int:
+    """How many cells a CSV's first line has, counted before any row is read (a header of a million
+    empty cells took minutes to read): its commas, and when those pass the limit, the cells as the
+    csv module reads them (a quoted cell may hold a comma). Only the first line is looked at."""
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    if line.count(b",") < MAX_COLUMNS or b'"' not in line:
+        return line.count(b",") + 1
+    import csv
+
+    text = line.decode("utf-8", errors="replace")
+    csv.field_size_limit(max(len(text), 131072))
+    return max((len(r) for r in csv.reader(io.StringIO(text))), default=0)
+
+
 def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
     def fail(value: str, reason: str) -> EvidenceError:
         return EvidenceError(source, [RowProblem(1, "file", value, reason)])
@@ -332,6 +351,9 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
                            "save it as UTF-8 CSV (or XLSX) and send it again")
     if b"\x00" in data[:4096]:
         raise fail(source, "not a CSV or XLSX file (binary content)")
+    if (width := _header_width(data)) > MAX_COLUMNS:
+        raise fail(source, f"the header has {width:,} columns, more than the limit of {MAX_COLUMNS} "
+                           "(an evidence file has at most 12 known columns)")
     try:
         text = data.removeprefix(b"\xef\xbb\xbf")
         if (fast := _read_csv_arrow(text)) is not None:  # pyarrow checks the bytes are UTF-8
@@ -370,7 +392,9 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     is_xlsx = data[:4] == b"PK\x03\x04" or data[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
     if is_xlsx:
         try:
-            names, raw = _coded(_read_xlsx(data))
+            names, raw = _coded(_read_xlsx(data, source))
+        except EvidenceError:
+            raise
         except Exception as e:  # calamine raises several types for broken workbooks
             raise fail("file", source, f"not a readable XLSX workbook ({type(e).__name__})") from None
     else:
@@ -382,9 +406,9 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
             if col.strip() == "" or col.startswith("Unnamed:") or col in REPORT_COLUMNS:
                 continue
             valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
-            raise fail(col, col, f"unknown column; valid columns: {valid}")
+            raise fail(shown(col), shown(col), f"unknown column; valid columns: {valid}")
         if name in mapping:
-            raise fail(col, col, f"column {name} appears twice")
+            raise fail(shown(col), shown(col), f"column {name} appears twice")
         mapping[name] = i
     n = len(raw[0][1]) if raw else 0
     rows = np.arange(2, n + 2, dtype=np.int64)

@@ -401,7 +401,7 @@ def score(scheme: Scheme, evidence: pd.DataFrame, as_of: dt.date | None = None) 
 
     Rules whose items are listed (counts, ratings, shares, checklists, requests, responses) are judged
     item by item; deadline and periodic rules are counted per body (`_grid_sums`)."""
-    as_of = as_of or scheme.default_as_of
+    as_of = scheme.assessment_date(as_of)  # refused outside what the scheme can mean
     tables = compiled(scheme)
     blocks = expand(scheme, evidence)
     items = assemble(tables, blocks, grids=False)

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from scoring.errors import SchemeError
+from scoring.errors import AssessmentDateError, SchemeError
 from scoring.method import periods
 from scoring.method.lineage import Lineage
 from scoring.method.lineage import check as check_lineage
@@ -298,6 +298,9 @@ class Header(_Strict):
     review: list[str] = []        # a draft's open decisions (`gongkai criteria draft`): none in a scheme in use
 
 
+AS_OF_YEARS = 5  # an assessment date may lie at most this many years after the scheme period's end
+
+
 class Scheme(_Strict):
     """One assessment: header, bodies, obligations, and the hash of the file it came from."""
 
@@ -338,6 +341,19 @@ class Scheme(_Strict):
     @property
     def default_as_of(self) -> dt.date:
         return self.scheme.as_of or self.scheme.period.end
+
+    @property
+    def as_of_range(self) -> tuple[dt.date, dt.date]:
+        """The assessment dates this scheme can mean (see `as_of_range`)."""
+        return as_of_range(self.scheme)
+
+    def assessment_date(self, as_of: dt.date | None) -> dt.date:
+        """`as_of`, or the scheme's default; refused, naming the range, outside `as_of_range`."""
+        when = as_of or self.default_as_of
+        if (fault := as_of_fault(self.scheme, when)) is not None:
+            raise AssessmentDateError(f"assessment date (--as-of) {when} is outside what scheme {self.id} can mean: "
+                                      + fault)
+        return when
 
     @property
     def compiled_tables(self) -> object | None:
@@ -470,8 +486,28 @@ def _check_obligation(scheme: Scheme, o: Obligation, by_id: dict[str, Body]) -> 
     return faults
 
 
+def as_of_range(h: Header) -> tuple[dt.date, dt.date]:
+    """The assessment dates a scheme can mean: from its issue date (its period's end, if issued later) to
+    AS_OF_YEARS years after its period ends — a late review or a re-run, never a day before the
+    document existed, nor one whose every item is long past (0001-01-01, 9999-12-31)."""
+    end = h.period.end
+    later = end.replace(year=end.year + AS_OF_YEARS, day=min(end.day, 28) if end.month == 2 else end.day)
+    return min(h.issued, end), later
+
+
+def as_of_fault(h: Header, when: dt.date) -> str | None:
+    """Why `when` is no assessment date of the scheme (the allowed range), or None."""
+    first, last = as_of_range(h)
+    if first <= when <= last:
+        return None
+    return (f"give a date from {first} ({'its issue date' if first == h.issued else 'its period end'}) to {last} "
+            f"({AS_OF_YEARS} years after its period ends on {h.period.end})")
+
+
 def _check_header(h: Header) -> list[str]:
     faults = []
+    if h.as_of is not None and (fault := as_of_fault(h, h.as_of)) is not None:
+        faults.append(f"scheme.as_of {h.as_of}: {fault}")
     if h.transparency_share < h.min_transparency_share:
         faults.append(
             f"scheme.transparency_share {h.transparency_share:g} is below min_transparency_share "

@@ -66,7 +66,7 @@ def render(card: Scorecard, level: str, fmt: str) -> str:
     shown = t.copy()
     if level == "body":
         shown["score"] = shown["score"].map(lambda v: f"{v:.2f}" if pd.notna(v) else "")
-    return shown.fillna("").to_string(index=False) + "\n"
+    return shown.astype(object).fillna("").to_string(index=False) + "\n"  # a rank is NA until something is due
 
 
 def _jsonable(v: object) -> object:

@@ -753,9 +753,22 @@ def score_and_record(session: Session, *, scheme_id: str | None, as_of: dt.date 
     this exact state — scheme, evidence, as-of date, engine — is already stored; then that one is
     returned, so scoring unchanged evidence twice stores nothing new. `parsed`: the stored scheme as
     the caller already parsed it, used only if it is the stored one (same id and sha256)."""
+    card, evidence, digest, run_id = _score_stored(session, scheme_id=scheme_id, as_of=as_of, parsed=parsed)
+    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence, who=who,
+                                                             digest=digest)
+
+
+def score_unrecorded(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
+                     parsed: Scheme | None = None) -> tuple[Scorecard, int | None]:
+    """`score_and_record` for a reader who may not store runs: the same scorecard, and the id of the
+    identical stored run if there is one (None otherwise); nothing is written."""
+    card, _, _, run_id = _score_stored(session, scheme_id=scheme_id, as_of=as_of, parsed=parsed)
+    return card, run_id
+
+
+def _score_stored(session: Session, *, scheme_id: str | None, as_of: dt.date | None,
+                  parsed: Scheme | None) -> tuple[Scorecard, pd.DataFrame, str, int | None]:
     scheme = parsed if parsed is not None and _is_stored(session, parsed) else get_scheme(session, scheme_id=scheme_id)
     evidence, digest = evidence_state(session, scheme_id=scheme.id)
     card = score(scheme, evidence, as_of)
-    run_id = run_for(session, scheme=scheme, as_of=card.as_of, digest=digest)
-    return card, run_id if run_id is not None else store_run(session, card=card, evidence=evidence, who=who,
-                                                             digest=digest)
+    return card, evidence, digest, run_for(session, scheme=scheme, as_of=card.as_of, digest=digest)
