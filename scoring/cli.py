@@ -681,6 +681,11 @@ def calendar_show(year: int, db: Db = None, scheme: SchemeId = None,
         _print_table(days, "no holidays or make-up working days")
 
 
+from scoring.cli_sample import sample_app  # noqa: E402  (the quality of the assessment, 抽查)
+
+app.add_typer(sample_app, name="sample")
+
+
 def _print_table(frame, empty: str) -> None:
     print(frame.to_string(index=False) if len(frame) else empty)
 

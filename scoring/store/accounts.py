@@ -42,6 +42,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "track": ("admin", "evaluator", "body"),  # 整改 status: a body marks rectified; evaluators verify
     "calendar": ("admin", "evaluator"),   # load a year's holiday notice (it moves scores and the cycle's dates)
     "holidays": ROLES,                    # see the working-day calendar
+    # the quality of the assessment (抽查): samples, blind second readings, settlements, agreement
+    "sample": ("admin", "evaluator"),     # draw samples, see both readings, settle disagreements
+    "sample_read": ("admin", "evaluator", "viewer", "firm"),  # a sample's items: a firm its assigned ones, blind
+    "second": ("admin", "firm"),          # import second readings (a firm: its assignments)
+    "quality": ("admin", "evaluator", "viewer"),  # agreement of the readings
 }
 # what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
 ALLOWS: dict[str, str] = {
@@ -52,6 +57,8 @@ ALLOWS: dict[str, str] = {
     "decide": "deciding appeals (復核)", "own": "seeing published results, appeals and 整改 problems",
     "track": "changing the status of 整改 problems",
     "calendar": "loading the working-day calendar (a year's holiday notice)", "holidays": "seeing the working-day calendar",
+    "sample": "drawing samples and settling their disagreements", "sample_read": "seeing a sample's items",
+    "second": "importing second readings of a sample", "quality": "reading the agreement of the readings",
 }
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1
