@@ -11,7 +11,7 @@ import pytest
 
 from scoring.errors import GongkaiError
 from scoring.intake.sampling_plan import sampling_plan
-from scoring.method.agreement import agreement_table, bootstrap, cohen_kappa, kripp_alpha
+from scoring.method.agreement import agreement_table, bootstrap, cohen_kappa, kappas, kripp_alpha
 from scoring.method.sampling import code_letter, draw, fixed_plan, lot_plan
 
 
@@ -27,6 +27,19 @@ from scoring.method.sampling import code_letter, draw, fixed_plan, lot_plan
 ])
 def test_kappa_by_hand(first, second, kappa):
     assert cohen_kappa(first, second) == pytest.approx(kappa)
+
+
+def test_vectorised_kappa_is_statsmodels_kappa():
+    # the bootstrap's numpy κ against statsmodels' on random readings (and on the resample that is the sample)
+    rng = np.random.default_rng(5)
+    cats = np.array(["on_time", "late", "missing"])
+    for _ in range(30):
+        a, b = cats[rng.integers(0, 3, 12)], cats[rng.integers(0, 3, 12)]
+        resamples = np.vstack([np.arange(12), rng.integers(0, 12, (4, 12))])
+        got = kappas(a, b, resamples)
+        want = [cohen_kappa(a[i], b[i]) for i in resamples]
+        assert np.allclose(got, want, equal_nan=True)
+    assert math.isnan(kappas(np.array(["pass"] * 3), np.array(["pass"] * 3), np.array([[0, 1, 2]]))[0])
 
 
 def test_kappa_of_one_category_is_undefined():
