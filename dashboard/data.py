@@ -228,3 +228,29 @@ def body_files(db: str, scheme_id: str, body: str, actor: Actor) -> pd.DataFrame
 
 def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:
     return workflows.attachment(db, actor=actor, sha256=sha256)
+
+
+# ---- the quality of the assessment (抽查): read fresh (a second import changes no state token) ----
+
+def sample_items(db: str, scheme_id: str, actor: Actor):
+    """(the latest sample, its items with both readings), or None when none is drawn."""
+    from scoring import workflows_quality
+
+    try:
+        return workflows_quality.sample_items(db, actor=actor, scheme_id=scheme_id)
+    except GongkaiError as e:
+        if "no sample" in str(e):
+            return None
+        raise
+
+
+def agreement(db: str, scheme_id: str, actor: Actor, by: str = "obligation") -> pd.DataFrame:
+    from scoring import workflows_quality
+
+    return workflows_quality.agreement(db, actor=actor, scheme_id=scheme_id, by=by)
+
+
+def disagreements(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    from scoring import workflows_quality
+
+    return workflows_quality.disagreements(db, actor=actor, scheme_id=scheme_id)

@@ -10,6 +10,7 @@ from functools import lru_cache
 import opencc
 
 from scoring.i18n_cycle import CYCLE_STRINGS
+from scoring.i18n_quality import QUALITY_STRINGS
 
 LANGUAGES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
 
@@ -218,6 +219,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_detail": ("详情", "Detail"),
 }
 STRINGS |= CYCLE_STRINGS
+STRINGS |= QUALITY_STRINGS
 
 
 @lru_cache(maxsize=1)
