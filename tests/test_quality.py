@@ -111,6 +111,10 @@ def test_draw_blind_export_second_reading_settle_score(site):
         run(url, "bee", "sample", "import", str(second)))
     assert ok(run(url, "eva", "score", "--level", "obligation", "--format", "csv")) == before  # never scored
     assert "qingdao,6.7,3.0,1.5" in before and "weifang,6.7,3.0,3.0" in before
+    # a firm sees no other firm's reading of a sampled, unsettled item, in any view
+    browsed = workflows.evidence(url, actor=Actor("bee", "firm"), scheme_id="shandong-2017")
+    assert browsed.empty
+    assert len(workflows.evidence(url, actor=Actor("acme", "firm"), scheme_id="shandong-2017")) == 7  # its own
     # a firm sees its items blind; a body nothing; evaluators the disagreements and the lot to re-check
     seen = ok(run(url, "bee", "sample", "list"))
     assert "qingdao" in seen and "late" not in seen and "on_time" not in seen and "甲公司" not in seen
@@ -160,6 +164,9 @@ def test_draw_blind_export_second_reading_settle_score(site):
         (pd.Timestamp("2017-06-10"), "甲公司", "sample 1 item 3", 1)]
     assert record[record["body"] == "weifang"]["rejected"].tolist() == ["抽查 settled (sample 1 item 5): 網址無此文件"]
     assert "settled: take" in ok(run(url, "eva", "sample", "list"))
+    # settled items are no longer blind: bee now sees 青島 (taken), 人社廳 (kept) and 濰坊 (rejected)
+    browsed = workflows.evidence(url, actor=Actor("bee", "firm"), scheme_id="shandong-2017")
+    assert sorted(browsed["body"]) == ["qingdao", "renshe", "weifang"]
     with Session(engine_for(url)) as s:
         trail = audit_trail(s)
     steps = trail[trail["action"].str.startswith("sample")][["actor", "action"]].values.tolist()[::-1]

@@ -191,3 +191,15 @@ def first_records(session: Session, *, scheme_id: str, item: SampleItem) -> list
         event, step = item.item.split("/", 1)
         stmt = stmt.where(e.event == event, e.step == step)
     return list(session.execute(stmt.order_by(e.id)).scalars())
+
+
+def blind_pairs(session: Session, *, scheme_id: str) -> set[tuple[str, str]]:
+    """The body × obligation pairs with an item of the scheme's latest sample not settled: while they
+    are, a firm sees no other firm's reading of them (the second reading stays blind; an item both
+    readings agree on stays so until a later sample is drawn)."""
+    i, s = SampleItem.__table__.c, Sample.__table__.c  # type: ignore[attr-defined]
+    latest = session.execute(select(s.id).where(s.scheme_id == scheme_id).order_by(s.id.desc())).scalars().first()
+    if latest is None:
+        return set()
+    rows = session.execute(select(i.body, i.obligation).where(i.sample_id == latest, i.settled == "").distinct()).all()
+    return {(b, o) for b, o in rows}
