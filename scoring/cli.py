@@ -681,9 +681,10 @@ def calendar_show(year: int, db: Db = None, scheme: SchemeId = None,
         _print_table(days, "no holidays or make-up working days")
 
 
-from scoring.cli_sample import sample_app  # noqa: E402  (the quality of the assessment, 抽查)
+from scoring.cli_sample import sample_app, self_app  # noqa: E402  (the quality of the assessment, 抽查; 自評)
 
 app.add_typer(sample_app, name="sample")
+app.add_typer(self_app, name="self")
 
 
 def _print_table(frame, empty: str) -> None:

@@ -163,3 +163,32 @@ def _write(frame, fmt: str, empty: str) -> None:
             if shown[c].dtype.kind == "f":
                 shown[c] = [("—" if math.isnan(v) else f"{v:.3f}") for v in shown[c]]
         print(shown.to_string(index=False))
+
+
+self_app = typer.Typer(no_args_is_help=True, help="Self-assessment (自評) of a body: import, compare — never evidence")
+
+
+@self_app.command("import")
+def self_import(file: Path, scheme: SchemeId = None, db: Db = None) -> None:
+    """Upload a self-assessment: CSV obligation,claim,url,published_at[,note] (an admin adds body)."""
+    from scoring import workflows_quality as q
+
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise GongkaiError(f"{file}: cannot read ({e.strerror})") from None
+    new, replaced = q.import_self_assessment(db, actor=_cli()._actor(db), name=file.name, data=data, scheme_id=scheme)
+    print(f"{file.name}: {new} new, {replaced} replaced self-assessment claims; never scored")
+
+
+@self_app.command("compare")
+def self_compare(body: Annotated[str | None, typer.Option("--body", help="body id (a body account: its own)")] = None,
+                 differing: Annotated[bool, typer.Option("--differing", help="only where they differ")] = False,
+                 scheme: SchemeId = None, db: Db = None,
+                 fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
+    """The self-assessment beside the third-party finding (a body account: its own)."""
+    from scoring import workflows_quality as q
+
+    cli = _cli()
+    frame = q.self_comparison(db, actor=cli._actor(db), body=body, scheme_id=scheme, differing=differing)
+    _write(frame, cli._choice("--format", fmt, ("table", "csv", "json")), "no self-assessment")

@@ -363,3 +363,89 @@ def agreement(db: str | None, *, actor: Actor, by: str = "obligation", scheme_id
         its, seed = _readings(session, scheme, sample), sample.seed
     pairs = its[its["read"]].rename(columns={"first_outcome": "first", "second_assessor": "assessor"})
     return agreement_table(pairs, by, seed=seed, draws=draws)
+
+
+# ---- self-assessment (自評): a body's own claims, never evidence -----------------------------------
+
+SELF_HEADERS = {"單位": "body", "单位": "body", "任務編號": "obligation", "任务编号": "obligation",
+                "自評": "claim", "自评": "claim", "網址": "url", "网址": "url", "發佈時間": "published_at",
+                "发布时间": "published_at", "備註": "note", "备注": "note"}
+
+
+def _self_rows(data: bytes, name: str, scheme: Scheme, own: str | None) -> pd.DataFrame:
+    """The self-assessment file's rows (obligation, claim, url, published_at, note; body for an admin),
+    every problem named by row, column and value; a body account's rows are its own body's."""
+    import io
+
+    from scoring.method.self_assessment import claim_problem
+
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise EvidenceError(name, [RowProblem(1, "file", name, f"not a UTF-8 CSV table: {e}")]) from None
+    frame = frame.rename(columns=lambda h: SELF_HEADERS.get(h.strip(), h.strip()))
+    missing = [c for c in ("obligation", "claim") if c not in frame]
+    if missing:
+        raise EvidenceError(name, [RowProblem(1, c, "", "column missing") for c in missing])
+    for col in ("body", "url", "published_at", "note"):
+        if col not in frame:
+            frame[col] = ""
+    bodies = {b.id: b.id for b in scheme.bodies} | {b.name: b.id for b in scheme.bodies}
+    obligations = {o.id for o in scheme.obligations}
+    problems, rows = [], []
+    for i, r in enumerate(frame.itertuples(), start=2):
+        body = own or bodies.get(unicodedata.normalize("NFKC", r.body).strip(), "")
+        if own and r.body.strip() and bodies.get(r.body.strip()) != own:
+            problems.append(RowProblem(i, "body", r.body, f"a body account assesses its own body {own} only"))
+        elif not body:
+            problems.append(RowProblem(i, "body", r.body, "no such body (give its id or name)"))
+        if r.obligation.strip() not in obligations:
+            problems.append(RowProblem(i, "obligation", r.obligation, "no such obligation"))
+        if why := claim_problem(r.claim):
+            problems.append(RowProblem(i, "claim", r.claim, why))
+        try:
+            day = pd.Timestamp(r.published_at).date() if r.published_at.strip() else None
+        except ValueError:
+            problems.append(RowProblem(i, "published_at", r.published_at, "not a date (2017-06-10)"))
+            day = None
+        rows.append((body, r.obligation.strip(), r.claim.strip(), r.url.strip(), day, r.note.strip()))
+    if problems:
+        raise EvidenceError(name, problems)
+    return pd.DataFrame(rows, columns=["body", "obligation", "claim", "url", "published_at", "note"])
+
+
+@_refusals_audited("self_import")
+def import_self_assessment(db: str | None, *, actor: Actor, name: str, data: bytes,
+                           scheme_id: str | None = None) -> tuple[int, int]:
+    """A body's self-assessment file (自評: per obligation its claim, URL, date): stored apart, never
+    evidence, never scored. A body account for its own body only. Returns (new, replaced); audited."""
+    from scoring.workflows import _own_body
+
+    with transaction(db) as session:
+        who = _as(session, actor, "self")
+        own = _own_body(session, who, None) if who.role == "body" else None
+        scheme = _scheme(session, scheme_id)
+        rows = _self_rows(data, name, scheme, own)
+        new, replaced = store.save_self_assessment(session, scheme_id=scheme.id, rows=rows, who=who.name)
+        audit(session, who=who.name, action="self_import", scheme_id=scheme.id, sha256=hashlib.sha256(data).hexdigest(),
+              detail=f"{name}: {count(len(rows), 'claim')} of {', '.join(sorted(set(rows['body'])))} "
+                     f"({new} new, {replaced} replaced); never scored")
+        return new, replaced
+
+
+@_refusals_audited("self_compare", only=PermissionDenied)
+def self_comparison(db: str | None, *, actor: Actor, body: str | None = None, scheme_id: str | None = None,
+                    differing: bool = False) -> pd.DataFrame:
+    """The self-assessments beside the third-party findings of the current evidence (a body account:
+    its own body only); `differing`: only where they differ."""
+    from scoring.method.self_assessment import compare
+    from scoring.workflows import _own_body
+
+    with transaction(db) as session:
+        who = _as(session, actor, "own")
+        body = _own_body(session, who, body)
+        scheme = _scheme(session, scheme_id)
+        claims = store.self_assessments(session, scheme_id=scheme.id, body=body)
+        findings = score(scheme, repo.load_evidence(session, scheme_id=scheme.id)).findings
+    table = compare(claims, findings)
+    return table[table["differs"]].reset_index(drop=True) if differing else table

@@ -42,3 +42,4 @@ def test_every_sample_command_is_in_the_readme():
     assert sorted(names) == ["agreement", "disagreements", "draw", "export", "import", "list", "settle"]
     assert [n for n in names if f"sample {n}" not in readme] == []
     assert "group,n,agreement,kappa,alpha,low,high" in readme
+    assert "gongkai self import" in readme and "gongkai self compare" in readme

@@ -176,3 +176,39 @@ def test_draw_blind_export_second_reading_settle_score(site):
                      ["jn", "sample_agreement_refused"], ["bee", "sample_settle_refused"], ["vic", "sample_settle_refused"],
                      ["eva", "sample_settle_refused"], ["eva", "sample_settle"], ["eva", "sample_settle"],
                      ["eva", "sample_settle"], ["eva", "sample_settle_refused"]]
+
+
+def test_a_body_self_assessment_is_shown_beside_the_finding_never_scored(site):
+    url, folder = site
+    claims = folder / "self.csv"
+    claims.write_text("任務編號,自評,網址,發佈時間\n6.7,on_time,http://www.jinan.gov.cn/a,2017-06-10\n"
+                      "2.1.3,on_time,http://www.jinan.gov.cn/b,2017-05-20\n", encoding="utf-8")
+    other = folder / "other.csv"
+    other.write_text("單位,任務編號,自評\n青島市,6.7,on_time\n", encoding="utf-8")
+    bad = folder / "bad.csv"
+    bad.write_text("任務編號,自評,發佈時間\n9.9,fine,yesterday\n", encoding="utf-8")
+    before = ok(run(url, "eva", "score", "--level", "obligation", "--format", "csv"))
+    refused(run(url, "jn", "self", "import", str(other)), "a body account assesses its own body jinan only")
+    refused(run(url, "jn", "self", "import", str(bad)), "row 2, column obligation, value '9.9': no such obligation")
+    refused(run(url, "vic", "self", "import", str(claims)), "user vic (viewer) may not self")
+    refused(run(url, "acme", "self", "import", str(claims)), "user acme (firm) may not self")
+    assert "self.csv: 2 new, 0 replaced self-assessment claims; never scored" in ok(run(url, "jn", "self", "import", str(claims)))
+    assert "0 new, 2 replaced" in ok(run(url, "jn", "self", "import", str(claims)))
+    assert ok(run(url, "eva", "score", "--level", "obligation", "--format", "csv")) == before  # never evidence
+    # 6.7: the firm found jinan's plan on time (2017-06-10), as claimed; 2.1.3: its list (deadline 2017-05-31)
+    # and its rating were not found — 2 items missing, of which the deadline differs from "on_time"
+    # (an outcome claim leaves ratings out)
+    mine = _csv(ok(run(url, "jn", "self", "compare", "--format", "csv")))
+    assert mine[["body", "obligation", "claim", "third_party", "items", "differ", "differs"]].values.tolist() == [
+        ["jinan", "2.1.3", "on_time", "missing 2", "2", "1", "True"], ["jinan", "6.7", "on_time", "on_time 1", "1", "0", "False"]]
+    differing = _csv(ok(run(url, "jn", "self", "compare", "--differing", "--format", "csv")))
+    assert differing["obligation"].tolist() == ["2.1.3"]
+    refused(run(url, "jn", "self", "compare", "--body", "qingdao"), "user jn acts only for its own body jinan, not qingdao")
+    assert "jinan" in ok(run(url, "eva", "self", "compare"))
+    refused(run(url, "acme", "self", "compare"), "user acme (firm) may not own")
+    with Session(engine_for(url)) as s:
+        trail = audit_trail(s)
+    steps = trail[trail["action"].str.startswith("self")][["actor", "action"]].values.tolist()[::-1]
+    assert steps == [["jn", "self_import_refused"], ["jn", "self_import_refused"], ["vic", "self_import_refused"],
+                     ["acme", "self_import_refused"], ["jn", "self_import"], ["jn", "self_import"],
+                     ["jn", "self_compare_refused"], ["acme", "self_compare_refused"]]

@@ -334,3 +334,21 @@ class SecondReading(SQLModel, table=True):
     sha256: str
     imported_by: str
     imported_at: NaiveDatetime
+
+
+class SelfAssessment(SQLModel, table=True):
+    """A body's self-assessment (自評) of one obligation: what it claims, where and when it published.
+    Never evidence and never scored: shown beside the third-party finding where they differ."""
+
+    __tablename__ = "self_assessment"
+    __table_args__ = (UniqueConstraint("scheme_id", "body", "obligation", name="uq_self_assessment"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    body: str
+    obligation: str
+    claim: str                       # an outcome (on_time, late, missing, met, short, pass, fail) or a number
+    url: str = ""
+    published_at: dt.date | None = None
+    note: str = ""
+    submitted_by: str
+    submitted_at: NaiveDatetime

@@ -203,3 +203,37 @@ def blind_pairs(session: Session, *, scheme_id: str) -> set[tuple[str, str]]:
         return set()
     rows = session.execute(select(i.body, i.obligation).where(i.sample_id == latest, i.settled == "").distinct()).all()
     return {(b, o) for b, o in rows}
+
+
+def save_self_assessment(session: Session, *, scheme_id: str, rows: pd.DataFrame, who: str) -> tuple[int, int]:
+    """Store a body's self-assessment rows (body, obligation, claim, url, published_at, note): a row
+    replaces the body's earlier claim of that obligation. Returns (new, replaced)."""
+    from scoring.store.models import SelfAssessment
+
+    c = SelfAssessment.__table__.c  # type: ignore[attr-defined]
+    new = replaced = 0
+    for r in rows.itertuples():
+        old = session.execute(select(c.id).where(c.scheme_id == scheme_id, c.body == r.body,
+                                                 c.obligation == r.obligation)).scalar()
+        if old is not None:
+            session.execute(delete(SelfAssessment).where(c.id == old))
+            replaced += 1
+        else:
+            new += 1
+        session.add(SelfAssessment(scheme_id=scheme_id, body=r.body, obligation=r.obligation, claim=r.claim,
+                                   url=r.url, published_at=r.published_at, note=r.note, submitted_by=who,
+                                   submitted_at=now()))
+    return new, replaced
+
+
+def self_assessments(session: Session, *, scheme_id: str, body: str | None = None) -> pd.DataFrame:
+    from scoring.store.models import SelfAssessment
+
+    c = SelfAssessment.__table__.c  # type: ignore[attr-defined]
+    stmt = select(c.body, c.obligation, c.claim, c.url, c.published_at, c.note, c.submitted_by, c.submitted_at
+                  ).where(c.scheme_id == scheme_id)
+    if body is not None:
+        stmt = stmt.where(c.body == body)
+    rows = session.execute(stmt.order_by(c.body, c.obligation)).all()
+    return pd.DataFrame(rows, columns=["body", "obligation", "claim", "url", "published_at", "note",
+                                       "submitted_by", "submitted_at"])

@@ -1,5 +1,6 @@
 """The quality of the assessment (issue 28): drawn samples and their items (with the first reading as
-drawn and an evaluator's settlement), and the blind second readings of those items.
+drawn and an evaluator's settlement), the blind second readings of those items, and the bodies'
+self-assessments (自評).
 
 Revision ID: 0010 (follows 0007, the calendar; the merger re-chains it after the collector's 0008)
 """
@@ -74,9 +75,24 @@ def upgrade() -> None:
         sa.Column("imported_by", sa.String(), nullable=False),
         sa.Column("imported_at", sa.DateTime(), nullable=False),
     )
+    op.create_table(
+        "self_assessment",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("scheme_id", sa.String(), sa.ForeignKey("scheme.id"), nullable=False, index=True),
+        sa.Column("body", sa.String(), nullable=False),
+        sa.Column("obligation", sa.String(), nullable=False),
+        sa.Column("claim", sa.String(), nullable=False),
+        sa.Column("url", sa.String(), nullable=False),
+        sa.Column("published_at", sa.Date(), nullable=True),
+        sa.Column("note", sa.String(), nullable=False),
+        sa.Column("submitted_by", sa.String(), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("scheme_id", "body", "obligation", name="uq_self_assessment"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("self_assessment")
     op.drop_table("second_reading")
     op.drop_table("sample_item")
     op.drop_table("sample")
