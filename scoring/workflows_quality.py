@@ -233,8 +233,8 @@ def import_second(db: str | None, *, actor: Actor, name: str, data: bytes, schem
                      for r in ev.itertuples() if own and own in first_firms.get((r.body, r.obligation), set())]
         if problems:
             raise EvidenceError(name, sorted(problems, key=lambda p: p.row))
-        found = ~pd.Series(blank, index=range(len(blank)))
-        ev = ev.assign(found=found.reindex(ev["row"].to_numpy() - 2).to_numpy(),
+        nothing = set(table.loc[blank, "row"].astype(int))  # by row number: a file's blank lines are skipped
+        ev = ev.assign(found=~ev["row"].astype(int).isin(nothing).to_numpy(),
                        assessor=ev["assessor"].where(ev["assessor"] != "", own or who.name))
         ev.loc[~ev["found"], ["published_at", "value"]] = [pd.NaT, np.nan]
         stored, replaced = store.save_second(session, sample_id=sample.id, rows=ev, file_name=name,

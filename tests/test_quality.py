@@ -212,3 +212,29 @@ def test_a_body_self_assessment_is_shown_beside_the_finding_never_scored(site):
     assert steps == [["jn", "self_import_refused"], ["jn", "self_import_refused"], ["vic", "self_import_refused"],
                      ["acme", "self_import_refused"], ["jn", "self_import"], ["jn", "self_import"],
                      ["jn", "self_compare_refused"], ["acme", "self_compare_refused"]]
+
+
+def test_nothing_found_rows_are_told_by_row_number_past_blank_lines(tmp_path):
+    """A second-reading file with blank lines: each row's 'nothing found' is its own (rows are numbered
+    as the spreadsheet shows them, blank lines skipped)."""
+    from scoring import workflows_quality as q
+    from scoring.store import quality as store
+
+    url, drop = fresh_database("sqlite", tmp_path)
+    try:
+        workflows.load_scheme_file(url, actor=Actor("setup", None), path=SCHEME_2017)
+        workflows.import_file(url, actor=Actor("setup", None), name="first.csv", data=FIRST.encode(), firm="甲公司")
+        q.draw_sample(url, actor=Actor("setup", None), size="7", seed=1)
+        second = "body,obligation,published_at,value,assessor\njinan,6.7,2017-06-10,,乙公司\n\n\nqingdao,6.7,,,乙公司\n" \
+                 "renshe,1.1.1,,65,乙公司\n"
+        done = q.import_second(url, actor=Actor("setup", None), name="second.csv", data=second.encode())
+        assert (done.rows, done.not_found) == (3, 1)
+        with Session(engine_for(url)) as s:
+            rows = store.second_rows(s, sample_id=1)
+        assert rows[["body", "found", "value"]].fillna(-1).values.tolist() == [
+            ["jinan", True, -1], ["qingdao", False, -1], ["renshe", True, 65.0]]
+        disputes = q.disagreements(url, actor=Actor("setup", None))
+        assert disputes[["body", "first_outcome", "second"]].values.tolist() == [
+            ["qingdao", "late", "missing"], ["renshe", "rated", "rated"]]
+    finally:
+        drop()
