@@ -139,3 +139,32 @@ def test_draw_is_reproducible_and_ignores_row_order():
     assert per_firm.groupby("stratum").size().to_dict() == {"乙": 4, "甲": 4}
     with pytest.raises(GongkaiError, match="--by 'city' is not one of: body, obligation, firm"):
         draw(pop, size=None, by="city", seed=1, plan=sampling_plan())
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 300), seed=st.integers(0, 2**31), shuffle=st.integers(0, 1000),
+       by=st.sampled_from([None, "firm"]))
+def test_a_draw_is_the_same_whatever_the_row_order(n, seed, shuffle, by):
+    pop = pd.DataFrame({"body": [f"b{i:03d}" for i in range(n)], "obligation": "6.7", "item": "deadline",
+                        "firm": ["甲" if i % 3 else "乙" for i in range(n)]})
+    a = draw(pop, size=None, by=by, seed=seed, plan=sampling_plan())
+    b = draw(pop.sample(frac=1, random_state=shuffle), size=None, by=by, seed=seed, plan=sampling_plan())
+    assert a["body"].tolist() == b["body"].tolist()
+    assert a["body"].is_unique
+    for _, lot in a.groupby("stratum"):
+        assert len(lot) == lot_plan(sampling_plan(), int(lot["lot"].iloc[0])).n
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["on_time", "late", "missing"]),
+                          st.sampled_from(["on_time", "late", "missing"])), min_size=1, max_size=30))
+def test_kappa_stays_within_its_bounds(pairs):
+    a, b = zip(*pairs, strict=True)
+    k = cohen_kappa(list(a), list(b))
+    assert math.isnan(k) or -1 - 1e-9 <= k <= 1 + 1e-9
+    if a == b and len(set(a)) > 1:
+        assert k == pytest.approx(1.0)
