@@ -266,3 +266,29 @@ def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
     from scoring import workflows_collect
 
     return workflows_collect.accept(db, actor=actor, crawl_id=crawl_id, ids=ids)
+
+
+# ---- the quality of the assessment (抽查): read fresh (a second import changes no state token) ----
+
+def sample_items(db: str, scheme_id: str, actor: Actor):
+    """(the latest sample, its items with both readings), or None when none is drawn."""
+    from scoring import workflows_quality
+
+    try:
+        return workflows_quality.sample_items(db, actor=actor, scheme_id=scheme_id)
+    except GongkaiError as e:
+        if "no sample" in str(e):
+            return None
+        raise
+
+
+def agreement(db: str, scheme_id: str, actor: Actor, by: str = "obligation") -> pd.DataFrame:
+    from scoring import workflows_quality
+
+    return workflows_quality.agreement(db, actor=actor, scheme_id=scheme_id, by=by)
+
+
+def disagreements(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    from scoring import workflows_quality
+
+    return workflows_quality.disagreements(db, actor=actor, scheme_id=scheme_id)

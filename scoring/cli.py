@@ -882,6 +882,12 @@ def collect_verify(crawl: int, db: Db = None) -> None:
     print(f"crawl {crawl}: {count(checked, 'WARC record')} verified, all unchanged")
 
 
+from scoring.cli_sample import sample_app, self_app  # noqa: E402  (the quality of the assessment, 抽查; 自評)
+
+app.add_typer(sample_app, name="sample")
+app.add_typer(self_app, name="self")
+
+
 def _print_table(frame, empty: str) -> None:
     print(frame.to_string(index=False) if len(frame) else empty)
 

@@ -530,7 +530,15 @@ def _visible(session: Session, actor: Actor, frame: pd.DataFrame, scheme: Scheme
         return frame
     allowed = accounts.assigned_mask(session, actor=actor, scheme=scheme, body=frame["body"],
                                      obligation=frame["obligation"])
-    return frame[allowed | (frame["imported_by"] == actor.name).to_numpy()]
+    frame = frame[allowed | (frame["imported_by"] == actor.name).to_numpy()]
+    # 抽查: while a sampled item is unsettled, another firm's reading of it stays blind to a firm
+    from scoring.store.quality import blind_pairs
+
+    blind, own = blind_pairs(session, scheme_id=scheme.id), accounts.account_firm(session, actor)
+    if blind and len(frame):
+        sampled = pd.Series(list(zip(frame["body"], frame["obligation"], strict=True)), index=frame.index).isin(blind)
+        frame = frame[~(sampled & (frame["assessor"] != own) & (frame["imported_by"] != actor.name))]
+    return frame
 
 
 def evidence(db: str | None, *, actor: Actor, scheme_id: str) -> pd.DataFrame:

@@ -32,3 +32,14 @@ def test_every_import_column_and_command_is_in_the_readme():
     assert missing == []
     for command in ("gongkai criteria check", "gongkai score", "gongkai robustness", "make run", "make test"):
         assert command in readme
+
+
+def test_every_sample_command_is_in_the_readme():
+    from scoring.cli_sample import sample_app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [c.name for c in sample_app.registered_commands]
+    assert sorted(names) == ["agreement", "disagreements", "draw", "export", "import", "list", "settle"]
+    assert [n for n in names if f"sample {n}" not in readme] == []
+    assert "group,n,agreement,kappa,alpha,low,high" in readme
+    assert "gongkai self import" in readme and "gongkai self compare" in readme

@@ -44,6 +44,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "holidays": ROLES,                    # see the working-day calendar
     "collect": ("admin", "evaluator", "firm"),  # crawl bodies' websites (a firm only its assigned bodies), proposals
     "collect_private": ("admin", "evaluator"),  # crawl loopback and private addresses (--allow-private)
+    # the quality of the assessment (抽查): samples, blind second readings, settlements, agreement
+    "sample": ("admin", "evaluator"),     # draw samples, see both readings, settle disagreements
+    "sample_read": ("admin", "evaluator", "viewer", "firm"),  # a sample's items: a firm its assigned ones, blind
+    "second": ("admin", "firm"),          # import second readings (a firm: its assignments)
+    "quality": ("admin", "evaluator", "viewer"),  # agreement of the readings
+    "self": ("admin", "body"),            # upload a self-assessment (自評): a body its own, never evidence
 }
 # what each permission lets a role do, said in a refusal (the permission's name alone is not clear)
 ALLOWS: dict[str, str] = {
@@ -56,6 +62,9 @@ ALLOWS: dict[str, str] = {
     "calendar": "loading the working-day calendar (a year's holiday notice)", "holidays": "seeing the working-day calendar",
     "collect": "crawling websites and reviewing proposals (網站採集)",
     "collect_private": "crawling loopback and private addresses (--allow-private)",
+    "sample": "drawing samples and settling their disagreements", "sample_read": "seeing a sample's items",
+    "second": "importing second readings of a sample", "quality": "reading the agreement of the readings",
+    "self": "uploading a self-assessment (自評)",
 }
 PASSWORD_HASH_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,  # argon2id, 64 MiB, t=3: the default
                           "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,  # argon2id, 2 GiB, t=1

@@ -333,3 +333,95 @@ class Proposal(SQLModel, table=True):
     status: str = "proposed"  # proposed | accepted
     batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
     decided_by: str = ""
+
+
+# ---- the quality of the assessment (抽查, issue 28): samples, blind second readings, settlements ----
+
+class Sample(SQLModel, table=True):
+    """A drawn sample (抽查) of assessed items: how it was drawn (seed, size, strata, AQL), of which
+    evidence state and as of which day, by whom."""
+
+    __tablename__ = "sample"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    seed: int
+    size: str                        # auto (GB/T 2828.1) or a number per lot
+    by: str = ""                     # "" (one lot) | body | obligation | firm
+    aql: str
+    as_of: dt.date
+    population: int                  # assessed items it was drawn from
+    evidence_digest: str             # the evidence state drawn from
+    drawn_by: str
+    drawn_at: NaiveDatetime
+
+
+class SampleItem(SQLModel, table=True):
+    """One drawn item with its first reading (the firm's, as scored when drawn), its lot's plan
+    (Ac, Re), and an evaluator's settlement of a disagreement (keep | take | value)."""
+
+    __tablename__ = "sample_item"
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    stratum: str = ""
+    body: str
+    obligation: str
+    kind: str
+    item: str
+    firm: str = ""                   # the firm(s) whose reading of this body × obligation was drawn
+    batches: str = ""                # the import batches of that reading (comma-separated ids)
+    first_outcome: str
+    first_value: float | None = None
+    first_published_at: NaiveDatetime | None = None
+    lot: int
+    ac: int
+    re: int
+    settled: str = ""                # keep | take | value
+    settled_value: str = ""
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    settled_by: str = ""
+    settled_at: NaiveDatetime | None = None
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id")  # the import a settlement made
+
+
+class SecondReading(SQLModel, table=True):
+    """A blind second assessor's row for a sampled item, imported in the evidence format; never scored
+    (`sample settle` decides). A row with neither date nor value says: nothing found (`found` false)."""
+
+    __tablename__ = "second_reading"
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    body: str
+    obligation: str
+    period: str = ""
+    event: str = ""
+    step: str = ""
+    event_at: NaiveDatetime | None = None
+    published_at: NaiveDatetime | None = None
+    has_time: bool = False
+    value: float | None = None
+    url: str = ""
+    note: str = ""
+    found: bool = True
+    assessor: str = ""
+    file_name: str
+    sha256: str
+    imported_by: str
+    imported_at: NaiveDatetime
+
+
+class SelfAssessment(SQLModel, table=True):
+    """A body's self-assessment (自評) of one obligation: what it claims, where and when it published.
+    Never evidence and never scored: shown beside the third-party finding where they differ."""
+
+    __tablename__ = "self_assessment"
+    __table_args__ = (UniqueConstraint("scheme_id", "body", "obligation", name="uq_self_assessment"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    body: str
+    obligation: str
+    claim: str                       # an outcome (on_time, late, missing, met, short, pass, fail) or a number
+    url: str = ""
+    published_at: dt.date | None = None
+    note: str = ""
+    submitted_by: str
+    submitted_at: NaiveDatetime

@@ -1,0 +1,43 @@
+"""质量 Quality: the latest sample (抽查) — agreement of the two readings per obligation × firm as a
+heat map, the lots marked for re-checking, agreement per obligation, and the items in dispute."""
+
+import math
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.ui import plain, require, t
+from scoring.report.quality_charts import agreement_heatmap
+
+c = require("quality")
+st.title(t("page_quality"))
+drawn = data.sample_items(c.db, c.scheme_id, c.actor)
+if drawn is None:
+    st.info(t("quality_no_sample"))
+    st.stop()
+sample, items = drawn
+st.caption(t("quality_sample").format(id=sample.id, seed=sample.seed, size=sample.size, by=sample.by or "—",
+                                      aql=sample.aql, as_of=sample.as_of, population=sample.population, n=len(items)))
+for stratum, lot in items[items["recheck"]].groupby("stratum", sort=True):
+    batches = sorted({b for x in lot["batches"] for b in x.split(",") if b}, key=int)
+    st.error(plain(t("quality_recheck").format(stratum=stratum or "—", bad=int(lot["disagree"].sum()),
+                                               ac=int(lot["ac"].iloc[0]), batches=", ".join(batches),
+                                               firm="、".join(sorted(set(lot["firm"]))))))
+if not items["read"].any():
+    st.info(t("quality_no_second"))
+else:
+    st.plotly_chart(agreement_heatmap(items, t("quality_heatmap")), width="stretch")
+    st.subheader(t("quality_agreement"))
+    table = data.agreement(c.db, c.scheme_id, c.actor)
+    st.dataframe(table.map(lambda v: "—" if isinstance(v, float) and math.isnan(v) else v),
+                 hide_index=True, width="stretch")
+    st.caption(t("quality_undefined"))
+    if c.actor.may("sample"):
+        st.subheader(t("quality_disputes"))
+        disputes = data.disagreements(c.db, c.scheme_id, c.actor)
+        if disputes.empty:
+            st.info(t("quality_no_disputes"))
+        else:
+            st.dataframe(disputes, hide_index=True, width="stretch")
+st.subheader(t("quality_items"))
+st.dataframe(items.drop(columns=["sample_id", "disagree", "recheck"], errors="ignore"), hide_index=True, width="stretch")

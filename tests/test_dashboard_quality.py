@@ -1,0 +1,48 @@
+"""The 质量 Quality page through streamlit's AppTest: before a sample, after a draw, after a blind
+second reading that found nothing (every lot marked for re-checking), and its role check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from scoring import workflows_quality as q
+from scoring.store.accounts import Actor
+from tests.test_dashboard import APP, app, page  # noqa: F401  (the fixture)
+
+OPEN = Actor("dashboard", None)
+
+
+def test_quality_page_shows_agreement_disputes_and_the_lot_to_recheck(app):  # noqa: F811
+    url = app.session_state["ctx"].db
+    at = page(app, "quality")
+    assert at.info[0].value == "尚未抽取样本（gongkai sample draw）。"
+    drawn = q.draw_sample(url, actor=OPEN, seed=42)
+    at = page(app, "quality")
+    assert at.info[0].value == "尚无第二次评估（gongkai sample import）。"
+    assert len(at.dataframe[0].value) == len(drawn.items) == 80  # 1106 items: J, 80 of them, Ac 5
+    blind = pd.read_csv(__import__("io").BytesIO(q.export_blind(url, actor=OPEN)), dtype=str,
+                        keep_default_na=False, encoding="utf-8-sig")
+    q.import_second(url, actor=OPEN, name="second.csv",
+                    data=blind.assign(assessor="乙公司").to_csv(index=False).encode())
+    disputes = q.disagreements(url, actor=OPEN)
+    at = page(app, "quality")
+    assert at.error[0].value.startswith(f"需复核：— 不一致 {len(disputes)} 项，超过接收数 5；批次 1（示例評估機構（合成數據））")
+    assert len(at.get("plotly_chart")) == 1
+    agreement = at.dataframe[0].value
+    assert list(agreement.columns) == ["group", "n", "agreement", "kappa", "alpha", "low", "high"]
+    assert agreement["n"].sum() == 80
+    assert len(at.dataframe[1].value) == len(disputes) > 5  # the items in dispute
+
+
+def test_quality_page_checks_the_role_itself(app):  # noqa: F811
+    from dashboard.ui import Context
+
+    ctx = app.session_state["ctx"]
+    for role in ("firm", "body"):
+        at = AppTest.from_file(str(Path(APP).parent / "app_pages" / "quality.py"), default_timeout=60)
+        at.session_state["ctx"] = Context(ctx.lang, ctx.db, ctx.scheme_id, ctx.as_of, ctx.state, Actor("x", role))
+        at.run()
+        assert at.error[0].value == "您的角色无权使用此页面。" and not at.dataframe
