@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -137,12 +137,15 @@ def _meta(doc) -> dict[str, str]:
 
 def _links(doc, base: str) -> list[Link]:
     out = []
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
-        try:
-            url = urldefrag(urljoin(base, href))[0]
+        try:  # the common shapes without urljoin's general parse: an absolute path on this host
+            url = origin + href if href[0] == "/" and not href.startswith("//") and "./" not in href else urljoin(base, href)
+            url = urldefrag(url)[0] if "#" in url else url
         except ValueError:
             continue
         text = _clean(a.text_content()) or _clean(a.get("title") or "")

@@ -19,6 +19,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -68,6 +69,7 @@ class Capture:
     referrer_channel: str = ""  # the channel (or title) of the page that linked here
 
 
+@lru_cache(maxsize=1 << 16)
 def fingerprint(url: str) -> str:
     """The request's identity: scheme and host lower case, default port and fragment dropped, query
     parameters sorted, an empty path as /."""
@@ -78,6 +80,7 @@ def fingerprint(url: str) -> str:
     return urlunsplit((p.scheme.lower(), host + port, p.path or "/", query, ""))
 
 
+@lru_cache(maxsize=1 << 16)
 def netloc(url: str) -> str:
     p = urlsplit(url if "//" in url else f"http://{url}")
     host = (p.hostname or "").lower()
@@ -124,6 +127,7 @@ class Crawler:
     _robots: dict[str, Protego | None] = field(default_factory=dict)
     _delay: dict[str, float] = field(default_factory=dict)
     _last: dict[str, float] = field(default_factory=dict)
+    _resolved: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.site)
@@ -186,8 +190,11 @@ class Crawler:
         now = dt.datetime.now(dt.UTC)
         cap = Capture(url, depth, now)
         p = urlsplit(url)
-        try:
-            ip = resolve(p.hostname or "", p.port or (443 if p.scheme == "https" else 80), self.settings.allow_private)
+        where = (p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
+        try:  # a host's addresses are checked once a crawl (its later requests go to the same host)
+            if where not in self._resolved:
+                self._resolved[where] = resolve(*where, self.settings.allow_private)
+            ip = self._resolved[where]
         except AddressRefused as e:
             cap.error = str(e)
             return cap

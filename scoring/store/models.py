@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -344,7 +344,7 @@ class Sample(SQLModel, table=True):
     __tablename__ = "sample"
     id: int | None = Field(default=None, primary_key=True)
     scheme_id: str = Field(foreign_key="scheme.id", index=True)
-    seed: int
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))  # numpy seeds exceed 32 bits
     size: str                        # auto (GB/T 2828.1) or a number per lot
     by: str = ""                     # "" (one lot) | body | obligation | firm
     aql: str
