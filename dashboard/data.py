@@ -292,3 +292,11 @@ def disagreements(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
     from scoring import workflows_quality
 
     return workflows_quality.disagreements(db, actor=actor, scheme_id=scheme_id)
+
+
+def settle(db: str, scheme_id: str, item_id: int, how: str, reason: str, value: str, actor: Actor) -> int | None:
+    """Settle one disagreement of the sample (evaluator, admin): keep, take or a new value, with a reason."""
+    from scoring import workflows_quality
+
+    return workflows_quality.settle(db, actor=actor, item_id=item_id, how=how, reason=reason, value=value,
+                                    scheme_id=scheme_id)

@@ -7,9 +7,33 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import plain, require, t
+from scoring.errors import GongkaiError
 from scoring.report.quality_charts import agreement_heatmap
 
 c = require("quality")
+
+
+def settle_form(pending) -> None:
+    """An evaluator settles one item in dispute: keep the first reading, take the second, or a new
+    value, with a reason — the same workflow as `gongkai sample settle`."""
+    st.subheader(t("quality_settle"))
+    with st.form("settle"):
+        label = {int(r.id): f"{r.id} · {r.body} · {r.obligation} · {r.item}（{r.first_outcome or r.first_value} ≠ "
+                            f"{r.second or r.second_value}）" for r in pending.itertuples()}
+        item = st.selectbox(t("quality_settle_item"), list(label), format_func=lambda i: label[i], key="settle_item")
+        how = st.radio(t("quality_settle_how"), ["keep", "take", "value"], horizontal=True, key="settle_how",
+                       format_func=lambda h: t("quality_settle_value_choice" if h == "value" else f"quality_settle_{h}"))
+        value = st.text_input(t("quality_settle_value"), key="settle_value")
+        reason = st.text_input(t("quality_settle_reason"), key="settle_reason")
+        if st.form_submit_button(t("quality_settle_submit")):
+            try:
+                batch = data.settle(c.db, c.scheme_id, int(item), how, reason, value, c.actor)
+            except GongkaiError as e:
+                st.error(plain(e))
+            else:
+                st.success(t("quality_settled").format(id=item) + (t("quality_settled_batch").format(batch=batch)
+                                                                   if batch else ""))
+
 st.title(t("page_quality"))
 drawn = data.sample_items(c.db, c.scheme_id, c.actor)
 if drawn is None:
@@ -39,5 +63,8 @@ else:
             st.info(t("quality_no_disputes"))
         else:
             st.dataframe(disputes, hide_index=True, width="stretch")
+            pending = disputes[disputes["settled"] == ""]
+            if len(pending):
+                settle_form(pending)
 st.subheader(t("quality_items"))
 st.dataframe(items.drop(columns=["sample_id", "disagree", "recheck"], errors="ignore"), hide_index=True, width="stretch")

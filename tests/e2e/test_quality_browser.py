@@ -1,0 +1,54 @@
+"""The 质量 page in a real browser (chromium): a sample of the demo is drawn and blindly re-read by a
+second firm that found nothing; an evaluator settles one item in dispute on the page — take the second
+reading — and the first reading's record is then rejected with the reason (issue 28)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scoring import workflows, workflows_quality
+from scoring.store.accounts import Actor
+from tests.e2e.serve import serving
+from tests.e2e.test_browser import ARGS, CHROMIUM, OUT
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+OPEN = Actor("setup", None)
+
+
+def test_an_evaluator_settles_a_disagreement_on_the_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from scoring.store.db import dispose
+
+    db = f"sqlite:///{tmp_path / 'quality.db'}"
+    workflows.load_demo(db, actor=OPEN)
+    workflows_quality.draw_sample(db, actor=OPEN, seed=42)
+    blind = pd.read_csv(io.BytesIO(workflows_quality.export_blind(db, actor=OPEN)), dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    workflows_quality.import_second(db, actor=OPEN, name="second.csv",
+                                    data=blind.assign(assessor="乙公司").to_csv(index=False).encode())
+    disputes = workflows_quality.disagreements(db, actor=OPEN)
+    first = disputes.iloc[0]
+    assert first["settled"] == "" and first["second"] == "missing"
+    dispose(db)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with serving(db, tmp_path) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(f"{url}/quality")
+        page.get_by_text("裁定争议事项").first.wait_for(timeout=60_000)
+        page.get_by_text("采用第二次评估").click()
+        page.get_by_label("理由").fill("复核：网站上未见该信息")
+        page.get_by_role("button", name="提交裁定").click()
+        page.get_by_text(f"事项 {first['id']} 已裁定。").wait_for(timeout=60_000)
+        page.screenshot(path=str(OUT / "quality-settled.png"), full_page=True)
+        browser.close()
+    after = workflows_quality.disagreements(db, actor=OPEN).set_index("id").loc[first["id"]]
+    assert (after["settled"], after["reason"]) == ("take", "复核：网站上未见该信息")
+    ev = workflows.evidence(db, actor=OPEN, scheme_id="shandong-2017")
+    mine = ev[(ev["body"] == first["body"]) & (ev["obligation"] == first["obligation"])]
+    assert mine["rejected"].str.contains("复核：网站上未见该信息").any()
