@@ -300,3 +300,21 @@ def settle(db: str, scheme_id: str, item_id: int, how: str, reason: str, value: 
 
     return workflows_quality.settle(db, actor=actor, item_id=item_id, how=how, reason=reason, value=value,
                                     scheme_id=scheme_id)
+
+
+def draw_sample(db: str, scheme_id: str, seed: int | None, size: str, by: str | None, actor: Actor):
+    from scoring import workflows_quality
+
+    return workflows_quality.draw_sample(db, actor=actor, scheme_id=scheme_id, seed=seed, size=size, by=by)
+
+
+def export_blind(db: str, scheme_id: str, actor: Actor) -> bytes:
+    from scoring import workflows_quality
+
+    return workflows_quality.export_blind(db, actor=actor, scheme_id=scheme_id)
+
+
+def import_second(db: str, scheme_id: str, name: str, data: bytes, actor: Actor):
+    from scoring import workflows_quality
+
+    return workflows_quality.import_second(db, actor=actor, name=name, data=data, scheme_id=scheme_id)

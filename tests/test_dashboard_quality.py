@@ -37,12 +37,30 @@ def test_quality_page_shows_agreement_disputes_and_the_lot_to_recheck(app):  # n
     assert len(at.dataframe[1].value) == len(disputes) > 5  # the items in dispute
 
 
-def test_quality_page_checks_the_role_itself(app):  # noqa: F811
+def test_quality_page_checks_the_role_itself(app, tmp_path):  # noqa: F811
+    """A body account is refused; a firm's account opens the page for its blind items and the upload of
+    second readings, and sees no draw form and no agreement."""
     from dashboard.ui import Context
+    from scoring import workflows
 
     ctx = app.session_state["ctx"]
-    for role in ("firm", "body"):
+    db = f"sqlite:///{tmp_path / 'roles.db'}"
+    workflows.load_demo(db, actor=OPEN)
+    workflows.add_user(db, actor=None, name="root", password="root-password", role="admin")
+    workflows.add_user(db, actor=Actor("root", "admin"), name="acme", password="acme-password", role="firm",
+                       firm="示例評估機構（合成數據）")
+
+    def as_role(name, role):
         at = AppTest.from_file(str(Path(APP).parent / "app_pages" / "quality.py"), default_timeout=60)
-        at.session_state["ctx"] = Context(ctx.lang, ctx.db, ctx.scheme_id, ctx.as_of, ctx.state, Actor("x", role))
-        at.run()
-        assert at.error[0].value == "您的角色无权使用此页面。" and not at.dataframe
+        at.session_state["ctx"] = Context(ctx.lang, db, ctx.scheme_id, ctx.as_of, ctx.state, Actor(name, role))
+        return at.run()
+
+    at = as_role("x", "body")
+    assert at.error[0].value == "您的角色无权使用此页面。" and not at.dataframe
+    at = as_role("acme", "firm")
+    assert not at.exception, at.exception
+    assert not at.expander and at.info[0].value == "尚未抽取样本（gongkai sample draw）。"
+    q.draw_sample(db, actor=Actor("root", "admin"), seed=42)
+    at = as_role("acme", "firm")
+    assert not at.exception and [u.label for u in at.get("file_uploader")] == ["上传第二次评估（证据文件格式）"]
+    assert "一致性（按任务）" not in [h.value for h in at.subheader]  # agreement is for evaluators and viewers

@@ -7,10 +7,10 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import plain, require, t
-from scoring.errors import GongkaiError
+from scoring.errors import EvidenceError, GongkaiError
 from scoring.report.quality_charts import agreement_heatmap
 
-c = require("quality")
+c = require("quality", "sample_read", "second")
 
 
 def settle_form(pending) -> None:
@@ -35,11 +35,47 @@ def settle_form(pending) -> None:
                                                                    if batch else ""))
 
 st.title(t("page_quality"))
+if c.actor.may("sample"):  # draw a sample: the same workflow as `gongkai sample draw`
+    with st.expander(t("quality_draw")), st.form("draw"):
+        seed = st.number_input(t("quality_draw_seed"), min_value=0, value=0, step=1, key="draw_seed")
+        size = st.text_input(t("quality_draw_size"), value="auto", key="draw_size")
+        by = st.selectbox(t("quality_draw_by"), ["", "body", "obligation", "firm"], key="draw_by",
+                          format_func=lambda b: b or "—")
+        if st.form_submit_button(t("quality_draw_submit")):
+            try:
+                made = data.draw_sample(c.db, c.scheme_id, int(seed) or None, size.strip(), by or None, c.actor)
+            except GongkaiError as e:
+                st.error(plain(e))
+            else:
+                st.success(t("quality_drawn").format(id=made.id, seed=made.seed, n=len(made.items), population=made.population))
 drawn = data.sample_items(c.db, c.scheme_id, c.actor)
 if drawn is None:
     st.info(t("quality_no_sample"))
     st.stop()
 sample, items = drawn
+cols = st.columns(2)
+cols[0].download_button(t("quality_export"), data.export_blind(c.db, c.scheme_id, c.actor),
+                        file_name=f"sample-{sample.id}-blind.csv", mime="text/csv", key="blind_export")
+if c.actor.may("second"):  # a second firm's readings: stored apart, never scored until settled
+    upload = cols[1].file_uploader(t("quality_second"), type=["csv", "xlsx"], key="second_upload")
+    if upload is not None and st.session_state.get("second_done") != upload.file_id:
+        try:
+            done = data.import_second(c.db, c.scheme_id, upload.name, upload.getvalue(), c.actor)
+        except EvidenceError as e:
+            st.error(plain(str(e).splitlines()[0]))
+            st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                          for p in e.problems[:1000]], hide_index=True)
+        except GongkaiError as e:
+            st.error(plain(e))
+        else:
+            st.session_state["second_done"] = upload.file_id
+            st.success(t("quality_second_done").format(n=done.rows, none=done.not_found, id=done.sample_id))
+            drawn = data.sample_items(c.db, c.scheme_id, c.actor)
+            assert drawn is not None
+            sample, items = drawn
+if not c.actor.may("quality"):  # a firm: its assigned items of the sample, blind
+    st.dataframe(items, hide_index=True, width="stretch")
+    st.stop()
 st.caption(t("quality_sample").format(id=sample.id, seed=sample.seed, size=sample.size, by=sample.by or "—",
                                       aql=sample.aql, as_of=sample.as_of, population=sample.population, n=len(items)))
 for stratum, lot in items[items["recheck"]].groupby("stratum", sort=True):

@@ -19,6 +19,34 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chro
 OPEN = Actor("setup", None)
 
 
+def test_the_whole_flow_on_the_page(tmp_path):
+    """Draw (seed 42) → download the blind file → upload it as another firm's readings that found
+    nothing → the disputes appear, all on the page, through the same workflows as the CLI."""
+    from playwright.sync_api import sync_playwright
+
+    db = f"sqlite:///{tmp_path / 'flow.db'}"
+    workflows.load_demo(db, actor=OPEN)
+    with serving(db, tmp_path) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+        page.goto(f"{url}/quality")
+        page.get_by_text("抽取样本").first.click()
+        page.get_by_label("随机种子（0：随机）").fill("42")
+        page.get_by_role("button", name="抽取").click()
+        page.get_by_text("样本 1（随机种子 42）：自 1106 个评估事项中抽取 80 个。").wait_for(timeout=60_000)
+        with page.expect_download() as got:
+            page.get_by_role("button", name="下载盲评文件（不含第一次评估结果）").click()
+        blind = pd.read_csv(got.value.path(), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        assert len(blind) >= 80 and (blind[["published_at", "value", "url"]] == "").all().all()
+        second = tmp_path / "second.csv"
+        second.write_bytes(blind.assign(assessor="乙公司").to_csv(index=False).encode())
+        page.locator("input[type=file]").set_input_files(str(second))
+        page.get_by_text("条第二次评估").first.wait_for(timeout=60_000)
+        page.get_by_text("裁定争议事项").first.wait_for(timeout=60_000)
+        browser.close()
+    assert len(workflows_quality.disagreements(db, actor=OPEN)) > 5
+
+
 def test_an_evaluator_settles_a_disagreement_on_the_page(tmp_path):
     from playwright.sync_api import sync_playwright
 
