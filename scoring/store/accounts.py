@@ -174,8 +174,11 @@ def authenticate(session: Session, *, name: str | None, password: str | None, cl
         raise LoginRefused("unknown user or wrong password", name=name, client=client, counts=True)
     if user.disabled:
         raise LoginRefused(f"the account {user.name} is disabled", name=name, client=client, counts=False)
-    # a success clears this account's failures (another client's failures for it included)
-    session.execute(delete(LoginFailure).where(LoginFailure.__table__.c.account == name))  # type: ignore[attr-defined]
+    # a success clears this account's failures (another client's failures for it included); only when
+    # there are some: a DELETE takes SQLite's write lock, and signing in must not wait on an import
+    failures = LoginFailure.__table__.c.account == name  # type: ignore[attr-defined]
+    if session.execute(select(func.count()).select_from(LoginFailure).where(failures)).scalar_one():
+        session.execute(delete(LoginFailure).where(failures))
     return Actor(user.name, user.role)
 
 
