@@ -120,11 +120,22 @@ def sign_in(db: str | None, *, name: str | None, password: str | None, client: s
 
 
 def session_token(db: str | None, *, actor: Actor) -> str:
-    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires,
-    the account's password changes or the account is disabled."""
+    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires or
+    its session ends: signed out, the account disabled, its password or role changed."""
+    try:
+        with transaction(db) as session:
+            who = _as(session, actor, _signed_in(actor))
+            return accounts.session_token(session, actor=who, secret=session_secret(db))
+    except ReadOnlyDatabase:  # no row can be stored: a session of this server process only
+        with transaction(db) as session:
+            who = _as(session, actor, _signed_in(actor))
+            return accounts.session_token(session, actor=who, secret=session_secret(db), stored=False)
+
+
+def sign_out(db: str | None, *, token: str) -> None:
+    """End the session of a token: the token (and any copy of it) is refused from now on."""
     with transaction(db) as session:
-        who = _as(session, actor, _signed_in(actor))
-        return accounts.session_token(session, actor=who, secret=session_secret(db))
+        accounts.end_session(session, token=token, secret=session_secret(db))
 
 
 def resume_session(db: str | None, *, token: str) -> Actor:

@@ -354,17 +354,34 @@ def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
     assert login_form(at) and not at.title
 
 
-def test_a_role_change_takes_effect_in_an_open_session(accounts_app):
+def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_app):
     from scoring import workflows
     from scoring.store.accounts import Actor
 
     at = page(sign_in(accounts_app, "eva"), "audit")
     assert at.title[0].value == "审计"
     workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
-    at.run()  # the next view: a viewer's pages only (the audit trail is gone)
+    at.run()  # the next view: the session has ended
+    assert not at.title and login_form(at) and "the session has ended" in shown(at.error[0])
+    sign_in(at, "eva")  # signed in again: a viewer's pages only (the audit trail is gone)
     assert at.title[0].value == "排名"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/audit.py")
+
+
+def test_signing_out_ends_the_session_a_copied_url_carries(accounts_app):
+    """退出登录 ends the session server-side: the URL copied before it (its token) signs nobody in
+    from a fresh browser afterwards."""
+    at = sign_in(accounts_app, "vic")
+    token = at.query_params["session"]
+    token = token[0] if isinstance(token, list) else token
+    next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert login_form(at) and not at.query_params.get("session")
+    copied = AppTest.from_file(APP, default_timeout=120)
+    copied.query_params["session"] = token
+    copied.run()
+    assert not copied.title and login_form(copied)
+    assert [shown(e) for e in copied.error] == ["the session has ended (signed out, or the account was changed): sign in again"]
 
 
 def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
