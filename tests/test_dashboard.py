@@ -474,3 +474,24 @@ def test_scheme_page_shows_a_draft_beside_the_scheme(app):
         ["4.2.1", "修改", "leads"], ["4.2.2", "修改", "leads"], ["7.1", "新增", ""], ["2.3", "删除", ""]]
     at.file_uploader(key="draft_upload").upload("x.yaml", b"- just a list\n", "application/yaml").run()
     assert shown(at.error[0]) == "x.yaml: not a scheme file (no obligations:)"
+
+
+def test_rankings_read_on_while_an_import_holds_the_database(app, tmp_path, monkeypatch):
+    """Another import holds SQLite's write lock: a date whose run is not stored yet is still scored and
+    shown (the run is not stored), no raw OperationalError."""
+    import datetime as dt
+    import sqlite3
+
+    from scoring.store.db import dispose
+
+    monkeypatch.setenv("GONGKAI_BUSY_TIMEOUT_MS", "200")
+    dispose(_url(app))  # connections open again with the short busy timeout
+    holder = sqlite3.connect(str(tmp_path / "dash.db"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        app.date_input(key="as_of").set_value(dt.date(2017, 11, 30)).run()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not app.exception, [e.message for e in app.exception]
+    assert not app.error and app.title[0].value == "排名" and len(app.dataframe[0].value)
