@@ -20,9 +20,22 @@ data.ready(db)
 SESSION = "session"  # the query parameter holding the signed session token (survives a reload)
 
 
-def _sign_out() -> None:
+def _forget() -> None:
+    """This browser forgets the token (its session may already have ended)."""
     st.session_state.pop("token", None)
     st.query_params.pop(SESSION, None)
+
+
+def _sign_out() -> bool:
+    """退出登录: the session ends server-side, so a copied token (a URL) is refused too; False, with
+    the reason shown, when the database cannot record it (busy: try again)."""
+    try:
+        data.sign_out(db, st.session_state["token"])
+    except GongkaiError as e:
+        st.sidebar.error(plain(e))
+        return False
+    _forget()
+    return True
 
 
 def _password_form(actor: Actor) -> None:
@@ -57,7 +70,7 @@ def signed_in() -> Actor:
         try:
             actor = data.resume(db, st.session_state["token"])
         except GongkaiError as e:
-            _sign_out()
+            _forget()
             st.error(plain(e))
     if actor is None:
         with st.form("login"):
@@ -76,8 +89,7 @@ def signed_in() -> Actor:
         st.stop()
     st.query_params[SESSION] = st.session_state["token"]  # a page switch drops query parameters
     st.sidebar.caption(f"{text('signed_in', lang)}: {plain(actor.name)}（{actor.role}）")
-    if st.sidebar.button(text("logout", lang)):
-        _sign_out()
+    if st.sidebar.button(text("logout", lang)) and _sign_out():
         st.rerun()
     _password_form(actor)
     return actor

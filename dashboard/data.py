@@ -148,6 +148,11 @@ def session_token(db: str, actor: Actor) -> str:
     return workflows.session_token(db, actor=actor)
 
 
+def sign_out(db: str, token: str) -> None:
+    """End the token's session server-side: a copy of the token (a URL) no longer signs in."""
+    workflows.sign_out(db, token=token)
+
+
 def resume(db: str, token: str) -> Actor:
     """The account of a session token as it is now (checked on every page view)."""
     return workflows.resume_session(db, token=token)

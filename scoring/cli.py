@@ -175,9 +175,14 @@ def score_cmd(
     else:
         actor = _actor(db)
         with _progress("scoring the stored evidence"):
-            card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
+            try:
+                card, run_id = workflows.score_current(db, actor=actor, scheme_id=scheme, as_of=when)
+                why = "storing a scoring run needs the evaluator or admin role"
+            except workflows.DatabaseBusy as busy:  # the scores are shown; the run is stored another time
+                card, run_id = workflows.score_unstored(db, actor=actor, scheme_id=scheme, as_of=when), None
+                why = f"{busy}"
         err.print(f"scoring run {run_id} (as of {card.as_of})" if run_id is not None else
-                  f"not stored (as of {card.as_of}): storing a scoring run needs the evaluator or admin role")
+                  f"not stored (as of {card.as_of}): {why}", markup=False)
     sys.stdout.write(render(card, level, fmt))
 
 

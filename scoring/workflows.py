@@ -52,6 +52,25 @@ class ReadOnlyDatabase(GongkaiError):
     """A write was asked of a database (or file system) that is read-only."""
 
 
+BUSY = "the database is busy (another import is writing); try again in a moment"
+
+
+class DatabaseBusy(GongkaiError):
+    """A write met another writer holding the database past the busy timeout (SQLite: "database is
+    locked"); `detail` is the database's own first line. Reads never wait on a writer (WAL)."""
+
+    def __init__(self, detail: str):
+        super().__init__(BUSY)
+        self.detail = detail
+
+
+def _busy(e: DBAPIError) -> str:
+    """The database's first line when `e` is another writer holding it ('' otherwise)."""
+    first = (str(e.orig).splitlines() or [""])[0]
+    return first if any(w in first.lower() for w in ("database is locked", "database is busy",
+                                                      "database table is locked")) else ""
+
+
 @contextmanager
 def transaction(db: str | None) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
@@ -63,6 +82,8 @@ def transaction(db: str | None) -> Iterator[Session]:
             session.rollback()
             if "readonly" in str(e.orig).replace(" ", "").lower() or "read-only" in str(e.orig).lower():
                 raise ReadOnlyDatabase("the database is read-only: nothing was changed") from None
+            if _busy(e):
+                raise DatabaseBusy(_busy(e)) from None
             raise
         except BaseException:
             session.rollback()
@@ -93,17 +114,28 @@ def sign_in(db: str | None, *, name: str | None, password: str | None, client: s
         try:
             with transaction(db) as session:
                 accounts.record_login_refusal(session, refusal)
-        except ReadOnlyDatabase:
-            pass  # a read-only database cannot count failures; the refusal stands
+        except (ReadOnlyDatabase, DatabaseBusy):
+            pass  # a read-only (or busy) database cannot count failures; the refusal stands
         raise
 
 
 def session_token(db: str | None, *, actor: Actor) -> str:
-    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires,
-    the account's password changes or the account is disabled."""
+    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires or
+    its session ends: signed out, the account disabled, its password or role changed."""
+    try:
+        with transaction(db) as session:
+            who = _as(session, actor, _signed_in(actor))
+            return accounts.session_token(session, actor=who, secret=session_secret(db))
+    except ReadOnlyDatabase:  # no row can be stored: a session of this server process only
+        with transaction(db) as session:
+            who = _as(session, actor, _signed_in(actor))
+            return accounts.session_token(session, actor=who, secret=session_secret(db), stored=False)
+
+
+def sign_out(db: str | None, *, token: str) -> None:
+    """End the session of a token: the token (and any copy of it) is refused from now on."""
     with transaction(db) as session:
-        who = _as(session, actor, _signed_in(actor))
-        return accounts.session_token(session, actor=who, secret=session_secret(db))
+        accounts.end_session(session, token=token, secret=session_secret(db))
 
 
 def resume_session(db: str | None, *, token: str) -> Actor:
@@ -292,8 +324,8 @@ def import_file(db: str | None, *, actor: Actor, name: str, data: bytes | Path, 
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _import_once(db, actor, name, data, digest, scheme_id, dry_run, firm, progress, attachments)
-        except DBAPIError as e:  # another writer holds the database, or changed the same records
-            first = str(e.orig).splitlines()[0]
+        except (DBAPIError, DatabaseBusy) as e:  # another writer holds the database, or changed the same records
+            first = e.detail if isinstance(e, DatabaseBusy) else str(e.orig).splitlines()[0]
             if "readonly" in first.replace(" ", "").lower() or "read-only" in first.lower():
                 raise ReadOnlyDatabase(f"the database is read-only: nothing from {name} was stored") from None
             busy = any(w in first.lower() for w in ("locked", "busy", "unique", "duplicate key", "serializ"))
@@ -403,14 +435,20 @@ def score_current(db: str | None, *, actor: Actor, scheme_id: str | None = None,
 def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
               as_of: dt.date | None = None, parsed: Scheme | None = None) -> Scorecard:
     """The scorecard for reading (the dashboard): stored as a run like `score_current`, but still
-    shown, unstored, when the database is read-only."""
+    shown, unstored, when the database is read-only or busy with another writer."""
     try:
         return score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of, parsed=parsed)[0]
-    except ReadOnlyDatabase:
-        with transaction(db) as session:
-            _as(session, actor, "read")
-            scheme = repo.get_scheme(session, scheme_id=scheme_id)
-            return score(scheme, repo.load_evidence(session, scheme_id=scheme.id), as_of)
+    except (ReadOnlyDatabase, DatabaseBusy):
+        return score_unstored(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+
+
+def score_unstored(db: str | None, *, actor: Actor, scheme_id: str | None = None,
+                   as_of: dt.date | None = None) -> Scorecard:
+    """The stored evidence scored and nothing written: what a read-only or busy database still shows."""
+    with transaction(db) as session:
+        _as(session, actor, "read")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        return score(scheme, repo.load_evidence(session, scheme_id=scheme.id), as_of)
 
 
 @dataclass(frozen=True)
@@ -698,7 +736,7 @@ def robustness(db: str | None, *, actor: Actor, scheme_id: str | None = None, as
                draws: int = 1000, seed: int = 0, spread: Spread | None = None) -> pd.DataFrame:
     """How sure each body's rank and grade are under perturbed points, late credit and ratings
     (re-scored from the current run's findings; see `scoring.method.robustness`)."""
-    card, _ = score_current(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+    card = scorecard(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
     return rank_robustness(card, draws=draws, seed=seed, spread=spread)
 
 
@@ -724,14 +762,14 @@ def _refusals_audited(action: str, *, only: type[GongkaiError] = GongkaiError
             try:
                 return fn(*args, **kwargs)
             except only as refusal:
-                if not isinstance(refusal, ReadOnlyDatabase):
+                if not isinstance(refusal, (ReadOnlyDatabase, DatabaseBusy)):
                     actor = kwargs["actor"]
                     assert isinstance(actor, Actor)
                     try:
                         with transaction(args[0] if args else kwargs.get("db")) as session:  # type: ignore[arg-type]
                             audit(session, who=actor.name, action=f"{action}_refused",
                                   scheme_id=str(kwargs.get("scheme_id") or ""), detail=str(refusal)[:1000])
-                    except (ReadOnlyDatabase, DBAPIError):
+                    except (ReadOnlyDatabase, DatabaseBusy, DBAPIError):
                         pass  # a database that cannot record it: the refusal itself is the answer
                 raise
         return step

@@ -345,7 +345,7 @@ def test_a_firm_reads_no_other_bodys_history(site, tmp_path):
     assert len(workflows.history(url, actor=Actor("vic", "viewer"), evidence_id=1)) == 1
 
 
-def test_a_session_survives_a_reload_but_not_a_disable_or_password_change(site, monkeypatch):
+def test_a_session_survives_a_reload_but_not_a_role_change_disable_or_password_change(site, monkeypatch):
     from scoring import workflows
     from scoring.errors import GongkaiError
     from scoring.store.accounts import Actor
@@ -363,7 +363,10 @@ def test_a_session_survives_a_reload_but_not_a_disable_or_password_change(site, 
         with pytest.raises(GongkaiError, match="the session has expired or is no longer valid"):
             workflows.resume_session(url, token=forged)
     workflows.set_role(url, actor=root, name="vic", role="evaluator")
-    assert workflows.resume_session(url, token=token) == Actor("vic", "evaluator")  # the role as it is now
+    with pytest.raises(GongkaiError, match="^the session has ended"):  # a new role: signed in again
+        workflows.resume_session(url, token=token)
+    token = workflows.session_token(url, actor=Actor("vic", "evaluator"))
+    assert workflows.resume_session(url, token=token) == Actor("vic", "evaluator")
     workflows.set_password(url, actor=root, name="vic", password="vic-other-pass")
     with pytest.raises(GongkaiError, match="no longer valid"):
         workflows.resume_session(url, token=token)
@@ -375,3 +378,58 @@ def test_a_session_survives_a_reload_but_not_a_disable_or_password_change(site, 
     expired = workflows.session_token(url, actor=Actor("eva", "evaluator"))
     with pytest.raises(GongkaiError, match="expired"):
         workflows.resume_session(url, token=expired)
+
+
+ENDED = "the session has ended (signed out, or the account was changed): sign in again"
+
+
+def test_signing_out_ends_the_session_and_a_copied_token_with_it(site, monkeypatch):
+    """退出登录 ends the session server-side: the token copied before (a URL in another browser) is
+    refused; the account's other sessions go on; a new sign-in works."""
+    from scoring import workflows
+    from scoring.errors import GongkaiError
+    from scoring.store.accounts import Actor
+
+    url, _, _ = site
+    monkeypatch.setenv("GONGKAI_SECRET", "a-test-secret-of-sufficient-length-0123456789")
+    vic = workflows.sign_in(url, name="vic", password=PASSWORDS["vic"], client="test")
+    copied, other = workflows.session_token(url, actor=vic), workflows.session_token(url, actor=vic)
+    workflows.sign_out(url, token=copied)
+    with pytest.raises(GongkaiError) as e:
+        workflows.resume_session(url, token=copied)
+    assert str(e.value) == ENDED
+    assert workflows.resume_session(url, token=other) == Actor("vic", "viewer")  # another browser's session
+    workflows.sign_out(url, token=copied)  # signing out twice changes nothing
+    with pytest.raises(GongkaiError, match="no longer valid"):  # a forged token cannot sign anyone out
+        workflows.sign_out(url, token=other[:-2] + ("AA" if not other.endswith("AA") else "BB"))
+    assert workflows.resume_session(url, token=other) == Actor("vic", "viewer")
+
+
+@pytest.mark.parametrize("change", ["disable+enable", "own password", "role"])
+def test_a_token_from_before_an_account_change_stays_refused(site, monkeypatch, change):
+    """Disabling (then enabling again), a password change by the account itself, a role change: every
+    session from before ends for good; signing in again works."""
+    from scoring import workflows
+    from scoring.errors import GongkaiError
+    from scoring.store.accounts import Actor
+
+    url, _, _ = site
+    monkeypatch.setenv("GONGKAI_SECRET", "a-test-secret-of-sufficient-length-0123456789")
+    root = Actor("root", "admin")
+    vic = workflows.sign_in(url, name="vic", password=PASSWORDS["vic"], client="test")
+    old = workflows.session_token(url, actor=vic)
+    password = PASSWORDS["vic"]
+    if change == "disable+enable":
+        workflows.disable_user(url, actor=root, name="vic")
+        workflows.enable_user(url, actor=root, name="vic")
+    elif change == "own password":
+        password = "vic-new-password"
+        workflows.set_password(url, actor=vic, name=None, password=password)
+    else:
+        workflows.set_role(url, actor=root, name="vic", role="evaluator")
+    with pytest.raises(GongkaiError) as e:
+        workflows.resume_session(url, token=old)
+    assert str(e.value) == (ENDED if change != "own password" else
+                            "the session has expired or is no longer valid: sign in again")
+    again = workflows.sign_in(url, name="vic", password=password, client="test")
+    assert workflows.resume_session(url, token=workflows.session_token(url, actor=again)) == again

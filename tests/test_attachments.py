@@ -151,6 +151,71 @@ def test_cli_imports_a_table_with_an_attachments_folder(tmp_path):
     assert r.returncode == 1 and "--attachments: no such folder" in r.stderr
 
 
+def _lying(bundle: bytes, name: str, declared: int) -> bytes:
+    """The bundle with `name`'s uncompressed size patched to `declared` in its local header and its
+    central directory entry (a zip bomb's header: 1,000 bytes said, megabytes of deflate held)."""
+    import struct
+
+    info = zipfile.ZipFile(io.BytesIO(bundle)).getinfo(name)
+    data = bytearray(bundle)
+    struct.pack_into("<I", data, info.header_offset + 22, declared)  # local header: uncompressed size
+    central = -1
+    while True:  # the central directory entry of `name`
+        central = data.index(b"PK\x01\x02", central + 1)
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46:central + 46 + length]) == name.encode():
+            break
+    struct.pack_into("<I", data, central + 24, declared)
+    return bytes(data)
+
+
+def _bomb(size: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("evidence.csv", (2017, 6, 1, 9, 0, 0)), TABLE.encode("utf-8"))
+        z.writestr(zipfile.ZipInfo("shots/jinan.png", (2017, 6, 11, 10, 30, 0)), PNG + bytes(size),
+                   zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo("qingdao.pdf", (2017, 6, 11, 10, 30, 0)), PDF)
+    return _lying(out.getvalue(), "shots/jinan.png", 1000)
+
+
+def test_an_entry_holding_more_than_its_header_says_is_a_row_problem_on_the_command_line(tmp_path):
+    """A zip entry whose header says 1,000 bytes but holds megabytes: the row names the entry and
+    says why, exit 1, no traceback (was: BadZipFile 'Bad CRC-32' and the whole entry in memory)."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    bundle = tmp_path / "bomb.zip"
+    bundle.write_bytes(_bomb(4 * 1024 * 1024))
+    env = clean_env()
+    assert gongkai("criteria", "load", str(SCHEME_2017), "--db", url, env=env).returncode == 0
+    r = gongkai("import", str(bundle), "--db", url, env=env)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and "BadZipFile" not in r.stderr
+    assert "shots/jinan.png" in r.stderr
+    assert ("unreadable in the .zip: its content does not match its header (Bad CRC-32 for file "
+            "'shots/jinan.png'); the bundle is damaged or altered — send it again") in r.stderr
+
+
+def test_a_lying_entry_is_read_only_to_its_declared_size():
+    """Memory stays bounded: reading the lying entry stops at its declared 1,000 bytes (the 40 MB of
+    zeros behind it are never decompressed whole), and a lying table is refused by name too."""
+    import tracemalloc
+
+    files = intake.ZipFiles(zipfile.ZipFile(io.BytesIO(_bomb(40 * 1024 * 1024))))
+    tracemalloc.start()
+    with pytest.raises(intake.BadEntry, match="Bad CRC-32"):
+        files.read("shots/jinan.png")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("evidence.csv", TABLE.encode("utf-8") * 1000)
+    with pytest.raises(intake.EvidenceError) as e:
+        intake.open_bundle(_lying(out.getvalue(), "evidence.csv", 100), "t.zip")
+    [p] = e.value.problems
+    assert (p.row, p.column, p.value) == (1, "file", "evidence.csv") and "Bad CRC-32" in p.reason
+
+
 def test_the_report_appendix_names_each_late_or_missing_findings_file(site, tmp_path):
     """The appendix, as written to xlsx, docx and html: a late finding's evidence with its file's name,
     size, capture time and sha256; a late one without a file and a missing one say 'no attachment'."""

@@ -354,17 +354,34 @@ def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
     assert login_form(at) and not at.title
 
 
-def test_a_role_change_takes_effect_in_an_open_session(accounts_app):
+def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_app):
     from scoring import workflows
     from scoring.store.accounts import Actor
 
     at = page(sign_in(accounts_app, "eva"), "audit")
     assert at.title[0].value == "审计"
     workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
-    at.run()  # the next view: a viewer's pages only (the audit trail is gone)
+    at.run()  # the next view: the session has ended
+    assert not at.title and login_form(at) and "the session has ended" in shown(at.error[0])
+    sign_in(at, "eva")  # signed in again: a viewer's pages only (the audit trail is gone)
     assert at.title[0].value == "排名"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/audit.py")
+
+
+def test_signing_out_ends_the_session_a_copied_url_carries(accounts_app):
+    """退出登录 ends the session server-side: the URL copied before it (its token) signs nobody in
+    from a fresh browser afterwards."""
+    at = sign_in(accounts_app, "vic")
+    token = at.query_params["session"]
+    token = token[0] if isinstance(token, list) else token
+    next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert login_form(at) and not at.query_params.get("session")
+    copied = AppTest.from_file(APP, default_timeout=120)
+    copied.query_params["session"] = token
+    copied.run()
+    assert not copied.title and login_form(copied)
+    assert [shown(e) for e in copied.error] == ["the session has ended (signed out, or the account was changed): sign in again"]
 
 
 def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
@@ -457,3 +474,24 @@ def test_scheme_page_shows_a_draft_beside_the_scheme(app):
         ["4.2.1", "修改", "leads"], ["4.2.2", "修改", "leads"], ["7.1", "新增", ""], ["2.3", "删除", ""]]
     at.file_uploader(key="draft_upload").upload("x.yaml", b"- just a list\n", "application/yaml").run()
     assert shown(at.error[0]) == "x.yaml: not a scheme file (no obligations:)"
+
+
+def test_rankings_read_on_while_an_import_holds_the_database(app, tmp_path, monkeypatch):
+    """Another import holds SQLite's write lock: a date whose run is not stored yet is still scored and
+    shown (the run is not stored), no raw OperationalError."""
+    import datetime as dt
+    import sqlite3
+
+    from scoring.store.db import dispose
+
+    monkeypatch.setenv("GONGKAI_BUSY_TIMEOUT_MS", "200")
+    dispose(_url(app))  # connections open again with the short busy timeout
+    holder = sqlite3.connect(str(tmp_path / "dash.db"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        app.date_input(key="as_of").set_value(dt.date(2017, 11, 30)).run()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not app.exception, [e.message for e in app.exception]
+    assert not app.error and app.title[0].value == "排名" and len(app.dataframe[0].value)

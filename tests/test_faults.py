@@ -131,3 +131,51 @@ def test_locked_database_is_retried_then_reported(tmp_path):
     assert "Traceback" not in err
     again = cli("import", str(small), "--db", url)
     assert again.wait() == 0, again.stderr.read()
+
+
+def test_reads_go_on_while_a_writer_holds_the_database_and_a_write_says_busy(tmp_path, monkeypatch):
+    """While another import holds SQLite's write lock: signing in, `runs list` and `score` of a stored
+    state read on (WAL); `score` of a new state shows the scores and says the run was not stored (the
+    dashboard's scorecard too); a command that must write says the database is busy in one line,
+    exit 1 — no traceback, no SQL."""
+    import datetime as dt
+
+    from scoring import workflows
+    from tests.cli import clean_env, gongkai
+
+    monkeypatch.setenv("GONGKAI_BUSY_TIMEOUT_MS", "200")
+
+    path = tmp_path / "busy.db"
+    url = f"sqlite:///{path}"
+    env = clean_env(GONGKAI_BUSY_TIMEOUT_MS="200")
+    assert gongkai("demo", "--db", url, env=env).returncode == 0
+    assert gongkai("user", "add", "boss", "--role", "admin", "--db", url,
+                   env=env | {"GONGKAI_NEW_PASSWORD": "correct horse battery"}).returncode == 0
+    env |= {"GONGKAI_USER": "boss", "GONGKAI_PASSWORD": "correct horse battery"}
+    first = gongkai("score", "--db", url, env=env)
+    assert first.returncode == 0 and first.stderr.startswith("scoring run 1 "), first.stderr
+    holder = sqlite3.connect(str(path), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another import holds the write lock
+    try:
+        again = gongkai("score", "--db", url, env=env)  # the same state: its stored run, nothing written
+        listed = gongkai("runs", "list", "--db", url, env=env)
+        other = gongkai("score", "--as-of", "2017-12-01", "--db", url, env=env)
+        write = gongkai("user", "add", "li", "--role", "viewer", "--db", url,
+                        env=env | {"GONGKAI_NEW_PASSWORD": "another long secret"})
+        shown = workflows.scorecard(url, actor=workflows.Actor("boss", "admin"), as_of=dt.date(2017, 11, 30))
+        assert shown.as_of == dt.date(2017, 11, 30) and len(shown.scores)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, first.stderr)
+    assert listed.returncode == 0 and listed.stdout.count("\n") >= 2, listed.stderr
+    assert other.returncode == 0 and other.stdout
+    assert other.stderr == ("not stored (as of 2017-12-01): the database is busy (another import is writing); "
+                            "try again in a moment\n")
+    assert write.returncode == 1 and write.stdout == ""
+    assert write.stderr.strip().splitlines() == [
+        "error: the database is busy (another import is writing); try again in a moment"]
+    for r in (again, listed, other, write):
+        assert "Traceback" not in r.stderr and "OperationalError" not in r.stderr and "INSERT" not in r.stderr
+    stored = gongkai("score", "--as-of", "2017-12-01", "--db", url, env=env)  # the writer is gone: stored
+    assert stored.returncode == 0 and stored.stderr.startswith("scoring run 2 "), stored.stderr

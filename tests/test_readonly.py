@@ -133,3 +133,28 @@ def test_the_command_line_reads_and_refuses_writes(read_only, tmp_path, monkeypa
         code, _, err = gongkai("import", str(evidence))
         assert code == 1 and "the database is read-only" in err and "Traceback" not in err
     shutil.rmtree(readable)
+
+
+def test_a_read_only_database_still_signs_in_and_out(monkeypatch):
+    """Sessions are rows (revocable); a database that cannot store one keeps the session in the server
+    process: signing in works, signing out ends it all the same."""
+    from scoring.errors import GongkaiError
+
+    monkeypatch.setenv("GONGKAI_SECRET", "a-test-secret-of-sufficient-length-0123456789")
+    folder = Path(tempfile.mkdtemp(prefix="gongkai-ro-"))
+    folder.chmod(0o755)
+    url = f"sqlite:///{folder / 'gongkai.db'}"
+    workflows.add_user(url, actor=None, name="root", password="root-pass-1", role="admin")
+    dispose(url)
+    (folder / "gongkai.db").chmod(0o444)
+    try:
+        with unprivileged():
+            root = workflows.sign_in(url, name="root", password="root-pass-1")
+            token = workflows.session_token(url, actor=root)
+            assert workflows.resume_session(url, token=token) == Actor("root", "admin")
+            workflows.sign_out(url, token=token)
+            with pytest.raises(GongkaiError, match="^the session has ended"):
+                workflows.resume_session(url, token=token)
+    finally:
+        dispose(url)
+        shutil.rmtree(folder, ignore_errors=True)

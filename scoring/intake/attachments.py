@@ -20,6 +20,8 @@ import pandas as pd
 from scoring.errors import EvidenceError, RowProblem
 
 MAX_ATTACHMENT_BYTES = int(os.environ.get("GONGKAI_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
+MAX_TABLE_BYTES = 512 * 1024 * 1024
+CHUNK = 1024 * 1024
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
 
 # extension → (kind, media type served for download). Saved pages and archives are served as
@@ -93,6 +95,10 @@ class Files(Protocol):
     def captured_at(self, name: str) -> dt.datetime: ...
 
 
+class BadEntry(Exception):
+    """A bundle entry that cannot be read as its header describes it (the reason, for a row problem)."""
+
+
 class ZipFiles:
     def __init__(self, archive: zipfile.ZipFile):
         self.zip = archive
@@ -102,8 +108,29 @@ class ZipFiles:
         info = self.entries.get(name)
         return None if info is None else info.file_size
 
-    def read(self, name: str) -> bytes:
-        return self.zip.read(self.entries[name])
+    def read(self, name: str, limit: int = MAX_ATTACHMENT_BYTES) -> bytes:
+        """The entry's bytes, read a chunk at a time with a running count: never more than its declared
+        size or `limit` (a header saying 1,000 bytes over 1 GB of deflate stops at 1,000 bytes, and the
+        CRC then tells the lie). A lying, corrupt, encrypted or unsupported entry raises `BadEntry`."""
+        info = self.entries[name]
+        bound = min(info.file_size, limit)
+        out = bytearray()
+        try:
+            with self.zip.open(info) as entry:
+                while chunk := entry.read(CHUNK):
+                    out += chunk
+                    if len(out) > bound:
+                        raise BadEntry(f"holds more than its header's {info.file_size} bytes"
+                                       if len(out) > info.file_size else
+                                       f"too large: more than the limit of {limit} bytes")
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise BadEntry(f"unreadable in the .zip: its content does not match its header ({e}); "
+                           "the bundle is damaged or altered — send it again") from None
+        except (NotImplementedError, RuntimeError) as e:  # compression method or encryption
+            raise BadEntry(f"unreadable in the .zip: {e}") from None
+        if len(out) != info.file_size:
+            raise BadEntry(f"holds {len(out)} bytes but its header says {info.file_size}")
+        return bytes(out)
 
     def captured_at(self, name: str) -> dt.datetime:
         return dt.datetime(*self.entries[name].date_time)
@@ -141,7 +168,7 @@ def open_bundle(data: bytes, source: str) -> tuple[str, bytes, ZipFiles]:
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         raise fail(source, "not a readable .zip file") from None
     files = ZipFiles(archive)
     tables = [n for n in files.entries if n.lower().endswith(TABLE_SUFFIXES) and "__MACOSX" not in n]
@@ -149,9 +176,13 @@ def open_bundle(data: bytes, source: str) -> tuple[str, bytes, ZipFiles]:
         raise fail(", ".join(tables) or source,
                    f"a .zip import holds exactly one CSV/XLSX table and the files it names; found {len(tables)} tables")
     size = files.size(tables[0]) or 0
-    if size > 512 * 1024 * 1024:
-        raise fail(tables[0], f"{size} bytes, larger than the limit of {512 * 1024 * 1024} bytes")
-    return PurePosixPath(tables[0]).name, files.read(tables[0]), files
+    if size > MAX_TABLE_BYTES:
+        raise fail(tables[0], f"{size} bytes, larger than the limit of {MAX_TABLE_BYTES} bytes")
+    try:
+        table = files.read(tables[0], MAX_TABLE_BYTES)
+    except BadEntry as e:
+        raise fail(tables[0], str(e)) from None
+    return PurePosixPath(tables[0]).name, table, files
 
 
 def _problem(name: str, files: Files | None) -> tuple[str | None, Attached | None]:
@@ -169,7 +200,10 @@ def _problem(name: str, files: Files | None) -> tuple[str | None, Attached | Non
         return "missing: no such file in the bundle", None
     if size > MAX_ATTACHMENT_BYTES:
         return f"too large: {size} bytes, the limit is {MAX_ATTACHMENT_BYTES} bytes", None
-    data = files.read(name)
+    try:
+        data = files.read(name)
+    except BadEntry as e:
+        return str(e), None
     found = sniff(data)
     if found != kind[0]:
         return f"not a {kind[0]} file: its content is {found or 'none of PNG, JPEG, PDF, HTML, MHTML, WARC'}", None

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from scoring.errors import EvidenceError, GongkaiError, RowProblem
 from scoring.method.scheme import Scheme
 from scoring.store.audit import audit, now
 from scoring.store.locks import lock_evidence
-from scoring.store.models import Evidence, FirmAssignment, LoginFailure, User
+from scoring.store.models import Evidence, FirmAssignment, LoginFailure, SignIn, User
 
 ROLES = ("admin", "evaluator", "firm", "viewer", "body")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -174,8 +175,11 @@ def authenticate(session: Session, *, name: str | None, password: str | None, cl
         raise LoginRefused("unknown user or wrong password", name=name, client=client, counts=True)
     if user.disabled:
         raise LoginRefused(f"the account {user.name} is disabled", name=name, client=client, counts=False)
-    # a success clears this account's failures (another client's failures for it included)
-    session.execute(delete(LoginFailure).where(LoginFailure.__table__.c.account == name))  # type: ignore[attr-defined]
+    # a success clears this account's failures (another client's failures for it included); only when
+    # there are some: a DELETE takes SQLite's write lock, and signing in must not wait on an import
+    failures = LoginFailure.__table__.c.account == name  # type: ignore[attr-defined]
+    if session.execute(select(func.count()).select_from(LoginFailure).where(failures)).scalar_one():
+        session.execute(delete(LoginFailure).where(failures))
     return Actor(user.name, user.role)
 
 
@@ -201,32 +205,76 @@ def _password_version(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def session_token(session: Session, *, actor: Actor, secret: bytes, hours: float | None = None) -> str:
-    """A token that signs the account in again until it expires, the password changes, or the account
-    is disabled (checked when it is presented)."""
+# sessions opened on a database that cannot be written: kept by this process (they end with the server)
+_PROCESS_SESSIONS: set[str] = set()
+
+
+def session_token(session: Session, *, actor: Actor, secret: bytes, hours: float | None = None,
+                  stored: bool = True) -> str:
+    """A token that signs the account in again until it expires or its session ends: signed out, the
+    account disabled, its password or role changed (checked when it is presented). Its id (jti) is
+    kept server-side (`SignIn`), so ending a session refuses a copy of the token anywhere."""
     user = _user(session, actor.name)
-    expires = int(now().replace(tzinfo=dt.UTC).timestamp() + 3600 * (hours or Limits().session_hours))
-    payload = f"{user.name}\n{expires}\n{_password_version(user)}".encode()
+    seconds = 3600 * (hours or Limits().session_hours)
+    expires = int(now().replace(tzinfo=dt.UTC).timestamp() + seconds)
+    jti = secrets.token_urlsafe(16)
+    if stored:
+        u = SignIn.__table__.c  # type: ignore[attr-defined]
+        session.execute(delete(SignIn).where(u.user == user.name, u.expires_at < now()))  # this account's expired ones
+        session.add(SignIn(id=jti, user=user.name, created_at=now(), expires_at=now() + dt.timedelta(seconds=seconds)))
+    else:  # a read-only database: `stored=False` keeps the session in this process
+        jti = "p" + jti
+        _PROCESS_SESSIONS.add(jti)
+    payload = f"{user.name}\n{expires}\n{_password_version(user)}\n{jti}".encode()
     return _b64(payload) + "." + _b64(hmac.new(secret, payload, hashlib.sha256).digest())
 
 
-def resume(session: Session, *, token: str, secret: bytes) -> Actor:
-    """The account a session token signs in, checked against its signature, expiry, the account's
-    current password and state; refused otherwise."""
-    refused = PermissionDenied("the session has expired or is no longer valid: sign in again")
+REFUSED = "the session has expired or is no longer valid: sign in again"
+ENDED = "the session has ended (signed out, or the account was changed): sign in again"
+
+
+def _claims(token: str, secret: bytes) -> tuple[str, int, str, str]:
+    """(name, expiry, password version, session id) of a token whose signature holds; refused otherwise."""
     try:
         body, sig = token.split(".")
         payload = _unb64(body)
         good = hmac.compare_digest(_unb64(sig), hmac.new(secret, payload, hashlib.sha256).digest())
-        name, expires, version = payload.decode().split("\n")
+        name, expires, version, jti = payload.decode().split("\n")
+        claims = name, int(expires), version, jti
     except (ValueError, UnicodeDecodeError):
-        raise refused from None
-    if not good or int(expires) < now().replace(tzinfo=dt.UTC).timestamp():
-        raise refused
+        raise PermissionDenied(REFUSED) from None
+    if not good:
+        raise PermissionDenied(REFUSED)
+    return claims
+
+
+def resume(session: Session, *, token: str, secret: bytes) -> Actor:
+    """The account a session token signs in, checked against its signature, expiry, its session still
+    open, the account's current password and state; refused otherwise."""
+    name, expires, version, jti = _claims(token, secret)
+    if expires < now().replace(tzinfo=dt.UTC).timestamp():
+        raise PermissionDenied(REFUSED)
     user = session.get(User, name)
     if user is None or user.disabled or not hmac.compare_digest(version, _password_version(user)):
-        raise refused
+        raise PermissionDenied(REFUSED)
+    open_ = session.get(SignIn, jti)
+    if (open_ is None or open_.user != name) and jti not in _PROCESS_SESSIONS:
+        raise PermissionDenied(ENDED)
     return Actor(user.name, user.role)
+
+
+def end_session(session: Session, *, token: str, secret: bytes) -> None:
+    """Sign out: the token's session ends (a copy of the token is refused from now on)."""
+    jti = _claims(token, secret)[3]
+    if jti in _PROCESS_SESSIONS:
+        _PROCESS_SESSIONS.discard(jti)
+        return
+    session.execute(delete(SignIn).where(SignIn.__table__.c.id == jti))  # type: ignore[attr-defined]
+
+
+def _end_sessions(session: Session, name: str) -> None:
+    """Every open session of the account ends (disabled, password or role changed)."""
+    session.execute(delete(SignIn).where(SignIn.__table__.c.user == name))  # type: ignore[attr-defined]
 
 
 def firm_name(text: str | None) -> str:
@@ -290,6 +338,8 @@ def set_role(session: Session, *, name: str, role: str, by: Actor, firm: str | N
         _keep_an_admin(session, user, f"making it {role}")
     audit(session, action="user_role", who=by.name,
           detail=f"{name}: {user.role} → {role}" + (f" of firm {firm}" if firm else ""))
+    if (user.role, user.firm) != (role, firm):
+        _end_sessions(session, name)  # signed in again, the account works with its new role
     user.role, user.firm = role, firm
 
 
@@ -298,6 +348,7 @@ def disable(session: Session, *, name: str, by: Actor) -> None:
     user = _user(session, name)
     _keep_an_admin(session, user, "disabling it")
     user.disabled = True
+    _end_sessions(session, name)  # enabling it again does not bring them back
     audit(session, action="user_disable", detail=name, who=by.name)
 
 
@@ -310,12 +361,13 @@ def enable(session: Session, *, name: str, by: Actor) -> None:
 
 def set_password(session: Session, *, name: str, password: str, by: Actor) -> None:
     """A new password: anyone for their own account, an admin for any. Open sessions of the account
-    end (their tokens are bound to the old password). The password itself is never audited."""
+    end (deleted, and their tokens are bound to the old password). The password itself is never audited."""
     if name != by.name:
         by.require("users")
     _check_password(password)
     user = _user(session, name)
     user.password_hash = _hasher().hash(password)
+    _end_sessions(session, name)
     audit(session, action="user_password", who=by.name,
           detail=f"{name}: password changed" if name == by.name else f"{name}: password reset by {by.name}")
 

@@ -18,8 +18,12 @@ from scoring.errors import GongkaiError
 DEFAULT_PATH = Path("data/local/gongkai.db")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
-# how long SQLite waits for another writer before "database is locked" (GONGKAI_BUSY_TIMEOUT_MS)
-BUSY_TIMEOUT_MS = int(__import__("os").environ.get("GONGKAI_BUSY_TIMEOUT_MS", "10000"))
+
+
+def busy_timeout_ms() -> int:
+    """How long SQLite waits for another writer before "database is locked" (GONGKAI_BUSY_TIMEOUT_MS,
+    default 10 s), read when a connection opens."""
+    return int(os.environ.get("GONGKAI_BUSY_TIMEOUT_MS", "10000"))
 
 
 class Settings(BaseSettings):
@@ -38,7 +42,7 @@ def resolve_url(url: str | None) -> str:
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
-    for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "journal_mode=WAL", "foreign_keys=ON"):
+    for pragma in (f"busy_timeout={busy_timeout_ms()}", "journal_mode=WAL", "foreign_keys=ON"):
         # a read-only file keeps its journal mode (sqlite3.OperationalError); reading needs none of these
         with contextlib.suppress(Exception):
             cur.execute(f"PRAGMA {pragma}")

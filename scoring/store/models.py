@@ -158,6 +158,18 @@ class LoginFailure(SQLModel, table=True):
     client: str = Field(index=True)
 
 
+class SignIn(SQLModel, table=True):
+    """An open dashboard session: the id (jti) its signed token carries. A token is honoured only while
+    its row is here: signing out deletes it; disabling the account or changing its password or role
+    deletes all of the account's."""
+
+    __tablename__ = "app_session"
+    id: str = Field(primary_key=True)
+    user: str = Field(index=True)
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+
+
 class FirmAssignment(SQLModel, table=True):
     """What a firm may import: a body (id, or a kind: city/county/department, or *) × an obligation (id or *)."""
 
