@@ -179,10 +179,12 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
             kind, text = b
             _para(doc, text, role=kind if kind in ("h", "h2") else "body", indent=2)
     date = f"{issued:%Y年%-m月%-d日}"
-    _para(doc)
-    _para(doc)
+    # the last paragraph, the room for the 印章 and the 署名 stay on one page with the date (7.3.5.4)
+    kept = [doc.paragraphs[-1], _para(doc), _para(doc)]
     shift = max(0.0, 4 + (width_em(date) - width_em(head.office)) / 2)
-    _para(doc, head.office, align=WD_ALIGN_PARAGRAPH.RIGHT, right=shift)   # 署名 centred over the date
+    kept.append(_para(doc, head.office, align=WD_ALIGN_PARAGRAPH.RIGHT, right=shift))   # 署名 centred over the date
+    for para in kept:
+        para.paragraph_format.keep_with_next = True
     _para(doc, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right=4)             # 成文日期 右空四字; 印章 above
     _para(doc)
     cc = _para(doc, f"抄送：{head.cc}。", size=MARK_PT, indent=1, before=LINE_PT)
@@ -225,9 +227,9 @@ h1 {{ margin: {2 * LINE_PT}pt 0 {LINE_PT}pt; text-align: center; font: bold {TIT
 table {{ border-collapse: collapse; width: 100%; margin: 4pt 0; font-size: {MARK_PT}pt; line-height: 1.5; }}
 th, td {{ border: 0.5pt solid #000; padding: 1mm 2mm; }}
 th {{ font-family: {CSS_FONT['h']}; font-weight: normal; }}
+.close {{ break-inside: avoid; }}
 .seal {{ margin-top: {2 * LINE_PT}pt; text-align: right; }}
 .seal p {{ text-indent: 0; }}
-.seal p + p {{ margin-top: 0; }}
 .mark {{ margin-top: {2 * LINE_PT}pt; break-inside: avoid; font-size: {MARK_PT}pt;
   border-top: 0.35mm solid #000; border-bottom: 0.35mm solid #000; }}
 .mark p {{ text-indent: 0; padding: 0 1em; }}
@@ -252,8 +254,9 @@ def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issue
     return (f"<!doctype html><html lang=zh><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style><body>"
             f'<p class="sign" style="font-size:{sign_size(head.office)}pt">{e(head.office)}文件</p>'
             f'<p class="number">{e(head.document_number(issued))}</p><h1>{"<br>".join(e(x) for x in title_lines(title))}</h1><p class="to">{e(to)}</p>'
-            + "\n".join(body)
-            + f'<div class="seal"><p style="margin-right:{shift}em">{e(head.office)}</p>'
-              f'<p style="margin-right:4em">{date}</p></div>'
+            + "\n".join(body[:-1])
+            # the last paragraph, the room for the 印章, the 署名 and the date on one page (7.3.5.4)
+            + f'<div class="close">{body[-1] if body else ""}<div class="seal"><p style="margin-right:{shift}em">{e(head.office)}</p>'
+              f'<p style="margin-right:4em">{date}</p></div></div>'
             + f'<div class="mark"><p class="cc">抄送：{e(head.cc)}。</p>'
               f'<p class="printed"><span>{e(head.office)}</span><span>{date}印发</span></p></div></body></html>')

@@ -17,9 +17,11 @@ def set_notice_settings(session: Session, *, scheme_id: str, who: str, defaults:
                         **changes: str | None) -> NoticeSettings:
     """Change the given fields (office, number, to, cc; None keeps a field), starting from `defaults`
     when none is stored; every change audited with its old and new value."""
-    row = session.get(NoticeSettings, scheme_id) or NoticeSettings(scheme_id=scheme_id, set_by=who, set_at=now(),
-                                                                   **defaults)
+    row = session.get(NoticeSettings, scheme_id)
     said = []
+    if row is None:
+        row = NoticeSettings(scheme_id=scheme_id, set_by=who, set_at=now(), **defaults)
+        said.append("from " + ", ".join(f"{k}={v!r}" for k, v in defaults.items()))
     for key, value in changes.items():
         if value is not None and value != getattr(row, key):
             said.append(f"{key}: {getattr(row, key)!r} → {value!r}")
