@@ -254,3 +254,16 @@ def test_the_letterhead_is_a_setting_set_by_an_evaluator_and_audited(final, tmp_
     assert "office: '（发文机关）' → '山东省人民政府办公厅'" in " ".join(trail[trail["action"] == "notice_settings"]["detail"])
     text = _text(workflows.write_notice(url, actor=EVA, out=tmp_path / "n.docx"))
     assert text.startswith("山东省人民政府办公厅文件") and "抄送：省委各部门。" in text
+
+
+def test_the_demo_carries_example_letterhead_marked_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(tmp_path / "store"))
+    url, drop = fresh_database("sqlite", tmp_path)
+    root = Actor("local", None)   # a database without accounts is open
+    workflows.load_demo(url, actor=root)
+    shown = workflows.notice_settings(url, actor=root)
+    assert all("示例" in shown[k] for k in ("office", "number", "cc")), shown
+    workflows.notice_settings(url, actor=root, office="山东省人民政府办公厅")
+    workflows.load_demo(url, actor=root)   # loading the demo again keeps what an office set
+    assert workflows.notice_settings(url, actor=root)["office"] == "山东省人民政府办公厅"
+    drop()
