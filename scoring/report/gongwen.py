@@ -58,7 +58,7 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
 
 
-Block = tuple[str, str] | Table   # ("p" | "h" | "h2" | "h3", text): a paragraph, a 一、/（一）/1. heading
+Block = tuple[str, str] | Table   # ("p" | "h" | "h2" | "h3" | "url", text): a paragraph, a 一、/（一）/1. heading
 
 
 def width_em(text: str) -> float:

@@ -138,8 +138,8 @@ def numbered(blocks: list[Block]) -> list[Block]:
 def in_script(blocks: list[Block], lang: str) -> list[Block]:
     """Every word of a document in one script: names, grades and quotations from the scheme or the
     evidence are converted with the template's words (OpenCC, characters only)."""
-    return [Table([[script(c, lang) for c in row] for row in b.rows]) if isinstance(b, Table) else (b[0], script(b[1], lang))
-            for b in blocks]
+    return [Table([[script(c, lang) for c in row] for row in b.rows]) if isinstance(b, Table)
+            else b if b[0] == "url" else (b[0], script(b[1], lang)) for b in blocks]
 
 
 def _head(head: Letterhead, lang: str) -> Letterhead:
@@ -210,9 +210,10 @@ def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, e
                  for f in lost.itertuples()]
         blocks.append(Table(rows))
         for e in evidence[evidence["obligation"] == p.obligation].itertuples():
-            shown = "；".join(x for x in (str(e.url), f"附件 sha256 {e.attachment}" if e.attachment else "") if x)
-            if shown:
-                blocks.append(("p", f"证据：{shown}"))
+            shown = "；".join(x for x in (str(e.url), f"{script('附件', lang)} sha256 {e.attachment}" if e.attachment else "")
+                             if x)
+            if shown:   # "url": an address is quoted as it is, never converted to another script
+                blocks.append(("url", f"{script('证据：', lang)}{shown}"))
     title = f"{h.title}考核整改通知书"
     return _write(_head(head or Letterhead(), lang), title=script(title, lang), to=script(names[body] + "：", lang),
                   blocks=in_script(blocks, lang), issued=issued, path=path)
