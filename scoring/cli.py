@@ -712,14 +712,31 @@ def notice_cmd(out: Annotated[Path, typer.Option("--out", help="FILE.docx or FIL
     print(workflows.write_notice(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang))
 
 
+@app.command("notice-settings")
+def notice_settings_cmd(office: Annotated[str | None, typer.Option("--office", help="发文机关, e.g. 山东省人民政府办公厅")] = None,
+                        number: Annotated[str | None, typer.Option("--number", help="文号, {year} = year of issue")] = None,
+                        to: Annotated[str | None, typer.Option("--to", help="主送机关 of the 通報")] = None,
+                        cc: Annotated[str | None, typer.Option("--cc", help="抄送机关, separated by ，")] = None,
+                        db: Db = None, scheme: SchemeId = None) -> None:
+    """The letterhead of the 通報 and 整改通知書 (GB/T 9704-2012): show it, or set the fields given (audited)."""
+    from scoring import workflows
+
+    shown = workflows.notice_settings(db, actor=_actor(db), scheme_id=scheme, office=office, number=number, to=to, cc=cc)
+    for key, value in shown.items():
+        print(f"{key}: {value}")
+
+
 @app.command("rectify")
 def rectify_cmd(out: Annotated[Path, typer.Option("--out", help="folder")], db: Db = None, scheme: SchemeId = None,
-                lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans") -> None:
-    """One 整改通知書 (.docx) per body with lost points in the final result."""
+                lang: Annotated[str, typer.Option("--lang", help="zh-Hans | zh-Hant")] = "zh-Hans",
+                fmt: Annotated[str, typer.Option("--format", help="docx | pdf")] = "docx") -> None:
+    """One 整改通知書 (.docx or .pdf) per body with lost points in the final result."""
     from scoring import workflows
 
     _choice("--lang", lang, ("zh-Hans", "zh-Hant"))
-    for path in workflows.write_rectifications(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang):
+    _choice("--format", fmt, ("docx", "pdf"))
+    for path in workflows.write_rectifications(db, actor=_actor(db), out=out, scheme_id=scheme, lang=lang,
+                                               suffix="." + fmt):
         print(path)
 
 

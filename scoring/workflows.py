@@ -35,7 +35,7 @@ from scoring.method.robustness import robustness as rank_robustness
 from scoring.method.scheme import Scheme, lineage_faults, load_scheme
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, write
-from scoring.store import accounts, cycle
+from scoring.store import accounts, cycle, documents
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, LoginRefused, PermissionDenied
 from scoring.store.attachments import store_for
@@ -209,10 +209,18 @@ def demo_evidence(scheme: Scheme) -> tuple[pd.DataFrame, bytes]:
 
 
 def load_demo(db: str | None, *, actor: Actor, scheme_file: Path = SCHEME_FILE) -> repo.ImportResult:
-    """Store the 2017 scheme with its labelled synthetic evidence (idempotent)."""
-    return _with_demo_evidence(db, actor, load_scheme(scheme_file), seed=2017)
+    """Store the 2017 scheme with its labelled synthetic evidence (idempotent), and the example
+    letterhead of its documents (marked 示例) unless one is set."""
+    scheme = load_scheme(scheme_file)
+    result = _with_demo_evidence(db, actor, scheme, seed=2017)
+    with transaction(db) as session:
+        if documents.notice_settings(session, scheme_id=scheme.id) is None:
+            documents.set_notice_settings(session, scheme_id=scheme.id, who=actor.name, defaults=DEMO_LETTERHEAD)
+    return result
 
 
+DEMO_LETTERHEAD = {"office": "山东省人民政府办公厅（示例）", "number": "鲁政办字〔{year}〕1号（示例）",
+                   "to": "各市人民政府，省政府各部门、各直属机构", "cc": "省委各部门，省人大常委会办公厅，省政协办公厅（示例）"}
 DEMO_CYCLE = (dt.date(2018, 2, 5), dt.date(2018, 2, 26))  # the demo's 2017 cycle: preliminary, final
 
 
@@ -1316,15 +1324,17 @@ def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | No
                               due_on=todo["due_on"].min() if len(todo) else None, provisional=bool(final.provisional),
                               previous=yoy.previous if yoy else "", improved=yoy.improved if yoy else None,
                               recurring=yoy.recurring if yoy else None)
-        path = write(notice, out, lang)
+        path = write(notice, out, lang, head=_letterhead(session, scheme.id))
         audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
         return path
 
 
 @_refusals_audited("rectify_notices")
 def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
-                         lang: str = "zh-Hans") -> list[Path]:
-    """One 整改通知書 (.docx) per body with a 整改 problem of the final result."""
+                         lang: str = "zh-Hans", suffix: str = ".docx") -> list[Path]:
+    """One 整改通知書 (.docx, or .pdf with `suffix`) per body with a 整改 problem of the final result."""
+    if suffix not in (".docx", ".pdf"):
+        raise GongkaiError(f"--format {suffix.lstrip('.')}: a 整改通知書 is docx or pdf")
     from scoring.report.notice import write_rectification
 
     with transaction(db) as session:
@@ -1335,13 +1345,42 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         todo = cycle.problems(session, publication_id=final.id)
         ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
         day = _today(scheme, None)
+        head = _letterhead(session, scheme.id)
         written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
-                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书.docx",
-                                       lang=lang, provisional=bool(mine["provisional"].any()))
+                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书{suffix}",
+                                       lang=lang, provisional=bool(mine["provisional"].any()), head=head)
                    for body, mine in todo.groupby("body", sort=True)]
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
               detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
         return written
+
+
+def _letterhead(session: Session, scheme_id: str):
+    from scoring.report.gongwen import Letterhead
+
+    row = documents.notice_settings(session, scheme_id=scheme_id)
+    return Letterhead(row.office, row.number, row.cc, row.to) if row else Letterhead()
+
+
+@_refusals_audited("notice_settings")
+def notice_settings(db: str | None, *, actor: Actor, scheme_id: str | None = None, office: str | None = None,
+                    number: str | None = None, to: str | None = None, cc: str | None = None) -> dict[str, str]:
+    """The letterhead of the 通報 and 整改通知書 (GB/T 9704-2012): show it, or change the fields given
+    (an evaluator or admin; audited). Unset, the documents carry marked placeholders."""
+    from scoring.report.gongwen import Letterhead
+
+    with transaction(db) as session:
+        who = _as(session, actor, "read" if {office, number, to, cc} == {None} else "publish")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        if {office, number, to, cc} != {None}:
+            blank = Letterhead()
+            documents.set_notice_settings(session, scheme_id=scheme.id, who=who.name, office=office, number=number,
+                                          to=to, cc=cc, defaults={"office": blank.office, "number": blank.number,
+                                                                  "to": blank.to, "cc": blank.cc})
+        row = documents.notice_settings(session, scheme_id=scheme.id)
+        shown = {"scheme": scheme.id, "office": (row or Letterhead()).office, "number": (row or Letterhead()).number,
+                 "to": (row or Letterhead()).to, "cc": (row or Letterhead()).cc}
+        return shown | ({"set_by": row.set_by, "set_at": f"{row.set_at:%Y-%m-%d %H:%M}"} if row else {"set_by": "（未设置）"})
 
 
 @_refusals_audited("problems", only=PermissionDenied)

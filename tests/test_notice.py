@@ -55,9 +55,10 @@ def test_notice_docx_lists_grades_problems_and_outstanding_units(final, tmp_path
     url, _, _ = final
     path = workflows.write_notice(url, actor=EVA, out=tmp_path / "通报.docx")
     text = _text(path)
-    assert text.startswith("关于2017年山東省政務公開工作要點考核结果的通报")  # the document keeps its wording
-    assert "一、考核等次" in text and "设区市政府" in text and "三、表现突出的单位" in text
-    assert f"6.7 制定具體實施方案或工作安排並公開：{len(scheme_2017.assessed(scheme_2017.obligation('6.7'))) - 1}个单位失分" in text
+    # one script: the scheme's words (a Traditional quotation) in the document's Simplified
+    assert "\n关于2017年山东省政务公开工作要点\n考核结果的通报\n" in text and "山東" not in text  # broken as words
+    assert "一、考核等次" in text and "（一）设区市政府" in text and "三、表现突出的单位" in text
+    assert f"6.7 制定具体实施方案或工作安排并公开：{len(scheme_2017.assessed(scheme_2017.obligation('6.7'))) - 1}个单位失分" in text
     with pytest.raises(PermissionDenied, match="user qd \\(body\\) may not publish"):
         workflows.write_notice(url, actor=QD, out=tmp_path / "x.docx")
     with pytest.raises(GongkaiError, match="a notice is .docx or .pdf"):
@@ -77,8 +78,8 @@ def test_rectification_notices_one_per_body(final, tmp_path):
     qingdao = tmp_path / "rectify" / "qingdao-整改通知书.docx"
     assert qingdao in written and len(written) == len(set(workflows.problems(url, actor=EVA)["body"]))
     text = _text(qingdao)
-    assert "青島市：" in text and "请于2018年2月22日前完成整改" in text
-    assert "6.7 制定具體實施方案或工作安排並公開" in text and "未发布" in text
+    assert "青岛市：" in text and "请于2018年2月22日前完成整改" in text
+    assert "6.7 制定具体实施方案或工作安排并公开" in text and "未发布" in text
     jinan = _text(tmp_path / "rectify" / "jinan-整改通知书.docx")
     assert "6.7 制定" not in jinan
 
@@ -133,3 +134,136 @@ def test_a_verified_problem_stays_verified_and_its_notes_are_a_history(final):
     listed = run(url, "qd", "problem", "list").stdout
     assert re.search(f"{day} qd → rectified: 已补充公开 \\| {day} eva → verified: 核实无误 \\| {day} eva → open: 复查未通过",
                      listed), listed
+
+
+# ---- GB/T 9704-2012: the documents of record (issue 26) ---------------------------------------------
+
+MM = 36000   # EMU per millimetre (python-docx lengths)
+ORDER = ["山东省人民政府办公厅（示例）文件", "鲁政办字〔2018〕1号（示例）", "关于2017年山东省政务公开工作要点",
+         "考核结果的通报", "各市人民政府，省政府各部门、各直属机构：", "一、考核等次", "（一）设区市政府", "二、存在的共性问题",
+         "三、表现突出的单位", "山东省人民政府办公厅（示例）", "2018年", "抄送：省委各部门", "印发"]
+
+
+@pytest.fixture
+def lettered(final):
+    """The demo's final result under the demo's example letterhead (示例)."""
+    url, pub, folder = final
+    workflows.notice_settings(url, actor=EVA, **workflows.DEMO_LETTERHEAD)
+    return url, pub, folder
+
+
+def _in_order(text: str, parts: list[str]) -> None:
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        assert found >= 0, f"{part!r} missing after position {at}: {text[at:at + 200]!r}"
+        at = found + len(part)
+
+
+def _a4_by_the_standard(doc) -> None:
+    s = doc.sections[0]
+    assert (round(s.page_width / MM), round(s.page_height / MM)) == (210, 297)
+    assert (round(s.top_margin / MM), round(s.left_margin / MM)) == (37, 28)
+    assert (round((s.page_width - s.left_margin - s.right_margin) / MM),
+            round((s.page_height - s.top_margin - s.bottom_margin) / MM)) == (156, 225)   # 版心
+
+
+def _east_asian(run) -> str:
+    from docx.oxml.ns import qn
+
+    return run._element.rPr.rFonts.get(qn("w:eastAsia"))
+
+
+def _title_and_body(doc, title_start: str):
+    paragraphs = [p for p in doc.paragraphs if p.text]
+    title = next(p for p in paragraphs if p.text.startswith(title_start))
+    body = paragraphs[paragraphs.index(title) + 2]   # after 主送
+    return title, body
+
+
+def test_notice_docx_is_a4_in_the_standards_fonts(lettered, tmp_path):
+    url, _, _ = lettered
+    doc = Document(str(workflows.write_notice(url, actor=EVA, out=tmp_path / "通报.docx")))
+    _a4_by_the_standard(doc)
+    _in_order(_text_of(doc), ORDER)
+    title, body = _title_and_body(doc, "关于")
+    assert {(_east_asian(r), r.font.size.pt) for r in title.runs} == {("方正小标宋简体", 22)}
+    assert {(_east_asian(r), r.font.size.pt) for r in body.runs} == {("仿宋_GB2312", 16)}
+    assert 28 <= body.paragraph_format.line_spacing.pt <= 29
+    heads = {p.text: _east_asian(p.runs[0]) for p in doc.paragraphs if p.text in ("一、考核等次", "（一）设区市政府")}
+    assert heads == {"一、考核等次": "黑体", "（一）设区市政府": "楷体_GB2312"}
+    sign = doc.paragraphs[0].runs[0]
+    assert sign.text == "山东省人民政府办公厅（示例）文件" and str(sign.font.color.rgb) == "FF0000"
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
+def test_notice_pdf_is_a4_with_the_elements_in_order(lettered, tmp_path):
+    from pypdf import PdfReader
+
+    url, _, _ = lettered
+    pdf = PdfReader(workflows.write_notice(url, actor=EVA, out=tmp_path / "通报.pdf"))
+    for page in pdf.pages:
+        assert abs(float(page.mediabox.width) - 595.3) < 1 and abs(float(page.mediabox.height) - 841.9) < 1
+    text = _pdf_words("".join(page.extract_text() for page in pdf.pages))
+    _in_order(text, [_pdf_words(p) for p in ORDER])
+    assert "山東" not in text
+
+
+# chromium's ToUnicode for Noto CJK names some ideographs by their radical's code point (⼭ for 山):
+# NFKC maps the Kangxi radicals back; these few of the CJK Radicals Supplement it leaves alone
+_RADICALS = str.maketrans({"⺠": "民", "⻔": "门", "⻓": "长", "⻢": "马", "⻅": "见", "⻋": "车", "⻚": "页", "⻘": "青"})
+
+
+def _pdf_words(text: str) -> str:
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_RADICALS))
+
+
+def _text_of(doc) -> str:
+    return "\n".join(p.text for p in doc.paragraphs)
+
+
+def test_rectification_notices_have_the_layout_and_words_not_codes(lettered, tmp_path):
+    from scoring.report.model import RULE_KINDS
+
+    url, _, _ = lettered
+    written = workflows.write_rectifications(url, actor=EVA, out=tmp_path / "r")
+    for path in [p for p in written if p.name.split("-")[0] in ("qingdao", "jinan", "binzhou")]:
+        doc = Document(str(path))
+        _a4_by_the_standard(doc)
+        _in_order(_text_of(doc), ["山东省人民政府办公厅（示例）文件", "鲁政办字〔2018〕1号（示例）",
+                                  "2017年山东省政务公开工作要点\n考核整改通知书", "市：", "请于2018年2月22日前完成整改",
+                                  "山东省人民政府办公厅（示例）", "抄送：", "印发"])
+        title, body = _title_and_body(doc, "2017年")
+        assert {(_east_asian(r), r.font.size.pt) for r in title.runs} == {("方正小标宋简体", 22)}
+        assert {(_east_asian(r), r.font.size.pt) for r in body.runs} == {("仿宋_GB2312", 16)}
+        items = {row.cells[0].text for t in doc.tables for row in t.rows[1:]}
+        assert items and not items & set(RULE_KINDS), items   # 第三方评分, 限期完成 …, never `rating`
+    assert len([p for p in written if p.name.split("-")[0] in ("qingdao", "jinan", "binzhou")]) == 3
+
+
+def test_the_letterhead_is_a_setting_set_by_an_evaluator_and_audited(final, tmp_path):
+    url, _, _ = final
+    assert workflows.notice_settings(url, actor=EVA)["office"] == "（发文机关）"   # a marked placeholder
+    with pytest.raises(PermissionDenied, match="user qd \\(body\\) may not publish"):
+        workflows.notice_settings(url, actor=QD, office="青岛市")
+    shown = workflows.notice_settings(url, actor=EVA, office="山东省人民政府办公厅", cc="省委各部门")
+    assert (shown["office"], shown["cc"], shown["set_by"]) == ("山东省人民政府办公厅", "省委各部门", "eva")
+    trail = workflows.audit_entries(url, actor=EVA)
+    assert "office: '（发文机关）' → '山东省人民政府办公厅'" in " ".join(trail[trail["action"] == "notice_settings"]["detail"])
+    text = _text(workflows.write_notice(url, actor=EVA, out=tmp_path / "n.docx"))
+    assert text.startswith("山东省人民政府办公厅文件") and "抄送：省委各部门。" in text
+
+
+def test_the_demo_carries_example_letterhead_marked_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(tmp_path / "store"))
+    url, drop = fresh_database("sqlite", tmp_path)
+    root = Actor("local", None)   # a database without accounts is open
+    workflows.load_demo(url, actor=root)
+    shown = workflows.notice_settings(url, actor=root)
+    assert all("示例" in shown[k] for k in ("office", "number", "cc")), shown
+    workflows.notice_settings(url, actor=root, office="山东省人民政府办公厅")
+    workflows.load_demo(url, actor=root)   # loading the demo again keeps what an office set
+    assert workflows.notice_settings(url, actor=root)["office"] == "山东省人民政府办公厅"
+    drop()

@@ -153,8 +153,8 @@ def test_the_notice_names_the_most_improved_and_the_recurring_problems(two_years
     path = workflows.write_notice(url, actor=ROOT, out=folder / "通报.docx", scheme_id="y2018")
     text = [p.text for p in Document(str(path)).paragraphs]
     start = text.index("四、与上一年度（y2017）相比")
-    assert text[start + 1:start + 5] == ["进步最大的单位", "设区市政府：c市（可比得分+66.67）。", "反复出现的问题",
-                                         "1. o1 任務o1：1个单位连续两年失分。"]
+    assert text[start + 1:start + 5] == ["（一）进步最大的单位", "设区市政府：c市（可比得分+66.67）。", "（二）反复出现的问题",
+                                         "1. o1 任务o1：1个单位连续两年失分。"]   # one script: 任務 quoted in Simplified
 
 
 def test_the_report_has_the_year_before(two_years):

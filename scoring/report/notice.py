@@ -1,30 +1,29 @@
 """The documents of a final result: the 通報 (grade lists per kind, the common problems, units 表現突出)
-as .docx or .pdf, and one 整改通知書 per body (.docx): each lost point with its findings and evidence,
-and the rectification due date. Official wording in Chinese (zh-Hans; zh-Hant by OpenCC)."""
+and one 整改通知書 per body (each lost point with its findings and evidence, and the rectification due
+date), as .docx or .pdf in the GB/T 9704-2012 frame (scoring.report.gongwen). Official wording in
+Chinese, every word in one script (zh-Hans; zh-Hant by OpenCC)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from docx import Document
-from docx.document import Document as DocumentType
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
 from scoring.errors import GongkaiError
+from scoring.i18n import script
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained
+from scoring.report.gongwen import Block, Letterhead, Table, to_html, write_docx
+from scoring.report.model import item_text
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
 OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "数量不足", "fail": "未达标", "rated": "评分"}
 TOP_PROBLEMS = 10
+TO_ALL = "各市人民政府，省政府各部门、各直属机构"   # 主送 of a 通報 when the settings name none
 
 
 @dataclass(frozen=True)
@@ -87,12 +86,15 @@ def build_notice(card: Scorecard, *, run_id: int, issued: dt.date, due_on: dt.da
                   problems.reset_index(drop=True), due_on, provisional, previous, better, again)
 
 
-def _paragraphs(n: Notice) -> list[tuple[str, str]]:
-    """(style, text) in order: the body of the 通報, shared by .docx and .pdf."""
-    out = [("title", n.title),
-           ("p", f"根据{n.document}《{n.title.removeprefix('关于').removesuffix('考核结果的通报')}》，"
-                 f"经第三方评估、初评反馈、申诉复核，现将考核结果（截至{n.as_of:%Y年%-m月%-d日}，评分运行 {n.run_id}）通报如下。"),
-           ("h", "一、考核等次")]
+CN_NUMBERS = "一二三四五六七八九十"
+
+
+def _paragraphs(n: Notice) -> list[Block]:
+    """The body of the 通報 in order, shared by .docx and .pdf: 一、 headings, （一） sub-headings."""
+    out: list[Block] = [
+        ("p", f"根据{n.document}《{n.title.removeprefix('关于').removesuffix('考核结果的通报')}》，"
+              f"经第三方评估、初评反馈、申诉复核，现将考核结果（截至{n.as_of:%Y年%-m月%-d日}，评分运行 {n.run_id}）通报如下。"),
+        ("h", "一、考核等次")]
     for label, bands in n.grades:
         out.append(("h2", label))
         out += [("p", f"{grade}（{len(names)}个）：{'、'.join(names) or '无'}。") for grade, names in bands]
@@ -117,64 +119,59 @@ def _paragraphs(n: Notice) -> list[tuple[str, str]]:
     out.append(("p", f"请各单位对照考核发现的问题认真整改，{due}按整改通知书要求报送整改情况。"))
     if n.due_on and n.provisional:
         out.append(("p", PROVISIONAL_NOTE))
-    out.append(("right", f"{n.issued:%Y年%-m月%-d日}"))
+    return numbered(out)
+
+
+def numbered(blocks: list[Block]) -> list[Block]:
+    """（一）、（二）… before each sub-heading, counted afresh under each 一、 heading (GB/T 9704 7.3.3)."""
+    out: list[Block] = []
+    i = 0
+    for b in blocks:
+        if not isinstance(b, Table) and b[0] == "h":
+            i = 0
+        elif not isinstance(b, Table) and b[0] == "h2":
+            b, i = ("h2", f"（{CN_NUMBERS[i % 10]}）{b[1]}"), i + 1
+        out.append(b)
     return out
 
 
-def _document() -> DocumentType:
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "宋体", Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    return doc
+def in_script(blocks: list[Block], lang: str) -> list[Block]:
+    """Every word of a document in one script: names, grades and quotations from the scheme or the
+    evidence are converted with the template's words (OpenCC, characters only)."""
+    return [Table([[script(c, lang) for c in row] for row in b.rows]) if isinstance(b, Table)
+            else b if b[0] == "url" else (b[0], script(b[1], lang)) for b in blocks]
 
 
-def _add(doc: DocumentType, kind: str, text: str) -> None:
-    if kind == "title":
-        p = doc.add_heading(text, level=0)
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    elif kind in ("h", "h2"):
-        doc.add_heading(text, level=1 if kind == "h" else 2)
-    else:
-        p = doc.add_paragraph(text)
-        if kind == "right":
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+def _head(head: Letterhead, lang: str) -> Letterhead:
+    return Letterhead(script(head.office, lang), script(head.number, lang), script(head.cc, lang), script(head.to, lang))
 
 
-def _convert(text: str, lang: str) -> str:
-    if lang == "zh-Hant":
-        from scoring.i18n import _s2t
-
-        return _s2t().convert(text)
-    return text
-
-
-def write_notice(n: Notice, path: Path, lang: str = "zh-Hans") -> Path:
-    """The 通報 as .docx (python-docx) or .pdf (the same text printed by chromium)."""
+def write_notice(n: Notice, path: Path, lang: str = "zh-Hans", head: Letterhead | None = None) -> Path:
+    """The 通報 as .docx (python-docx) or .pdf (the same document printed by chromium), laid out by
+    GB/T 9704-2012 under the assessment's letterhead (placeholders when none is set)."""
     suffix = path.suffix.lower()
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--out {path.name}: a notice is .docx or .pdf")
+    return _write(_head(head or Letterhead(), lang), title=script(n.title, lang), to=script(head_to(head), lang),
+                  blocks=in_script(_paragraphs(n), lang), issued=n.issued, path=path)
+
+
+def head_to(head: Letterhead | None, fallback: str = TO_ALL) -> str:
+    """主送机关: the letterhead's, or the bodies the document goes to."""
+    return (head.to if head and head.to else fallback).rstrip("：:") + "："
+
+
+def _write(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    parts = [(k, _convert(t, lang)) for k, t in _paragraphs(n)]
-    if suffix == ".docx":
-        doc = _document()
-        for kind, text in parts:
-            _add(doc, kind, text)
-        doc.save(str(path))
-    else:
-        _print_pdf(parts, path)
+    if path.suffix.lower() == ".docx":
+        return write_docx(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
+    _print_pdf(to_html(head, title=title, to=to, blocks=blocks, issued=issued), path)
     return path
 
 
-def _print_pdf(parts: list[tuple[str, str]], path: Path) -> None:
-    from scoring.report.html import PRINT_FONTS
+def _print_pdf(page: str, path: Path) -> None:
     from scoring.report.images import INSTALL_HINT, chromium
 
-    tags = {"title": "h1", "h": "h2", "h2": "h3", "p": "p", "right": "p class=right"}
-    body = "\n".join(f"<{tags[k]}>{html.escape(t)}</{tags[k].split()[0]}>" for k, t in parts)
-    page = (f"<!doctype html><html lang=zh><meta charset=utf-8><style>body{{font-family:{PRINT_FONTS};"
-            "margin:2.5cm;line-height:1.8}h1{text-align:center}.right{text-align:right}</style>"
-            f"<body>{body}</body></html>")
     browser = chromium()
     with tempfile.TemporaryDirectory(prefix="gongkai-notice-") as tmp:
         file = Path(tmp) / "notice.html"
@@ -189,42 +186,34 @@ def _print_pdf(parts: list[tuple[str, str]], path: Path) -> None:
 
 def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,
                         due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans",
-                        provisional: bool = False) -> Path:
-    """One body's 整改通知書 (.docx): each lost point with the findings behind it and the evidence
-    (url, attachment sha256), and the rectification due date (marked 暫定 when `provisional`)."""
+                        provisional: bool = False, head: Letterhead | None = None) -> Path:
+    """One body's 整改通知書 (.docx or .pdf, GB/T 9704-2012 like the 通報), addressed to the body: each
+    lost point with the findings behind it (the item in words) and the evidence (url, attachment
+    sha256), and the rectification due date (marked 暫定 when `provisional`)."""
     h = card.scheme.scheme
     names = {b.id: b.name for b in card.scheme.bodies}
     titles = {o.id: o.title for o in card.scheme.obligations}
     found = explained(card, body)
     row = card.scores.set_index("body").loc[body]
-    doc = _document()
-    c = lambda t: _convert(t, lang)  # noqa: E731
-    _add(doc, "title", c(f"{h.title}考核整改通知书"))
-    _add(doc, "p", c(f"{names[body]}："))
-    _add(doc, "p", c(f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
-                     f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
-                     "并报送整改情况及佐证材料。"))
+    blocks: list[Block] = [
+        ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
+              f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
+              "并报送整改情况及佐证材料。")]
     if provisional:
-        _add(doc, "p", c(PROVISIONAL_NOTE))
+        blocks.append(("p", PROVISIONAL_NOTE))
     for i, p in enumerate(problems.itertuples(), 1):
-        _add(doc, "h2", c(f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
+        blocks.append(("h3", f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
         lost = found[(found["obligation"] == p.obligation) & (found["lost"] > 1e-12)]
-        table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
-        for cell, head in zip(table.rows[0].cells, ("事项", "应发布时间", "实际发布时间", "结果"), strict=True):
-            cell.text = c(head)
-        for f in lost.itertuples():
-            cells = table.add_row().cells
-            cells[0].text = str(f.item)
-            cells[1].text = "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}"
-            cells[2].text = "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}"
-            cells[3].text = c(OUTCOME.get(f.outcome, str(f.outcome)))
-        ev = evidence[evidence["obligation"] == p.obligation]
-        for e in ev.itertuples():
-            shown = "；".join(x for x in (str(e.url), f"附件 sha256 {e.attachment}" if e.attachment else "") if x)
-            if shown:
-                _add(doc, "p", c(f"证据：{shown}"))
-    _add(doc, "right", f"{issued:%Y年%-m月%-d日}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+        rows = [["事项", "应发布时间", "实际发布时间", "结果"]]
+        rows += [[item_text(str(f.item), lang), "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}",
+                  "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}", OUTCOME.get(f.outcome, str(f.outcome))]
+                 for f in lost.itertuples()]
+        blocks.append(Table(rows))
+        for e in evidence[evidence["obligation"] == p.obligation].itertuples():
+            shown = "；".join(x for x in (str(e.url), f"{script('附件', lang)} sha256 {e.attachment}" if e.attachment else "")
+                             if x)
+            if shown:   # "url": an address is quoted as it is, never converted to another script
+                blocks.append(("url", f"{script('证据：', lang)}{shown}"))
+    title = f"{h.title}考核整改通知书"
+    return _write(_head(head or Letterhead(), lang), title=script(title, lang), to=script(names[body] + "：", lang),
+                  blocks=in_script(blocks, lang), issued=issued, path=path)

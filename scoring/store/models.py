@@ -437,3 +437,19 @@ class SelfAssessment(SQLModel, table=True):
     note: str = ""
     submitted_by: str
     submitted_at: NaiveDatetime
+
+
+# ---- the documents of record (通報, 整改通知書; migration 0012) --------------------------------
+
+class NoticeSettings(SQLModel, table=True):
+    """The letterhead of an assessment's documents (GB/T 9704-2012): the issuing office (发文机关, its
+    标志 is office + 文件), its 文号 pattern ({year} = the year of issue), 主送 and 抄送."""
+
+    __tablename__ = "notice_settings"
+    scheme_id: str = Field(foreign_key="scheme.id", primary_key=True)
+    office: str
+    number: str
+    to: str = ""
+    cc: str = ""
+    set_by: str
+    set_at: NaiveDatetime

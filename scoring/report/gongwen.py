@@ -1,0 +1,262 @@
+"""The frame of an official document (公文) by GB/T 9704-2012 党政机关公文格式, as .docx (python-docx)
+and as print HTML (chromium prints it to PDF): A4, 版心 156 × 225 mm, 发文机关标志 in red, 发文字号 over
+the red separator line, title in 小标宋 2号, 主送机关, body in 仿宋 3号 on 29 pt lines (22 lines a page),
+发文机关署名 and 成文日期, and the 版记 (抄送, 印发机关 and 印发日期) between its lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+
+# GB/T 9704-2012 5.2.1–5.2.2: A4; 天头 37 mm, 订口 28 mm; 版心 156 × 225 mm
+PAGE_MM, TOP_MM, LEFT_MM, AREA_MM = (210, 297), 37, 28, (156, 225)
+RIGHT_MM, BOTTOM_MM = PAGE_MM[0] - LEFT_MM - AREA_MM[0], PAGE_MM[1] - TOP_MM - AREA_MM[1]
+LINE_PT = 29          # 225 mm / 22 lines ≈ 28.9 pt (7.1: 一般每面排22行)
+TITLE_PT, BODY_PT, MARK_PT = 22, 16, 14   # 2号, 3号, 4号 (版记, 页码)
+RED = "FF0000"
+# east-Asian font names as the standard's offices have them; in print the installed free CJK fonts
+# stand in (chromium embeds what it uses): Noto Serif CJK for 小标宋/仿宋/楷体, a sans for 黑体
+FONT = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "h": "黑体", "h2": "楷体_GB2312"}
+CSS_FONT = {"title": '"方正小标宋简体", "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif',
+            "body": '"仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif',
+            "h": '"黑体", "SimHei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif',
+            "h2": '"楷体_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC", serif'}
+
+PLACEHOLDER_OFFICE = "（发文机关）"
+PLACEHOLDER_NUMBER = "（发文机关代字）〔{year}〕（序号）号"
+PLACEHOLDER_CC = "（抄送机关）"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who issues a document and to whom: the assessment's settings (`gongkai notice settings`), with
+    marked placeholders when none are set. `number` may hold {year}, the year of issue."""
+
+    office: str = PLACEHOLDER_OFFICE
+    number: str = PLACEHOLDER_NUMBER
+    cc: str = PLACEHOLDER_CC
+    to: str = ""
+
+    def document_number(self, issued: dt.date) -> str:
+        return self.number.replace("{year}", str(issued.year))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in the body: a header row, then rows."""
+
+    rows: list[list[str]] = field(default_factory=list)
+
+
+Block = tuple[str, str] | Table   # ("p" | "h" | "h2" | "h3" | "url", text): a paragraph, a 一、/（一）/1. heading
+
+
+def width_em(text: str) -> float:
+    """Width of a line in em: a CJK or full-width character 1, a digit or Latin letter ½."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+
+
+def title_lines(title: str, per_line: float = AREA_MM[0] / 25.4 * 72 / TITLE_PT) -> list[str]:
+    """A long title in lines broken where the meaning allows (7.3.2: 回行时要做到词意完整): before its
+    last 考核 or 关于…的, when both halves fit the 版心; otherwise as it is, wrapped by the reader."""
+    if width_em(title) <= per_line:
+        return [title]
+    for word in ("考核", "工作", "的"):
+        at = title.rfind(word)
+        if at > 0 and width_em(title[:at]) <= per_line and width_em(title[at:]) <= per_line:
+            return [title[:at], title[at:]]
+    return [title]
+
+
+def sign_size(office: str) -> float:
+    """The 发文机关标志's size in pt: as large as 42 pt, never wider than the 版心 (7.2.2)."""
+    return float(min(42, int(AREA_MM[0] / 25.4 * 72 / max(width_em(office + "文件"), 1) * 0.95)))
+
+
+# ---- .docx ----------------------------------------------------------------------------------------
+
+def _font(run, role: str, size: float, color: str | None = None, bold: bool = False) -> None:
+    name = FONT.get(role, FONT["body"])
+    run.font.name, run.font.size, run.font.bold = name, Pt(size), bold
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), name)
+    fonts.set(qn("w:ascii"), "Times New Roman" if role == "body" else name)
+    fonts.set(qn("w:hAnsi"), "Times New Roman" if role == "body" else name)
+    if color:
+        run.font.color.rgb = RGBColor.from_string(color)
+
+
+def _para(doc: DocumentType, text: str = "", *, role: str = "body", size: float = BODY_PT,
+          align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: float = 0, color: str | None = None,
+          before: float = 0, right: float = 0) -> Paragraph:
+    p = doc.add_paragraph()
+    f = p.paragraph_format
+    f.line_spacing_rule, f.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(LINE_PT if size <= BODY_PT else size * 1.3)
+    f.space_before, f.space_after = Pt(before), Pt(0)
+    f.first_line_indent, f.right_indent = Pt(indent * BODY_PT), Pt(right * BODY_PT)
+    p.alignment = align
+    if text:
+        _font(p.add_run(text), role, size, color)
+    return p
+
+
+def _border(p: Paragraph, side: str, size_eighths: int, color: str = "000000", space: int = 1) -> None:
+    """A line along a paragraph (sz in eighths of a point: 8 ≈ 0.35 mm, 6 ≈ 0.25 mm)."""
+    ppr = p._p.get_or_add_pPr()
+    borders = ppr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        ppr.append(borders)
+    line = OxmlElement(f"w:{side}")
+    for k, v in (("val", "single"), ("sz", str(size_eighths)), ("space", str(space)), ("color", color)):
+        line.set(qn(f"w:{k}"), v)
+    borders.append(line)
+
+
+def _page_number(doc: DocumentType) -> None:
+    """页码 (7.5): — 1 — in 4号, centred under the 版心."""
+    p = doc.sections[0].footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(p.add_run("— "), "body", MARK_PT)
+    run = p.add_run()
+    _font(run, "body", MARK_PT)
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        el = OxmlElement("w:fldChar" if kind else "w:instrText")
+        if kind:
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el.text = text
+        run._r.append(el)
+    _font(p.add_run(" —"), "body", MARK_PT)
+
+
+def new_docx() -> DocumentType:
+    """An empty A4 document with the standard's margins and a 仿宋 3号 Normal style."""
+    doc = Document()
+    s = doc.sections[0]
+    s.page_width, s.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+    s.top_margin, s.bottom_margin, s.left_margin, s.right_margin = Mm(TOP_MM), Mm(BOTTOM_MM), Mm(LEFT_MM), Mm(RIGHT_MM)
+    s.footer_distance = Mm(BOTTOM_MM - 7 - 5)   # 页码 7 mm under the 版心
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = FONT["body"], Pt(BODY_PT)
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT["body"])
+    _page_number(doc)
+    return doc
+
+
+def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date, path: Path) -> Path:
+    """The whole document in the standard's order: 版头, title, 主送, body, 署名 and 成文日期, 版记."""
+    doc = new_docx()
+    _para(doc, f"{head.office}文件", role="title", size=sign_size(head.office), color=RED,
+          align=WD_ALIGN_PARAGRAPH.CENTER, before=35 / 25.4 * 72 - LINE_PT)
+    _para(doc)
+    number = _para(doc, head.document_number(issued), align=WD_ALIGN_PARAGRAPH.CENTER, before=LINE_PT)
+    _border(number, "bottom", 8, RED, space=11)   # the red separator 4 mm under the 发文字号
+    _para(doc)
+    heading = _para(doc, role="title", size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    lines = title_lines(title)
+    for i, line in enumerate(lines):
+        run = heading.add_run(line)
+        _font(run, "title", TITLE_PT)
+        if i < len(lines) - 1:
+            run.add_break()
+    _para(doc)
+    _para(doc, to)
+    for b in blocks:
+        if isinstance(b, Table):
+            _docx_table(doc, b)
+        else:
+            kind, text = b
+            _para(doc, text, role=kind if kind in ("h", "h2") else "body", indent=2)
+    date = f"{issued:%Y年%-m月%-d日}"
+    # the last paragraph, the room for the 印章 and the 署名 stay on one page with the date (7.3.5.4)
+    kept = [doc.paragraphs[-1], _para(doc), _para(doc)]
+    shift = max(0.0, 4 + (width_em(date) - width_em(head.office)) / 2)
+    kept.append(_para(doc, head.office, align=WD_ALIGN_PARAGRAPH.RIGHT, right=shift))   # 署名 centred over the date
+    for para in kept:
+        para.paragraph_format.keep_with_next = True
+    _para(doc, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right=4)             # 成文日期 右空四字; 印章 above
+    _para(doc)
+    cc = _para(doc, f"抄送：{head.cc}。", size=MARK_PT, indent=1, before=LINE_PT)
+    _border(cc, "top", 8)
+    _border(cc, "bottom", 6)
+    printed = _para(doc, f"{head.office}\t{date}印发", size=MARK_PT, indent=1)
+    printed.paragraph_format.tab_stops.add_tab_stop(Mm(AREA_MM[0]) - Pt(MARK_PT), WD_TAB_ALIGNMENT.RIGHT)
+    _border(printed, "bottom", 8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
+
+
+def _docx_table(doc: DocumentType, t: Table) -> None:
+    table = doc.add_table(rows=0, cols=len(t.rows[0]))
+    table.style = "Table Grid"
+    for i, row in enumerate(t.rows):
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = ""
+            p = cell.paragraphs[0]
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER if i == 0 else WD_ALIGN_PARAGRAPH.LEFT
+            _font(p.add_run(text), "h" if i == 0 else "body", MARK_PT)
+
+
+# ---- print HTML -----------------------------------------------------------------------------------
+
+_CSS = f"""
+@page {{ size: A4; margin: {TOP_MM}mm {RIGHT_MM}mm {BOTTOM_MM}mm {LEFT_MM}mm;
+  @bottom-center {{ content: "— " counter(page) " —"; font: {MARK_PT}pt {CSS_FONT['body']}; }} }}
+body {{ margin: 0; font: {BODY_PT}pt/{LINE_PT}pt {CSS_FONT['body']}; text-align: justify; }}
+p {{ margin: 0; text-indent: 2em; }}
+.sign {{ margin-top: 33mm; text-align: center; text-indent: 0; color: #f00; font-family: {CSS_FONT['title']};
+  font-weight: bold; white-space: nowrap; line-height: 1.2; }}
+.number {{ margin-top: {2 * LINE_PT}pt; text-align: center; text-indent: 0; padding-bottom: 4mm;
+  border-bottom: 0.5mm solid #f00; }}
+h1 {{ margin: {2 * LINE_PT}pt 0 {LINE_PT}pt; text-align: center; font: bold {TITLE_PT}pt/1.4 {CSS_FONT['title']}; }}
+.to {{ text-indent: 0; }}
+.h {{ font-family: {CSS_FONT['h']}; }}
+.h2 {{ font-family: {CSS_FONT['h2']}; }}
+table {{ border-collapse: collapse; width: 100%; margin: 4pt 0; font-size: {MARK_PT}pt; line-height: 1.5; }}
+th, td {{ border: 0.5pt solid #000; padding: 1mm 2mm; }}
+th {{ font-family: {CSS_FONT['h']}; font-weight: normal; }}
+.close {{ break-inside: avoid; }}
+.seal {{ margin-top: {2 * LINE_PT}pt; text-align: right; }}
+.seal p {{ text-indent: 0; }}
+.mark {{ margin-top: {2 * LINE_PT}pt; break-inside: avoid; font-size: {MARK_PT}pt;
+  border-top: 0.35mm solid #000; border-bottom: 0.35mm solid #000; }}
+.mark p {{ text-indent: 0; padding: 0 1em; }}
+.mark .cc {{ border-bottom: 0.25mm solid #000; }}
+.mark .printed {{ display: flex; justify-content: space-between; }}
+"""
+
+
+def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date) -> str:
+    """The same document as print HTML, A4 with the standard's margins (@page)."""
+    e = html.escape
+    date = f"{issued:%Y年%-m月%-d日}"
+    body = []
+    for b in blocks:
+        if isinstance(b, Table):
+            head_row, *rows = b.rows
+            body.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in head_row) + "</tr>"
+                        + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
+        else:
+            body.append(f'<p class="{b[0]}">{e(b[1])}</p>')
+    shift = max(0.0, 4 + (width_em(date) - width_em(head.office)) / 2)
+    return (f"<!doctype html><html lang=zh><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style><body>"
+            f'<p class="sign" style="font-size:{sign_size(head.office)}pt">{e(head.office)}文件</p>'
+            f'<p class="number">{e(head.document_number(issued))}</p><h1>{"<br>".join(e(x) for x in title_lines(title))}</h1><p class="to">{e(to)}</p>'
+            + "\n".join(body[:-1])
+            # the last paragraph, the room for the 印章, the 署名 and the date on one page (7.3.5.4)
+            + f'<div class="close">{body[-1] if body else ""}<div class="seal"><p style="margin-right:{shift}em">{e(head.office)}</p>'
+              f'<p style="margin-right:4em">{date}</p></div></div>'
+            + f'<div class="mark"><p class="cc">抄送：{e(head.cc)}。</p>'
+              f'<p class="printed"><span>{e(head.office)}</span><span>{date}印发</span></p></div></body></html>')
