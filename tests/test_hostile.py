@@ -12,6 +12,7 @@ from scoring.intake.evidence import validate
 from scoring.intake.tables import MAX_CELL_CHARS, read_table
 from tests.cli import gongkai
 from tests.conftest import make_scheme
+from tests.test_cli import CASE_SCHEME
 
 SCHEME = make_scheme({}, [{"id": "jinan", "name": "濟南市", "kind": "city"}], [
     {"id": "1", "applies_to": ["city"], "points": 2, "rules": [{"kind": "deadline", "due": "2017-05-31"}]},
@@ -20,26 +21,7 @@ SCHEME = make_scheme({}, [{"id": "jinan", "name": "濟南市", "kind": "city"}],
     {"id": "3", "applies_to": ["city"], "points": 2,
      "rules": [{"kind": "response", "steps": [{"name": "release", "within": {"hours": 5}}]}]},
 ])
-SCHEME_TEXT = """\
-scheme:
-  id: t
-  title: t
-  issued: 2017-05-04
-  period: {start: 2017-01-01, end: 2017-12-31}
-  transparency_share: 0.04
-  grades: [{name: 優秀, min: 90}, {name: 合格, min: 60}, {name: 不合格, min: 0}]
-bodies:
-  - {id: jinan, name: 濟南市, kind: city}
-  - {id: qingdao, name: 青島市, kind: city}
-obligations:
-  - id: "1"
-    section: [一]
-    title: plan
-    source: 30個工作日內
-    applies_to: [city]
-    points: 10
-    rules: [{kind: deadline, due: {after: issued, within: {working_days: 30}}}]
-"""
+SCHEME_TEXT = CASE_SCHEME  # the same two-city scheme as the CLI tests
 VALID = ("單位,任務編號,期間,事件編號,發生時間,環節,發佈時間,分值,網址,備註\n"
          "濟南市,1,,,,,2017-05-20,,http://a,ok\n"
          "濟南,2,2017-03,,,,2017-03-31,,,\n"
