@@ -160,7 +160,7 @@ def test_audit_page_shows_the_demo_import_and_the_run(app):
     at = page(app, "audit")
     trail = at.dataframe[0].value
     assert list(trail.columns) == ["编号", "时间", "用户", "操作", "方案", "详情", "文件哈希（SHA-256）"]
-    assert trail["操作"].tolist()[-3:] == ["score", "import", "scheme_load"]
+    assert trail["操作"].tolist()[-4:] == ["score", "notice_settings", "import", "scheme_load"]  # the demo's example letterhead
     assert "demo（合成數據 synthetic）" in trail.loc[trail["操作"] == "import", "详情"].iloc[0]
 
 
