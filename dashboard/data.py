@@ -2,8 +2,10 @@
 the signed-in actor, so the dashboard runs the same checks and audits the same way as the CLI.
 
 Cache keys include the state token (scheme hash, latest audited change), so an import shows at once.
-Cached results are the same for every reader; the actor is checked by the (uncached) token call that
-precedes every page's reads, and by `workflows` on everything else.
+A cached result is the same for every reader who may see it, so the actor is never part of a key:
+each public function here checks the actor's permission *before* it reaches the cache (`_may`), and
+the cached body calls `workflows`, which checks the account again as the database knows it. Who may
+see what is never decided by whether another account warmed the cache.
 """
 
 from __future__ import annotations
@@ -16,11 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from scoring import workflows
-from scoring.errors import GongkaiError
-from scoring.method.engine import Scorecard, rescore
-from scoring.method.explain import explained
-from scoring.method.explain import share_status as explain_share_status
-from scoring.method.robustness import robustness as rank_robustness
+from scoring.errors import GongkaiError, SchemeError
+from scoring.method.engine import Scorecard
 from scoring.method.scheme import Scheme
 from scoring.store.accounts import Actor
 from scoring.store.db import resolve_url
@@ -29,6 +28,13 @@ from scoring.store.repository import ImportResult
 
 def url() -> str:
     return resolve_url(None)
+
+
+def _may(actor: Actor, action: str = "read") -> Actor:
+    """Refuse (PermissionDenied) before any cached read: the actor here is the account as resumed on
+    this page view, so a disabled account or changed role is already in it."""
+    actor.require(action)
+    return actor
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,7 +70,7 @@ def _scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str,
 def scorecard(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], actor: Actor) -> Scorecard:
     """The scorecard of the stored evidence (scored once per state; the run stored under the actor
     who first looked at that state, or reused)."""
-    return _scorecard(db, scheme_id, as_of, state, actor)
+    return _scorecard(db, scheme_id, as_of, state, _may(actor))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, ttl=300)
@@ -77,14 +83,19 @@ def _year_over_year(db: str, scheme_id: str, as_of: dt.date | None, state: tuple
 def year_over_year(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
                    actor: Actor) -> workflows.YearOverYear | None:
     """This year beside the previous scheme's final result (None without one); readers only."""
-    actor.require("read")
-    return _year_over_year(db, scheme_id, as_of, state, actor)
+    return _year_over_year(db, scheme_id, as_of, state, _may(actor))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def _explained_body(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], body: str,
+                    _actor: Actor) -> pd.DataFrame:
+    return workflows.explain(db, actor=_actor, body=body, card=scorecard(db, scheme_id, as_of, state, _actor))
+
+
 def explained_body(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], body: str,
-                   _actor: Actor) -> pd.DataFrame:
-    return explained(scorecard(db, scheme_id, as_of, state, _actor), body)
+                   actor: Actor) -> pd.DataFrame:
+    """A body's findings explained (readers only)."""
+    return _explained_body(db, scheme_id, as_of, state, body, _may(actor))
 
 
 def runs(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
@@ -119,15 +130,20 @@ def _scheme(db: str, scheme_id: str, sha: str, _actor: Actor) -> Scheme:
 
 
 def scheme(db: str, scheme_id: str, state: tuple[str, int], actor: Actor) -> Scheme:
-    """The stored scheme (parsed once per scheme hash)."""
+    """The stored scheme (parsed once per scheme hash): every signed-in account reads it."""
     return _scheme(db, scheme_id, state[0], actor)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def _share_status(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], lang: str,
+                  _actor: Actor) -> pd.Series:
+    return workflows.share_status(db, actor=_actor, lang=lang, card=scorecard(db, scheme_id, as_of, state, _actor))
+
+
 def share_status(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], lang: str,
-                 _actor: Actor) -> pd.Series:
+                 actor: Actor) -> pd.Series:
     """Per body: the 4% rule as met / not met / no value, in `lang` (a small series, once per state)."""
-    return explain_share_status(scorecard(db, scheme_id, as_of, state, _actor), lang)
+    return _share_status(db, scheme_id, as_of, state, lang, _may(actor))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -171,15 +187,19 @@ def accept(db: str, evidence_id: int, actor: Actor) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
-           points: tuple[tuple[str, float], ...], share: float, _actor: Actor) -> tuple[pd.DataFrame | None, str]:
-    """Scores with changed points and share, reusing the credits; or the reason it is refused."""
-    card = scorecard(db, scheme_id, as_of, state, _actor)
+def _whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
+            points: tuple[tuple[str, float], ...], share: float, _actor: Actor) -> tuple[pd.DataFrame | None, str]:
     try:
-        scheme = card.scheme.with_changes(dict(points), share)
-    except GongkaiError as e:
+        return workflows.what_if(db, actor=_actor, points=dict(points), share=share,
+                                 card=scorecard(db, scheme_id, as_of, state, _actor)), ""
+    except SchemeError as e:
         return None, str(e)
-    return rescore(scheme, card.credits)[1], ""
+
+
+def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int],
+           points: tuple[tuple[str, float], ...], share: float, actor: Actor) -> tuple[pd.DataFrame | None, str]:
+    """Scores with changed points and share, reusing the credits; or the reason it is refused."""
+    return _whatif(db, scheme_id, as_of, state, points, share, _may(actor))
 
 
 def report_file(db: str, scheme_id: str, as_of: dt.date | None, fmt: str, lang: str,
@@ -199,9 +219,13 @@ def audit_trail(db: str, actor: Actor) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def robustness(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], _actor: Actor) -> pd.DataFrame:
+def _robustness(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], _actor: Actor) -> pd.DataFrame:
+    return workflows.robustness(db, actor=_actor, draws=1000, seed=0, card=scorecard(db, scheme_id, as_of, state, _actor))
+
+
+def robustness(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int], actor: Actor) -> pd.DataFrame:
     """Rank intervals and grade certainty of the current scores (1,000 draws, seed 0, default spreads)."""
-    return rank_robustness(scorecard(db, scheme_id, as_of, state, _actor), draws=1000, seed=0)
+    return _robustness(db, scheme_id, as_of, state, _may(actor))
 
 
 # ---- the assessment cycle (not cached: every call is per account and must show a change at once) ----

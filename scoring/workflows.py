@@ -450,6 +450,44 @@ def scorecard(db: str | None, *, actor: Actor, scheme_id: str | None = None,
         return score_unstored(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
 
 
+def _card_for(db: str | None, actor: Actor, scheme_id: str | None, as_of: dt.date | None,
+              card: Scorecard | None) -> Scorecard:
+    """The scorecard a reading starts from: `card` when the caller has it already (the dashboard's
+    cache), after the actor's account is checked for `read` as the database knows it now."""
+    if card is None:
+        return scorecard(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+    with transaction(db) as session:
+        _as(session, actor, "read")
+    return card
+
+
+def explain(db: str | None, *, actor: Actor, body: str, scheme_id: str | None = None,
+            as_of: dt.date | None = None, card: Scorecard | None = None) -> pd.DataFrame:
+    """A body's findings, one row per item, with what was found and the points it cost (readers only)."""
+    from scoring.method.explain import explained
+
+    return explained(_card_for(db, actor, scheme_id, as_of, card), body)
+
+
+def share_status(db: str | None, *, actor: Actor, lang: str, scheme_id: str | None = None,
+                 as_of: dt.date | None = None, card: Scorecard | None = None) -> pd.Series:
+    """Per body: the 4% rule as met / not met / no value, in `lang` (readers only)."""
+    from scoring.method.explain import share_status as shares
+
+    return shares(_card_for(db, actor, scheme_id, as_of, card), lang)
+
+
+def what_if(db: str | None, *, actor: Actor, points: dict[str, float], share: float,
+            scheme_id: str | None = None, as_of: dt.date | None = None,
+            card: Scorecard | None = None) -> pd.DataFrame:
+    """The scores with changed points and 4% share, re-using the findings (readers only; a change
+    the scheme's checks refuse raises `SchemeError`). Nothing is stored."""
+    from scoring.method.engine import rescore
+
+    card = _card_for(db, actor, scheme_id, as_of, card)
+    return rescore(card.scheme.with_changes(points, share), card.credits)[1]
+
+
 def score_unstored(db: str | None, *, actor: Actor, scheme_id: str | None = None,
                    as_of: dt.date | None = None) -> Scorecard:
     """The stored evidence scored and nothing written: what a read-only or busy database still shows."""
@@ -741,10 +779,11 @@ def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Sch
 
 
 def robustness(db: str | None, *, actor: Actor, scheme_id: str | None = None, as_of: dt.date | None = None,
-               draws: int = 1000, seed: int = 0, spread: Spread | None = None) -> pd.DataFrame:
+               draws: int = 1000, seed: int = 0, spread: Spread | None = None,
+               card: Scorecard | None = None) -> pd.DataFrame:
     """How sure each body's rank and grade are under perturbed points, late credit and ratings
     (re-scored from the current run's findings; see `scoring.method.robustness`)."""
-    card = scorecard(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+    card = _card_for(db, actor, scheme_id, as_of, card)
     return rank_robustness(card, draws=draws, seed=seed, spread=spread)
 
 

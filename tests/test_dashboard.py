@@ -495,3 +495,28 @@ def test_rankings_read_on_while_an_import_holds_the_database(app, tmp_path, monk
         holder.close()
     assert not app.exception, [e.message for e in app.exception]
     assert not app.error and app.title[0].value == "排名" and len(app.dataframe[0].value)
+
+
+def test_a_warm_cache_never_lets_a_firm_read_scores(accounts_app, monkeypatch):
+    """Issue 29: the cache key never decides who may see what. An evaluator warms every cached read;
+    a firm asking the same (same database, scheme, date, state) is still refused, and a viewer reads."""
+    import os
+
+    from dashboard import data
+    from scoring.store.accounts import Actor, PermissionDenied
+
+    url = os.environ["GONGKAI_DATABASE_URL"]
+    state = data.token(url, "shandong-2017")
+    reads = {
+        "scorecard": lambda a: data.scorecard(url, "shandong-2017", None, state, a),
+        "explained": lambda a: data.explained_body(url, "shandong-2017", None, state, "jinan", a),
+        "share": lambda a: data.share_status(url, "shandong-2017", None, state, "zh-Hans", a),
+        "what-if": lambda a: data.whatif(url, "shandong-2017", None, state, (("1.1.1", 3.0),), 0.05, a),
+        "years": lambda a: data.year_over_year(url, "shandong-2017", None, state, a),
+    }
+    warm = {name: read(Actor("eva", "evaluator")) for name, read in reads.items()}
+    assert warm["what-if"][1] == "" and len(warm["explained"]) > 0
+    for name, read in reads.items():
+        with pytest.raises(PermissionDenied, match="acme"):
+            read(Actor("acme", "firm"))
+        read(Actor("vic", "viewer"))  # a reader is served (year over year: None, no earlier final)

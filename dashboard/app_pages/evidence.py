@@ -10,7 +10,8 @@ from scoring.errors import GongkaiError
 c = require("read", "import")
 st.title(t("page_evidence"))
 ev = data.evidence(c.db, c.scheme_id, c.actor)  # a firm: its assignments and its own imports only
-names = {b.id: b.name for b in c.card.scheme.bodies}
+# names from the scheme, not the scorecard: a firm browses evidence but may not read scores
+names = {b.id: b.name for b in data.scheme(c.db, c.scheme_id, c.state, c.actor).bodies}
 f = st.columns(3)
 bodies = f[0].multiselect(t("filter_body"), sorted(ev["body"].unique()), format_func=lambda b: names.get(b, b),
                           placeholder=t("choose_all"))
