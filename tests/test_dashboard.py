@@ -516,7 +516,7 @@ def test_a_warm_cache_never_lets_a_firm_read_scores(accounts_app, monkeypatch):
     }
     warm = {name: read(Actor("eva", "evaluator")) for name, read in reads.items()}
     assert warm["what-if"][1] == "" and len(warm["explained"]) > 0
-    for name, read in reads.items():
+    for read in reads.values():
         with pytest.raises(PermissionDenied, match="acme"):
             read(Actor("acme", "firm"))
         read(Actor("vic", "viewer"))  # a reader is served (year over year: None, no earlier final)
