@@ -9,6 +9,7 @@ from dashboard.ui import Context, plain
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
 from scoring.store.accounts import Actor
+from scoring.store.cycle import Stage
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
 lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -110,7 +111,7 @@ st.sidebar.caption(f"{plain(scheme.scheme.title)}\n\n{plain(scheme.scheme.docume
 if published := data.publications(db, scheme_id, actor):  # the published result, marked plainly
     from dashboard.cycle_ui import stage_text
 
-    (st.sidebar.success if published[0].stage == "final" else st.sidebar.warning)(
+    (st.sidebar.success if published[0].stage == Stage.FINAL else st.sidebar.warning)(
         stage_text(published[0]) + ("" if actor.role == "body" else "；" + text("stage_live", lang)))
 
 # (file, title key, url, the permissions any one of which opens the page)

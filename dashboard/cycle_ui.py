@@ -10,11 +10,12 @@ import streamlit as st
 
 from dashboard.ui import Context, show_attachment, t
 from scoring.i18n_cycle import cycle_day
+from scoring.store.cycle import Stage
 from scoring.workflows import Published
 
 
 def stage_text(pub: Published) -> str:
-    if pub.stage == "final":
+    if pub.stage == Stage.FINAL:
         return t("stage_final").format(run=pub.run_id)
     return t("stage_preliminary").format(run=pub.run_id, date=day_text(pub.closes_on, pub.provisional))
 
@@ -30,7 +31,7 @@ def banner(pubs: list[Published]) -> None:
     if not pubs:
         st.info(t("no_publication"))
         return
-    (st.success if pubs[0].stage == "final" else st.warning)(stage_text(pubs[0]))
+    (st.success if pubs[0].stage == Stage.FINAL else st.warning)(stage_text(pubs[0]))
     if pubs[0].provisional:
         st.caption(t("provisional_note"))
 

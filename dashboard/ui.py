@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import data
 from scoring.errors import GongkaiError
 from scoring.i18n import text
+from scoring.method import LOST
 from scoring.method.engine import Scorecard
 from scoring.method.explain import finding_files, late_text
 from scoring.report import charts
@@ -136,7 +137,7 @@ def body_gap_view(kind: str, pick_key: str) -> None:
 def findings_with_files(c: Context, found: pd.DataFrame, evidence: pd.DataFrame, key: str) -> set[str]:
     """The findings that lost points, each with the preserved files of the evidence it rests on (named
     in the table, then shown beside its item). Returns the files shown."""
-    shown = found[found["lost"] > 1e-12]
+    shown = found[found["lost"] > LOST]
     files = finding_files(shown, evidence)
     st.dataframe(findings_table(shown).assign(**{t("report_attachment"): [
         "、".join(f"sha256 {s[:12]}…" for s in fs) or t("no_attachment") for fs in files]}), hide_index=True)
@@ -175,7 +176,7 @@ def show_attachment(c: Context, sha256: str, key: str) -> None:
 
 
 def findings_table(f: pd.DataFrame) -> pd.DataFrame:
-    shown = f[f["lost"] > 1e-12]
+    shown = f[f["lost"] > LOST]
     return pd.DataFrame({
         t("finding_rule"): shown["label"],
         t("finding_item"): [f"{i} {x}".strip() for i, x in zip(shown["item"].astype(str), shown["item_text"], strict=True)],

@@ -16,7 +16,9 @@ from rich.console import Console
 from scoring import SCHEME_FILE
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, SchemeError, count, shown
 from scoring.i18n_cycle import cycle_day
+from scoring.method import LOST
 from scoring.method.scheme import draft_reviews, lineage_faults
+from scoring.store.cycle import Stage
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
@@ -612,7 +614,7 @@ def publish_cmd(
 
     if preliminary == final:
         raise GongkaiError("give exactly one of --preliminary, --final")
-    pub = workflows.publish(db, actor=_actor(db), stage="final" if final else "preliminary", scheme_id=scheme,
+    pub = workflows.publish(db, actor=_actor(db), stage=Stage.FINAL if final else Stage.PRELIMINARY, scheme_id=scheme,
                             as_of=_date(as_of), days=days, rectify_days=rectify_days)
     if pub.closes_on:
         print(f"preliminary result {pub.id} (run {pub.run_id}, as of {pub.as_of}): appeals until "
@@ -640,7 +642,7 @@ def result_cmd(body: Annotated[str | None, typer.Option("--body", help="body id 
           + (f"; appeals until {cycle_day(r.publication.closes_on, r.publication.provisional, 'zh-Hans')}"
              if r.publication.closes_on else ""))
     _print_table(r.scores[["body", "name", "score", "rank", "grade"]], "")
-    lost = r.findings[r.findings["lost"] > 1e-12][["obligation", "item", "outcome", "lost"]]
+    lost = r.findings[r.findings["lost"] > LOST][["obligation", "item", "outcome", "lost"]]
     _print_table(lost.round({"lost": 3}), "no points lost")
 
 

@@ -29,6 +29,8 @@ from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.schemes import load_scheme_cached
 from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
+from scoring.method import LOST
+from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
 from scoring.method.robustness import robustness as rank_robustness
@@ -40,6 +42,7 @@ from scoring.store import repository as repo
 from scoring.store.accounts import Actor, LoginRefused, PermissionDenied
 from scoring.store.attachments import store_for
 from scoring.store.audit import audit, audit_trail
+from scoring.store.cycle import Stage
 from scoring.store.db import engine_for, resolve_url, session_secret
 from scoring.store.locks import lock_evidence
 from scoring.synthetic import demo
@@ -235,10 +238,10 @@ def load_second_year(db: str | None, *, actor: Actor) -> repo.ImportResult:
     load_demo(db, actor=actor)
     with transaction(db) as session:
         stages = {p.stage for p in cycle.publications(session, scheme_id=first.id)}
-    if "final" not in stages:
-        if "preliminary" not in stages:
-            publish(db, actor=actor, stage="preliminary", scheme_id=first.id, today=DEMO_CYCLE[0])
-        publish(db, actor=actor, stage="final", scheme_id=first.id, today=DEMO_CYCLE[1])
+    if Stage.FINAL not in stages:
+        if Stage.PRELIMINARY not in stages:
+            publish(db, actor=actor, stage=Stage.PRELIMINARY, scheme_id=first.id, today=DEMO_CYCLE[0])
+        publish(db, actor=actor, stage=Stage.FINAL, scheme_id=first.id, today=DEMO_CYCLE[1])
     return _with_demo_evidence(db, actor, parse_scheme(second_year(first.text), ID), seed=2018)
 
 
@@ -559,7 +562,7 @@ def _finals_before(session: Session, scheme: Scheme) -> list[tuple[Scheme, Score
     out: list[tuple[Scheme, Scorecard]] = []
     stored, now = set(repo.scheme_ids(session)), scheme
     while now.lineage is not None and now.lineage.previous in stored and len(out) < 50:
-        final = next((p for p in cycle.publications(session, scheme_id=now.lineage.previous) if p.stage == "final"), None)
+        final = next((p for p in cycle.publications(session, scheme_id=now.lineage.previous) if p.stage == Stage.FINAL), None)
         if final is None:
             break
         card = cycle.published_card(final)
@@ -764,13 +767,6 @@ def users(db: str | None, *, actor: Actor) -> pd.DataFrame:
         return accounts.users_with_firms(session)
 
 
-def current_actor(db: str | None, *, actor: Actor) -> Actor:
-    """The actor as the database knows it now (a dashboard re-checks this on every page view):
-    refused when the account was disabled or removed; with its current role otherwise."""
-    with transaction(db) as session:
-        return _as(session, actor, _signed_in(actor))
-
-
 def scheme(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> Scheme:
     """A stored scheme (the only one when `scheme_id` is left out)."""
     with transaction(db) as session:
@@ -914,7 +910,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
     """Publish the current run: `preliminary` opens a feedback window of `days` working days;
     `final` (refused while an appeal is undecided, and once a final exists) freezes it and opens a
     整改 problem for every point lost. The scheme and evidence are frozen with the run."""
-    if stage not in ("preliminary", "final"):
+    if stage not in tuple(Stage):
         raise GongkaiError(f"stage {stage!r} is not one of: preliminary, final")
     if days < 1:
         raise GongkaiError(f"--days {days}: a feedback window is at least 1 working day")
@@ -922,11 +918,11 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         who = _as(session, actor, "publish")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         earlier = cycle.publications(session, scheme_id=scheme.id)
-        final = next((p for p in earlier if p.stage == "final"), None)
+        final = next((p for p in earlier if p.stage == Stage.FINAL), None)
         if final is not None:
             raise GongkaiError(f"the final result of {scheme.id} was published on {final.published_at:%Y-%m-%d} "
                                f"(run {final.run_id}); it is frozen — later evidence makes new runs, not a new final")
-        if stage == "final":
+        if stage == Stage.FINAL:
             if not earlier:
                 raise GongkaiError("publish --preliminary first: bodies get a feedback window before the final result")
             undecided = cycle.appeals(session, scheme_id=scheme.id, open_only=True)
@@ -937,18 +933,18 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         card, run_id = repo.score_and_record(session, scheme_id=scheme.id, as_of=as_of, who=who.name)
         evidence, digest = repo.evidence_state(session, scheme_id=scheme.id)
         day = _today(scheme, today)
-        window = days if stage == "preliminary" else rectify_days
+        window = days if stage == Stage.PRELIMINARY else rectify_days
         end, provisional = _working_days_after(scheme, day, window)
         pub = cycle.publish(session, stage=stage, scheme=scheme, run_id=run_id, as_of=card.as_of,
-                            evidence=evidence, who=who.name, closes_on=end if stage == "preliminary" else None,
+                            evidence=evidence, who=who.name, closes_on=end if stage == Stage.PRELIMINARY else None,
                             opened_on=day, days=window, provisional=provisional)
-        opened = cycle.open_problems(session, pub=pub, card=card, due_on=end) if stage == "final" else 0
+        opened = cycle.open_problems(session, pub=pub, card=card, due_on=end) if stage == Stage.FINAL else 0
         mark = f" ({PROVISIONAL}: {end.year} is not loaded)" if provisional else ""
         audit(session, who=who.name, action=f"publish_{stage}", scheme_id=scheme.id, sha256=digest,
               detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
-                     + (f", feedback window to {end}{mark} ({days} working days)" if stage == "preliminary" else
+                     + (f", feedback window to {end}{mark} ({days} working days)" if stage == Stage.PRELIMINARY else
                         f", frozen; {opened} 整改 problems due {end}{mark}"))
-        return _published(pub, opened, end if stage == "final" else None)
+        return _published(pub, opened, end if stage == Stage.FINAL else None)
 
 
 # ---- the working-day calendar --------------------------------------------------------------------
@@ -988,7 +984,7 @@ def _recompute_provisional(session: Session, who: Actor) -> list[tuple[int, str,
         assert pub.id is not None and pub.opened_on is not None and pub.days is not None
         end, provisional = _working_days_after(repo.get_scheme(session, scheme_id=pub.scheme_id), pub.opened_on, pub.days)
         before = cycle.move_window_end(session, pub=pub, end=end, provisional=provisional)
-        what = "feedback window closes" if pub.stage == "preliminary" else "整改 due"
+        what = "feedback window closes" if pub.stage == Stage.PRELIMINARY else "整改 due"
         audit(session, who=who.name, action="calendar_recompute", scheme_id=pub.scheme_id,
               detail=f"publication {pub.id}: {what} {before} ({PROVISIONAL}) → {end}"
                      + (f" (still {PROVISIONAL})" if provisional else ""))
@@ -1055,7 +1051,7 @@ def appeal_window_closed(db: str | None, *, actor: Actor, scheme_id: str | None 
         _as(session, actor, "own")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         pubs = cycle.publications(session, scheme_id=scheme.id)
-        return bool(pubs) and pubs[0].stage == "preliminary" and _window_closed(scheme, pubs[0], today)
+        return bool(pubs) and pubs[0].stage == Stage.PRELIMINARY and _window_closed(scheme, pubs[0], today)
 
 
 @dataclass(frozen=True)
@@ -1110,7 +1106,7 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
         if not pubs:
             raise GongkaiError("no preliminary result is published: nothing to appeal yet")
         pub = pubs[0]
-        if pub.stage == "final":
+        if pub.stage == Stage.FINAL:
             raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
         if _window_closed(scheme, pub, today):
             raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
@@ -1153,10 +1149,10 @@ def _appealable(card: Scorecard, *, body: str, obligation: str, item: str, publi
 
     found = explained(card, body)
     row = found[(found["obligation"] == obligation) & (found["item"] == item)].iloc[0]
-    if row["lost"] <= 1e-9:
+    if row["lost"] <= LOST:
         raise GongkaiError(f"{body} lost no points on {obligation} · {item} ({row['outcome']}): "
                            "an appeal cannot change its score")
-    if published_at is None or row["kind"] in ("rating", "share"):
+    if published_at is None or rule_kinds.kind(row["kind"]).appeal == "value":
         return
     _appeal_evidence(card.scheme, _appeal_row(card, body=body, obligation=obligation, item=item,
                                               published_at=published_at, url=url, note="", assessor="申訴 appeal",
@@ -1243,11 +1239,7 @@ def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool,
         appeal = session.get(Appeal, appeal_id)
         if appeal is None:
             raise GongkaiError(f"no appeal {appeal_id}")
-        if appeal.status != "open":
-            raise GongkaiError(f"appeal {appeal_id} was already decided: {appeal.status} by {appeal.decided_by} "
-                               f"on {appeal.decided_at:%Y-%m-%d}")
-        if not reason.strip():
-            raise GongkaiError("a decision needs a reason (--reason)")
+        cycle.check_decision(appeal, reason=reason)  # refused before any work
         pub = cycle.publication(session, publication_id=appeal.publication_id)
         scheme = repo.get_scheme(session, scheme_id=pub.scheme_id)
         before, points = _earned(session, scheme, pub.as_of, appeal.body, appeal.obligation)
@@ -1257,8 +1249,7 @@ def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool,
         after = _earned(session, scheme, pub.as_of, appeal.body, appeal.obligation)[0] if batch else before
         from scoring.store.audit import now
 
-        appeal.status, appeal.decision = ("accepted" if accept else "rejected"), reason.strip()
-        appeal.decided_by, appeal.decided_at, appeal.batch_id = who.name, now(), batch
+        cycle.decide_appeal(appeal, accept=accept, reason=reason, who=who, batch=batch, at=now())
         decision = Decision(appeal_id, appeal.status, batch, appeal.body, appeal.obligation, points, before, after)
         audit(session, who=who.name, action="appeal_" + appeal.status, scheme_id=pub.scheme_id, sha256=appeal.attachment,
               detail=f"appeal {appeal_id} ({appeal.body} · {appeal.obligation} · {appeal.item}): {reason.strip()}"
@@ -1269,7 +1260,7 @@ def decide_appeal(db: str | None, *, actor: Actor, appeal_id: int, accept: bool,
 
 def _appeal_row(card: Scorecard, *, body: str, obligation: str, item: str, published_at: dt.datetime,
                 url: str, note: str, assessor: str, event_at: str) -> dict[str, str]:
-    """The evidence row an appeal's claim stands for (a dated item: periodic, response, deadline, count)."""
+    """The evidence row an appeal's claim stands for (a dated item of a kind whose appeal is a publication)."""
     from scoring.intake.tables import COLUMNS
 
     findings = card.findings
@@ -1278,10 +1269,9 @@ def _appeal_row(card: Scorecard, *, body: str, obligation: str, item: str, publi
     row = dict.fromkeys(COLUMNS, "") | {"body": body, "obligation": obligation,
                                         "published_at": published_at.isoformat(sep=" "), "url": url,
                                         "assessor": assessor, "note": note[:500]}
-    if kind == "periodic":
-        row["period"] = item
-    elif kind == "response":
-        row["event"], row["step"] = item.split("/", 1)
+    columns = rule_kinds.kind(kind).item_columns  # what the item label stands for, as the kind declares
+    row.update(zip(columns, item.split("/", len(columns) - 1) if columns else (), strict=True))
+    if "event" in columns:
         row["event_at"] = event_at
     return row
 
@@ -1320,7 +1310,7 @@ def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, w
     findings = card.findings
     kind = findings[(findings["body"] == appeal.body) & (findings["obligation"] == appeal.obligation)
                     & (findings["item"] == appeal.item)]["kind"].iloc[0]
-    if kind in ("rating", "share"):
+    if rule_kinds.kind(kind).appeal == "value":
         return None  # a value is the firm's or the evaluator's to give: nothing to record from a file
     if published_at is None:
         raise GongkaiError(f"accepting appeal {appeal.id} makes its file an evidence record: give the date "
@@ -1339,7 +1329,7 @@ def _appeal_record(session: Session, appeal, published_at: dt.datetime | None, w
 
 def _final(session: Session, scheme_id: str | None):
     scheme = repo.get_scheme(session, scheme_id=scheme_id)
-    final = next((p for p in cycle.publications(session, scheme_id=scheme.id) if p.stage == "final"), None)
+    final = next((p for p in cycle.publications(session, scheme_id=scheme.id) if p.stage == Stage.FINAL), None)
     if final is None:
         raise GongkaiError(f"no final result of {scheme.id} yet (gongkai publish --final)")
     return scheme, final
@@ -1447,31 +1437,20 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
     from scoring.store.audit import now
     from scoring.store.models import Problem
 
-    if status not in cycle.STATUSES:
-        raise GongkaiError(f"status {status!r} is not one of: {', '.join(cycle.STATUSES)}")
     with transaction(db) as session:
         who = _as(session, actor, "track")
         problem = session.get(Problem, problem_id)
         if problem is None or (who.role == "body" and problem.body != _own_body(session, who, None)):
             raise GongkaiError(f"no 整改 problem {problem_id}" + (" of your body" if who.role == "body" else ""))
-        if who.role == "body" and status != "rectified":
-            raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
-        if problem.status == "verified" and who.role is not None and who.role not in ("admin", "evaluator"):
-            raise PermissionDenied(f"problem {problem_id} was verified by {problem.updated_by}: only an evaluator or "
-                                   f"admin moves it out of verified (user {who.name} is {who.role})")
-        if status == "rectified" and not (note.strip() or attachment):
-            raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
-        if status == "verified" and problem.status != "rectified":
-            raise GongkaiError(f"problem {problem_id} is {problem.status}: only a rectified problem can be verified")
+        at = now()
+        # checked before the file is stored: a refused move stores nothing
+        cycle.check_problem_move(problem, to=status, who=who, evidence=bool(note.strip() or attachment))
+        sha = None
         if attachment is not None:
-            attached = single(attachment[0], attachment[1], now())
+            attached = single(attachment[0], attachment[1], at)
             cycle.save_attachments(session, store=store_for(resolve_url(db)), files=[attached])
-            problem.attachment = attached.sha256
-        old = problem.status
-        problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
-        if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
-            entry = f"{problem.updated_at:%Y-%m-%d} {who.name} → {status}: {note.strip()}"
-            problem.note = f"{problem.note}\n{entry}" if problem.note else entry
+            sha = attached.sha256
+        old = cycle.move_problem(problem, to=status, who=who, note=note, attachment=sha, at=at)
         pub = cycle.publication(session, publication_id=problem.publication_id)
         audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
               detail=f"problem {problem_id} ({problem.body} · {problem.obligation}): {old} → {status}"

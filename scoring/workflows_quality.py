@@ -21,6 +21,7 @@ from scoring.intake.sampling_plan import sampling_plan
 from scoring.intake.tables import COLUMNS, csv_bytes, read_table
 from scoring.method.agreement import agreement_table, agrees
 from scoring.method.engine import score
+from scoring.method.kinds import kind, named
 from scoring.method.sampling import STRATA, draw
 from scoring.method.scheme import Scheme
 from scoring.store import accounts
@@ -190,7 +191,7 @@ def _placeholders(table: pd.DataFrame, scheme: Scheme) -> tuple[pd.DataFrame, np
         elif table["period"].iat[i]:
             dated = "periodic" in ob
         else:
-            dated = bool(ob & {"deadline", "count"}) or not ob & {"rating", "share", "checklist"}
+            dated = bool(ob & {"deadline", "count"}) or not ob & set(named(lambda k: k.values is not None))
         column, stand_in = ("published_at", end) if dated else ("value", "1")
         table.iat[i, table.columns.get_loc(column)] = stand_in
     table.attrs["columns"] = [c for c in table.columns if c != "row"]
@@ -284,7 +285,7 @@ def _settled_rows(session: Session, scheme: Scheme, item: SampleItem, how: str, 
                              for r in sec.itertuples()])
     if value.strip().lower() == NOT_FOUND:
         return None
-    if item.kind in ("rating", "share", "checklist"):
+    if kind(item.kind).values is not None:  # the kind's rows carry a value, not a date
         return pd.DataFrame([base | {"value": value}])
     return pd.DataFrame([base | {"published_at": value}])
 

@@ -225,7 +225,7 @@ def _text_of(doc) -> str:
 
 
 def test_rectification_notices_have_the_layout_and_words_not_codes(lettered, tmp_path):
-    from scoring.report.model import RULE_KINDS
+    from scoring.method.kinds import MODULES as RULE_KINDS  # every registered rule kind
 
     url, _, _ = lettered
     written = workflows.write_rectifications(url, actor=EVA, out=tmp_path / "r")

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from scoring.intake.evidence import validate
 from scoring.intake.tables import read_table
+from scoring.method.kinds import MODULES
 from scoring.report import model as report
 from scoring.report.write import write
 from scoring.store import repository as store
@@ -148,7 +149,7 @@ def test_missing_chromium_names_the_fix_and_other_formats_still_work(demo_db, tm
 # ---- what a provincial office reads: paper, navigation, one script, words, layout, numbers ----------
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-RULE_KINDS = ("deadline", "periodic", "response", "count", "rating", "share")
+RULE_KINDS = tuple(MODULES)  # every registered rule kind: none may reach a reader as its code
 
 
 @pytest.fixture(scope="module")

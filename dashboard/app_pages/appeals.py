@@ -9,6 +9,8 @@ from dashboard import data
 from dashboard.cycle_ui import banner, day_text, evidence_with_files
 from dashboard.ui import findings_with_files, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
+from scoring.method import LOST
+from scoring.store.cycle import Stage
 
 c = require("own")
 st.title(t("page_appeals"))
@@ -31,7 +33,7 @@ cols = st.columns(3)
 cols[0].metric(t("score"), f"{row['score']:.2f}")
 cols[1].metric(t("rank"), str(row["rank"]))
 cols[2].metric(t("grade"), row["grade"])
-lost = result.findings[result.findings["lost"] > 1e-12]
+lost = result.findings[result.findings["lost"] > LOST]
 st.subheader(t("lost_findings"))
 for obligation, found in lost.groupby("obligation", sort=False):
     with st.expander(f"{obligation} — {t('finding_lost')} {found['lost'].sum():.2f}"):
@@ -41,7 +43,7 @@ for obligation, found in lost.groupby("obligation", sort=False):
             st.caption(t("evidence_files"))
             evidence_with_files(c, ev, f"ev_{obligation}", shown)
 
-if c.actor.may("appeal") and pub.stage == "preliminary":
+if c.actor.may("appeal") and pub.stage == Stage.PRELIMINARY:
     if data.appeal_window_closed(c.db, c.scheme_id, c.actor):  # the scheme's calendar, as the CLI
         st.info(t("window_closed").format(date=day_text(pub.closes_on, pub.provisional)))
     else:

@@ -6,7 +6,7 @@ from dashboard import data
 from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
 from scoring.intake.tables import MAX_FILE_BYTES
-from scoring.intake.templates import EXAMPLES, template_bytes
+from scoring.intake.templates import examples, template_bytes
 from scoring.workflows import ImportRefused
 
 c = require("import")
@@ -45,8 +45,8 @@ if upload is not None:
                     st.rerun()
 
 st.subheader(t("templates"))
-cols = st.columns(len(EXAMPLES))
-for col, kind in zip(cols, EXAMPLES, strict=True):
+cols = st.columns(len(examples()))
+for col, kind in zip(cols, examples(), strict=True):
     col.caption(t(f"rule_{kind}"))
     col.download_button("CSV", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
                         mime="text/csv", key=f"tpl_csv_{kind}")

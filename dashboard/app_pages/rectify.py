@@ -7,12 +7,13 @@ from dashboard import data
 from dashboard.cycle_ui import banner, day_text
 from dashboard.ui import plain, require, show_attachment, t
 from scoring.errors import GongkaiError
+from scoring.store.cycle import Stage
 
 c = require("own")
 st.title(t("page_rectify"))
 pubs = data.publications(c.db, c.scheme_id, c.actor)
 banner(pubs)
-if not pubs or pubs[0].stage != "final":
+if not pubs or pubs[0].stage != Stage.FINAL:
     st.info(t("no_final"))
     st.stop()
 if c.actor.role != "body":

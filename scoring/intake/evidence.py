@@ -14,6 +14,7 @@ from scoring.errors import EvidenceError, Problems, RowProblem, objects
 from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table, recode
 from scoring.method import periods
+from scoring.method.kinds import kinds
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.kinds.request import REPLY, REQUEST_STEPS
 from scoring.method.scheme import (
@@ -479,16 +480,21 @@ def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: np.
     number = per_distinct(table["value"], number_of).to_numpy(dtype=float, na_value=np.nan)
     ev["value"] = np.where(rows, number, np.nan)
     known = ~np.isnan(number)
-    takes = has("rating") | has("share") | has("checklist")
-    p.add(rows & ~takes, "value", "this obligation takes no value (only rating, share and checklist rules do)")
-    check = rows & has("checklist") & is_step & known
-    p.add(check & ~np.isin(number, [0, 1]), "value", "a check is met (1) or not met (0)")
+    valued = [k for k in kinds() if k.values is not None]  # rating, share, checklist: as they declare
+    takes = np.zeros(len(rows), bool)
+    for k in valued:
+        takes |= has(k.name)
+    names = [k.name for k in valued]
+    p.add(rows & ~takes, "value", f"this obligation takes no value (only {', '.join(names[:-1])} and {names[-1]} "
+                                  "rules do)")
     p.add(rows & takes & ~known, "value", "not a number")
-    share = rows & has("share") & known
-    with np.errstate(invalid="ignore"):
-        p.add(share & ((number <= 0) | (number > 1)), "value", "a share is between 0 and 1 (e.g. 0.04 or 4%)")
-        rating = rows & has("rating") & ~has("share") & ~check & known
-        p.add(rating & ((number < 0) | (number > 100)), "value", "a rating is between 0 and 100")
+    # a row is checked against one kind's range: a rubric's check (a row naming a step) first, then
+    # the narrowest range (a share of 0–1 before a rating of 0–100)
+    claimed = np.zeros(len(rows), bool)
+    for k in sorted(valued, key=lambda k: (not k.values.steps, k.values.high - k.values.low)):  # type: ignore[union-attr]
+        mine = rows & has(k.name) & known & ~claimed & (is_step if k.values.steps else True)  # type: ignore[union-attr]
+        claimed |= mine
+        p.add(mine & k.values.refuses(number), "value", k.values.refusal)  # type: ignore[union-attr]
 
 
 def _check_periods(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.ndarray, scheme: Scheme) -> None:

@@ -18,8 +18,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from scoring.method import LOST
 from scoring.method.compiled import Compiled, compiled
-from scoring.method.kinds import KINDS
+from scoring.method.kinds import MODULES, named
 from scoring.method.kinds.base import (
     NAT,
     NEVER,
@@ -88,20 +89,13 @@ def _code(evidence: pd.DataFrame, items: pd.DataFrame) -> Coded:
         check=((evidence["event"] == "") & (evidence["step"] != "")).to_numpy())
 
 
-def judge(items: pd.DataFrame, evidence: pd.DataFrame, scheme: Scheme, as_of: dt.date) -> pd.DataFrame:
-    """One finding per item due by `as_of`: outcome, credit (proportional) and deduction (扣分制).
-
-    Each rule kind judges its own items (kinds sharing a judging function in one pass)."""
-    return _judge(items, _code(evidence, items), scheme, as_of)
-
-
 def _judge(items: pd.DataFrame, coded: Coded, scheme: Scheme, as_of: dt.date) -> pd.DataFrame:
     rules = compiled(scheme).rules
     j = Judging(items, coded, rules, pd.Timestamp(scheme.scheme.period.start).value, end_of(as_of).value)
     rule_of_item, kind_of_rule = items["rule_id"].to_numpy(), rules["kind"].to_numpy()
     by_judge: dict[object, list[str]] = {}
     for kind in dict.fromkeys(rules["kind"]):
-        by_judge.setdefault(KINDS[kind].judge, []).append(kind)
+        by_judge.setdefault(MODULES[kind].judge, []).append(kind)
     # which items each judging function takes: decided per rule, then taken per item (no string compare
     # per item: a national scheme has a million items)
     parts = [fn(j, np.isin(kind_of_rule, kinds)[rule_of_item]) for fn, kinds in by_judge.items()]  # type: ignore[operator]
@@ -331,7 +325,6 @@ def gaps(earned: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-GRID_KINDS = ("deadline", "periodic")  # kinds whose items are counted, not listed, when scoring
 
 
 @dataclass(frozen=True)
@@ -373,12 +366,12 @@ class Scorecard:
 
     def findings_of_kind(self, *kinds: str) -> pd.DataFrame:
         """The findings of the rules of these kinds (from the listed ones when none of them is counted)."""
-        f = self.findings if set(kinds) & set(GRID_KINDS) else self.listed
+        f = self.findings if set(kinds) & set(named(lambda k: k.counted)) else self.listed
         return f[f["kind"].isin(kinds).to_numpy()].reset_index(drop=True)
 
     def gaps_of(self, body: str) -> pd.DataFrame:
         """A body's gaps (差距), largest first."""
-        g = self.obligations[(self.obligations["body"] == body) & (self.obligations["gap"] > 1e-12)]
+        g = self.obligations[(self.obligations["body"] == body) & (self.obligations["gap"] > LOST)]
         return g.sort_values(["gap", "obligation"], ascending=[False, True], ignore_index=True)
 
     def findings_of(self, body: str, obligation: str) -> pd.DataFrame:

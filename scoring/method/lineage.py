@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from scoring.method import LOST
+
 CHANGES = ("same", "renamed", "merged", "split", "dropped", "new")
 
 
@@ -154,8 +156,8 @@ def recurring(now_obligations: pd.DataFrame, before_obligations: pd.DataFrame, b
               obligations: pd.DataFrame) -> pd.DataFrame:
     """Problems lost in both years (反復出現): body, obligation, gap (this year), gap_before (the
     previous obligations it continues, of the body's predecessors)."""
-    lost = now_obligations[now_obligations["gap"] > 1e-12][["body", "obligation", "gap"]].astype({"body": str, "obligation": str})
-    before = before_obligations[before_obligations["gap"] > 1e-12][["body", "obligation", "gap"]]
+    lost = now_obligations[now_obligations["gap"] > LOST][["body", "obligation", "gap"]].astype({"body": str, "obligation": str})
+    before = before_obligations[before_obligations["gap"] > LOST][["body", "obligation", "gap"]]
     before = before.astype({"body": str, "obligation": str}).rename(
         columns={"body": "previous", "obligation": "previous_obligation", "gap": "gap_before"})
     pairs = (lost.merge(bodies[["body", "previous"]], on="body")

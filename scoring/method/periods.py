@@ -6,10 +6,12 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import re
+from typing import Literal
 
 import pandas as pd
 
-FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "yearly", "pentad")
+# how often a periodic rule (or a periodic rating) expects an item
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"]
 
 _PATTERNS = {
     "daily": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),

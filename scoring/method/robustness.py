@@ -15,6 +15,7 @@ import pandas as pd
 
 from scoring.method.compiled import compiled
 from scoring.method.engine import Scorecard
+from scoring.method.kinds import named
 
 COLUMNS = ["body", "kind", "rank", "rank_p05", "rank_p50", "rank_p95", "grade", "p_same_grade"]
 
@@ -62,14 +63,15 @@ def _tallies(card: Scorecard) -> _Tallies:
     outcome = f["outcome"].astype(str).to_numpy()
     kind = f["kind"].astype(str).to_numpy()
     w = f["weight"].to_numpy(float)
-    timed = np.isin(kind, ("deadline", "periodic", "response", "request"))
+    timed = np.isin(kind, named(lambda k: k.perturb == "time"))  # late credit varies
+    graded = np.isin(kind, named(lambda k: k.perturb == "grade"))  # the grade varies
     frame = pd.DataFrame({
         "body": f["body"].cat.codes.to_numpy(np.int64), "ob": f["obligation"].cat.codes.to_numpy(np.int64),
         "rule": f["rule_id"].to_numpy(np.int64), "w": w,
         "on_time": w * (timed & (outcome == "on_time")), "late": w * (timed & (outcome == "late")),
-        "other": np.where(~timed & (kind != "rating"), w * f["credit"].to_numpy(float), 0.0),
-        "rating": np.where(kind == "rating", f["value"], np.nan),
-        "fixed": np.where(kind == "rating", 0.0, f["deduction"]),
+        "other": np.where(~timed & ~graded, w * f["credit"].to_numpy(float), 0.0),
+        "rating": np.where(graded, f["value"], np.nan),
+        "fixed": np.where(graded, 0.0, f["deduction"]),
     })
     g = frame.groupby(["body", "ob", "rule"], sort=True).agg(
         n=("w", "sum"), on_time=("on_time", "sum"), late=("late", "sum"), other=("other", "sum"),
@@ -78,7 +80,7 @@ def _tallies(card: Scorecard) -> _Tallies:
     by_id = {o.id: o for o in card.scheme.obligations}
     obs = [by_id[i] for i in tables.obligations]
     pair_ob = pairs % len(tables.obligations)
-    is_rating = rules["kind"].to_numpy()[g["rule"].to_numpy()] == "rating"
+    is_rating = np.isin(rules["kind"].to_numpy()[g["rule"].to_numpy()], named(lambda k: k.perturb == "grade"))
     return _Tallies(
         pair=pair, n=g["n"].to_numpy(float), on_time=g["on_time"].to_numpy(float), late=g["late"].to_numpy(float),
         other=g["other"].to_numpy(float), rating=np.where(is_rating, g["rating"].to_numpy(float), np.nan),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.method.compiled import Compiled, compiled
-from scoring.method.kinds import KINDS
+from scoring.method.kinds import MODULES
 from scoring.method.kinds.base import Collector, Expansion
 from scoring.method.kinds.periodic import expected_labels
 from scoring.method.scheme import Scheme
@@ -38,7 +38,7 @@ def expand(scheme: Scheme, evidence: pd.DataFrame) -> Collector:
         for rule in ob.rules:
             rule_id += 1
             bodies = tables.bodies.get_indexer(scheme.assessed(ob, rule))
-            KINDS[rule.kind].expand(x, ob, rule, rule_id, bodies)
+            MODULES[rule.kind].expand(x, ob, rule, rule_id, bodies)
     return x.out
 
 

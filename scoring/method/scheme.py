@@ -83,7 +83,7 @@ def _a_period(v: str | None) -> str | None:
 
 class PeriodicRule(_Rule):
     kind: Literal["periodic"]
-    frequency: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"]
+    frequency: periods.Frequency
     within: Window = Window(days=0)
     start: str | None = None
     end: str | None = None
@@ -127,7 +127,7 @@ class RatingRule(_Rule):
     """An evaluator's grade 0–100; with `frequency`, one grade per period (e.g. quarterly spot checks)."""
 
     kind: Literal["rating"]
-    frequency: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "pentad"] | None = None
+    frequency: periods.Frequency | None = None
     start: str | None = None
     end: str | None = None
 

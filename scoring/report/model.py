@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from scoring.i18n import script, text
+from scoring.method import LOST
+from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained, late_text, lateness, share_status
 from scoring.method.robustness import robustness
@@ -18,7 +20,6 @@ from scoring.store.repository import EvidenceSummary
 from scoring.synthetic import demo
 
 KINDS = ("city", "department", "county")
-RULE_KINDS = ("deadline", "periodic", "response", "count", "rating", "share")
 # period labels (scoring.method.periods) → words: 2017-03 → 2017年3月, 2017-Q1 → 2017年第1季度 …
 _PERIODS = (("period_day", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<n>\d{2})$")),
             ("period_week", re.compile(r"^(?P<y>\d{4})-W(?P<n>\d{2})$")),
@@ -31,8 +32,8 @@ _PERIODS = (("period_day", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<n>\d{2})$
 def item_text(item: str, lang: str) -> str:
     """An item in words: a rule kind's item (deadline, rating …) by its name, a period label as a
     date phrase, an event/step in the report's script."""
-    if item in RULE_KINDS:
-        return text(f"rule_{item}", lang)
+    if item in rule_kinds.MODULES:  # the one item per body of a kind (deadline, rating …): the kind's word
+        return rule_kinds.words(item, lang)
     for key, pattern in _PERIODS:
         m = pattern.match(item)
         if m:
@@ -42,7 +43,7 @@ def item_text(item: str, lang: str) -> str:
 
 def rule_text(kind: str, label: str | None, lang: str) -> str:
     """A rule in words: its kind, and its label from the scheme in the report's script."""
-    word = text(f"rule_{kind}", lang)
+    word = rule_kinds.words(kind, lang)
     return f"{word}（{script(label, lang)}）" if label and label != kind else word
 
 
@@ -158,7 +159,7 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
     for row in card.scores.dropna(subset=["score"]).itertuples():
         gaps = card.gaps_of(row.body)
         found = explained(card, row.body)
-        found = found[found["lost"] > 1e-12].head(12)
+        found = found[found["lost"] > LOST].head(12)
         sections.append({
             "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
             "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),

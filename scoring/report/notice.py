@@ -15,14 +15,22 @@ import pandas as pd
 
 from scoring.errors import GongkaiError
 from scoring.i18n import script
+from scoring.method import LOST
+from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained
 from scoring.report.gongwen import Block, Letterhead, Table, to_html, write_docx
 from scoring.report.model import item_text
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
-OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "数量不足", "fail": "未达标", "rated": "评分"}
+OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "未达到", "fail": "未达标", "rated": "评分"}
 TOP_PROBLEMS = 10
+
+
+def _outcome(kind: str, outcome: str) -> str:
+    """A lost item's result in a 整改通知书: in its rule kind's own words where it has them (a count
+    short of its minimum: 数量不足; a rubric's unmet check: 未达到), else the notice's."""
+    return rule_kinds.outcome_words(kind, outcome, "zh-Hans") or OUTCOME.get(outcome, outcome)
 TO_ALL = "各市人民政府，省政府各部门、各直属机构"   # 主送 of a 通報 when the settings name none
 
 
@@ -71,7 +79,7 @@ def build_notice(card: Scorecard, *, run_id: int, issued: dt.date, due_on: dt.da
         grades.append((label, [(g.name, k.loc[k["grade"] == g.name, "name"].tolist()) for g in h.grades]))
         top = k[(k["grade"] == best) & (k["rank"] <= 3)]
         outstanding.append((label, top["name"].tolist()))
-    lost = card.obligations[card.obligations["gap"] > 1e-12]
+    lost = card.obligations[card.obligations["gap"] > LOST]
     titles = {o.id: o.title for o in card.scheme.obligations}
     problems = (lost.groupby("obligation").agg(bodies=("body", "nunique"), lost=("gap", "sum")).reset_index()
                 .sort_values(["bodies", "lost", "obligation"], ascending=[False, False, True]).head(TOP_PROBLEMS))
@@ -203,10 +211,10 @@ def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, e
         blocks.append(("p", PROVISIONAL_NOTE))
     for i, p in enumerate(problems.itertuples(), 1):
         blocks.append(("h3", f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
-        lost = found[(found["obligation"] == p.obligation) & (found["lost"] > 1e-12)]
+        lost = found[(found["obligation"] == p.obligation) & (found["lost"] > LOST)]
         rows = [["事项", "应发布时间", "实际发布时间", "结果"]]
         rows += [[item_text(str(f.item), lang), "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}",
-                  "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}", OUTCOME.get(f.outcome, str(f.outcome))]
+                  "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}", _outcome(str(f.kind), str(f.outcome))]
                  for f in lost.itertuples()]
         blocks.append(Table(rows))
         for e in evidence[evidence["obligation"] == p.obligation].itertuples():

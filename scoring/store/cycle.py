@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from enum import StrEnum
 
 import pandas as pd
 from sqlalchemy import select
@@ -14,14 +15,41 @@ from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.intake.attachments import KINDS, Attached, suffix
+from scoring.method import LOST
 from scoring.method.compiled import with_calendar
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme, parse_scheme
 from scoring.store import calendar
+from scoring.store.accounts import Actor, PermissionDenied
 from scoring.store.attachments import AttachmentStore
 from scoring.store.audit import now
 from scoring.store.models import Appeal, Attachment, Problem, Publication, ScoringRun
 from scoring.store.repository import reproduce
+
+
+class Stage(StrEnum):
+    """A published result's stage: the preliminary result opens the feedback window (appeals); the
+    final result is frozen and opens 整改. A scheme's results go preliminary → final, once each."""
+
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+
+
+class AppealStatus(StrEnum):
+    """An appeal is filed open and decided once: accepted or rejected, with a reason."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ProblemStatus(StrEnum):
+    """A 整改 problem: open → rectified (by its body, with evidence) → verified (by an evaluator), or
+    back to open (an evaluator reopens)."""
+
+    OPEN = "open"
+    RECTIFIED = "rectified"
+    VERIFIED = "verified"
 
 
 def save_attachments(session: Session, *, store: AttachmentStore, files: list[Attached]) -> int:
@@ -135,8 +163,8 @@ def move_window_end(session: Session, *, pub: Publication, end: dt.date, provisi
     """Set a publication's window end as recomputed: a preliminary result's last day of feedback, a
     final result's 整改 due date on each of its problems. Returns the end it had."""
     problems = list(session.execute(select(Problem).where(Problem.publication_id == pub.id)).scalars())  # type: ignore[arg-type]
-    before = pub.closes_on if pub.stage == "preliminary" else min((p.due_on for p in problems), default=end)
-    if pub.stage == "preliminary":
+    before = pub.closes_on if pub.stage == Stage.PRELIMINARY else min((p.due_on for p in problems), default=end)
+    if pub.stage == Stage.PRELIMINARY:
         pub.closes_on = end
     for problem in problems:
         problem.due_on = end
@@ -211,7 +239,56 @@ def add_appeal(session: Session, **fields) -> Appeal:
 
 PROBLEM_COLUMNS = ["id", "publication", "body", "obligation", "lost", "due_on", "status", "note", "attachment",
                    "updated_by", "updated_at", "provisional"]  # provisional: due_on is 暫定 (its year not loaded)
-STATUSES = ("open", "rectified", "verified")
+STATUSES = tuple(s.value for s in ProblemStatus)
+
+
+def check_problem_move(problem: Problem, *, to: str, who: Actor, evidence: bool) -> None:
+    """Refuse a move of a 整改 problem the rules of the cycle do not allow: a body marks its own
+    `rectified`, with evidence (a note or a file); only an evaluator or admin verifies, reopens, or
+    moves a problem out of `verified`; only a rectified problem is verified."""
+    if to not in STATUSES:
+        raise GongkaiError(f"status {to!r} is not one of: {', '.join(STATUSES)}")
+    if who.role == "body" and to != ProblemStatus.RECTIFIED:
+        raise PermissionDenied(f"user {who.name} (body) marks its problems rectified; an evaluator verifies or reopens")
+    if problem.status == ProblemStatus.VERIFIED and who.role is not None and who.role not in ("admin", "evaluator"):
+        raise PermissionDenied(f"problem {problem.id} was verified by {problem.updated_by}: only an evaluator or "
+                               f"admin moves it out of verified (user {who.name} is {who.role})")
+    if to == ProblemStatus.RECTIFIED and not evidence:
+        raise GongkaiError("rectified needs its evidence: a note (--note) or a file (--attach)")
+    if to == ProblemStatus.VERIFIED and problem.status != ProblemStatus.RECTIFIED:
+        raise GongkaiError(f"problem {problem.id} is {problem.status}: only a rectified problem can be verified")
+
+
+def move_problem(problem: Problem, *, to: str, who: Actor, note: str, attachment: str | None,
+                 at: dt.datetime) -> str:
+    """The one place a 整改 problem changes state (`check_problem_move` first): the note appended as a
+    dated, signed line, never overwriting an earlier one. Returns the status it left."""
+    check_problem_move(problem, to=to, who=who, evidence=bool(note.strip() or attachment))
+    old = problem.status
+    if attachment is not None:
+        problem.attachment = attachment
+    problem.status, problem.updated_by, problem.updated_at = str(ProblemStatus(to)), who.name, at
+    if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
+        entry = f"{at:%Y-%m-%d} {who.name} → {to}: {note.strip()}"
+        problem.note = f"{problem.note}\n{entry}" if problem.note else entry
+    return old
+
+
+def check_decision(appeal: Appeal, *, reason: str) -> None:
+    """Refuse a decision on an appeal already decided, or one without a reason."""
+    if appeal.status != AppealStatus.OPEN:
+        raise GongkaiError(f"appeal {appeal.id} was already decided: {appeal.status} by {appeal.decided_by} "
+                           f"on {appeal.decided_at:%Y-%m-%d}")
+    if not reason.strip():
+        raise GongkaiError("a decision needs a reason (--reason)")
+
+
+def decide_appeal(appeal: Appeal, *, accept: bool, reason: str, who: Actor, batch: int | None,
+                  at: dt.datetime) -> None:
+    """The one place an appeal is decided: once (an open appeal), with a reason."""
+    check_decision(appeal, reason=reason)
+    appeal.status = str(AppealStatus.ACCEPTED if accept else AppealStatus.REJECTED)
+    appeal.decision, appeal.decided_by, appeal.decided_at, appeal.batch_id = reason.strip(), who.name, at, batch
 
 
 def open_problems(session: Session, *, pub: Publication, card: Scorecard, due_on: dt.date) -> int:
@@ -220,7 +297,7 @@ def open_problems(session: Session, *, pub: Publication, card: Scorecard, due_on
         Problem.__table__.c.publication_id == pub.id).limit(1)).first()  # type: ignore[attr-defined]
     if exists:
         return 0
-    gaps = card.obligations[(card.obligations["gap"] > 1e-12)]
+    gaps = card.obligations[(card.obligations["gap"] > LOST)]
     assert pub.id is not None
     session.add_all(Problem(publication_id=pub.id, body=str(g.body), obligation=str(g.obligation),
                             lost=round(float(g.gap), 4), due_on=due_on) for g in gaps.itertuples())

@@ -1,14 +1,19 @@
-"""What every rule kind shares: outcomes, the coded evidence and items a kind judges, due times.
+"""What every rule kind shares: outcomes, the coded evidence and items a kind judges, due times,
+and `Kind`, what a kind declares about itself.
 
 A rule kind is one module of this package with two functions: `expand` (the items a rule expects
 from each body it assesses, with their due times) and `judge` (each item's outcome, credit and
-deduction from the coded evidence, vectorised over all items of the kinds sharing that function).
+deduction from the coded evidence, vectorised over all items of the kinds sharing that function),
+and `KIND`, a `Kind`: the evidence it takes, its template example, its words, how an appeal and the
+robustness draws treat it. Intake, templates, the report, the cycle's appeals, robustness and the
+quality checks read these declarations (`scoring.method.kinds.KINDS`); none lists kinds by hand.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +44,45 @@ class Outcome(IntEnum):
 
 
 OUTCOMES = [o.label for o in Outcome]
+
+
+@dataclass(frozen=True)
+class Values:
+    """The `value` a kind's evidence rows carry, and the words that refuse one out of range."""
+
+    low: float
+    high: float
+    refusal: str                 # said of a value out of range (row problem, column `value`)
+    low_open: bool = False       # the low end itself is refused (a share of 0)
+    whole: bool = False          # only `low` or `high` themselves (a check: 1 met, 0 not met)
+    steps: bool = False          # only rows naming a step carry it (a rubric's check id)
+
+    def refuses(self, number: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            if self.whole:
+                return ~np.isin(number, [self.low, self.high])
+            below = number <= self.low if self.low_open else number < self.low
+            return below | (number > self.high)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything gongkai needs to know of a rule kind besides expanding and judging its items."""
+
+    name: str
+    words: tuple[str, str]       # the reader's word for the kind and its items: (简体中文, English)
+    example: dict[str, str]      # an import template's example row (evidence columns → text)
+    values: Values | None = None  # the value its rows carry (None: rows are dated publications)
+    # the evidence columns an item label stands for: () the item is the kind itself (one per body),
+    # ("period",) a period label, ("event", "step") an event and its step (`E1/release`)
+    item_columns: tuple[str, ...] = ()
+    # an accepted appeal with a file: "publication" makes it an evidence record (its date given by
+    # the evaluator); "value" records nothing (a grade or share is the firm's or evaluator's to give)
+    appeal: Literal["publication", "value"] = "publication"
+    # robustness draws: "time" varies late credit, "grade" the rating, "fixed" leaves credit as found
+    perturb: Literal["time", "grade", "fixed"] = "fixed"
+    counted: bool = False        # its items are counted, not listed, when scoring (millions of them)
+    outcome_words: dict[str, tuple[str, str]] = field(default_factory=dict)  # an outcome in this kind's words
 SHORTFALLS = (Outcome.MISSING.label, Outcome.SHORT.label, Outcome.FAIL.label)  # count as missing for a veto
 
 

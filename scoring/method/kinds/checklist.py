@@ -7,8 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring.method.kinds.base import NAT, Expansion, Judged, Judging, Outcome, slot_means
+from scoring.method.kinds.base import (
+    NAT,
+    Expansion,
+    Judged,
+    Judging,
+    Kind,
+    Outcome,
+    Values,
+    slot_means,
+)
 from scoring.method.scheme import ChecklistRule, Obligation
+
+KIND = Kind("checklist", ("评分细则", "rubric checklist"),
+            {"body": "威海市", "obligation": "6.4", "step": "a1", "value": "1",
+             "note": "評分細則：每個檢查項一行，環節填檢查項編號，分值 1 達標 / 0 未達標"},
+            values=Values(0, 1, "a check is met (1) or not met (0)", whole=True, steps=True), appeal="value",
+            item_columns=("step",), outcome_words={"short": ("未达到", "not met")})
 
 
 def expand(x: Expansion, ob: Obligation, rule: ChecklistRule, rule_id: int, bodies: np.ndarray) -> None:

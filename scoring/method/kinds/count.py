@@ -11,12 +11,18 @@ from scoring.method.kinds.base import (
     Expansion,
     Judged,
     Judging,
+    Kind,
     Outcome,
     once_items,
     pair_sums,
     undated_items,
 )
 from scoring.method.scheme import CountRule, Obligation
+
+KIND = Kind("count", ("发布数量", "number published"),
+            {"body": "青島市", "obligation": "6.1", "period": "2017-09", "published_at": "2017-09-15",
+             "note": "常務會議聽取政務公開工作彙報"},
+            outcome_words={"short": ("数量不足", "too few")})
 
 
 def expand(x: Expansion, ob: Obligation, rule: CountRule, rule_id: int, bodies: np.ndarray) -> None:

@@ -6,9 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.method import periods
-from scoring.method.kinds.base import Expansion, due_after
+from scoring.method.kinds.base import Expansion, Kind, due_after
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, PeriodicRule, RatingRule, Scheme
+
+KIND = Kind("periodic", ("定期发布", "periodic publication"),
+            {"body": "省財政廳", "obligation": "1.1.1", "period": "2017-03",
+             "published_at": "2017-04-14 10:00", "url": "http://czt.shandong.gov.cn/…"},
+            item_columns=("period",), perturb="time", counted=True)
 
 
 def expected_labels(scheme: Scheme, rule: PeriodicRule) -> list[str]:

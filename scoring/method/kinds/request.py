@@ -9,12 +9,19 @@ import numpy as np
 import pandas as pd
 
 from scoring.method.calendar import due_end_of_day
-from scoring.method.kinds.base import Expansion, event_rows
+from scoring.method.kinds.base import Expansion, Kind, event_rows
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, RequestRule
 
 REQUEST, REPLY, EXTENSION = "request", "reply", "extension"
 REQUEST_STEPS = (REQUEST, REPLY, EXTENSION)
+
+
+KIND = Kind("request", ("依申请公开答复时限", "test requests answered in time"),
+            {"body": "濰坊市", "obligation": "6.5", "event": "R-2017-017", "event_at": "2017-09-04",
+             "step": "reply", "published_at": "2017-09-20",
+             "note": "驗證性申請：答覆（另可填 extension 延期答覆告知、request 申請本身）"},
+            item_columns=("event", "step"), perturb="time")
 
 
 def expand(x: Expansion, ob: Obligation, rule: RequestRule, rule_id: int, bodies: np.ndarray) -> None:

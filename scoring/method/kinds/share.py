@@ -11,12 +11,18 @@ from scoring.method.kinds.base import (
     Expansion,
     Judged,
     Judging,
+    Kind,
     Outcome,
+    Values,
     mean_values,
     once_items,
     undated_items,
 )
 from scoring.method.scheme import Obligation, ShareRule
+
+KIND = Kind("share", ("分值占比", "weight share"),
+            {"body": "聊城市", "obligation": "6.6", "value": "4%", "note": "本級績效考核政務公開分值"},
+            values=Values(0, 1, "a share is between 0 and 1 (e.g. 0.04 or 4%)", low_open=True), appeal="value")
 
 
 def expand(x: Expansion, ob: Obligation, rule: ShareRule, rule_id: int, bodies: np.ndarray) -> None:
