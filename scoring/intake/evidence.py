@@ -14,7 +14,7 @@ from scoring.errors import EvidenceError, Problems, RowProblem, objects
 from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table, recode
 from scoring.method import periods
-from scoring.method.kinds import kinds
+from scoring.method.kinds import kinds, named
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.kinds.request import REPLY, REQUEST_STEPS
 from scoring.method.scheme import (
@@ -363,7 +363,10 @@ def validate(table: pd.DataFrame, scheme: Scheme, source: str) -> pd.DataFrame:
                                                  categories=pd.Index(["publication", "value"], dtype="str")))
     ev["record"] = record
     dated = ok & ~is_value
-    p.add(dated & ~is_event & ~is_period & ~(has("deadline") | has("count")), "published_at",
+    plain = np.zeros(len(ev), bool)  # kinds whose item is the kind itself, dated (deadline, count)
+    for name in named(lambda k: not k.item_columns and k.values is None):
+        plain |= has(name)
+    p.add(dated & ~is_event & ~is_period & ~plain, "published_at",
           "this obligation takes no plain publication row (give a period, an event or a value)")
     p.add(dated & ~is_request & ~_nonempty(table["published_at"]), "published_at",
           "missing: a publication needs its date")

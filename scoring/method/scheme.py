@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from scoring.errors import AssessmentDateError, SchemeError
 from scoring.method import periods
@@ -205,10 +206,30 @@ class ShareRule(_Rule):
     min: float | None = Field(None, gt=0, le=1)
 
 
+# the rules a scheme may hold: each registered rule kind's model (scoring.method.kinds), told apart by
+# `kind`; the built-in kinds' here, a kind registered later is added by `accept_rule`
 Rule = Annotated[
     DeadlineRule | PeriodicRule | ResponseRule | CountRule | RatingRule | ShareRule | ChecklistRule | RequestRule,
     Field(discriminator="kind"),
 ]
+_RULE_MODELS: tuple[type[_Rule], ...] = get_args(get_args(Rule)[0])
+
+
+def rule_models() -> tuple[type[_Rule], ...]:
+    return _RULE_MODELS
+
+
+def accept_rule(model: type[_Rule]) -> None:
+    """Let schemes hold rules of `model`, a newly registered kind's rule (`scoring.method.kinds.register`):
+    the obligations' rule union is rebuilt with it."""
+    global _RULE_MODELS
+    if model in _RULE_MODELS:
+        return
+    _RULE_MODELS = (*_RULE_MODELS, model)
+    union = Annotated[Union[_RULE_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+    Obligation.model_fields["rules"] = FieldInfo.from_annotated_attribute(list[union], Field(min_length=1))
+    Obligation.model_rebuild(force=True)
+    Scheme.model_rebuild(force=True)
 
 
 class CollectHint(_Strict):

@@ -24,6 +24,7 @@ from scoring.method.kinds import (
     share,
 )
 from scoring.method.kinds.base import Kind
+from scoring.method.scheme import accept_rule
 
 MODULES: dict[str, ModuleType] = {m.KIND.name: m for m in (
     deadline, periodic, response, count, rating, share, checklist, request)}
@@ -45,7 +46,9 @@ def named(test) -> tuple[str, ...]:
 
 
 def register(module: ModuleType) -> None:
-    """Add a rule kind (a module with `expand`, `judge` and `KIND`): how a new kind joins gongkai."""
+    """Add a rule kind (a module with `expand`, `judge` and `KIND`): how a new kind joins gongkai.
+    Schemes may then hold its rule (`KIND.rule`), and everything that asks the registry knows it."""
+    accept_rule(module.KIND.rule)
     MODULES[module.KIND.name] = module
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from scoring.method.calendar import WorkCalendar, due_end_of_day
 from scoring.method.compiled import Compiled
-from scoring.method.scheme import Obligation, Scheme, Window
+from scoring.method.scheme import Obligation, Scheme, Window, _Rule
 
 NAT = np.iinfo(np.int64).min  # int64 nanoseconds of NaT
 NEVER = np.iinfo(np.int64).max
@@ -71,6 +71,7 @@ class Kind:
 
     name: str
     words: tuple[str, str]       # the reader's word for the kind and its items: (简体中文, English)
+    rule: type[_Rule]            # its rule in a scheme file (a model of scoring.method.scheme's _Rule)
     example: dict[str, str]      # an import template's example row (evidence columns → text)
     values: Values | None = None  # the value its rows carry (None: rows are dated publications)
     # the evidence columns an item label stands for: () the item is the kind itself (one per body),

@@ -19,7 +19,7 @@ from scoring.method.kinds.base import (
 )
 from scoring.method.scheme import ChecklistRule, Obligation
 
-KIND = Kind("checklist", ("评分细则", "rubric checklist"),
+KIND = Kind("checklist", ("评分细则", "rubric checklist"), ChecklistRule,
             {"body": "威海市", "obligation": "6.4", "step": "a1", "value": "1",
              "note": "評分細則：每個檢查項一行，環節填檢查項編號，分值 1 達標 / 0 未達標"},
             values=Values(0, 1, "a check is met (1) or not met (0)", whole=True, steps=True), appeal="value",

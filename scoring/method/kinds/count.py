@@ -19,7 +19,7 @@ from scoring.method.kinds.base import (
 )
 from scoring.method.scheme import CountRule, Obligation
 
-KIND = Kind("count", ("发布数量", "number published"),
+KIND = Kind("count", ("发布数量", "number published"), CountRule,
             {"body": "青島市", "obligation": "6.1", "period": "2017-09", "published_at": "2017-09-15",
              "note": "常務會議聽取政務公開工作彙報"},
             outcome_words={"short": ("数量不足", "too few")})

@@ -12,7 +12,7 @@ from scoring.method.kinds.base import Expansion, Kind, due_after
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import DeadlineRule, DueAfter, Obligation, Scheme
 
-KIND = Kind("deadline", ("限期完成", "deadline"),
+KIND = Kind("deadline", ("限期完成", "deadline"), DeadlineRule,
             {"body": "濟南市", "obligation": "6.7", "published_at": "2017-06-16",
              "url": "http://www.jinan.gov.cn/…", "note": "實施方案"},
             perturb="time", counted=True)

@@ -10,7 +10,7 @@ from scoring.method.kinds.base import Expansion, Kind, due_after
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, PeriodicRule, RatingRule, Scheme
 
-KIND = Kind("periodic", ("定期发布", "periodic publication"),
+KIND = Kind("periodic", ("定期发布", "periodic publication"), PeriodicRule,
             {"body": "省財政廳", "obligation": "1.1.1", "period": "2017-03",
              "published_at": "2017-04-14 10:00", "url": "http://czt.shandong.gov.cn/…"},
             item_columns=("period",), perturb="time", counted=True)

@@ -23,7 +23,7 @@ from scoring.method.kinds.base import (
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.scheme import Obligation, RatingRule
 
-KIND = Kind("rating", ("第三方评分", "third-party rating"),
+KIND = Kind("rating", ("第三方评分", "third-party rating"), RatingRule,
             {"body": "淄博市", "obligation": "6.4", "value": "86.5", "assessor": "某評估機構"},
             values=Values(0, 100, "a rating is between 0 and 100"), appeal="value", perturb="grade")
 

@@ -17,7 +17,7 @@ REQUEST, REPLY, EXTENSION = "request", "reply", "extension"
 REQUEST_STEPS = (REQUEST, REPLY, EXTENSION)
 
 
-KIND = Kind("request", ("依申请公开答复时限", "test requests answered in time"),
+KIND = Kind("request", ("依申请公开答复时限", "test requests answered in time"), RequestRule,
             {"body": "濰坊市", "obligation": "6.5", "event": "R-2017-017", "event_at": "2017-09-04",
              "step": "reply", "published_at": "2017-09-20",
              "note": "驗證性申請：答覆（另可填 extension 延期答覆告知、request 申請本身）"},

@@ -10,7 +10,7 @@ from scoring.method.kinds.base import Expansion, Kind, due_after, event_rows
 from scoring.method.kinds.timed import judge as judge
 from scoring.method.scheme import Obligation, ResponseRule
 
-KIND = Kind("response", ("限时回应", "timely response"),
+KIND = Kind("response", ("限时回应", "timely response"), ResponseRule,
             {"body": "臨沂市", "obligation": "6.3", "event": "E-20170714",
              "event_at": "2017-07-14 09:20", "step": "release", "published_at": "2017-07-14 12:00"},
             item_columns=("event", "step"), perturb="time")

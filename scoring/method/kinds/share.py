@@ -20,7 +20,7 @@ from scoring.method.kinds.base import (
 )
 from scoring.method.scheme import Obligation, ShareRule
 
-KIND = Kind("share", ("分值占比", "weight share"),
+KIND = Kind("share", ("分值占比", "weight share"), ShareRule,
             {"body": "聊城市", "obligation": "6.6", "value": "4%", "note": "本級績效考核政務公開分值"},
             values=Values(0, 1, "a share is between 0 and 1 (e.g. 0.04 or 4%)", low_open=True), appeal="value")
 
