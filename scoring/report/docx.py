@@ -120,5 +120,7 @@ def _quality(report: Report, doc: DocxTemplate, chart: Path | None) -> None:
     added = [e for e in body if e not in before]
     method = report.t("report_method")
     anchor = next((p._p for p in doc.docx.paragraphs if p.text == method and p.style.name.startswith("Heading")), None)
-    for element in added if anchor is not None else []:
+    if anchor is None:  # a restyled template without the method heading: the sections stay at the end
+        return
+    for element in added:
         anchor.addprevious(element)
