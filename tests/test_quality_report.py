@@ -63,7 +63,8 @@ def site(tmp_path_factory):
     q.import_second(url, actor=BEE, name="second.csv", data=blind.to_csv(index=False).encode())
     q.import_self_assessment(url, actor=JN, name="jinan.csv", data=JINAN_CLAIMS.encode())
     q.import_self_assessment(url, actor=QD, name="qingdao.csv", data=QINGDAO_CLAIMS.encode())
-    done = workflows.write_report(url, actor=EVA, outs=[folder / "r.html", folder / "r.docx", folder / "r.xlsx"])
+    done = workflows.write_report(url, actor=EVA, outs=[folder / "r.html", folder / "r.docx", folder / "r.xlsx",
+                                                       folder / "r.pdf"])
     assert done.failed == []
     yield url, folder
     drop()
@@ -170,6 +171,20 @@ def test_the_workbook_has_a_sheet_per_section(site):
     assert [row for row in lots if row[0] == "全部"] == [LOTS[1]]
     claims = sheets["四（续二）、自评与第三方评估对照"].fillna("").to_numpy().tolist()
     assert claims[2:] == CLAIMS  # after the caption line and a blank row
+
+
+def test_the_pdf_has_the_sections_with_bookmarks(site):
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    _, folder = site
+    reader = PdfReader(str(folder / "r.pdf"))
+    top = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
+    assert top[top.index("四、各单位得分与差距") + 1:top.index("五、考核方法：任务、分值、规则与原文")] == [
+        "四（续一）、抽查与评估质量", "四（续二）、自评与第三方评估对照"]
+    pdf = " ".join(unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages)
+    assert "需复核:— 不一致 3 项,超过接收数 0;批次 1(甲公司)" in pdf  # NFKC: full-width punctuation as ASCII
 
 
 def test_without_a_sample_or_claims_the_sections_say_so(tmp_path):
