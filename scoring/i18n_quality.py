@@ -69,7 +69,7 @@ QUALITY_STRINGS: dict[str, tuple[str, str]] = {
     "self_caption": ("{bodies} 个单位共 {claims} 条自评：{differ} 条与第三方评估结果不一致，{unsupported} 条没有评估机构的证据支持（自评不作为证据，不计分）。",
                      "{claims} claims of {bodies} bodies: {differ} differ from the third-party finding, {unsupported} are not supported by the firm's evidence (a self-assessment is never evidence and never scored)."),
     "self_all_agree": ("所有自评与第三方评估结果一致。", "Every claim agrees with the third-party finding."),
-    "self_only_differing": ("只显示不一致的条目", "Only the claims that differ"),
+    "self_only_differing": ("只显示不一致或证据不支持的条目", "Only the claims that differ or the evidence does not support"),
     "self_upload": ("上传自评（CSV：任务编号,自评,网址,发布时间）", "Upload a self-assessment (CSV: obligation,claim,url,published_at)"),
     "self_uploaded": ("已保存自评：新增 {new} 条，替换 {replaced} 条；不作为证据，不计分。", "Self-assessment stored: {new} new, {replaced} replaced; never evidence, never scored."),
     "self_claim": ("自评", "Claim"),

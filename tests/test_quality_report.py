@@ -243,6 +243,9 @@ def test_the_self_assessment_page_shows_a_body_only_its_own(site):
     assert at.dataframe[0].value[["单位", "任务编号"]].values.tolist() == [["济南市", "2.1.3"], ["青岛市", "6.7"]]
     at = _self_page(url, ACME)  # a firm sees no body's claims
     assert at.error[0].value == "您的角色无权使用此页面。" and not at.dataframe
+    workflows.add_user(url, actor=ROOT, name="nb", password="no-body-pass-1", role="body")
+    at = _self_page(url, Actor("nb", "body"))  # a body account not tied to its body yet: told so, shown nothing
+    assert at.error[0].value.startswith("the body account nb is not tied to a body yet") and not at.dataframe
 
 
 def test_sections_of_a_report_built_without_quality_inputs(site):

@@ -25,7 +25,11 @@ if c.actor.may("self"):  # the same workflow as `gongkai self import`: never evi
         else:
             st.session_state["self_done"] = upload.file_id
             st.success(t("self_uploaded").format(new=new, replaced=replaced))
-claims = data.self_comparison(c.db, c.scheme_id, c.actor)
+try:
+    claims = data.self_comparison(c.db, c.scheme_id, c.actor)
+except GongkaiError as e:  # a body account not yet tied to its body
+    st.error(plain(e))
+    st.stop()
 if claims.empty:
     st.info(t("self_none"))
     st.stop()
