@@ -11,7 +11,14 @@ import pytest
 
 from scoring.errors import GongkaiError
 from scoring.intake.sampling_plan import sampling_plan
-from scoring.method.agreement import agreement_table, alphas, bootstrap, cohen_kappa, kappas, kripp_alpha
+from scoring.method.agreement import (
+    agreement_table,
+    alphas,
+    bootstrap,
+    cohen_kappa,
+    kappas,
+    kripp_alpha,
+)
 from scoring.method.sampling import code_letter, draw, fixed_plan, lot_plan
 
 
