@@ -128,6 +128,7 @@ PAGES = [
     ("rectify", "page_rectify", "rectify", ("own",)),
     ("collect", "page_collect", "collect", ("collect",)),
     ("quality", "page_quality", "quality", ("quality", "sample_read", "second")),
+    ("self_assessment", "page_self", "self-assessment", ("own", "self")),
 ]
 allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
 pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url, default=i == 0)

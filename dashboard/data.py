@@ -347,3 +347,16 @@ def import_second(db: str, scheme_id: str, name: str, data: bytes, actor: Actor)
     from scoring import workflows_quality
 
     return workflows_quality.import_second(db, actor=actor, name=name, data=data, scheme_id=scheme_id)
+
+
+def self_comparison(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
+    """The self-assessments beside the findings: a body account its own body's, others every body's."""
+    from scoring import workflows_quality
+
+    return workflows_quality.self_comparison(db, actor=actor, scheme_id=scheme_id)
+
+
+def import_self(db: str, scheme_id: str, name: str, data: bytes, actor: Actor) -> tuple[int, int]:
+    from scoring import workflows_quality
+
+    return workflows_quality.import_self_assessment(db, actor=actor, name=name, data=data, scheme_id=scheme_id)

@@ -700,10 +700,13 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].tolist())
         summary.evidence = summary.evidence.merge(files, on="attachment", how="left")
         yoy = _year_over_year(session, card)
+        from scoring.workflows_quality import report_inputs  # it imports this module
+
+        quality = report_inputs(session, card)
     if on_step:
         on_step("building the report")
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
-                         changes=yoy.changes if yoy else None)
+                         changes=yoy.changes if yoy else None, quality=quality)
     written, failed = [], []
     for path in outs:
         if on_step:

@@ -20,10 +20,11 @@ from scoring.intake.evidence import validate
 from scoring.intake.sampling_plan import sampling_plan
 from scoring.intake.tables import COLUMNS, csv_bytes, read_table
 from scoring.method.agreement import agreement_table, agrees
-from scoring.method.engine import score
+from scoring.method.engine import Scorecard, score
 from scoring.method.kinds import kind, named
 from scoring.method.sampling import STRATA, draw
 from scoring.method.scheme import Scheme
+from scoring.report.quality import QualityInputs
 from scoring.store import accounts
 from scoring.store import quality as store
 from scoring.store import repository as repo
@@ -450,3 +451,20 @@ def self_comparison(db: str | None, *, actor: Actor, body: str | None = None, sc
         findings = score(scheme, repo.load_evidence(session, scheme_id=scheme.id)).findings
     table = compare(claims, findings)
     return table[table["differs"]].reset_index(drop=True) if differing else table
+
+
+# ---- the annual report's quality sections ---------------------------------------------------------
+
+def report_inputs(session: Session, card: Scorecard) -> QualityInputs:
+    """What the report's quality sections show (read in the report's transaction): the scheme's latest
+    sample with both readings of its items, and every body's self-assessment beside the findings of
+    the run the report shows."""
+    from scoring.method.self_assessment import compare
+
+    scheme = card.scheme
+    claims = compare(store.self_assessments(session, scheme_id=scheme.id), card.findings)
+    if store.samples(session, scheme_id=scheme.id).empty:
+        return QualityInputs(None, pd.DataFrame(), claims)
+    sample = store.get_sample(session, scheme_id=scheme.id, sample_id=None)
+    about = {k: getattr(sample, k) for k in ("id", "seed", "size", "by", "aql", "as_of", "population")}
+    return QualityInputs(about, _readings(session, scheme, sample), claims)

@@ -223,7 +223,7 @@ def test_firm_sees_only_its_imports_and_no_rankings(accounts_app):
     at = sign_in(accounts_app, "acme")
     assert at.title[0].value == "证据"  # a firm's first page: the demo was not its import
     assert len(at.dataframe[0].value) == 0
-    for forbidden in ("rankings", "gaps", "departments", "scheme", "report", "audit"):
+    for forbidden in ("rankings", "gaps", "departments", "scheme", "report", "audit", "self_assessment"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{forbidden}.py")
     at = page(at, "import_evidence")

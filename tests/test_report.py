@@ -203,7 +203,7 @@ def test_pdf_has_bookmarks_and_page_numbers(pdf_file):
     reader = PdfReader(str(pdf_file))
     top = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
     assert top == ["目录", "一、总体情况", "二、排名", "二（续）、排名稳健性", "三、图表", "四、各单位得分与差距",
-                   "五、考核方法：任务、分值、规则与原文", "附录：缺失与逾期事项"]
+                   "四（续一）、抽查与评估质量", "四（续二）、自评与第三方评估对照", "五、考核方法：任务、分值、规则与原文", "附录：缺失与逾期事项"]
     pages = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
     assert len(pages) > 10
     assert all(f"— {n} —" in " ".join(text.split()) for n, text in enumerate(pages, 1))

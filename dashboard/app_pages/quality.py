@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.ui import plain, require, t
 from scoring.errors import EvidenceError, GongkaiError
+from scoring.report.quality import recheck_lines
 from scoring.report.quality_charts import agreement_heatmap
 
 c = require("quality", "sample_read", "second")
@@ -78,11 +79,8 @@ if not c.actor.may("quality"):  # a firm: its assigned items of the sample, blin
     st.stop()
 st.caption(t("quality_sample").format(id=sample.id, seed=sample.seed, size=sample.size, by=sample.by or "—",
                                       aql=sample.aql, as_of=sample.as_of, population=sample.population, n=len(items)))
-for stratum, lot in items[items["recheck"]].groupby("stratum", sort=True):
-    batches = sorted({b for x in lot["batches"] for b in x.split(",") if b}, key=int)
-    st.error(plain(t("quality_recheck").format(stratum=stratum or "—", bad=int(lot["disagree"].sum()),
-                                               ac=int(lot["ac"].iloc[0]), batches=", ".join(batches),
-                                               firm="、".join(sorted(set(lot["firm"]))))))
+for line in recheck_lines(items, c.lang):
+    st.error(plain(line))
 if not items["read"].any():
     st.info(t("quality_no_second"))
 else:

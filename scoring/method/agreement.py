@@ -91,6 +91,26 @@ def kappas(first: np.ndarray, second: np.ndarray, resamples: np.ndarray) -> np.n
         return np.where(np.isclose(p_e, 1.0), np.nan, (p_o - p_e) / (1 - p_e))
 
 
+def alphas(first: np.ndarray, second: np.ndarray, resamples: np.ndarray) -> np.ndarray:
+    """Krippendorff's α (interval) of many resamples at once, the same value as `kripp_alpha` (the
+    package takes ~0.3 ms a call: 1,000 resamples of each rating group made the report's national
+    sections take minutes). For two readings of each item, items missing one dropped, with n the
+    number of values (twice the complete items): D_o = (2/n)·Σ(a − b)², D_e = 2·SS/(n − 1), SS the
+    sum of squares of all n values about their mean, so α = 1 − (n − 1)·Σ(a − b)² / (n·SS); NaN
+    with no complete item or a single value (SS = 0)."""
+    a, b = first[resamples], second[resamples]
+    whole = ~(np.isnan(a) | np.isnan(b))
+    a, b = np.where(whole, a, 0.0), np.where(whole, b, 0.0)
+    n = 2 * whole.sum(axis=1)
+    diff = ((a - b) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = ((a + b).sum(axis=1) / n)[:, None]
+        ss = (whole * ((a - mean) ** 2 + (b - mean) ** 2)).sum(axis=1)
+        high = np.where(whole, np.maximum(a, b), -np.inf).max(axis=1)
+        one_value = high == np.where(whole, np.minimum(a, b), np.inf).min(axis=1)  # also true of no item
+        return np.where((n == 0) | one_value, np.nan, 1 - (n - 1) * diff / (n * ss))
+
+
 def bootstrap(pairs: pd.DataFrame, *, seed: int, draws: int = DRAWS, level: float = LEVEL) -> tuple[float, float]:
     """A percentile bootstrap interval (items resampled with replacement, numpy's Generator seeded
     with `seed`) of the group's chance-corrected coefficient: κ when it has outcome items, else α.
@@ -106,7 +126,7 @@ def bootstrap(pairs: pd.DataFrame, *, seed: int, draws: int = DRAWS, level: floa
         values = kappas(part["first"].astype(str).to_numpy(), part["second"].astype(str).to_numpy(), resamples)
     else:
         a, b = part["first_value"].to_numpy(float), part["second_value"].to_numpy(float)
-        values = np.array([kripp_alpha(a[i], b[i]) for i in resamples])
+        values = alphas(a, b, resamples)
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return float("nan"), float("nan")

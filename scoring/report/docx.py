@@ -10,6 +10,7 @@ import pandas as pd
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
+from scoring.report import quality
 from scoring.report.images import images
 from scoring.report.model import Report, cells
 
@@ -66,7 +67,7 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
         "toc_hint": TOC_HINT[report.lang], "h": _headers(report), "summary": summary,
         "rankings": [{"kind": t(f"kind_{k}"), "rows": _rows(v, ["rank", "name", "score", "grade", "share", "veto"])}
                      for k, v in report.rankings.items()],
-        "charts": [InlineImage(doc, str(p), width=Mm(156)) for p in charts.values()],
+        "charts": [InlineImage(doc, str(p), width=Mm(156)) for name, p in charts.items() if name != quality.CHART],
         "bodies": [{"heading": f"{b['name']}（{b['kind']}） {t('score')} {b['score']:.2f} · {t('rank')} {b['rank']} · "
                                f"{t('grade')} {b['grade']}",
                     "veto": f"{t('veto')}: {b['veto']}" if b["veto"] else "",
@@ -89,4 +90,37 @@ def write_docx(report: Report, path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="gongkai-docx-") as tmp:
         charts = images(report, Path(tmp))
         doc.render(context(report, doc, charts), autoescape=True)
+        _quality(report, doc, charts.get(quality.CHART))
         doc.save(str(path))
+
+
+def _quality(report: Report, doc: DocxTemplate, chart: Path | None) -> None:
+    """The quality sections (report/quality.py), written after rendering with python-docx in the
+    template's styles (Heading 1/2, Table Grid) and moved to stand before the method section."""
+    body = doc.docx.element.body
+    before = set(body)  # the elements themselves (held, so lxml gives the same proxies back)
+    for section in report.quality:
+        doc.add_heading(section.title(report.lang), level=1)
+        for b in section.blocks:
+            if b.kind == "h3":
+                doc.add_heading(b.text, level=2)
+            elif b.kind == "chart" and chart is not None:
+                doc.add_picture(str(chart), width=Mm(156))
+            elif b.kind == "table" and b.table is not None:
+                rows, _ = cells(b.table)
+                table = doc.add_table(rows=1 + len(rows), cols=len(b.table.columns), style="Table Grid")
+                for i, row in enumerate([[str(c) for c in b.table.columns], *rows]):
+                    for cell, value in zip(table.rows[i].cells, row, strict=True):
+                        cell.text = value
+                        if i == 0:
+                            for run in cell.paragraphs[0].runs:
+                                run.bold = True
+            elif b.text:
+                doc.add_paragraph(b.text)
+    added = [e for e in body if e not in before]
+    method = report.t("report_method")
+    anchor = next((p._p for p in doc.docx.paragraphs if p.text == method and p.style.name.startswith("Heading")), None)
+    if anchor is None:  # a restyled template without the method heading: the sections stay at the end
+        return
+    for element in added:
+        anchor.addprevious(element)

@@ -16,6 +16,7 @@ from scoring.errors import GongkaiError
 from scoring.i18n import text
 from scoring.report.images import INSTALL_HINT, chromium, figures, images
 from scoring.report.model import Report, cells
+from scoring.report.quality import CHART
 
 SCREEN_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 # In PDFs printed by chromium, Noto/Source Han CJK text extracts (and copies) as radical code points
@@ -47,9 +48,18 @@ def _table(frame: pd.DataFrame, lang: str) -> Markup:
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS) -> str:
+def _quality(report: Report, chart: Markup | None) -> list[dict]:
+    """The quality sections with their tables as HTML and the heat map in place."""
+    return [{"key": s.key, "title": s.title(report.lang),
+             "blocks": [{"kind": b.kind, "text": b.text,
+                         "html": _table(b.table, report.lang) if b.table is not None else chart or ""}
+                        for b in s.blocks if b.kind != "chart" or chart]} for s in report.quality]
+
+
+def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS) -> str:
     t = report.t
     lang = report.lang
+    quality_chart = charts.pop(CHART, None)
     bodies = [{**b, "gaps_html": _table(b["gaps"], lang) if len(b["gaps"]) else "",
                "findings_html": _table(b["findings"], lang) if len(b["findings"]) else ""} for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
@@ -60,14 +70,14 @@ def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str
                 "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=charts, bodies=bodies, previous=report.previous)
+        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart))
 
 
 def write_html(report: Report, path: Path) -> None:
     from plotly.offline import get_plotlyjs
 
-    charts = [Markup(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
-              for fig in figures(report).values()]
+    charts = {name: Markup(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
+              for name, fig in figures(report).items()}
     path.write_text(render(report, charts, get_plotlyjs()), encoding="utf-8")
 
 
@@ -75,8 +85,8 @@ def write_pdf(report: Report, path: Path) -> None:
     browser = chromium()
     with tempfile.TemporaryDirectory(prefix="gongkai-pdf-") as tmp:
         pngs = images(report, Path(tmp))
-        charts = [Markup(f'<img alt="{name}" src="data:image/png;base64,'
-                         f'{base64.b64encode(p.read_bytes()).decode()}">') for name, p in pngs.items()]
+        charts = {name: Markup(f'<img alt="{name}" src="data:image/png;base64,'
+                               f'{base64.b64encode(p.read_bytes()).decode()}">') for name, p in pngs.items()}
         page = Path(tmp) / "report.html"
         page.write_text(render(report, charts, fonts=PRINT_FONTS), encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -11,7 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from scoring.errors import GongkaiError
-from scoring.report import charts
+from scoring.report import charts, quality
 from scoring.report.model import Report
 
 INSTALL_HINT = "install Debian's chromium and CJK fonts: apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei"
@@ -44,6 +44,8 @@ def figures(report: Report) -> dict[str, go.Figure]:
     if len(cities):
         figs["heatmap"] = charts.heatmap(card.obligations[card.obligations["body"].isin(cities["body"])], cities,
                                          t("heatmap"))
+    if (agreement := quality.figure(report.quality_inputs, report.lang)) is not None:
+        figs[quality.CHART] = agreement  # shown in the quality section, not among the charts
     return figs
 
 

@@ -16,6 +16,7 @@ from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained, late_text, lateness, share_status
 from scoring.method.robustness import robustness
+from scoring.report import quality as quality_section
 from scoring.store.repository import EvidenceSummary
 from scoring.synthetic import demo
 
@@ -90,6 +91,8 @@ class Report:
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)  # rank intervals (docs/method.md §7)
     previous: str = ""                                               # the scheme of the year before, if compared
     year_over_year: pd.DataFrame = field(default_factory=pd.DataFrame)  # docs/method.md §8
+    quality_inputs: quality_section.QualityInputs = field(default_factory=quality_section.QualityInputs)
+    quality: list[quality_section.Section] = field(default_factory=list)  # 抽查 and 自評 (report/quality.py)
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
@@ -276,12 +279,15 @@ def _year_over_year(changes: pd.DataFrame | None, lang: str) -> pd.DataFrame:
 
 
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans",
-          previous: str = "", changes: pd.DataFrame | None = None) -> Report:
+          previous: str = "", changes: pd.DataFrame | None = None,
+          quality: quality_section.QualityInputs | None = None) -> Report:
     """Assemble the report of one scoring run; with `previous` and its `changes` (lineage.compare),
-    the year-over-year section too."""
+    the year-over-year section too; `quality`: the sample and self-assessments (none: says so)."""
     share = share_status(card, lang)
+    quality = quality or quality_section.QualityInputs()
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=_body_sections(card, lang), method=_method(card, lang),
                   appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms,
-                  robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang))
+                  robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang),
+                  quality_inputs=quality, quality=quality_section.sections(quality, card.scheme, lang))
