@@ -280,19 +280,19 @@ def attachment(db: str, sha256: str, actor: Actor) -> tuple[str, str, bytes]:
 # ---- the web collector (uncached: a crawl or an acceptance changes them) ---------------------------
 
 def crawls(db: str, actor: Actor) -> pd.DataFrame:
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     return workflows_collect.crawls(db, actor=actor)
 
 
 def proposals(db: str, crawl_id: int, actor: Actor) -> pd.DataFrame:
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     return workflows_collect.proposals(db, actor=actor, crawl_id=crawl_id)
 
 
 def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     return workflows_collect.accept(db, actor=actor, crawl_id=crawl_id, ids=ids)
 
@@ -301,7 +301,7 @@ def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
 
 def sample_items(db: str, scheme_id: str, actor: Actor):
     """(the latest sample, its items with both readings), or None when none is drawn."""
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     try:
         return workflows_quality.sample_items(db, actor=actor, scheme_id=scheme_id)
@@ -312,51 +312,51 @@ def sample_items(db: str, scheme_id: str, actor: Actor):
 
 
 def agreement(db: str, scheme_id: str, actor: Actor, by: str = "obligation") -> pd.DataFrame:
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.agreement(db, actor=actor, scheme_id=scheme_id, by=by)
 
 
 def disagreements(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.disagreements(db, actor=actor, scheme_id=scheme_id)
 
 
 def settle(db: str, scheme_id: str, item_id: int, how: str, reason: str, value: str, actor: Actor) -> int | None:
     """Settle one disagreement of the sample (evaluator, admin): keep, take or a new value, with a reason."""
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.settle(db, actor=actor, item_id=item_id, how=how, reason=reason, value=value,
                                     scheme_id=scheme_id)
 
 
 def draw_sample(db: str, scheme_id: str, seed: int | None, size: str, by: str | None, actor: Actor):
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.draw_sample(db, actor=actor, scheme_id=scheme_id, seed=seed, size=size, by=by)
 
 
 def export_blind(db: str, scheme_id: str, actor: Actor) -> bytes:
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.export_blind(db, actor=actor, scheme_id=scheme_id)
 
 
 def import_second(db: str, scheme_id: str, name: str, data: bytes, actor: Actor):
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.import_second(db, actor=actor, name=name, data=data, scheme_id=scheme_id)
 
 
 def self_comparison(db: str, scheme_id: str, actor: Actor) -> pd.DataFrame:
     """The self-assessments beside the findings: a body account its own body's, others every body's."""
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.self_comparison(db, actor=actor, scheme_id=scheme_id)
 
 
 def import_self(db: str, scheme_id: str, name: str, data: bytes, actor: Actor) -> tuple[int, int]:
-    from scoring import workflows_quality
+    from scoring.workflows import quality as workflows_quality
 
     return workflows_quality.import_self_assessment(db, actor=actor, name=name, data=data, scheme_id=scheme_id)

@@ -840,7 +840,7 @@ def collect_crawl(
     db: Db = None,
 ) -> None:
     """Crawl one body's website politely, archive every request and response (WARC), propose evidence."""
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     if screenshots:
         raise GongkaiError("--screenshots is not available in this version: every page is kept as its WARC record")
@@ -861,9 +861,9 @@ def collect_proposals(
     db: Db = None,
 ) -> None:
     """Proposed evidence rows: body,obligation,period,published_at,url,title,confidence,reason,capture."""
-    from scoring import workflows_collect
     from scoring.collect.match import COLUMNS
     from scoring.intake.tables import csv_bytes, spreadsheet_safe
+    from scoring.workflows import collect as workflows_collect
 
     _choice("--format", fmt, ("table", "csv", "json"))
     frame = workflows_collect.proposals(db, actor=_actor(db), crawl_id=crawl)
@@ -883,7 +883,7 @@ def collect_accept(
     db: Db = None,
 ) -> None:
     """Accept proposals as evidence: one import (same checks, all or nothing), the capture as its file."""
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise GongkaiError(f"--min-confidence {min_confidence:g}: between 0 and 1")
@@ -896,7 +896,7 @@ def collect_accept(
 @collect_app.command("verify")
 def collect_verify(crawl: int, db: Db = None) -> None:
     """Recompute every WARC record's digest of a crawl; exit 1 naming each record that changed."""
-    from scoring import workflows_collect
+    from scoring.workflows import collect as workflows_collect
 
     checked, problems = workflows_collect.verify(db, actor=_actor(db), crawl_id=crawl)
     if problems:

@@ -1,5 +1,5 @@
 """`gongkai sample …`: the quality of the assessment (抽查) — thin typer commands over
-`scoring.workflows_quality` (registered by scoring/cli.py; its helpers are read at call time)."""
+`scoring.workflows.quality` (registered by scoring/cli.py; its helpers are read at call time)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def sample_draw(
     db: Db = None,
 ) -> None:
     """Draw a reproducible random sample of the assessed items (evaluator, admin); stored and audited."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     drawn = q.draw_sample(db, actor=_cli()._actor(db), scheme_id=scheme, size=size, by=by, seed=seed, aql=aql)
     print(f"sample {drawn.id}: {len(drawn.items)} of {drawn.population} assessed items (seed {drawn.seed})")
@@ -54,7 +54,7 @@ def _status(frame):
 def sample_list(scheme: SchemeId = None, sample: SampleId = None, db: Db = None) -> None:
     """The sample's items and their status; the lots whose disagreements exceed the acceptance number
     are marked for re-checking (a firm account: its assigned items, blind)."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     cli = _cli()
     info, its = q.sample_items(db, actor=cli._actor(db), scheme_id=scheme, sample_id=sample)
@@ -80,7 +80,7 @@ def sample_list(scheme: SchemeId = None, sample: SampleId = None, db: Db = None)
 def sample_export(out: Annotated[Path, typer.Option("--out", help="FILE.csv for the second assessor")],
                   scheme: SchemeId = None, sample: SampleId = None, db: Db = None) -> None:
     """The blind file of the sampled items (the evidence format, published_at/value/url empty)."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     data = q.export_blind(db, actor=_cli()._actor(db), scheme_id=scheme, sample_id=sample)
     out.write_bytes(data)
@@ -92,7 +92,7 @@ def sample_export(out: Annotated[Path, typer.Option("--out", help="FILE.csv for 
 def sample_import(file: Path, scheme: SchemeId = None, sample: SampleId = None, db: Db = None) -> None:
     """Import second readings (the evidence format; a row with neither date nor value: nothing found).
     Stored apart from the evidence: the score changes only when a disagreement is settled."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     try:
         data = file.read_bytes()
@@ -108,7 +108,7 @@ def sample_disagreements(open_only: Annotated[bool, typer.Option("--open", help=
                          scheme: SchemeId = None, sample: SampleId = None, db: Db = None,
                          fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
     """Where the second reading differs from the first (evaluator, admin)."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     cli = _cli()
     frame = q.disagreements(db, actor=cli._actor(db), scheme_id=scheme, sample_id=sample, open_only=open_only)
@@ -124,7 +124,7 @@ def sample_settle(
     db: Db = None,
 ) -> None:
     """Settle a disagreement (evaluator, admin): exactly one of --keep, --take, --value V."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     if keep + take + (value is not None) != 1:
         raise GongkaiError("give exactly one of --keep, --take, --value V")
@@ -139,7 +139,7 @@ def sample_agreement(by: Annotated[str, typer.Option("--by", help="obligation | 
                      scheme: SchemeId = None, sample: SampleId = None, db: Db = None,
                      fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
     """Agreement of the two readings per group: group,n,agreement,kappa,alpha,low,high."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     cli = _cli()
     fmt = cli._choice("--format", fmt, ("table", "csv", "json"))
@@ -171,7 +171,7 @@ self_app = typer.Typer(no_args_is_help=True, help="Self-assessment (自評) of a
 @self_app.command("import")
 def self_import(file: Path, scheme: SchemeId = None, db: Db = None) -> None:
     """Upload a self-assessment: CSV obligation,claim,url,published_at[,note] (an admin adds body)."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     try:
         data = file.read_bytes()
@@ -187,7 +187,7 @@ def self_compare(body: Annotated[str | None, typer.Option("--body", help="body i
                  scheme: SchemeId = None, db: Db = None,
                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table") -> None:
     """The self-assessment beside the third-party finding (a body account: its own)."""
-    from scoring import workflows_quality as q
+    from scoring.workflows import quality as q
 
     cli = _cli()
     frame = q.self_comparison(db, actor=cli._actor(db), body=body, scheme_id=scheme, differing=differing)

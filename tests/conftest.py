@@ -22,7 +22,7 @@ SOURCE = ROOT / "criteria" / "source" / "2017-shandong-zhengwu-gongkai-yaodian.t
 # profile is tested on its own (test_accounts.py::test_passwords_are_argon2_hashes)
 os.environ.setdefault("GONGKAI_PASSWORD_HASH", "cheapest")
 
-# the cycle's clock (scoring.workflows._clock): fixed, so no test depends on the day it runs — the
+# the cycle's clock (scoring.workflows.cycle._clock): fixed, so no test depends on the day it runs — the
 # Monday after the 2017 demo's assessment date. Tests of other days set their own; a test that needs the
 # real clock removes it and says so (test_calendar.py::test_the_real_clock_runs_the_cycle_whatever_the_day).
 CLOCK = "2018-02-05T10:00+08:00"

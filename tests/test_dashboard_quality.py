@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from scoring import workflows_quality as q
 from scoring.store.accounts import Actor
+from scoring.workflows import quality as q
 from tests.test_dashboard import APP, app, page  # noqa: F401  (the fixture)
 
 OPEN = Actor("dashboard", None)

@@ -217,8 +217,8 @@ def test_a_body_self_assessment_is_shown_beside_the_finding_never_scored(site):
 def test_nothing_found_rows_are_told_by_row_number_past_blank_lines(tmp_path):
     """A second-reading file with blank lines: each row's 'nothing found' is its own (rows are numbered
     as the spreadsheet shows them, blank lines skipped)."""
-    from scoring import workflows_quality as q
     from scoring.store import quality as store
+    from scoring.workflows import quality as q
 
     url, drop = fresh_database("sqlite", tmp_path)
     try:

@@ -14,11 +14,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from scoring import workflows
-from scoring import workflows_quality as q
 from scoring.report import model as report
 from scoring.report import quality
 from scoring.report.html import render
 from scoring.store.accounts import Actor
+from scoring.workflows import quality as q
 from tests.conftest import SCHEME_2017, fresh_database
 from tests.test_accounts import PASSWORDS
 from tests.test_quality import FIRST, SECOND

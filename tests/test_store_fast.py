@@ -258,7 +258,7 @@ def test_a_file_that_changes_between_its_hash_and_its_reading_is_refused(db_url,
         out = real(f, name)
         file.write_bytes(B.encode())
         return out
-    monkeypatch.setattr(workflows.hashlib, "file_digest", digest_then_rewrite)
+    monkeypatch.setattr(hashlib, "file_digest", digest_then_rewrite)
     with pytest.raises(workflows.GongkaiError, match="a.csv changed while it was being imported; nothing"):
         workflows.import_file(db_url, actor=LOCAL, name="a.csv", data=file)
     assert workflows.evidence(db_url, actor=LOCAL, scheme_id="shandong-2017").empty

@@ -7,6 +7,7 @@ from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
 from scoring.intake.tables import MAX_FILE_BYTES
 from scoring.intake.templates import examples, template_bytes
+from scoring.method import kinds as rule_kinds
 from scoring.workflows import ImportRefused
 
 c = require("import")
@@ -47,7 +48,7 @@ if upload is not None:
 st.subheader(t("templates"))
 cols = st.columns(len(examples()))
 for col, kind in zip(cols, examples(), strict=True):
-    col.caption(t(f"rule_{kind}"))
+    col.caption(rule_kinds.words(kind, st.session_state.get("lang", "zh-Hans")))
     col.download_button("CSV", template_bytes(kind, "csv"), file_name=f"evidence-template-{kind}.csv",
                         mime="text/csv", key=f"tpl_csv_{kind}")
     col.download_button("XLSX", template_bytes(kind, "xlsx"), file_name=f"evidence-template-{kind}.xlsx",

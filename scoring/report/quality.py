@@ -26,7 +26,7 @@ CHART = "quality_heatmap"  # the heat map's name among the report's figures
 @dataclass(frozen=True)
 class QualityInputs:
     """What the sections are made of: the latest sample (id, seed, size, by, aql, as_of, population;
-    None when none is drawn) and its items with both readings (`workflows_quality._readings`:
+    None when none is drawn) and its items with both readings (`workflows.quality._readings`:
     stratum, body, obligation, kind, item, firm, batches, first_outcome/first_value, second/
     second_value, read, disagree, lot, ac, re, recheck), and the self-assessment comparison
     (`scoring.method.self_assessment.compare`)."""

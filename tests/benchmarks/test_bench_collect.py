@@ -16,7 +16,7 @@ import pytest
 from scoring.collect.fetch import CollectSettings, Crawler
 from scoring.store.attachments import LocalStore
 from scoring.synthetic.site import SiteServer, write_site
-from scoring.workflows_collect import Archiver
+from scoring.workflows.collect import Archiver
 
 PAGES = int(os.environ.get("GONGKAI_BENCH_SITE_PAGES", "10000" if os.environ.get("GONGKAI_BENCH") == "full" else "200"))
 SETTINGS = CollectSettings(allow_private=True, timeout=5, max_bytes=1_000_000, max_depth=50)

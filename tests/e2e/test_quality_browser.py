@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring import workflows, workflows_quality
+from scoring import workflows
 from scoring.store.accounts import Actor
+from scoring.workflows import quality as workflows_quality
 from tests.e2e.serve import serving
 from tests.e2e.test_browser import ARGS, CHROMIUM, OUT
 

@@ -32,7 +32,7 @@ from scoring.store.accounts import Actor, PermissionDenied
 from scoring.store.audit import audit
 from scoring.store.locks import lock_evidence
 from scoring.store.models import Sample, SampleItem
-from scoring.workflows import _as, _refusals_audited, transaction
+from scoring.workflows._base import _as, _refusals_audited, transaction
 
 GROUPS = ("obligation", "firm", "assessor")
 NOT_FOUND = "missing"  # what a settlement's --value says for "the item was not published"
@@ -421,7 +421,7 @@ def import_self_assessment(db: str | None, *, actor: Actor, name: str, data: byt
                            scheme_id: str | None = None) -> tuple[int, int]:
     """A body's self-assessment file (自評: per obligation its claim, URL, date): stored apart, never
     evidence, never scored. A body account for its own body only. Returns (new, replaced); audited."""
-    from scoring.workflows import _own_body
+    from scoring.workflows.cycle import _own_body
 
     with transaction(db) as session:
         who = _as(session, actor, "self")
@@ -441,7 +441,7 @@ def self_comparison(db: str | None, *, actor: Actor, body: str | None = None, sc
     """The self-assessments beside the third-party findings of the current evidence (a body account:
     its own body only); `differing`: only where they differ."""
     from scoring.method.self_assessment import compare
-    from scoring.workflows import _own_body
+    from scoring.workflows.cycle import _own_body
 
     with transaction(db) as session:
         who = _as(session, actor, "own")

@@ -33,7 +33,8 @@ from scoring.store.attachments import AttachmentStore, store_for
 from scoring.store.audit import audit, now
 from scoring.store.db import resolve_url
 from scoring.store.models import Capture, Crawl
-from scoring.workflows import ImportRefused, _as, _refusals_audited, import_file, transaction
+from scoring.workflows._base import _as, _refusals_audited, transaction
+from scoring.workflows.intake import ImportRefused, import_file
 
 
 @dataclass(frozen=True)

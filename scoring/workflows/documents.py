@@ -1,0 +1,141 @@
+"""Documents: the annual report, the 通報 and the 整改通知书, and the letterhead they are issued under."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session
+
+from scoring.errors import GongkaiError
+from scoring.report.model import build as build_report
+from scoring.report.write import FORMATS, write
+from scoring.store import cycle, documents
+from scoring.store import repository as repo
+from scoring.store.accounts import Actor
+from scoring.store.audit import audit
+from scoring.workflows._base import _as, _refusals_audited, transaction
+from scoring.workflows.cycle import _final, _today
+from scoring.workflows.results import _year_over_year
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report run: the run it shows, the files written, and the formats that failed (and why)."""
+
+    run_id: int
+    as_of: dt.date
+    written: list[Path]
+    failed: list[str]
+
+
+def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: str | None = None,
+                 as_of: dt.date | None = None, lang: str = "zh-Hans",
+                 on_step: Callable[[str], None] | None = None) -> Written:
+    """The annual report of the current run in every format asked for. A format whose system part
+    is missing is named in `failed`; the others are still written. `on_step` hears each step begin."""
+    for path in outs:
+        if path.suffix.lower() not in FORMATS:
+            raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(FORMATS)}")
+    with transaction(db) as session:
+        who = _as(session, actor, "score")
+        card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
+        summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+        files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].tolist())
+        summary.evidence = summary.evidence.merge(files, on="attachment", how="left")
+        yoy = _year_over_year(session, card)
+        from scoring.workflows.quality import report_inputs  # it imports this package
+
+        quality = report_inputs(session, card)
+    if on_step:
+        on_step("building the report")
+    built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
+                         changes=yoy.changes if yoy else None, quality=quality)
+    written, failed = [], []
+    for path in outs:
+        if on_step:
+            on_step(f"writing {path.name}")
+        try:
+            written.append(write(built, path))
+        except GongkaiError as e:
+            failed.append(f"{path.name}: {e}")
+    return Written(run_id, card.as_of, written, failed)
+
+
+@_refusals_audited("notice")
+def write_notice(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                 lang: str = "zh-Hans") -> Path:
+    """The 通報 of the final result (.docx or .pdf)."""
+    from scoring.report.notice import build_notice
+    from scoring.report.notice import write_notice as write
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        assert final.id is not None
+        todo = cycle.problems(session, publication_id=final.id)
+        card = cycle.published_card(final)
+        yoy = _year_over_year(session, card)
+        notice = build_notice(card, run_id=final.run_id, issued=_today(scheme, None),
+                              due_on=todo["due_on"].min() if len(todo) else None, provisional=bool(final.provisional),
+                              previous=yoy.previous if yoy else "", improved=yoy.improved if yoy else None,
+                              recurring=yoy.recurring if yoy else None)
+        path = write(notice, out, lang, head=_letterhead(session, scheme.id))
+        audit(session, who=who.name, action="notice", scheme_id=scheme.id, detail=f"{out.name}: final result {final.id}")
+        return path
+
+
+@_refusals_audited("rectify_notices")
+def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: str | None = None,
+                         lang: str = "zh-Hans", suffix: str = ".docx") -> list[Path]:
+    """One 整改通知書 (.docx, or .pdf with `suffix`) per body with a 整改 problem of the final result."""
+    if suffix not in (".docx", ".pdf"):
+        raise GongkaiError(f"--format {suffix.lstrip('.')}: a 整改通知書 is docx or pdf")
+    from scoring.report.notice import write_rectification
+
+    with transaction(db) as session:
+        who = _as(session, actor, "publish")
+        scheme, final = _final(session, scheme_id)
+        card = cycle.published_card(final)
+        assert final.id is not None
+        todo = cycle.problems(session, publication_id=final.id)
+        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
+        day = _today(scheme, None)
+        head = _letterhead(session, scheme.id)
+        written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
+                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书{suffix}",
+                                       lang=lang, provisional=bool(mine["provisional"].any()), head=head)
+                   for body, mine in todo.groupby("body", sort=True)]
+        audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
+              detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
+        return written
+
+
+def _letterhead(session: Session, scheme_id: str):
+    from scoring.report.gongwen import Letterhead
+
+    row = documents.notice_settings(session, scheme_id=scheme_id)
+    return Letterhead(row.office, row.number, row.cc, row.to) if row else Letterhead()
+
+
+@_refusals_audited("notice_settings")
+def notice_settings(db: str | None, *, actor: Actor, scheme_id: str | None = None, office: str | None = None,
+                    number: str | None = None, to: str | None = None, cc: str | None = None) -> dict[str, str]:
+    """The letterhead of the 通報 and 整改通知書 (GB/T 9704-2012): show it, or change the fields given
+    (an evaluator or admin; audited). Unset, the documents carry marked placeholders."""
+    from scoring.report.gongwen import Letterhead
+
+    with transaction(db) as session:
+        who = _as(session, actor, "read" if {office, number, to, cc} == {None} else "publish")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        if {office, number, to, cc} != {None}:
+            blank = Letterhead()
+            documents.set_notice_settings(session, scheme_id=scheme.id, who=who.name, office=office, number=number,
+                                          to=to, cc=cc, defaults={"office": blank.office, "number": blank.number,
+                                                                  "to": blank.to, "cc": blank.cc})
+        row = documents.notice_settings(session, scheme_id=scheme.id)
+        shown = {"scheme": scheme.id, "office": (row or Letterhead()).office, "number": (row or Letterhead()).number,
+                 "to": (row or Letterhead()).to, "cc": (row or Letterhead()).cc}
+        return shown | ({"set_by": row.set_by, "set_at": f"{row.set_at:%Y-%m-%d %H:%M}"} if row else {"set_by": "（未设置）"})
