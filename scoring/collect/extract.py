@@ -228,6 +228,20 @@ def _htmldate(source_html: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(found) if found else None
 
 
+def read_links(body: bytes, content_type: str, url: str) -> Page:
+    """Only what a page links (with the date beside each link): an inspection poll's reading of a
+    home or column page, without the text and date reading of `read_page`."""
+    ctype = (content_type or "").lower()
+    if body.startswith(b"%PDF-") or "html" not in ctype:
+        return Page("pdf" if body.startswith(b"%PDF-") else "other")
+    text, encoding = decode(body, content_type)
+    try:
+        doc = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    except (etree.ParserError, ValueError) as e:
+        return Page("html", encoding=encoding, problem=f"not readable as HTML: {e}")
+    return Page("html", encoding=encoding, links=_links(doc, url))
+
+
 def read_page(body: bytes, content_type: str, url: str,
               list_date: tuple[dt.datetime, bool] | None = None) -> Page:
     """What a response body is and says. `list_date`: the date printed beside the link to it in a
