@@ -37,7 +37,7 @@ from scoring.workflows import _as, _clock, _refusals_audited, import_file, trans
 from scoring.workflows_collect import _check_body, _naive
 
 # the inspection table's columns (gongkai inspect --format csv|json), one row per site × check
-FINDING_COLUMNS = ["body", "site", "check", "name", "kind", "measured", "threshold", "result", "deduction",
+FINDING_COLUMNS = ["body", "site", "check", "name", "kind", "value", "measured", "threshold", "result", "deduction",
                    "score", "verdict", "polls", "captures", "settings"]
 VERDICT_WORDS = {"qualified": "合格", "failed": "不合格", "insufficient": "观测不足"}
 
@@ -154,7 +154,8 @@ def inspect(db: str | None, *, actor: Actor, body: str | None = None, as_of: dt.
 
 def findings_table(results: list[SiteJudgement]) -> pd.DataFrame:
     """One row per site × check: FINDING_COLUMNS (polls and captures as space-separated lists)."""
-    rows = [{"body": r.body, "site": r.site, "check": f.check, "name": f.name, "kind": f.kind, "measured": f.shown,
+    rows = [{"body": r.body, "site": r.site, "check": f.check, "name": f.name, "kind": f.kind,
+             "value": f.measured, "measured": f.shown,
              "threshold": f.threshold, "result": f.outcome, "deduction": f.deduction,
              "score": r.judgement.score, "verdict": r.judgement.verdict,
              "polls": " ".join(map(str, f.polls)), "captures": " ".join(f.captures), "settings": " ".join(f.settings)}

@@ -114,7 +114,7 @@ class Check(_Strict):
     @model_validator(mode="after")
     def _complete(self) -> Check:
         if self.measure not in MEASURES:
-            raise ValueError(f"measure {self.measure!r} is not one of {', '.join(MEASURES)}")
+            raise ValueError(f"measure {self.measure} is not one of {', '.join(MEASURES)}")
         missing = [f for f in MEASURES[self.measure] if getattr(self, f) is None]
         if self.kind == "veto":
             missing += [] if self.threshold is not None else ["threshold"]
@@ -164,7 +164,7 @@ def _override(name: str, setting: Setting, raw: str | object) -> Setting:
         value = json.loads(raw) if raw.strip().startswith("[") else [w.strip() for w in raw.split(",") if w.strip()]
     else:
         value = float(raw)
-    return Setting(value=value, meaning=setting.meaning)  # type: ignore[arg-type]
+    return Setting(value=value, meaning=setting.meaning)
 
 
 def _resolve(check: Check, settings: dict[str, Setting], faults: list[str]) -> Resolved | None:
@@ -222,12 +222,13 @@ def parse_inspection(text: str, where: str = "<inspection>", overrides: Mapping[
         try:
             check = Check.model_validate(item)
         except ValidationError as e:
-            faults += [f"check {ident}: {d}" for d in _describe(e)]
+            faults += [f"check {ident}: {d.replace('Value error, ', '')}" for d in _describe(e)]
             continue
         if (resolved := _resolve(check, settings, faults)) is not None:
             checks.append(resolved)
     faults += [f"duplicate check id {i!r}" for i, k in Counter(c.check.id for c in checks).items() if k > 1]
-    if header is not None and header.services_points > 0 and not any(c.check.services for c in checks):
+    marked = any(isinstance(c, dict) and c.get("services") for c in raw["checks"] or [])
+    if header is not None and header.services_points > 0 and not marked:
         faults.append(f"services_points {header.services_points:g} but no check is marked services: true")
     if faults or header is None:
         raise SchemeError(where, faults)

@@ -102,6 +102,8 @@ def _window_start(as_of: dt.date, w: Window) -> dt.date:
 
 
 def _passes(value: float, r: Resolved) -> bool:
+    if value == float("inf"):  # nothing dated at all: as far past any threshold as can be
+        return r.check.below
     limit = Fraction(str(r.threshold))
     v = Fraction(str(value)) if not isinstance(value, Fraction) else value
     if r.check.below:

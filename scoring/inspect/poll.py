@@ -80,13 +80,18 @@ def _get(crawler: Crawler, url: str, role: str, name: str) -> tuple[PolledPage, 
     return page, cap.page if page.loaded else None
 
 
+def _base(url: str) -> str:
+    """A page's identity with its index file dropped (`/index.html` is `/`)."""
+    return re.sub(r"/(index|default)\.\w+$", "/", fingerprint(url))
+
+
 def _split(links: list[extract.Link], hosts: set[str], home: set[str], settings: PollSettings
            ) -> tuple[list[extract.Link], list[extract.Link]]:
     """(columns, items) among a page's links."""
     columns, items, seen = [], [], set(home)
     for link in links:
         parts = urlsplit(link.url)
-        key = fingerprint(link.url)
+        key = _base(link.url)
         if parts.scheme not in ("http", "https") or netloc(link.url) not in hosts or key in seen:
             continue
         seen.add(key)
@@ -111,7 +116,7 @@ def poll_site(site: str, hosts: set[str], settings: CollectSettings, poll: PollS
         home, read = _get(crawler, site, "home", "首页")
         if read is None:
             return [home]
-        own = {fingerprint(site), fingerprint(home.url)} | {fingerprint(site.rstrip("/") + "/")}
+        own = {_base(site), _base(home.url)}
         columns, items = _split(read.links, crawler.hosts, own, poll)
         home.items = _items(items)
         out = [home]
@@ -120,7 +125,7 @@ def poll_site(site: str, hosts: set[str], settings: CollectSettings, poll: PollS
                 continue
             page, got = _get(crawler, link.url, "column", link.text or link.url)
             if got is not None:
-                page.items = _items(_split(got.links, crawler.hosts, own | {fingerprint(link.url)}, poll)[1])
+                page.items = _items(_split(got.links, crawler.hosts, own | {_base(link.url)}, poll)[1])
             out.append(page)
         return out
     finally:

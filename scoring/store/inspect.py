@@ -30,9 +30,9 @@ def polls(session: Session, *, scheme_id: str, bodies: list[str] | None = None, 
     if bodies is not None:
         q = q.where(Poll.body.in_(bodies))  # type: ignore[attr-defined]
     if since is not None:
-        q = q.where(Poll.at >= since)  # type: ignore[arg-type, operator]
+        q = q.where(Poll.at >= since)  # type: ignore[arg-type]
     if until is not None:
-        q = q.where(Poll.at < until)  # type: ignore[arg-type, operator]
+        q = q.where(Poll.at < until)  # type: ignore[arg-type]
     found = list(session.execute(q.order_by(Poll.at, Poll.id)).scalars())  # type: ignore[arg-type]
     pages: dict[int, list[PollPage]] = defaultdict(list)
     ids = [p.id for p in found]
