@@ -126,6 +126,7 @@ PAGES = [
     ("appeals", "page_appeals", "appeals", ("own",)),
     ("rectify", "page_rectify", "rectify", ("own",)),
     ("collect", "page_collect", "collect", ("collect",)),
+    ("inspect", "page_inspect", "inspect", ("collect",)),
     ("quality", "page_quality", "quality", ("quality", "sample_read", "second")),
 ]
 allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
