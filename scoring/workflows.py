@@ -663,6 +663,10 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         on_step("building the report")
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
                          changes=yoy.changes if yoy else None)
+    from scoring.workflows_inspect import report_section  # the website inspection (issue 24), when polled
+
+    if (inspected := report_section(db, actor=actor, scheme_id=card.scheme.id, as_of=card.as_of, lang=lang)):
+        built.sections.append(inspected)
     written, failed = [], []
     for path in outs:
         if on_step:

@@ -223,3 +223,17 @@ def to_evidence(db: str | None, *, actor: Actor, as_of: dt.date | None = None, b
               detail=f"inspection as of {day}: {len(failed)} 不合格 sites as evidence of {obligation} {period} "
                      f"(batch {result.batch_id})")
     return failed, result
+
+
+def report_section(db: str | None, *, actor: Actor, scheme_id: str, as_of: dt.date, lang: str):
+    """The annual report's inspection section as of the report's date (None when no site was polled)."""
+    from scoring.i18n import script
+    from scoring.report.inspection import SiteVerdict, section
+
+    _, day, results = inspect(db, actor=actor, as_of=as_of, scheme_id=scheme_id)
+    if not results:
+        return None
+    with transaction(db) as session:
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+    return section([SiteVerdict(r.body, script(scheme.body(r.body).name, lang), r.site, r.judgement) for r in results],
+                   day, lang)

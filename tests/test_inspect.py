@@ -310,3 +310,24 @@ def test_the_commands_and_the_evidence_they_feed(db, site):
         assert session.execute(select(Poll)).scalars().one().at == dt.datetime(2017, 6, 30, 1, 0)  # 09:00 in Shanghai
     r = gongkai("inspect", "--as-of", "2017-06-3", "--db", db, env=env)
     assert (r.returncode, r.stderr.strip()) == (1, "error: --as-of '2017-06-3' is not a date (YYYY-MM-DD)")
+
+
+def test_the_annual_report_has_the_inspection_section(db, site, tmp_path):
+    from docx import Document
+
+    s = site(fresh(*[Column(f"b{k}", f"专栏{k}") for k in range(5)]), as_of=dt.date(2018, 1, 31))
+    poll(db, s, dt.datetime(2018, 1, 31, 9))
+    html, xlsx, docx = (tmp_path / f"r.{x}" for x in ("html", "xlsx", "docx"))
+    r = gongkai("report", "--out", str(html), "--out", str(xlsx), "--out", str(docx), "--as-of", "2018-01-31",
+                "--db", db, env=clean_env())
+    assert r.returncode == 0, r.stderr
+    page = html.read_text(encoding="utf-8")
+    assert '<h2 id="report_inspect">网站检查</h2>' in page and "（检查日期 2018-01-31）" in page
+    sheet = pd.read_excel(xlsx, sheet_name="网站检查", header=None, dtype=str, engine="calamine")
+    assert sheet.iloc[3].tolist() == ["单位", "网站", "得分", "结论", "单项否决", "扣分", "监测记录"]
+    assert sheet.iloc[4].fillna("").tolist() == ["省统计局", s.url, "100", "不合格", "首页不更新、空白栏目", "", "1"]  # news stopped 2017-06-30
+    doc = Document(str(docx))
+    assert doc.tables[-1].rows[1].cells[3].text == "不合格"
+    r = gongkai("report", "--out", str(html), "--as-of", "2018-01-31", "--lang", "en", "--db", db, env=clean_env())
+    assert '<h2 id="report_inspect">Website inspection</h2>' in html.read_text(encoding="utf-8")
+    assert "Blank columns" in html.read_text(encoding="utf-8")

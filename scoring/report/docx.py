@@ -89,4 +89,20 @@ def write_docx(report: Report, path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="gongkai-docx-") as tmp:
         charts = images(report, Path(tmp))
         doc.render(context(report, doc, charts), autoescape=True)
+        _sections(doc.docx, report)
         doc.save(str(path))
+
+
+def _sections(document, report: Report) -> None:
+    """The sections built by their own modules (report/inspection.py), after the template's own."""
+    for section in report.sections:
+        document.add_heading(section.title, level=1)
+        document.add_paragraph(section.caption)
+        if len(section.table):
+            rows, _ = cells(section.table)
+            table = document.add_table(rows=1, cols=len(section.table.columns))
+            for cell, head in zip(table.rows[0].cells, section.table.columns, strict=True):
+                cell.text = str(head)
+            for row in rows:
+                for cell, value in zip(table.add_row().cells, row, strict=True):
+                    cell.text = value

@@ -60,7 +60,9 @@ def render(report: Report, charts: list[Markup], plotly_js: str = "", fonts: str
                 "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=charts, bodies=bodies, previous=report.previous)
+        charts=charts, bodies=bodies, previous=report.previous,
+        sections=[(x.key, x.title, x.caption, _table(x.table, lang) if len(x.table) else "")
+                  for x in report.sections])
 
 
 def write_html(report: Report, path: Path) -> None:

@@ -89,6 +89,7 @@ class Report:
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)  # rank intervals (docs/method.md §7)
     previous: str = ""                                               # the scheme of the year before, if compared
     year_over_year: pd.DataFrame = field(default_factory=pd.DataFrame)  # docs/method.md §8
+    sections: list = field(default_factory=list)  # sections built by their own modules (report/inspection.py)
 
     def t(self, key: str) -> str:
         return text(key, self.lang)

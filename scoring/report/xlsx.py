@@ -58,3 +58,5 @@ def write_xlsx(report: Report, path: Path) -> None:
         _sheet(writer, t("sheet_robustness"), report.robustness)
         if len(report.year_over_year):
             _sheet(writer, t("sheet_yoy"), report.year_over_year)
+        for section in report.sections:
+            _sheet(writer, section.title, pd.DataFrame({section.title: [section.caption]}), section.table)
