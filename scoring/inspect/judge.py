@@ -24,6 +24,7 @@ from scoring.inspect.indicators import Inspection, Resolved, Window
 PASS, DEDUCT, VETO, INSUFFICIENT, NOT_OBSERVED, NOT_APPLICABLE = (
     "pass", "deduct", "veto", "insufficient", "not_observed", "not_applicable")
 QUALIFIED, FAILED, UNDECIDED = "qualified", "failed", "insufficient"
+RECENT = Window(days=14)  # the polls a column check reads: the latest of the last 2 weeks (監測2周)
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,10 @@ class _Judge:
         start = _window_start(self.as_of, w)
         return [p for p in self.polls if p.at.date() >= start]
 
-    def latest(self, w: Window | None = None) -> Poll | None:
-        """The last poll whose home page loaded (within the window, when one is given)."""
-        pool = self.in_window(w) if w is not None else self.polls
-        return next((p for p in reversed(pool) if p.loaded and p.home is not None), None)
+    def latest(self) -> Poll | None:
+        """The last poll whose home page loaded, within the 2 weeks the home page is watched (a column
+        is judged on what the site shows now, not on a poll months old)."""
+        return next((p for p in reversed(self.in_window(RECENT)) if p.loaded and p.home is not None), None)
 
     def finding(self, r: Resolved, measured: float | None, shown: str, result: str, *, deduction: float = 0.0,
                 polls: list[int] | None = None, captures: list[str] | None = None) -> Finding:
@@ -191,7 +192,7 @@ class _Judge:
         window = r.window or Window(days=int(r.threshold or 0))
         polls = [p for p in self.in_window(window) if p.loaded and p.home is not None]
         if not polls:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         last = polls[-1]
         nav_only = not last.home.items  # type: ignore[union-attr]
         seen: list[tuple[dt.date, Poll, Page]] = []
@@ -229,7 +230,7 @@ class _Judge:
     def stale_columns(self, r: Resolved) -> Finding:
         last, columns = self._loaded_columns(r)
         if last is None:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         stale = self._stale(r.check.columns or [], last, columns)
         return self.judged(r, float(len(stale)), f"{len(stale)}: " + "、".join(c.name for c in stale) if stale else "0",
                            polls=[last.id], captures=[c.capture for c in stale])
@@ -237,7 +238,7 @@ class _Judge:
     def long_stale_columns(self, r: Resolved) -> Finding:
         last, columns = self._loaded_columns(r)
         if last is None:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         wanted = [c for c in columns if not _matches(c.name, self.static)]
         assert r.window is not None
         stale = self._stale([_AnyColumn(r.window)], last, wanted)
@@ -247,7 +248,7 @@ class _Judge:
     def blank_columns(self, r: Resolved) -> Finding:
         last, columns = self._loaded_columns(r)
         if last is None:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         blank = [c for c in columns if not c.items]
         return self.judged(r, float(len(blank)), f"{len(blank)}: " + "、".join(c.name for c in blank) if blank else "0",
                            polls=[last.id], captures=[c.capture for c in blank])
@@ -255,7 +256,7 @@ class _Judge:
     def consultation_channels(self, r: Resolved) -> Finding:
         last, columns = self._loaded_columns(r)
         if last is None:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         found = [c for c in columns if _matches(c.name, self.consult)]
         return self.judged(r, float(len(found)), f"{len(found)}: " + "、".join(c.name for c in found) if found else "0",
                            polls=[last.id], captures=[c.capture for c in found] or [last.home.capture])  # type: ignore[union-attr]
@@ -263,7 +264,7 @@ class _Judge:
     def _down(self, r: Resolved, service: bool) -> Finding:
         last = self.latest()
         if last is None:
-            return self.finding(r, None, "no poll loaded the home page", INSUFFICIENT)
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
         down = [c for c in last.columns if not c.loaded and _matches(c.name, self.service) == service]
         return self.judged(r, float(len(down)), f"{len(down)}: " + "、".join(c.name for c in down) if down else "0",
                            polls=[last.id], captures=[c.capture for c in down])
