@@ -34,7 +34,7 @@ from scoring.store.audit import audit, now
 from scoring.store.db import resolve_url
 from scoring.store.models import Poll, PollPage
 from scoring.workflows import _as, _clock, _refusals_audited, import_file, transaction
-from scoring.workflows_collect import _check_body, _naive
+from scoring.workflows_collect import _check_body, _may_fetch, _naive
 
 # the inspection table's columns (gongkai inspect --format csv|json), one row per site × check
 FINDING_COLUMNS = ["body", "site", "check", "name", "kind", "value", "measured", "threshold", "result", "deduction",
@@ -58,13 +58,8 @@ def poll(db: str | None, *, actor: Actor, body: str, site: str, at: dt.datetime 
     """One inspection observation: fetch the site's home page and its columns now, keep every page's
     WARC records, and store the poll as of `at` (default: now)."""
     settings = settings or CollectSettings()
-    with transaction(db) as session:
-        who = _as(session, actor, "collect")
-        scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        _check_body(session, who, scheme, body)
-        if allow_private:
-            who.require("collect_private")
-            settings = settings.model_copy(update={"allow_private": True})
+    scheme, settings = _may_fetch(db, actor, body=body, scheme_id=scheme_id, allow_private=allow_private,
+                                  settings=settings)
     started = now()
     at = _naive(at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=ZoneInfo(scheme.scheme.timezone))) \
         if at is not None else _naive(_clock())
@@ -82,7 +77,7 @@ def poll(db: str | None, *, actor: Actor, body: str, site: str, at: dt.datetime 
         for record in page.records:
             store.put(record.data)
     home = pages[0] if pages else None
-    row = Poll(scheme_id=scheme.id, body=body, site=site, account=who.name, at=at, started_at=started,
+    row = Poll(scheme_id=scheme.id, body=body, site=site, account="", at=at, started_at=started,
                loaded=bool(home and home.loaded), elapsed=home.elapsed if home else 0.0, timeout=settings.timeout,
                status=home.status if home else None, error=home.error if home else error)
     kept = [PollPage(poll_id=0, role=p.role, url=p.url, name=p.name[:200], status=p.status, loaded=p.loaded,
@@ -91,6 +86,7 @@ def poll(db: str | None, *, actor: Actor, body: str, site: str, at: dt.datetime 
     loaded, elapsed = row.loaded, row.elapsed
     with transaction(db) as session:
         who = _as(session, actor, "collect")
+        row.account = who.name
         poll_id = stored.add_poll(session, row, kept)
         failed = sum(not p.loaded for p in pages[1:])
         audit(session, who=who.name, action="inspect_poll", scheme_id=scheme.id, sha256=pages[0].response if pages else "",

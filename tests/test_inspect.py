@@ -331,3 +331,31 @@ def test_the_annual_report_has_the_inspection_section(db, site, tmp_path):
     r = gongkai("report", "--out", str(html), "--as-of", "2018-01-31", "--lang", "en", "--db", db, env=clean_env())
     assert '<h2 id="report_inspect">Website inspection</h2>' in html.read_text(encoding="utf-8")
     assert "Blank columns" in html.read_text(encoding="utf-8")
+
+
+def test_a_firm_polls_and_sees_only_the_bodies_it_is_assigned(db, site):
+    s = site(fresh())
+    env = clean_env(GONGKAI_COLLECT_ALLOW_PRIVATE="1", GONGKAI_COLLECT_TIMEOUT="0.3")
+
+    def as_(who: str, *args: str, **extra: str):
+        return gongkai(*args, "--db", db, env=env | {"GONGKAI_USER": who, "GONGKAI_PASSWORD": f"{who}-password", **extra})
+
+    assert gongkai("user", "add", "root", "--role", "admin", "--db", db,
+                   env=env | {"GONGKAI_NEW_PASSWORD": "root-password"}).returncode == 0
+    assert as_("root", "user", "add", "acme", "--role", "firm", "--firm", "甲公司",
+               GONGKAI_NEW_PASSWORD="acme-password").returncode == 0
+    assert as_("root", "user", "add", "vic", "--role", "viewer", GONGKAI_NEW_PASSWORD="vic-password").returncode == 0
+    assert as_("root", "user", "assign", "acme", "--body", "jinan", "--obligation", "*").returncode == 0
+    refused = as_("acme", "collect", "poll", "--body", "tongji", "--site", s.url)
+    assert (refused.returncode, s.requests) == (1, [])
+    assert "user acme (firm) may not crawl body tongji" in refused.stderr
+    assert as_("root", "collect", "poll", "--body", "tongji", "--site", s.url, "--at", "2017-06-30T09:00").returncode == 0
+    assert as_("acme", "collect", "poll", "--body", "jinan", "--site", s.url, "--at", "2017-06-30T10:00").returncode == 0
+    mine = pd.read_csv(io.StringIO(as_("acme", "inspect", "--as-of", "2017-06-30", "--format", "csv").stdout))
+    assert set(mine["body"]) == {"jinan"}  # tongji's poll is not the firm's to see
+    everyone = pd.read_csv(io.StringIO(as_("root", "inspect", "--as-of", "2017-06-30", "--format", "csv").stdout))
+    assert set(everyone["body"]) == {"jinan", "tongji"}
+    viewer = as_("vic", "inspect")
+    assert viewer.returncode == 1 and "may not collect" in viewer.stderr
+    trail = as_("root", "audit", "--limit", "50").stdout
+    assert "inspect_poll_refused" in trail and "inspect_refused" in trail

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -210,14 +211,21 @@ class _Judge:
         return self.judged(r, float(days), f"{where}: {days} days (newest {newest})", polls=[p.id, last.id],
                            captures=[pg.capture])
 
-    def _loaded_columns(self, r: Resolved) -> tuple[Poll | None, list[Page]]:
+    def _counted(self, r: Resolved, pick: Callable[[Poll], list[Page]]) -> Finding:
+        """A count of the latest poll's columns that `pick` chooses, with their captures (none chosen:
+        the home page's, what was looked at)."""
         last = self.latest()
-        return last, [c for c in (last.columns if last else []) if c.loaded]
+        if last is None:
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
+        found = pick(last)
+        shown = f"{len(found)}: " + "、".join(c.name for c in found) if found else "0"
+        return self.judged(r, float(len(found)), shown, polls=[last.id],
+                           captures=[c.capture for c in found] or [last.home.capture])  # type: ignore[union-attr]
 
-    def _stale(self, groups, last: Poll, columns: list[Page]) -> list[Page]:
+    def _stale(self, groups, columns: list[Page]) -> list[Page]:
         out = []
         for c in columns:
-            if not c.items:
+            if not c.loaded or not c.items:
                 continue  # a blank column is counted as blank, not again as not updated
             for g in groups:
                 if _matches(c.name, [normalise(w) for w in g.words]):
@@ -228,46 +236,22 @@ class _Judge:
         return out
 
     def stale_columns(self, r: Resolved) -> Finding:
-        last, columns = self._loaded_columns(r)
-        if last is None:
-            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
-        stale = self._stale(r.check.columns or [], last, columns)
-        return self.judged(r, float(len(stale)), f"{len(stale)}: " + "、".join(c.name for c in stale) if stale else "0",
-                           polls=[last.id], captures=[c.capture for c in stale])
+        return self._counted(r, lambda last: self._stale(r.check.columns or [], last.columns))
 
     def long_stale_columns(self, r: Resolved) -> Finding:
-        last, columns = self._loaded_columns(r)
-        if last is None:
-            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
-        wanted = [c for c in columns if not _matches(c.name, self.static)]
         assert r.window is not None
-        stale = self._stale([_AnyColumn(r.window)], last, wanted)
-        return self.judged(r, float(len(stale)), f"{len(stale)}: " + "、".join(c.name for c in stale) if stale else "0",
-                           polls=[last.id], captures=[c.capture for c in stale])
+        return self._counted(r, lambda last: self._stale(
+            [_AnyColumn(r.window)], [c for c in last.columns if not _matches(c.name, self.static)]))  # type: ignore[arg-type]
 
     def blank_columns(self, r: Resolved) -> Finding:
-        last, columns = self._loaded_columns(r)
-        if last is None:
-            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
-        blank = [c for c in columns if not c.items]
-        return self.judged(r, float(len(blank)), f"{len(blank)}: " + "、".join(c.name for c in blank) if blank else "0",
-                           polls=[last.id], captures=[c.capture for c in blank])
+        return self._counted(r, lambda last: [c for c in last.columns if c.loaded and not c.items])
 
     def consultation_channels(self, r: Resolved) -> Finding:
-        last, columns = self._loaded_columns(r)
-        if last is None:
-            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
-        found = [c for c in columns if _matches(c.name, self.consult)]
-        return self.judged(r, float(len(found)), f"{len(found)}: " + "、".join(c.name for c in found) if found else "0",
-                           polls=[last.id], captures=[c.capture for c in found] or [last.home.capture])  # type: ignore[union-attr]
+        return self._counted(r, lambda last: [c for c in last.columns if c.loaded and _matches(c.name, self.consult)])
 
     def _down(self, r: Resolved, service: bool) -> Finding:
-        last = self.latest()
-        if last is None:
-            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
-        down = [c for c in last.columns if not c.loaded and _matches(c.name, self.service) == service]
-        return self.judged(r, float(len(down)), f"{len(down)}: " + "、".join(c.name for c in down) if down else "0",
-                           polls=[last.id], captures=[c.capture for c in down])
+        return self._counted(r, lambda last: [c for c in last.columns
+                                              if not c.loaded and _matches(c.name, self.service) == service])
 
     def broken_columns(self, r: Resolved) -> Finding:
         return self._down(r, service=False)
