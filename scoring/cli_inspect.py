@@ -55,7 +55,7 @@ def inspect_cmd(
     body: Annotated[str | None, typer.Option("--body", help="body id (default: every polled site)")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="inspection date YYYY-MM-DD (default: today)")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
-    criteria: Annotated[Path, typer.Option("--criteria", help="the indicators file")] = Path("criteria/website-2019.yaml"),
+    criteria: Annotated[Path | None, typer.Option("--criteria", help="the indicators file (default: criteria/website-2019.yaml)")] = None,
     as_evidence: Annotated[bool, typer.Option("--as-evidence", help="import each 不合格 site as evidence of the platform obligation (6.4)")] = False,
     scheme: SchemeId = None,
     db: Db = None,
@@ -68,7 +68,7 @@ def inspect_cmd(
 
     cli = _cli()
     cli._choice("--format", fmt, ("table", "csv", "json"))
-    path = criteria if criteria.exists() or criteria != Path("criteria/website-2019.yaml") else CRITERIA
+    path = criteria or CRITERIA
     actor, day = cli._actor(db), cli._date(as_of)
     if as_evidence:
         failed, result = wi.to_evidence(db, actor=actor, as_of=day, body=body, scheme_id=scheme, criteria=path)

@@ -310,6 +310,15 @@ def test_the_commands_and_the_evidence_they_feed(db, site):
         assert session.execute(select(Poll)).scalars().one().at == dt.datetime(2017, 6, 30, 1, 0)  # 09:00 in Shanghai
     r = gongkai("inspect", "--as-of", "2017-06-3", "--db", db, env=env)
     assert (r.returncode, r.stderr.strip()) == (1, "error: --as-of '2017-06-3' is not a date (YYYY-MM-DD)")
+    bad = Path(db.removeprefix("sqlite:///")).with_name("bad.yaml")
+    bad.write_text(CRITERIA.read_text(encoding="utf-8").replace("threshold: 0.05", "threshold: {setting: nope}"),
+                   encoding="utf-8")
+    r = gongkai("inspect", "--criteria", str(bad), "--db", db, env=env)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines()[1] == "  - " + (
+        "check unreachable: threshold: no setting 'nope' (settings: without_services, long_stale_days, "
+        "static_columns, consultation_columns, service_columns, broken_link_points, broken_link_cap, "
+        "service_down_points, service_down_cap, policy_stale_points, policy_stale_cap)")
 
 
 def test_the_annual_report_has_the_inspection_section(db, site, tmp_path):
