@@ -49,6 +49,13 @@ def db(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def any_db(db_url: str) -> str:
+    """The 2017 scheme in an empty database of each backend (SQLite; PostgreSQL when configured)."""
+    assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db_url, env=clean_env()).returncode == 0
+    return db_url
+
+
+@pytest.fixture
 def site():
     servers: list[InspectionSite] = []
 
@@ -289,7 +296,8 @@ def test_a_faulty_indicators_file_is_refused_naming_each_fault():
 
 # ---- the commands, and a 不合格 site as evidence of 6.4 ------------------------------------------------
 
-def test_the_commands_and_the_evidence_they_feed(db, site):
+def test_the_commands_and_the_evidence_they_feed(any_db, site, tmp_path):
+    db = any_db
     env = clean_env(GONGKAI_COLLECT_ALLOW_PRIVATE="1", GONGKAI_COLLECT_TIMEOUT="0.3")
     s = site(fresh(*[Column(f"b{k}", f"专栏{k}") for k in range(5)]))
     r = gongkai("collect", "poll", "--body", "tongji", "--site", s.url, "--at", "2017-06-30T09:00", "--db", db, env=env)
@@ -310,7 +318,7 @@ def test_the_commands_and_the_evidence_they_feed(db, site):
         assert session.execute(select(Poll)).scalars().one().at == dt.datetime(2017, 6, 30, 1, 0)  # 09:00 in Shanghai
     r = gongkai("inspect", "--as-of", "2017-06-3", "--db", db, env=env)
     assert (r.returncode, r.stderr.strip()) == (1, "error: --as-of '2017-06-3' is not a date (YYYY-MM-DD)")
-    bad = Path(db.removeprefix("sqlite:///")).with_name("bad.yaml")
+    bad = tmp_path / "bad.yaml"
     bad.write_text(CRITERIA.read_text(encoding="utf-8").replace("threshold: 0.05", "threshold: {setting: nope}"),
                    encoding="utf-8")
     r = gongkai("inspect", "--criteria", str(bad), "--db", db, env=env)
