@@ -82,7 +82,7 @@ def inspect_cmd(
     elif fmt == "json":
         sys.stdout.write(table.to_json(orient="records", force_ascii=False) + "\n")
     elif not results:
-        print(f"no polls up to {day} (gongkai collect poll --body ID --site URL)")
+        print(f"no polls in the two weeks up to {day} (gongkai collect poll --body ID --site URL)")
     else:
         for r in results:
             j = r.judgement

@@ -7,8 +7,9 @@ INSPECT_STRINGS: dict[str, tuple[str, str]] = {
                         "每项附其所依据的监测记录与存档",
                         "Each polled website judged against the State Council's website indicators (国办秘函〔2019〕19号): "
                         "single-veto checks, deductions, score and verdict, each with the polls and captures behind it"),
-    "inspect_none": ("尚无监测记录。用 gongkai collect poll --body ID --site URL 监测一个网站（每天 20 次以上，连续一周）。",
-                     "No polls yet. Poll a site with gongkai collect poll --body ID --site URL (20+ times a day for a week)."),
+    "inspect_none": ("检查日期前两周内无监测记录。用 gongkai collect poll --body ID --site URL 监测网站（每天 20 次以上，连续一周）。",
+                     "No polls in the two weeks up to the inspection date. Poll a site with gongkai collect poll --body ID "
+                     "--site URL (20+ times a day for a week)."),
     "inspect_as_of": ("检查日期", "Inspection date"),
     "inspect_verdicts": ("检查结论", "Verdicts"),
     "inspect_pick": ("网站", "Site"),

@@ -136,7 +136,8 @@ def inspect(db: str | None, *, actor: Actor, body: str | None = None, as_of: dt.
         day = as_of_day(scheme, as_of)
         tz = ZoneInfo(scheme.scheme.timezone)
         until = _naive(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz))
-        rows = stored.polls(session, scheme_id=scheme.id, bodies=[body] if body else None, until=until)
+        since = _naive(dt.datetime.combine(judging.earliest(inspection, day), dt.time(), tzinfo=tz))
+        rows = stored.polls(session, scheme_id=scheme.id, bodies=[body] if body else None, since=since, until=until)
         visible = {b.id for b in scheme.bodies if accounts.may_collect(session, actor=who, scheme=scheme, body=b.id)}
         by_site: dict[tuple[str, str], list[judging.Poll]] = {}
         for p, pages in rows:

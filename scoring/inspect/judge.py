@@ -287,6 +287,13 @@ class _AnyColumn:
     words: tuple[str, ...] = ("",)
 
 
+def earliest(inspection: Inspection, as_of: dt.date) -> dt.date:
+    """The first day whose polls any check reads (older polls decide nothing as of `as_of`)."""
+    windows = [RECENT] + [r.window or Window(days=int(r.threshold or 1)) for r in inspection.checks
+                          if r.check.measure in ("failed_poll_share", "days_since_home_update")]
+    return min(_window_start(as_of, w) for w in windows)
+
+
 def judge(inspection: Inspection, polls: list[Poll], as_of: dt.date, *, services: bool = True) -> Judgement:
     """Judge one site from its polls up to `as_of` (a local date); `services`: the body has public
     services (a department without them is judged out of total − services_points, scaled)."""
