@@ -185,7 +185,8 @@ def to_evidence(db: str | None, *, actor: Actor, as_of: dt.date | None = None, b
                 scheme_id: str | None = None, criteria: Path = CRITERIA,
                 overrides: Mapping[str, object] | None = None) -> tuple[list[SiteJudgement], repo.ImportResult]:
     """Import each 不合格 site (as of `as_of`) as a rating of the obligation the inspection feeds
-    (6.4): value 0 for a veto, else the site's score; the home page's WARC record as its file."""
+    (6.4): value 0 for a veto, else the site's score; the WARC record behind its first veto (else its
+    first deduction) as its file."""
     inspection, day, results = inspect(db, actor=actor, body=body, as_of=as_of, scheme_id=scheme_id,
                                        criteria=criteria, overrides=overrides)
     failed = [r for r in results if r.judgement.verdict == judging.FAILED]
@@ -206,7 +207,8 @@ def to_evidence(db: str | None, *, actor: Actor, as_of: dt.date | None = None, b
     rows["note"] = [f"网站检查 {day}: 不合格 ({'单项否决 ' + ', '.join(r.judgement.vetoes) if r.judgement.vetoes else f'{r.judgement.score:g} < {inspection.header.fail_below:g}'}) · "
                     f"polls {' '.join(map(str, sorted({p for f in r.judgement.findings for p in f.polls})[:20]))}"
                     for r in failed]
-    captures = [next((c for f in r.judgement.findings for c in f.captures), "") for r in failed]
+    captures = [next((f.captures[0] for kind in (judging.VETO, judging.DEDUCT) for f in r.judgement.findings
+                      if f.result == kind and f.captures), "") for r in failed]
     rows["attachment"] = [f"captures/{c}.warc.gz" if c else "" for c in captures]
     store = store_for(resolve_url(db))
     out = io.BytesIO()

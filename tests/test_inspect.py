@@ -315,6 +315,8 @@ def test_the_commands_and_the_evidence_they_feed(any_db, site, tmp_path):
     with Session(engine_for(db)) as session:
         [e] = session.execute(select(Evidence).where(Evidence.obligation == "6.4")).scalars().all()  # type: ignore[arg-type]
         assert (e.body, e.period, e.value, e.url) == ("tongji", "2017-Q2", 0.0, s.url)
+        assert e.attachment == row["captures"].split()[0]  # the first blank column's WARC record
+        assert e.note == "网站检查 2017-06-30: 不合格 (单项否决 blank_columns) · polls 1"
         assert session.execute(select(Poll)).scalars().one().at == dt.datetime(2017, 6, 30, 1, 0)  # 09:00 in Shanghai
     r = gongkai("inspect", "--as-of", "2017-06-3", "--db", db, env=env)
     assert (r.returncode, r.stderr.strip()) == (1, "error: --as-of '2017-06-3' is not a date (YYYY-MM-DD)")
