@@ -112,7 +112,7 @@ def _views(rows: list[tuple[Poll, list[PollPage]]], tz: ZoneInfo) -> list[judgin
     for p, pages in rows:
         out.append(judging.Poll(p.id or 0, _local(p.at, tz), p.loaded, p.elapsed, tuple(
             judging.Page(pg.id or 0, pg.role, pg.url, pg.name, pg.loaded, pg.response_sha256, tuple(
-                judging.Item(u, t, dt.date.fromisoformat(d) if d else None) for u, t, d in json.loads(pg.items)))
+                judging.Item(u, t, dt.date.fromisoformat(d) if d else None, *rest) for u, t, d, *rest in json.loads(pg.items)))
             for pg in pages)))
     return out
 

@@ -163,7 +163,7 @@ def test_an_undated_item_counts_as_not_updated(db, site):
     f = judged(db)["home_not_updated"]
     assert (f.result, f.shown, f.measured) == ("veto", "首页 home page: no dated item", float("inf"))
     home = _home_items(db)
-    assert home and all(date is None for _, _, date in home)
+    assert home and all(date is None for _, _, date, _ in home)
 
 
 def test_a_stale_home_page_vetoes_although_its_columns_are_fresh(db, site):
@@ -222,6 +222,20 @@ def test_a_site_without_a_consultation_channel_fails(db, site):
     poll(db, s, dt.datetime.combine(DAY, dt.time(9)))
     f = judged(db)["no_consultation"]
     assert (f.result, f.shown, f.threshold) == ("veto", "0", "≤ 0")
+
+
+@pytest.mark.parametrize(("overdue", "result"), [(False, "pass"), (True, "veto")])
+def test_a_message_unanswered_over_three_months_vetoes(db, site, overdue, result):
+    three = DAY - relativedelta(months=3)  # 2017-03-30
+    messages = [Item("问：办事时限", three, "未回复"),                      # waited exactly 3 months: not over
+                Item("问：申请材料", three - dt.timedelta(days=40), "已回复"),  # answered
+                Item("问：去年的问题", DAY - relativedelta(months=12) - dt.timedelta(days=1), "未回复")]  # over a year ago
+    if overdue:
+        messages.append(Item("问：收费标准", three - dt.timedelta(days=1), "未回复"))
+    s = site([Column("gzdt", "工作动态", every("工作动态", START, DAY, 1)), Column("zxly", "咨询留言", messages)])
+    poll(db, s, dt.datetime.combine(DAY, dt.time(9)))
+    f = judged(db)["unanswered_messages"]
+    assert (f.result, f.measured, f.shown) == (result, int(overdue), "1: 咨询留言" if overdue else "0")
 
 
 # ---- deductions, the department scaling, a veto over everything ------------------------------------
@@ -286,9 +300,9 @@ def test_a_faulty_indicators_file_is_refused_naming_each_fault():
         "setting long_stale_days: override 'a year' is not a int",
         "check blank_columns: measure blank_colums is not one of failed_poll_share, days_since_home_update, "
         "stale_columns, long_stale_columns, blank_columns, consultation_channels, broken_columns, "
-        "service_columns_down, not_observed",
+        "service_columns_down, unanswered_messages, not_observed",
         "check policy_stale: points: no setting 'policy_points' (settings: without_services, long_stale_days, "
-        "static_columns, consultation_columns, service_columns, broken_link_points, broken_link_cap, "
+        "static_columns, consultation_columns, service_columns, unanswered_words, broken_link_points, broken_link_cap, "
         "service_down_points, service_down_cap, policy_stale_points, policy_stale_cap)",
         "check services_down: measure service_columns_down (deduct) needs cap",
     ]
@@ -327,7 +341,7 @@ def test_the_commands_and_the_evidence_they_feed(any_db, site, tmp_path):
     assert r.returncode == 1, r.stderr
     assert r.stderr.splitlines()[1] == "  - " + (
         "check unreachable: threshold: no setting 'nope' (settings: without_services, long_stale_days, "
-        "static_columns, consultation_columns, service_columns, broken_link_points, broken_link_cap, "
+        "static_columns, consultation_columns, service_columns, unanswered_words, broken_link_points, broken_link_cap, "
         "service_down_points, service_down_cap, policy_stale_points, policy_stale_cap)")
 
 

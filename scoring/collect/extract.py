@@ -41,12 +41,14 @@ ENCODING_NAMES = {"gbk": "gb18030", "gb2312": "gb18030", "x-gbk": "gb18030", "gb
 
 @dataclass(frozen=True)
 class Link:
-    """A link on a page: absolute URL (fragment removed), its text, and the date beside it, if any."""
+    """A link on a page: absolute URL (fragment removed), its text, the date beside it, if any, and
+    the rest of its list row's text (a message board's 已回复/未回复)."""
 
     url: str
     text: str
     date: dt.datetime | None = None
     has_time: bool = False
+    beside: str = ""
 
 
 @dataclass
@@ -154,11 +156,12 @@ def _links(doc, base: str) -> list[Link]:
             if row is None or row.tag in ("li", "tr", "dd", "p"):
                 break
             row = row.getparent()
-        date = None
+        date, beside = None, ""
         if row is not None and row.tag in ("li", "tr", "dd", "p"):
             beside = _clean(row.text_content()).replace(text, " ", 1)
             date = find_date(beside)
-        out.append(Link(url, text, *(date or (None, False))))
+        at, has_time = date or (None, False)
+        out.append(Link(url, text, at, has_time, beside.strip()[:200]))
     return out
 
 

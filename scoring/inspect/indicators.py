@@ -29,6 +29,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "consultation_channels": ("threshold",),
     "broken_columns": (),
     "service_columns_down": (),
+    "unanswered_messages": ("window", "columns", "threshold"),
     "not_observed": (),
 }
 SETTING_PREFIX = "GONGKAI_INSPECT_"

@@ -33,6 +33,7 @@ class Item:
     url: str
     title: str
     date: dt.date | None  # None: the item shows no date
+    beside: str = ""      # the rest of its row (a message board's 已回复 / 未回复)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,12 @@ def _words(inspection: Inspection, name: str) -> list[str]:
 def _matches(name: str, words: list[str]) -> bool:
     n = normalise(name)
     return any(w in n for w in words)
+
+
+def _overdue(item: Item, since: dt.date, as_of: dt.date, wait: Window) -> bool:
+    """An item dated on or after `since` that has waited longer than `wait` by `as_of` (超過3個月)."""
+    limit = as_of - (relativedelta(months=wait.months) if wait.months else dt.timedelta(days=wait.days or 0))
+    return item.date is not None and since <= item.date < limit
 
 
 def _newest(items, before: dt.date) -> dt.date | None:
@@ -258,6 +265,24 @@ class _Judge:
 
     def service_columns_down(self, r: Resolved) -> Finding:
         return self._down(r, service=True)
+
+    def unanswered_messages(self, r: Resolved) -> Finding:
+        """Messages of the past `window` in the consultation columns (the first group whose words a
+        column's name has) still marked unanswered (setting `unanswered_words`) after longer than the
+        group's window (3 months), as the latest poll lists them."""
+        last = self.latest()
+        if last is None:
+            return self.finding(r, None, "no poll loaded the home page in 14 days", INSUFFICIENT)
+        assert r.window is not None
+        words, since = _words(self.i, "unanswered_words"), _window_start(self.as_of, r.window)
+        late: list[tuple[Page, Item]] = []
+        for c in last.columns:
+            group = next((g for g in r.check.columns or [] if _matches(c.name, [normalise(w) for w in g.words])), None)
+            if c.loaded and group is not None:
+                late += [(c, i) for i in c.items if _overdue(i, since, self.as_of, group.window) and _matches(i.beside, words)]
+        names = list(dict.fromkeys(c.name for c, _ in late))
+        return self.judged(r, float(len(late)), f"{len(late)}: " + "、".join(names) if late else "0", polls=[last.id],
+                           captures=[c.capture for c, _ in late] or [last.home.capture])  # type: ignore[union-attr]
 
     def not_observed(self, r: Resolved) -> Finding:
         return self.finding(r, None, "not observable from polls: checked by hand", NOT_OBSERVED)

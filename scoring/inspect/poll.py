@@ -45,7 +45,7 @@ class PolledPage:
     elapsed: float = 0.0
     records: list[archive.Record] = field(default_factory=list)  # request and response records, in order
     error: str = ""
-    items: list[tuple[str, str, str | None]] = field(default_factory=list)  # (url, title, ISO date or None)
+    items: list[tuple[str, str, str | None, str]] = field(default_factory=list)  # (url, title, ISO date or None, row text)
     response: str = ""        # the final response record's sha256
     request: str = ""
     lines: list[str] = field(default_factory=list)  # CDXJ lines of its records
@@ -102,8 +102,8 @@ def _split(links: list[extract.Link], hosts: set[str], home: set[str], settings:
     return columns, items
 
 
-def _items(links: list[extract.Link]) -> list[tuple[str, str, str | None]]:
-    return [(link.url, link.text, link.date.date().isoformat() if link.date else None) for link in links]
+def _items(links: list[extract.Link]) -> list[tuple[str, str, str | None, str]]:
+    return [(link.url, link.text, link.date.date().isoformat() if link.date else None, link.beside) for link in links]
 
 
 def poll_site(site: str, hosts: set[str], settings: CollectSettings, poll: PollSettings | None = None) -> list[PolledPage]:

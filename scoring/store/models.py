@@ -478,7 +478,7 @@ class Poll(SQLModel, table=True):
 
 class PollPage(SQLModel, table=True):
     """A page of a poll: the home page or a column, its WARC records (sha256) and the items it lists
-    (JSON: [[url, title, date or null], …])."""
+    (JSON: [[url, title, date or null, the rest of the item's row], …])."""
 
     __tablename__ = "poll_page"
     id: int | None = Field(default=None, primary_key=True)

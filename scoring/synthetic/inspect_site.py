@@ -22,6 +22,7 @@ PER_PAGE = 15
 class Item:
     title: str
     published: dt.date | None  # None: shown without a date
+    status: str = ""           # shown beside it (a message board's 已回复 / 未回复)
 
 
 @dataclass
@@ -137,7 +138,8 @@ class InspectionSite(ThreadingHTTPServer):
 
     def _row(self, column: Column, k: int, item: Item, dated: bool = True) -> str:
         date = f"<span>{item.published:%Y-%m-%d}</span>" if dated and item.published else ""
-        return f'<li><a href="/art/{column.slug}/{k}.html">{html.escape(item.title)}</a>{date}</li>'
+        status = f"<em>{html.escape(item.status)}</em>" if item.status else ""
+        return f'<li><a href="/art/{column.slug}/{k}.html">{html.escape(item.title)}</a>{date}{status}</li>'
 
     def home(self) -> str:
         nav = "".join(f'<li><a href="/col/{c.slug}/index.html">{html.escape(c.name)}</a></li>'
