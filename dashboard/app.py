@@ -127,6 +127,7 @@ PAGES = [
     ("appeals", "page_appeals", "appeals", ("own",)),
     ("rectify", "page_rectify", "rectify", ("own",)),
     ("collect", "page_collect", "collect", ("collect",)),
+    ("inspect", "page_inspect", "inspect", ("collect",)),
     ("quality", "page_quality", "quality", ("quality", "sample_read", "second")),
     ("self_assessment", "page_self", "self-assessment", ("own", "self")),
 ]

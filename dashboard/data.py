@@ -297,6 +297,21 @@ def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
     return workflows_collect.accept(db, actor=actor, crawl_id=crawl_id, ids=ids)
 
 
+# ---- the website inspection (uncached: a poll changes it) ------------------------------------------
+
+def inspection(db: str, scheme_id: str, as_of, actor: Actor):
+    """(indicators, inspection date, each polled site's judgement)."""
+    from scoring.workflows import inspection as workflows_inspect
+
+    return workflows_inspect.inspect(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+
+
+def inspection_to_evidence(db: str, scheme_id: str, as_of, actor: Actor):
+    from scoring.workflows import inspection as workflows_inspect
+
+    return workflows_inspect.to_evidence(db, actor=actor, scheme_id=scheme_id, as_of=as_of)
+
+
 # ---- the quality of the assessment (抽查): read fresh (a second import changes no state token) ----
 
 def sample_items(db: str, scheme_id: str, actor: Actor):

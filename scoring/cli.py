@@ -911,6 +911,10 @@ from scoring.cli_sample import sample_app, self_app  # noqa: E402  (the quality 
 app.add_typer(sample_app, name="sample")
 app.add_typer(self_app, name="self")
 
+from scoring.cli_inspect import register as register_inspect  # noqa: E402  (the website inspection, 網站檢查)
+
+register_inspect(app, collect_app)
+
 
 def _print_table(frame, empty: str) -> None:
     print(frame.to_string(index=False) if len(frame) else empty)

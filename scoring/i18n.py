@@ -11,6 +11,7 @@ import opencc
 
 from scoring.i18n_collect import COLLECT_STRINGS
 from scoring.i18n_cycle import CYCLE_STRINGS
+from scoring.i18n_inspect import INSPECT_STRINGS
 from scoring.i18n_quality import QUALITY_STRINGS
 
 LANGUAGES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
@@ -214,6 +215,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 STRINGS |= CYCLE_STRINGS
 STRINGS |= COLLECT_STRINGS
 STRINGS |= QUALITY_STRINGS
+STRINGS |= INSPECT_STRINGS
 
 
 @lru_cache(maxsize=1)

@@ -43,3 +43,13 @@ def test_every_sample_command_is_in_the_readme():
     assert [n for n in names if f"sample {n}" not in readme] == []
     assert "group,n,agreement,kappa,alpha,low,high" in readme
     assert "gongkai self import" in readme and "gongkai self compare" in readme
+
+
+def test_every_inspection_field_and_setting_is_documented():
+    from scoring.inspect import indicators as ind
+
+    doc = (ROOT / "criteria" / "README.md").read_text(encoding="utf-8")
+    fields = set().union(*(_fields(c) for c in (ind.Header, ind.Setting, ind.Check, ind.Window, ind.ColumnGroup,
+                                                 ind.SettingRef)))
+    settings = set(ind.load_inspection().settings)
+    assert sorted(f for f in fields | settings | set(ind.MEASURES) if f"`{f}`" not in doc) == []

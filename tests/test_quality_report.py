@@ -259,7 +259,7 @@ def test_sections_of_a_report_built_without_quality_inputs(site):
     with Session(engine_for(url)) as s:
         card, _ = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
         built = report.build(card, store.evidence_summary(s, scheme_id=card.scheme.id))
-    assert [s.key for s in built.quality] == ["report_quality", "report_self"]
+    assert [s.key for s in built.sections] == ["report_quality", "report_self"]
     page = render(built, {})
     assert "本周期尚未抽取样本，没有抽查结果。" in page and "尚无单位提交自评（gongkai self import）。" in page
     assert quality.figure(built.quality_inputs, "zh-Hans") is None

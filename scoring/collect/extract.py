@@ -41,12 +41,14 @@ ENCODING_NAMES = {"gbk": "gb18030", "gb2312": "gb18030", "x-gbk": "gb18030", "gb
 
 @dataclass(frozen=True)
 class Link:
-    """A link on a page: absolute URL (fragment removed), its text, and the date beside it, if any."""
+    """A link on a page: absolute URL (fragment removed), its text, the date beside it, if any, and
+    the rest of its list row's text (a message board's 已回复/未回复)."""
 
     url: str
     text: str
     date: dt.datetime | None = None
     has_time: bool = False
+    beside: str = ""
 
 
 @dataclass
@@ -154,11 +156,12 @@ def _links(doc, base: str) -> list[Link]:
             if row is None or row.tag in ("li", "tr", "dd", "p"):
                 break
             row = row.getparent()
-        date = None
+        date, beside = None, ""
         if row is not None and row.tag in ("li", "tr", "dd", "p"):
             beside = _clean(row.text_content()).replace(text, " ", 1)
             date = find_date(beside)
-        out.append(Link(url, text, *(date or (None, False))))
+        at, has_time = date or (None, False)
+        out.append(Link(url, text, at, has_time, beside.strip()[:200]))
     return out
 
 
@@ -226,6 +229,20 @@ def _htmldate(source_html: str) -> dt.datetime | None:
     except Exception:  # htmldate on a malformed tree: no date from it
         return None
     return dt.datetime.fromisoformat(found) if found else None
+
+
+def read_links(body: bytes, content_type: str, url: str) -> Page:
+    """Only what a page links (with the date beside each link): an inspection poll's reading of a
+    home or column page, without the text and date reading of `read_page`."""
+    ctype = (content_type or "").lower()
+    if body.startswith(b"%PDF-") or "html" not in ctype:
+        return Page("pdf" if body.startswith(b"%PDF-") else "other")
+    text, encoding = decode(body, content_type)
+    try:
+        doc = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    except (etree.ParserError, ValueError) as e:
+        return Page("html", encoding=encoding, problem=f"not readable as HTML: {e}")
+    return Page("html", encoding=encoding, links=_links(doc, url))
 
 
 def read_page(body: bytes, content_type: str, url: str,

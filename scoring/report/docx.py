@@ -99,7 +99,7 @@ def _quality(report: Report, doc: DocxTemplate, chart: Path | None) -> None:
     template's styles (Heading 1/2, Table Grid) and moved to stand before the method section."""
     body = doc.docx.element.body
     before = set(body)  # the elements themselves (held, so lxml gives the same proxies back)
-    for section in report.quality:
+    for section in report.sections:
         doc.add_heading(section.title(report.lang), level=1)
         for b in section.blocks:
             if b.kind == "h3":

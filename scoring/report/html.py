@@ -53,7 +53,7 @@ def _quality(report: Report, chart: Markup | None) -> list[dict]:
     return [{"key": s.key, "title": s.title(report.lang),
              "blocks": [{"kind": b.kind, "text": b.text,
                          "html": _table(b.table, report.lang) if b.table is not None else chart or ""}
-                        for b in s.blocks if b.kind != "chart" or chart]} for s in report.quality]
+                        for b in s.blocks if b.kind != "chart" or chart]} for s in report.sections]
 
 
 def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS) -> str:

@@ -92,7 +92,9 @@ class Report:
     previous: str = ""                                               # the scheme of the year before, if compared
     year_over_year: pd.DataFrame = field(default_factory=pd.DataFrame)  # docs/method.md §8
     quality_inputs: quality_section.QualityInputs = field(default_factory=quality_section.QualityInputs)
-    quality: list[quality_section.Section] = field(default_factory=list)  # 抽查 and 自評 (report/quality.py)
+    # sections built by their own modules, before the method: 抽查 and 自評 (report/quality.py), 網站檢查
+    # (report/inspection.py)
+    sections: list[quality_section.Section] = field(default_factory=list)
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
@@ -290,4 +292,4 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
                   bodies=_body_sections(card, lang), method=_method(card, lang),
                   appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms,
                   robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang),
-                  quality_inputs=quality, quality=quality_section.sections(quality, card.scheme, lang))
+                  quality_inputs=quality, sections=quality_section.sections(quality, card.scheme, lang))

@@ -58,6 +58,6 @@ def write_xlsx(report: Report, path: Path) -> None:
         _sheet(writer, t("sheet_robustness"), report.robustness)
         if len(report.year_over_year):
             _sheet(writer, t("sheet_yoy"), report.year_over_year)
-        for section in report.quality:  # a line of text as a table of one header and no rows
+        for section in report.sections:  # a line of text as a table of one header and no rows
             _sheet(writer, section.title(report.lang), *(b.table if b.table is not None else pd.DataFrame(columns=[b.text])
                                                         for b in section.blocks if b.kind != "chart"))

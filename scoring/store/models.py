@@ -453,3 +453,43 @@ class NoticeSettings(SQLModel, table=True):
     cc: str = ""
     set_by: str
     set_at: NaiveDatetime
+
+
+# ---- the website inspection (網站檢查, issue 24; migration 0013) ----------------------------------
+
+class Poll(SQLModel, table=True):
+    """One inspection observation of a body's website: its home page and the columns linked from it,
+    fetched at one time (`at`, the observation's time), each page kept as WARC records (PollPage)."""
+
+    __tablename__ = "poll"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(foreign_key="scheme.id", index=True)
+    body: str = Field(index=True)
+    site: str
+    account: str
+    at: NaiveDatetime                # the observation's time (UTC)
+    started_at: NaiveDatetime        # when it ran (UTC; `at` may be set for a replayed schedule)
+    loaded: bool                     # the home page answered 2xx within the timeout
+    elapsed: float                   # seconds until the home page answered or failed
+    timeout: float                   # the fetch timeout used (seconds)
+    status: int | None = None
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class PollPage(SQLModel, table=True):
+    """A page of a poll: the home page or a column, its WARC records (sha256) and the items it lists
+    (JSON: [[url, title, date or null, the rest of the item's row], …])."""
+
+    __tablename__ = "poll_page"
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    role: str                        # home | column
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = ""
+    status: int | None = None
+    loaded: bool = False
+    elapsed: float = 0.0
+    request_sha256: str = ""
+    response_sha256: str = ""
+    items: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

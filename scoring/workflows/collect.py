@@ -59,6 +59,20 @@ def _check_body(session, who: Actor, scheme, body: str) -> None:
                                "bodies it is assigned (gongkai user assign)")
 
 
+def _may_fetch(db: str | None, actor: Actor, *, body: str, scheme_id: str | None, allow_private: bool,
+               settings: CollectSettings):
+    """Check that the account may fetch the body's site (and private addresses, when asked for): the
+    scheme, and the settings to fetch with."""
+    with transaction(db) as session:
+        who = _as(session, actor, "collect")
+        scheme = repo.get_scheme(session, scheme_id=scheme_id)
+        _check_body(session, who, scheme, body)
+        if allow_private:
+            who.require("collect_private")
+            settings = settings.model_copy(update={"allow_private": True})
+    return scheme, settings
+
+
 def _capture_row(f: Fetched) -> Capture:
     page = f.page
     return Capture(
@@ -82,13 +96,8 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
         raise GongkaiError(f"--max-pages {max_pages}: at least 1")
     if rate < 0:
         raise GongkaiError(f"--rate {rate:g}: requests per second, 0 (no limit) or more")
-    with transaction(db) as session:
-        who = _as(session, actor, "collect")
-        scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        _check_body(session, who, scheme, body)
-        if allow_private:
-            who.require("collect_private")
-            settings = settings.model_copy(update={"allow_private": True})
+    scheme, settings = _may_fetch(db, actor, body=body, scheme_id=scheme_id, allow_private=allow_private,
+                                  settings=settings)
     started = now()
     hosts = {netloc(s) for s in scheme.body(body).sites}
     crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)

@@ -53,6 +53,11 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         on_step("building the report")
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
                          changes=yoy.changes if yoy else None, quality=quality)
+    # the website inspection's section (issue 24), when sites were polled
+    from scoring.workflows.inspection import report_section
+
+    if (inspected := report_section(db, actor=actor, scheme_id=card.scheme.id, as_of=card.as_of, lang=lang)):
+        built.sections.append(inspected)
     written, failed = [], []
     for path in outs:
         if on_step:
