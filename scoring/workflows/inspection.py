@@ -34,9 +34,9 @@ from scoring.store.audit import audit, now
 from scoring.store.db import resolve_url
 from scoring.store.models import Poll, PollPage
 from scoring.workflows._base import _as, _refusals_audited, transaction
+from scoring.workflows.collect import _check_body, _may_fetch, _naive
 from scoring.workflows.cycle import _clock
 from scoring.workflows.intake import import_file
-from scoring.workflows.collect import _check_body, _may_fetch, _naive
 
 # the inspection table's columns (gongkai inspect --format csv|json), one row per site × check
 FINDING_COLUMNS = ["body", "site", "check", "name", "kind", "value", "measured", "threshold", "result", "deduction",
