@@ -41,8 +41,9 @@ from scoring.intake.tables import (
 )
 from scoring.method.scheme import Scheme
 
-PART_BYTES = 24 << 20  # a file larger than this is read in parts of about this size
-BLOCK_BYTES = 4 << 20  # what the streaming reader parses at a time
+PART_BYTES = 16 << 20  # a file larger than this is read in parts of about this size (validating one
+# part takes about 8× its size)
+BLOCK_BYTES = 16 << 20  # what the streaming reader parses at a time
 START_BYTES = 1 << 20  # the start of a file checked before reading (encoding, header width)
 
 
@@ -201,23 +202,30 @@ def _part_of(frame: pd.DataFrame, scheme: Scheme, parts: int) -> np.ndarray:
 
 
 def _spill(frame: pd.DataFrame, part: np.ndarray, folder: Path, writers: dict[int, ipc.RecordBatchStreamWriter]) -> None:
-    """Append each part's rows of a block to its file (text as plain strings)."""
+    """Append each part's rows of a block to its file (text columns as they are: dictionary-encoded)."""
     for k in np.unique(part).tolist():
         rows = frame[part == k]
-        batch = pa.RecordBatch.from_pydict({c: pa.array(rows[c].to_numpy()) if c == "row"
-                                            else pa.array(rows[c].astype("str").array, pa.string())
+        batch = pa.RecordBatch.from_pydict({c: pa.array(rows[c].to_numpy()) if c == "row" else _dictionary(rows[c])
                                             for c in frame.columns})
         if k not in writers:
             writers[k] = ipc.new_stream(str(folder / f"{k}.arrow"), batch.schema)
         writers[k].write_batch(batch)
 
 
+def _dictionary(column: pd.Series) -> pa.DictionaryArray:
+    """A categorical column as an Arrow dictionary array of one type (int32 codes, string values)."""
+    codes = column.cat.codes.to_numpy().astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=codes < 0),
+                                          pa.array(column.cat.categories.to_numpy(dtype=object), pa.string()))
+
+
 def _load(path: Path, mapping: dict[str, int]) -> pd.DataFrame:
     """A part as `read_table` gives a table: `row`, and every known column categorical."""
     with ipc.open_stream(str(path)) as reader:
         part = reader.read_all()
+    # each block's values encoded again over the part (a block's dictionary also holds other parts' values)
     table = pd.DataFrame({c: part.column(c).to_numpy() if c == "row"
-                          else pd.Series(part.column(c).dictionary_encode().combine_chunks().to_pandas())
+                          else part.column(c).cast(pa.string()).combine_chunks().dictionary_encode().to_pandas()
                           for c in part.column_names})
     table.attrs["columns"] = list(mapping)
     return table
@@ -238,7 +246,8 @@ def _validate_parts(paths: list[Path], mapping: dict[str, int], scheme: Scheme, 
             reports.append(problem_report(table, e.problems))
             continue
         if not found:
-            evidence.append(ev.assign(**{c: ev[c].astype("category") for c in ev.columns if _is_text(ev[c])}))
+            evidence.append(ev.assign(**{c: pa.array(ev[c]).dictionary_encode().to_pandas() for c in ev.columns
+                                         if _is_text(ev[c])}))
     if found:
         problems = Problems.concat(found).by_row()
         rows = pd.concat(reports, ignore_index=True).sort_values("行號 row", kind="stable").reset_index(drop=True)
@@ -254,13 +263,14 @@ def _joined(evidence: list[pd.DataFrame]) -> pd.DataFrame:
     """The parts' evidence as one frame in file order (by row), its text columns categorical (the
     file's distinct values once, a small integer per row: the parts' text is never all held as text)."""
     order = np.argsort(np.concatenate([e["row"].to_numpy() for e in evidence]), kind="stable")
+    attrs = {k: sum(int(e.attrs.get(k, 0)) for e in evidence) for k in ("rows", "sightings")}
     columns: dict[str, pd.Series] = {}
-    for c in evidence[0].columns:
-        if isinstance(evidence[0][c].dtype, pd.CategoricalDtype):
-            joined = union_categoricals([e[c].array for e in evidence])
-            columns[c] = pd.Series(joined.take(order))
+    for c in list(evidence[0].columns):
+        pieces = [e.pop(c) for e in evidence]  # each part's column let go as the joined one is made
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            columns[c] = pd.Series(union_categoricals([p.array for p in pieces]).take(order))
         else:
-            columns[c] = pd.Series(np.concatenate([e[c].to_numpy() for e in evidence])[order], dtype=evidence[0][c].dtype)
-    out = pd.DataFrame(columns)
-    out.attrs.update({k: sum(int(e.attrs.get(k, 0)) for e in evidence) for k in ("rows", "sightings")})
+            columns[c] = pd.Series(np.concatenate([p.to_numpy() for p in pieces])[order], dtype=pieces[0].dtype)
+    out = pd.DataFrame(columns, copy=False)
+    out.attrs.update(attrs)
     return out
