@@ -28,7 +28,7 @@ from pandas.api.types import union_categoricals
 
 from scoring.errors import EvidenceError, GongkaiError, Problems, RowProblem
 from scoring.intake.attachments import validate_attached
-from scoring.intake.evidence import body_resolver, problem_report
+from scoring.intake.evidence import body_resolver, problem_report, validate
 from scoring.intake.names import normalize
 from scoring.intake.tables import (
     COLUMNS,
@@ -43,7 +43,7 @@ from scoring.method.scheme import Scheme
 
 PART_BYTES = 16 << 20  # a file larger than this is read in parts of about this size (validating one
 # part takes about 8× its size)
-BLOCK_BYTES = 16 << 20  # what the streaming reader parses at a time
+BLOCK_BYTES = 4 << 20  # what the streaming reader parses at a time (it reads some blocks ahead)
 START_BYTES = 1 << 20  # the start of a file checked before reading (encoding, header width)
 
 
@@ -239,7 +239,8 @@ def _validate_parts(paths: list[Path], mapping: dict[str, int], scheme: Scheme, 
     for path in paths:
         table = _load(path, mapping)
         try:
-            ev, _ = validate_attached(table, scheme, source, None)
+            # a file without an 附件 column names no attachment: its two columns are added once, at the end
+            ev = validate_attached(table, scheme, source, None)[0] if "attachment" in mapping else validate(table, scheme, source)
         except EvidenceError as e:
             evidence.clear()  # nothing is returned now: keep only what reports the problems
             found.append(e.problems)
@@ -252,7 +253,11 @@ def _validate_parts(paths: list[Path], mapping: dict[str, int], scheme: Scheme, 
         problems = Problems.concat(found).by_row()
         rows = pd.concat(reports, ignore_index=True).sort_values("行號 row", kind="stable").reset_index(drop=True)
         raise PartsRefused(EvidenceError(source, problems), rows)
-    return _joined(evidence)
+    out = _joined(evidence)
+    if "attachment" not in mapping:  # as `validate_attached` gives them
+        out["attachment"] = pd.Series(pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=pd.Index([""], dtype="str")))
+        out["captured_at"] = np.full(len(out), np.datetime64("NaT"), "datetime64[ns]")
+    return out
 
 
 def _is_text(column: pd.Series) -> bool:
