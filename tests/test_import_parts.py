@@ -3,6 +3,8 @@ evidence in file order, the same problems with the file's row numbers, the same 
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -112,3 +114,43 @@ def test_small_odd_and_changed_files(scheme, tmp_path, monkeypatch):  # noqa: F8
     file.write_bytes(csv(rows(400)))
     with pytest.raises(GongkaiError, match="f.csv changed while it was being imported"):
         parts.validate_in_parts(file, scheme, "f.csv", digest="0" * 64)
+
+
+def test_an_import_in_parts_stores_and_refuses_what_reading_whole_does(scheme, tmp_path, monkeypatch):  # noqa: F811
+    """Through `import_file` from a path, as `gongkai import` runs it: the refused file's problems file, and
+    the stored evidence (ids, values, provenance but the time) of the valid file, then of a second file
+    replacing some of it, are the same read in parts or whole."""
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    (tmp_path / "s.yaml").write_text(scheme.text, encoding="utf-8")
+    bad, first, second = tmp_path / "bad.csv", tmp_path / "first.csv", tmp_path / "second.csv"
+    lines = rows(500)
+    bad.write_bytes(csv(lines[:300] + ["某某市,6.2,,,1,firmX,,,,"] + lines[300:] + ["濟南市,6.2,,,2,firm7,,,,"]))
+    first.write_bytes(csv(lines))
+    second.write_bytes(csv([line.replace(",firm1", ",firm1x") for line in lines[:480]]))
+    seen = {}
+    validated, original = [], parts._validate_parts
+    monkeypatch.setattr(parts, "_validate_parts", lambda *a: validated.append(a[0]) or original(*a))
+    for how, size in (("parts", "4096"), ("whole", str(10**9))):
+        monkeypatch.setenv("GONGKAI_IMPORT_PART_BYTES", size)
+        monkeypatch.setenv("GONGKAI_SNAPSHOTS", str(tmp_path / f"{how}-snapshots"))
+        db = f"sqlite:///{tmp_path / how}.db"
+        local = Actor("t", None)
+        workflows.load_scheme_file(db, actor=local, path=tmp_path / "s.yaml")
+        with pytest.raises(workflows.ImportRefused) as refused:
+            workflows.import_file(db, actor=local, name="bad.csv", data=bad)
+        results = [workflows.import_file(db, actor=local, name=f.name, data=f) for f in (first, second)]
+        stored = workflows.evidence(db, actor=local, scheme_id=scheme.id)
+        seen[how] = (refused.value.problems_file(), results,
+                     stored.drop(columns=[c for c in stored.columns if "imported_at" in c or c == "at"]))
+    assert len(validated) == 3 and all(len(paths) > 1 for paths in validated)  # the three files, in parts
+    assert seen["parts"][0] == seen["whole"][0]
+    report = pd.read_csv(io.BytesIO(seen["parts"][0]), encoding="utf-8-sig", dtype=str)
+    assert report["行號 row"].tolist() == ["302", "503"]
+    assert report["問題 problems"].iloc[1].startswith("value: this assessor already gave this item another value in row 9")
+    assert seen["parts"][1] == seen["whole"][1]
+    again = seen["parts"][1][1]  # firm1, firm10–19, firm100–199 renamed: new items; the others unchanged
+    assert (again.total, again.new, again.replaced, again.unchanged, again.withdrawn) == (480, 111, 0, 369, 0)
+    pd.testing.assert_frame_equal(seen["parts"][2], seen["whole"][2])
+    assert len(seen["parts"][2]) == 611
