@@ -342,7 +342,9 @@ def _header_width(data: bytes) -> int:
     return max((len(r) for r in csv.reader(io.StringIO(text))), default=0)
 
 
-def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
+def check_csv_start(data: bytes, source: str) -> None:
+    """Refuse a CSV by its first bytes (all of them, or a start holding the whole header line): an
+    encoding not read, binary content, a header wider than MAX_COLUMNS."""
     def fail(value: str, reason: str) -> EvidenceError:
         return EvidenceError(source, [RowProblem(1, "file", value, reason)])
 
@@ -354,6 +356,13 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
     if (width := _header_width(data)) > MAX_COLUMNS:
         raise fail(source, f"the header has {width:,} columns, more than the limit of {MAX_COLUMNS} "
                            "(an evidence file has at most 12 known columns)")
+
+
+def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
+    def fail(value: str, reason: str) -> EvidenceError:
+        return EvidenceError(source, [RowProblem(1, "file", value, reason)])
+
+    check_csv_start(data, source)
     try:
         text = data.removeprefix(b"\xef\xbb\xbf")
         if (fast := _read_csv_arrow(text)) is not None:  # pyarrow checks the bytes are UTF-8
@@ -378,6 +387,44 @@ def _coded(raw: pd.DataFrame) -> tuple[list[str], list[Coded]]:
     return [str(c) for c in raw.columns], columns
 
 
+def column_mapping(names: list[str], source: str) -> dict[str, int]:
+    """Where each known column is among a file's header cells (canonical name → position); an unknown
+    or repeated header cell is refused. Blank, `Unnamed:` and problem-report columns are skipped."""
+    mapping: dict[str, int] = {}
+    for i, col in enumerate(names):
+        name = _header(col)
+        if name is None:
+            if col.strip() == "" or col.startswith("Unnamed:") or col in REPORT_COLUMNS:
+                continue
+            valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
+            raise EvidenceError(source, [RowProblem(1, shown(col), shown(col), f"unknown column; valid columns: {valid}")])
+        if name in mapping:
+            raise EvidenceError(source, [RowProblem(1, shown(col), shown(col), f"column {name} appears twice")])
+        mapping[name] = i
+    return mapping
+
+
+def coded_frame(raw: list[Coded], mapping: dict[str, int],
+                first_row: int) -> tuple[pd.DataFrame, np.ndarray, list[RowProblem]]:
+    """Rows of a file (per column: distinct raw values and each row's code) as the table `read_table`
+    gives: a `row` column numbered from `first_row`, every known column stripped, unguarded and
+    categorical. Also which rows are blank and the cells longer than MAX_CELL_CHARS."""
+    n = len(raw[0][1]) if raw else 0
+    rows = np.arange(first_row, n + first_row, dtype=np.int64)
+    columns: dict[str, pd.Series] = {"row": pd.Series(rows)}
+    blank = np.ones(n, bool)
+    long: list[RowProblem] = []
+    for col in COLUMNS:
+        values, codes = raw[mapping[col]] if col in mapping else (pd.Series([""], dtype="str"), np.zeros(n, np.intp))
+        clean = _unguard(values.str.strip()) if len(values) else pd.Series([""], dtype="str")
+        columns[col] = column = categorical(clean, codes)
+        blank &= (clean == "").to_numpy()[codes]
+        if (too_long := (clean.str.len() > MAX_CELL_CHARS).to_numpy()).any():
+            at = np.flatnonzero(too_long[codes])
+            long += _too_long(col, rows[at], column.iloc[at].astype("str"))
+    return pd.DataFrame(columns), blank, long
+
+
 def read_table(data: bytes, source: str) -> pd.DataFrame:
     """Bytes of a CSV or XLSX file → DataFrame of stripped strings with canonical column names
     and a `row` column (the spreadsheet row number: the header is row 1). The text columns are
@@ -399,33 +446,10 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
             raise fail("file", source, f"not a readable XLSX workbook ({type(e).__name__})") from None
     else:
         names, raw = _read_csv(data, source)
-    mapping: dict[str, int] = {}
-    for i, col in enumerate(names):
-        name = _header(col)
-        if name is None:
-            if col.strip() == "" or col.startswith("Unnamed:") or col in REPORT_COLUMNS:
-                continue
-            valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
-            raise fail(shown(col), shown(col), f"unknown column; valid columns: {valid}")
-        if name in mapping:
-            raise fail(shown(col), shown(col), f"column {name} appears twice")
-        mapping[name] = i
-    n = len(raw[0][1]) if raw else 0
-    rows = np.arange(2, n + 2, dtype=np.int64)
-    columns: dict[str, pd.Series] = {"row": pd.Series(rows)}
-    blank = np.ones(n, bool)
-    long: list[RowProblem] = []
-    for col in COLUMNS:
-        values, codes = raw[mapping[col]] if col in mapping else (pd.Series([""], dtype="str"), np.zeros(n, np.intp))
-        clean = _unguard(values.str.strip()) if len(values) else pd.Series([""], dtype="str")
-        columns[col] = column = categorical(clean, codes)
-        blank &= (clean == "").to_numpy()[codes]
-        if (too_long := (clean.str.len() > MAX_CELL_CHARS).to_numpy()).any():
-            at = np.flatnonzero(too_long[codes])
-            long += _too_long(col, rows[at], column.iloc[at].astype("str"))
+    mapping = column_mapping(names, source)
+    table, blank, long = coded_frame(raw, mapping, first_row=2)
     if long:
         raise EvidenceError(source, long)
-    table = pd.DataFrame(columns)
     if is_xlsx:
         table = excel_serial_dates(table)
     table = table[~blank]

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
-from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate_attached
+from scoring.intake import parts
+from scoring.intake.attachments import Attached, Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import problem_report
 from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
 from scoring.method.scheme import Scheme
@@ -119,14 +120,18 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes | Path, di
             if again is not None:
                 return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        content = _contents(data, digest, name)
-        try:
-            table, files = _bundle(name, content, attachments, scheme)
-            del content  # the bytes read are not needed once they are a table (memory: a 10M-row file is 425 MB)
-            ev, attached = validate_attached(table, scheme, name, files)
+        try:  # a large CSV is read and validated a part at a time (memory flat in the file's size)
+            ev = parts.validate_in_parts(data, scheme, name, digest=digest) if attachments is None else None
+            attached: list[Attached] = []
+            if ev is None:
+                content = _contents(data, digest, name)
+                table, files = _bundle(name, content, attachments, scheme)
+                del content  # the bytes read are not needed once they are a table (memory: a 10M-row file is 425 MB)
+                ev, attached = validate_attached(table, scheme, name, files)
             ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
         except EvidenceError as e:
-            refusal = ImportRefused(e, problem_report(table, e.problems) if table is not None else pd.DataFrame())
+            rows = problem_report(table, e.problems) if table is not None else getattr(e, "rows", pd.DataFrame())
+            refusal = ImportRefused(e, rows)
         else:
             del table  # the table as read is not needed once validated (memory)
             own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
