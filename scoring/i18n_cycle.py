@@ -37,6 +37,7 @@ CYCLE_STRINGS: dict[str, tuple[str, str]] = {
     "page_rectify": ("整改", "Rectification"),
     "stage_preliminary": ("初评结果（评分运行 {run}）：反馈期至 {date}", "Preliminary result (run {run}): appeals until {date}"),
     "stage_final": ("终评结果（评分运行 {run}，已冻结）", "Final result (run {run}, frozen)"),
+    "run_preliminary": ("初评", "preliminary"), "run_final": ("★ 终评", "★ final"),
     "stage_live": ("本页为当前证据的评分，非已发布结果", "This page scores the current evidence, not a published result"),
     "window_closed": ("反馈期已于 {date} 结束，不再受理申诉。", "The feedback window closed on {date}; appeals are no longer accepted."),
     "no_publication": ("尚未发布考核结果。", "No result is published yet."),

@@ -29,6 +29,7 @@ from scoring.intake.attachments import Files, FolderFiles, open_bundle, validate
 from scoring.intake.evidence import item_groups, problem_report, read_evidence, validate
 from scoring.intake.schemes import load_scheme_cached
 from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
+from scoring.local_time import local_column, local_day
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
 from scoring.method.robustness import robustness as rank_robustness
@@ -558,7 +559,8 @@ def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:
 def runs(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> pd.DataFrame:
     with transaction(db) as session:
         _as(session, actor, "read")
-        return repo.runs(session, scheme_id=scheme_id)
+        runs = repo.runs(session, scheme_id=scheme_id)
+        return runs.assign(created_at=local_column(runs["created_at"]))   # as a user reads it: Asia/Shanghai
 
 
 def run_scores(db: str | None, *, actor: Actor, run_id: int) -> pd.DataFrame:
@@ -629,7 +631,8 @@ def accept(db: str | None, *, actor: Actor, evidence_id: int) -> None:
 def audit_entries(db: str | None, *, actor: Actor, limit: int = 1000) -> pd.DataFrame:
     with transaction(db) as session:
         _as(session, actor, "audit")
-        return audit_trail(session, limit=limit)
+        trail = audit_trail(session, limit=limit)
+        return trail.assign(at=local_column(trail["at"]))   # as a user reads it: Asia/Shanghai
 
 
 # ---- reports -----------------------------------------------------------------------------------
@@ -885,7 +888,8 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         earlier = cycle.publications(session, scheme_id=scheme.id)
         final = next((p for p in earlier if p.stage == "final"), None)
         if final is not None:
-            raise GongkaiError(f"the final result of {scheme.id} was published on {final.published_at:%Y-%m-%d} "
+            raise GongkaiError(f"the final result of {scheme.id} was published on "
+                               f"{local_day(final.published_at, scheme.scheme.timezone)} "
                                f"(run {final.run_id}); it is frozen — later evidence makes new runs, not a new final")
         if stage == "final":
             if not earlier:
@@ -1072,7 +1076,8 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
             raise GongkaiError("no preliminary result is published: nothing to appeal yet")
         pub = pubs[0]
         if pub.stage == "final":
-            raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
+            raise GongkaiError(f"the final result was published on {local_day(pub.published_at, scheme.scheme.timezone)}; "
+                               "appeals are closed")
         if _window_closed(scheme, pub, today):
             raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
                                f"{pub.closes_on}; appeals are no longer accepted")
@@ -1431,7 +1436,7 @@ def set_problem(db: str | None, *, actor: Actor, problem_id: int, status: str, n
         old = problem.status
         problem.status, problem.updated_by, problem.updated_at = status, who.name, now()
         if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
-            entry = f"{problem.updated_at:%Y-%m-%d} {who.name} → {status}: {note.strip()}"
+            entry = f"{local_day(problem.updated_at)} {who.name} → {status}: {note.strip()}"
             problem.note = f"{problem.note}\n{entry}" if problem.note else entry
         pub = cycle.publication(session, publication_id=problem.publication_id)
         audit(session, who=who.name, action="rectify_" + status, scheme_id=pub.scheme_id, sha256=problem.attachment,
