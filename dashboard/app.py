@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, script
 from dashboard.ui import Context, plain
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
 from scoring.store.accounts import Actor
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
+script.install()   # names, grades, titles and quotations shown in the chosen language's script
 lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
                         horizontal=True)
 db = data.url()

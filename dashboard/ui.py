@@ -12,12 +12,16 @@ import streamlit as st
 
 from dashboard import data
 from scoring.errors import GongkaiError
+from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.i18n import text
 from scoring.method.engine import Scorecard
 from scoring.method.explain import finding_files, late_text
 from scoring.report import charts
 from scoring.report.model import item_text
 from scoring.store.accounts import Actor
+
+# the upload widgets say the limits the intake holds (25 MB a file; tables 512 MB: .streamlit/config.toml)
+MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // 2**20
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cycle_ui import banner, day_text
-from dashboard.ui import plain, require, show_attachment, t
+from dashboard.ui import MAX_ATTACHMENT_MB, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 
 c = require("own")
@@ -33,7 +33,7 @@ if c.actor.may("track") and len(todo):
         status = st.selectbox(t("rectify_status"), statuses)
         note = st.text_input(t("rectify_note"))
         upload = st.file_uploader(t("rectify_file"), type=["png", "jpg", "jpeg", "pdf", "html", "htm", "mhtml",
-                                                            "mht", "warc", "gz"])
+                                                            "mht", "warc", "gz"], max_upload_size=MAX_ATTACHMENT_MB)
         if st.form_submit_button(t("rectify_submit")):
             try:
                 data.set_problem(c.db, int(n), status, note, (upload.name, upload.getvalue()) if upload else None,
