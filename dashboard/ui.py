@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import data
 from scoring.errors import GongkaiError
-from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.i18n import text
+from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.method.engine import Scorecard
 from scoring.method.explain import finding_files, late_text
 from scoring.report import charts
