@@ -130,6 +130,9 @@ PAGES = [
     ("quality", "page_quality", "quality", ("quality", "sample_read", "second")),
 ]
 allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
-pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url, default=i == 0)
-         for i, (f, key, url, _) in enumerate(allowed)]
-st.navigation(pages).run()
+pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url) for f, key, url, _ in allowed]
+# the root is a hidden page that goes on to the first page: every page keeps its own URL, so /rankings
+# opened by its address is found (the default page answers only at the root)
+home = st.Page(lambda: st.switch_page(pages[0]), title=pages[0].title, url_path="home", default=True,
+               visibility="hidden")
+st.navigation([home, *pages]).run()
