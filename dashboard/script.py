@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from scoring.i18n import script
+from scoring.in_script import convert, figure
 
 # element methods whose first argument (or `label`/`body`) is text a reader sees
 TEXT = ("title", "header", "subheader", "caption", "markdown", "text", "success", "warning", "info", "error",
@@ -31,40 +28,6 @@ AS_WRITTEN = {"lang"}   # the language chooser names each language in its own sc
 
 def _lang() -> str:
     return st.session_state.get("lang", "zh-Hans")
-
-
-def convert(value: Any, lang: str) -> Any:
-    """Text in `value` (a string, a frame, a figure's dict, a list) in the script of `lang`; other
-    values as they are."""
-    if lang == "en":
-        return value
-    if isinstance(value, str):
-        return script(value, lang)
-    if isinstance(value, pd.DataFrame):
-        out = value.copy()
-        for col in out.columns:
-            if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-                out[col] = out[col].map(lambda v: script(v, lang) if isinstance(v, str) else v)
-        out.columns = [convert(c, lang) for c in out.columns] if not isinstance(out.columns, pd.MultiIndex) \
-            else out.columns
-        if out.index.dtype == object:
-            out.index = [convert(i, lang) for i in out.index]
-        return out
-    if isinstance(value, pd.Series):
-        return value.map(lambda v: script(v, lang) if isinstance(v, str) else v)
-    if isinstance(value, dict):
-        return {k: convert(v, lang) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(convert(v, lang) for v in value)
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        return np.array([convert(v, lang) for v in value.tolist()], dtype=object)
-    return value
-
-
-def _figure(fig: Any, lang: str) -> Any:
-    if lang == "en" or not isinstance(fig, go.Figure):
-        return fig
-    return go.Figure(convert(fig.to_dict(), lang))
 
 
 def _wrap_text(fn: Callable) -> Callable:
@@ -118,7 +81,7 @@ def _wrap_choice(fn: Callable) -> Callable:
 def _wrap_chart(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def shown(self, figure_or_data, *args, **kwargs):
-        return fn(self, _figure(figure_or_data, _lang()), *args, **kwargs)
+        return fn(self, figure(figure_or_data, _lang()), *args, **kwargs)
     return shown
 
 

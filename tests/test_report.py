@@ -313,3 +313,15 @@ def test_word_has_the_robustness_section_of_the_html_report(built, docx_file):
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert rows == report.cells(built.robustness)[0]
     assert any(r[5].endswith("（等次不确定）") for r in rows) == any(built.robustness.iloc[:, 5].str.contains("不确定"))
+
+
+def test_charts_name_bodies_in_the_script_of_the_tables(built):
+    """Issue 26: the charts named bodies and grades in Traditional (萊蕪市, 優秀) beside Simplified tables."""
+    from scoring.report.images import figures
+    from tests.e2e.test_script_browser import traditional_only
+
+    shown = " ".join(fig.to_json() for fig in figures(built).values())
+    shown = shown.encode().decode("unicode_escape") if "\\u" in shown else shown
+    assert "莱芜市" in shown and "萊蕪市" not in shown
+    assert not traditional_only(shown), sorted(traditional_only(shown))
+    assert "莱芜市" in set(built.summary.iloc[:, 1].astype(str)) | set(built.rankings["city"].iloc[:, 1].astype(str))

@@ -11,6 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from scoring.errors import GongkaiError
+from scoring.in_script import figure
 from scoring.report import charts
 from scoring.report.model import Report
 
@@ -44,7 +45,8 @@ def figures(report: Report) -> dict[str, go.Figure]:
     if len(cities):
         figs["heatmap"] = charts.heatmap(card.obligations[card.obligations["body"].isin(cities["body"])], cities,
                                          t("heatmap"))
-    return figs
+    # one script with the tables: names and grades as the report's language writes them (莱芜市, 优秀)
+    return {name: figure(fig, report.lang) for name, fig in figs.items()}
 
 
 def images(report: Report, folder: Path | None = None) -> dict[str, Path]:
