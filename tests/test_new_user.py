@@ -110,3 +110,47 @@ def test_dates_a_user_reads_are_asia_shanghai_dates(final):
     # written moments ago: within minutes of the wall clock in Jinan (8 hours from UTC's)
     for when in (trail["at"].iloc[0], runs["created_at"].iloc[0]):
         assert abs(now_here - pd.Timestamp(when)) < pd.Timedelta(minutes=10), when
+
+
+def _workbook(rows: list[list[str | None]], merged: bool = True) -> bytes:
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out)
+    sheet = book.add_worksheet()
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is not None:
+                sheet.write(r, c, v)
+    if merged:   # the title merged across the columns, as offices make them
+        sheet.merge_range(0, 0, 0, 2, rows[0][0])
+    book.close()
+    return out.getvalue()
+
+
+def test_an_xlsx_with_a_merged_title_above_the_header_is_read_with_its_own_row_numbers(scheme_2017):
+    from scoring.errors import EvidenceError
+    from scoring.intake.evidence import validate
+    from scoring.intake.tables import read_table
+
+    data = _workbook([["2017年政務公開證據匯總表", None, None], ["單位", "任務編號", "發佈時間"],
+                      ["濟南市", "6.7", "2017-06-10"], ["上海市", "6.7", "2017-06-11"]])
+    table = read_table(data, "匯總.xlsx")
+    assert table[["row", "body", "obligation", "published_at"]].astype(str).values.tolist() == [
+        ["3", "濟南市", "6.7", "2017-06-10"], ["4", "上海市", "6.7", "2017-06-11"]]
+    with pytest.raises(EvidenceError) as refused:   # a problem names the row the spreadsheet shows
+        validate(table, scheme_2017, "匯總.xlsx")
+    assert [(p.row, p.value) for p in refused.value.problems] == [(4, "上海市")]
+
+
+def test_an_xlsx_with_no_header_says_where_the_header_must_be():
+    from scoring.errors import EvidenceError
+    from scoring.intake.tables import read_table
+
+    with pytest.raises(EvidenceError) as refused:
+        read_table(_workbook([["標題", None, None], ["甲", "乙", "丙"]]), "x.xlsx")
+    message = str(refused.value)
+    assert "row 1, file = '標題': no header row: row 1 must name the columns (單位, 任務編號, 發佈時間 …)" in message
+    assert "TypeError" not in message
