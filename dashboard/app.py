@@ -8,7 +8,7 @@ from dashboard import data, script
 from dashboard.ui import Context, plain
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
-from scoring.store.accounts import Actor
+from scoring.store.accounts import ENDED, REFUSED, Actor
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
 script.install()   # names, grades, titles and quotations shown in the chosen language's script
@@ -72,7 +72,8 @@ def signed_in() -> Actor:
             actor = data.resume(db, st.session_state["token"])
         except GongkaiError as e:
             _forget()
-            st.error(plain(e))
+            said = {REFUSED: "session_expired", ENDED: "session_ended"}.get(str(e))   # in the UI language
+            st.error(text(said, lang) if said else plain(e))
     if actor is None:
         with st.form("login"):
             st.subheader(text("login", lang))

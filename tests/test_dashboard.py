@@ -345,7 +345,7 @@ def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
     next(i for i in at.text_input if i.label == "驳回理由").input("网址无法打开")
     workflows.disable_user(url, actor=Actor("root", "admin"), name="eva")  # `gongkai user disable eva`
     next(b for b in at.button if b.label == "驳回").click().run()
-    assert [shown(e) for e in at.error] == ["the session has expired or is no longer valid: sign in again"]
+    assert [shown(e) for e in at.error] == ["登录已过期或已失效，请重新登录"]   # in the UI language (issue 26)
     assert not at.title and not at.success
     trail = _audit(url)
     assert not ((trail["actor"] == "eva") & (trail["action"] == "reject")).any()
@@ -363,7 +363,7 @@ def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_a
     assert at.title[0].value == "审计"
     workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
     at.run()  # the next view: the session has ended
-    assert not at.title and login_form(at) and "the session has ended" in shown(at.error[0])
+    assert not at.title and login_form(at) and shown(at.error[0]) == "登录已结束（已退出，或账号已变更），请重新登录"
     sign_in(at, "eva")  # signed in again: a viewer's pages only (the audit trail is gone)
     assert at.title[0].value == "排名"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -382,7 +382,7 @@ def test_signing_out_ends_the_session_a_copied_url_carries(accounts_app):
     copied.query_params["session"] = token
     copied.run()
     assert not copied.title and login_form(copied)
-    assert [shown(e) for e in copied.error] == ["the session has ended (signed out, or the account was changed): sign in again"]
+    assert [shown(e) for e in copied.error] == ["登录已结束（已退出，或账号已变更），请重新登录"]
 
 
 def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
