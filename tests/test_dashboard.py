@@ -76,6 +76,12 @@ def test_city_gaps_open_to_their_findings(app, demo_card):
     tables = [d.value for d in at.dataframe]
     rows = [r for t in tables if "事项" in t for r in t.to_dict("records") if r["事项"] == late["item"]]
     assert rows and rows[0]["结果"] == "逾期" and rows[0]["逾期"] == "6小时"
+    # the dates are whole, not cut at their header's width (issue 26): each date column 150 px wide
+    import json
+
+    widths = [{k: v.get("width") for k, v in json.loads(d.proto.columns).items() if k in ("期限", "发布时间")}
+              for d in at.dataframe if "事项" in d.value]
+    assert widths and all(w == {"期限": 150, "发布时间": 150} for w in widths), widths
 
 
 def test_departments_page(app, demo_card):
