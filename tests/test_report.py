@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import unicodedata
 import zipfile
@@ -265,6 +266,28 @@ def test_one_number_format_per_column(docx_file):
     assert mixed == []
     assert report.decimals(pd.Series([27.87, 0.0, 11.7])) == 2
     assert report.decimals(pd.Series([2.0, 2.5])) == 1 and report.decimals(pd.Series([2.0, 4.0])) == 0
+
+
+@needs_chromium
+def test_the_appendix_prints_every_column_on_the_page(built, pdf_file):
+    """Issue 26: the PDF lost the appendix's last two columns (留存附件, 附件 SHA-256) off the page edge:
+    the HTML had 108 无附件 cells, the PDF none. The appendix prints on landscape pages, whole."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf_file))
+    cells = built.appendix.astype(str)
+    files = cells.iloc[:, -2]
+    assert (files == "无附件").sum() > 50   # the demo's evidence has few preserved files
+    wide = [p for p in reader.pages if float(p.mediabox.width) > float(p.mediabox.height)]
+    assert wide and all(abs(float(p.mediabox.width) - 841.9) < 1 for p in wide)   # A4 landscape
+    text = "".join(p.extract_text() for p in wide)
+    assert text.count("无附件") == (files == "无附件").sum()
+    assert re.sub(r"\s+", "", cells.columns[-1]) in re.sub(r"\s+", "", text)   # the last column's header
+    for page in wide:   # nothing printed past the right margin
+        right: list[float] = []
+        page.extract_text(visitor_text=lambda t, cm, tm, f, s, right=right: right.append(tm[4] * cm[0] + cm[4])
+                          if t.strip() else None)
+        assert max(right) < 841.9 - 26 / 25.4 * 72, max(right)
 
 
 def test_names_dates_and_outcomes_stay_on_one_line(built, pdf_file):
