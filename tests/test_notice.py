@@ -326,3 +326,22 @@ def test_the_demo_carries_example_letterhead_marked_as_such(tmp_path, monkeypatc
     workflows.load_demo(url, actor=root)   # loading the demo again keeps what an office set
     assert workflows.notice_settings(url, actor=root)["office"] == "山东省人民政府办公厅"
     drop()
+
+
+def test_to_unicode_maps_are_read_in_every_form_and_radicals_named_by_their_ideograph():
+    """The CMap parser behind `fix_to_unicode`: bfchar, bfrange with a start (counting up) and with a
+    list, two-byte codes, a character beyond the BMP; the radicals chromium writes for Noto glyphs."""
+    from scoring.report.pdf_text import RADICALS, read_cmap, write_cmap
+
+    cmap = ("2 beginbfrange\n<0010> <0012> <4E00>\n<0020> <0021> [<2F2D> <D840DC00>]\nendbfrange\n"
+            "1 beginbfchar\n<00A9> <2ED8>\nendbfchar\n")
+    mapping, width = read_cmap(cmap)
+    assert width == 2
+    assert mapping == {0x10: "一", 0x11: "丁", 0x12: "丂", 0x20: "⼭", 0x21: "𠀀", 0xA9: "⻘"}
+    fixed = {k: v.translate(RADICALS) for k, v in mapping.items()}
+    assert (fixed[0x20], fixed[0xA9]) == ("山", "青")
+    assert read_cmap(write_cmap(fixed, width)) == (fixed, 2)
+    assert "<0020> <5C71>" in write_cmap(fixed, width)
+    # every Kangxi radical (U+2F00–U+2FD5) has its ideograph, as do the supplement's the fonts share
+    assert all(0x2F00 + i in RADICALS for i in range(0xD6))
+    assert RADICALS[0x2EA0] == "民" and RADICALS[0x2F3E] == "户"
