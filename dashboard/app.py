@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, script
 from dashboard.ui import Context, plain
 from scoring.errors import GongkaiError
 from scoring.i18n import LANGUAGES, text
-from scoring.store.accounts import Actor
+from scoring.store.accounts import ENDED, REFUSED, Actor
 from scoring.store.cycle import Stage
 
 st.set_page_config(page_title="政务公开考核 · gongkai", page_icon="📊", layout="wide")
+script.install()   # names, grades, titles and quotations shown in the chosen language's script
 lang = st.sidebar.radio("语言 / 語言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
                         horizontal=True)
 db = data.url()
@@ -72,7 +73,8 @@ def signed_in() -> Actor:
             actor = data.resume(db, st.session_state["token"])
         except GongkaiError as e:
             _forget()
-            st.error(plain(e))
+            said = {REFUSED: "session_expired", ENDED: "session_ended"}.get(str(e))   # in the UI language
+            st.error(text(said, lang) if said else plain(e))
     if actor is None:
         with st.form("login"):
             st.subheader(text("login", lang))
@@ -132,6 +134,9 @@ PAGES = [
     ("self_assessment", "page_self", "self-assessment", ("own", "self")),
 ]
 allowed = [p for p in PAGES if any(actor.may(a) for a in p[3])]
-pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url, default=i == 0)
-         for i, (f, key, url, _) in enumerate(allowed)]
-st.navigation(pages).run()
+pages = [st.Page(f"app_pages/{f}.py", title=text(key, lang), url_path=url) for f, key, url, _ in allowed]
+# the root is a hidden page that goes on to the first page: every page keeps its own URL, so /rankings
+# opened by its address is found (the default page answers only at the root)
+home = st.Page(lambda: st.switch_page(pages[0]), title=pages[0].title, url_path="home", default=True,
+               visibility="hidden")
+st.navigation([home, *pages]).run()

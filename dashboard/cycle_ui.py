@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.ui import Context, show_attachment, t
 from scoring.i18n_cycle import cycle_day
+from scoring.local_time import local_column
 from scoring.store.cycle import Stage
 from scoring.workflows import Published
 
@@ -42,3 +43,18 @@ def evidence_with_files(c: Context, ev: pd.DataFrame, key: str, shown: Collectio
     for sha in ev["attachment"][ev["attachment"] != ""].unique():
         if sha not in shown:
             show_attachment(c, str(sha), key)
+
+
+def cycle_table(frame: pd.DataFrame, statuses: str, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """An appeal or 整改 table as a reader sees it: headers and status values in the UI language
+    (`statuses`: "appeal" or "problem"), bodies by name, stored times on the assessment's clock."""
+    out = frame.copy()
+    if "status" in out:
+        out["status"] = out["status"].map(lambda v: t(f"{statuses}_status_{v}"))
+    if names and "body" in out:
+        out["body"] = out["body"].map(lambda b: names.get(b, b))
+    for col in ("filed_at", "decided_at", "updated_at"):
+        if col in out:
+            out[col] = local_column(out[col]).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    status_columns = {s: t(f"problem_status_{s}") for s in ("open", "rectified", "verified")} if statuses == "problem" else {}
+    return out.rename(columns=lambda c: status_columns.get(c) or t(f"cyc_{c}"))

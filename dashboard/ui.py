@@ -13,12 +13,17 @@ import streamlit as st
 from dashboard import data
 from scoring.errors import GongkaiError
 from scoring.i18n import text
+from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.method import LOST
 from scoring.method.engine import Scorecard
 from scoring.method.explain import finding_files, late_text
 from scoring.report import charts
 from scoring.report.model import item_text
 from scoring.store.accounts import Actor
+
+# the upload widgets say the limits the intake holds (25 MB a file; tables 512 MB: .streamlit/config.toml)
+MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // 2**20
+DATE_PX = 150   # a date and time, YYYY-MM-DD HH:MM, whole
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,11 @@ def findings_with_files(c: Context, found: pd.DataFrame, evidence: pd.DataFrame,
     in the table, then shown beside its item). Returns the files shown."""
     shown = found[found["lost"] > LOST]
     files = finding_files(shown, evidence)
+    # the dates wide enough to read whole (2017-06-10 18:00): the grid sized them to their header
+    dates = {t(k): st.column_config.TextColumn(width=DATE_PX) for k in ("finding_due", "finding_published")}
     st.dataframe(findings_table(shown).assign(**{t("report_attachment"): [
-        "、".join(f"sha256 {s[:12]}…" for s in fs) or t("no_attachment") for fs in files]}), hide_index=True)
+        "、".join(f"sha256 {s[:12]}…" for s in fs) or t("no_attachment") for fs in files]}), hide_index=True,
+        column_config=dates)
     done: set[str] = set()
     for n, (row, fs) in enumerate(zip(shown.itertuples(), files, strict=True)):
         for sha in fs:

@@ -20,6 +20,16 @@ from scoring.method import LOST
 from scoring.method.scheme import draft_reviews, lineage_faults
 from scoring.store.cycle import Stage
 
+
+def _flag_type(display):
+    """typer 0.29 shows a flag's type (`--help <bool>`, `--final <bool>`): a flag takes no value, so none."""
+    def shown(self, ctx):
+        return None if self.is_flag else display(self, ctx)
+    return shown
+
+
+typer.core.TyperOption.display_type_rich = _flag_type(typer.core.TyperOption.display_type_rich)  # type: ignore[method-assign]
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="政務公開 scoring (gongkai)")
 criteria_app = typer.Typer(no_args_is_help=True, help="Scheme files: check and load")
 runs_app = typer.Typer(no_args_is_help=True, help="Stored scoring runs: list and verify")
@@ -80,6 +90,9 @@ def _actor(db: str | None):
     name, password = os.environ.get("GONGKAI_USER"), os.environ.get("GONGKAI_PASSWORD")
     if not workflows.has_accounts(db):
         return workflows.Actor(name or getpass.getuser(), None)
+    if not name:   # no one to sign in as: not a failed sign-in of anyone
+        raise GongkaiError("this database has accounts: set GONGKAI_USER to your account's name "
+                           "(and GONGKAI_PASSWORD, or type it when asked)")
     if password is None and sys.stdin.isatty():
         password = typer.prompt(f"password for {name}", hide_input=True)
     client = f"cli {getpass.getuser()}@{socket.gethostname()}"  # the lockout counts per client too
@@ -641,7 +654,9 @@ def result_cmd(body: Annotated[str | None, typer.Option("--body", help="body id 
     print(f"{r.publication.stage} result {r.publication.id} (run {r.publication.run_id}, as of {r.publication.as_of})"
           + (f"; appeals until {cycle_day(r.publication.closes_on, r.publication.provisional, 'zh-Hans')}"
              if r.publication.closes_on else ""))
-    _print_table(r.scores[["body", "name", "score", "rank", "grade"]], "")
+    scores = r.scores[["body", "name", "score", "rank", "grade"]].copy()
+    scores["score"] = scores["score"].map("{:.2f}".format)   # scores in two decimals, as published
+    _print_table(scores, "")
     lost = r.findings[r.findings["lost"] > LOST][["obligation", "item", "outcome", "lost"]]
     _print_table(lost.round({"lost": 3}), "no points lost")
 

@@ -70,7 +70,7 @@ def counts(url):
 @pytest.mark.parametrize(
     ("who", "password", "args", "message"),
     [
-        (None, None, ["runs", "list"], "unknown user or wrong password"),
+        (None, None, ["runs", "list"], "this database has accounts: set GONGKAI_USER"),
         ("vic", "wrong-password", ["runs", "list"], "unknown user or wrong password"),
         ("gone", None, ["runs", "list"], "the account gone is disabled"),
         ("vic", None, ["import", "OK"], "user vic (viewer) may not import; allowed roles: admin, firm"),

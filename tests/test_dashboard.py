@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from scoring.i18n import script
 from scoring.method.engine import score
 from scoring.method.explain import explained
 
@@ -45,7 +46,7 @@ def demo_card(scheme_2017, demo_evidence):
 def test_rankings_show_the_demo_leader(app, demo_card):
     cities = demo_card.scores[demo_card.scores["kind"] == "city"]
     table = app.dataframe[0].value
-    assert table.iloc[0]["单位"] == cities.iloc[0]["name"]
+    assert table.iloc[0]["单位"] == script(cities.iloc[0]["name"], "zh-Hans")   # 萊蕪市 shown 莱芜市
     assert table.iloc[0]["得分"] == pytest.approx(round(cities.iloc[0]["score"], 2))
     assert table["名次"].tolist() == cities["rank"].tolist()
     metrics = {m.label: m.value for m in app.metric}
@@ -75,6 +76,12 @@ def test_city_gaps_open_to_their_findings(app, demo_card):
     tables = [d.value for d in at.dataframe]
     rows = [r for t in tables if "事项" in t for r in t.to_dict("records") if r["事项"] == late["item"]]
     assert rows and rows[0]["结果"] == "逾期" and rows[0]["逾期"] == "6小时"
+    # the dates are whole, not cut at their header's width (issue 26): each date column 150 px wide
+    import json
+
+    widths = [{k: v.get("width") for k, v in json.loads(d.proto.columns).items() if k in ("期限", "发布时间")}
+              for d in at.dataframe if "事项" in d.value]
+    assert widths and all(w == {"期限": 150, "发布时间": 150} for w in widths), widths
 
 
 def test_departments_page(app, demo_card):
@@ -97,8 +104,8 @@ def test_evidence_page_shows_provenance(app, demo_evidence):
     at = page(app, "evidence")
     table = at.dataframe[0].value
     assert len(table) == len(demo_evidence)
-    assert set(table["导入机构"]) == {"示例評估機構（合成數據）"}
-    assert table["文件"].iloc[0] == "demo（合成數據 synthetic）"
+    assert set(table["导入机构"]) == {"示例评估机构（合成数据）"}   # one script: 示例評估機構 shown in 简体
+    assert table["文件"].iloc[0] == "demo（合成数据 synthetic）"
     assert list(table.columns[:8]) == ["记录编号", "单位", "任务编号", "期间", "事件编号", "环节", "发布时间", "分值"]
     first = demo_evidence.sort_values("row").iloc[0]
     assert table["发布时间"].iloc[0] == first["published_at"].strftime("%Y-%m-%d %H:%M")  # to the minute
@@ -117,13 +124,13 @@ def test_import_page_reports_bad_rows_and_imports_good_ones(app):
     assert "新增 1" in at.success[0].value
     at.button[0].click().run()
     at = page(at, "evidence")
-    assert "另一機構" in set(at.dataframe[0].value["导入机构"])
+    assert "另一机构" in set(at.dataframe[0].value["导入机构"])
 
 
 def test_scheme_page_what_if_refuses_a_share_below_4_percent(app):
     at = page(app, "scheme")
     assert at.metric[0].value == "4%"
-    assert any("「按月公開全省財政收支情況" in t.value for t in at.text)
+    assert any("「按月公开全省财政收支情况" in t.value for t in at.text)
     at.number_input(key="whatif_share").set_value(0.03).run()
     assert "transparency_share 0.03 is below min_transparency_share 0.04" in shown(at.error[0])
 
@@ -161,7 +168,7 @@ def test_audit_page_shows_the_demo_import_and_the_run(app):
     trail = at.dataframe[0].value
     assert list(trail.columns) == ["编号", "时间", "用户", "操作", "方案", "详情", "文件哈希（SHA-256）"]
     assert trail["操作"].tolist()[-4:] == ["score", "notice_settings", "import", "scheme_load"]  # the demo's example letterhead
-    assert "demo（合成數據 synthetic）" in trail.loc[trail["操作"] == "import", "详情"].iloc[0]
+    assert "demo（合成数据 synthetic）" in trail.loc[trail["操作"] == "import", "详情"].iloc[0]
 
 
 @pytest.mark.parametrize(("lang", "title"), [("zh-Hant", "指標"), ("en", "Scheme"), ("zh-Hans", "指标")])
@@ -319,7 +326,7 @@ def test_rankings_show_rank_intervals_and_flag_uncertain_grades(app, demo_card):
 
     robust = robustness(demo_card, draws=1000, seed=0)
     unsure = robust[(robust["kind"] == "city") & (robust["p_same_grade"] < 0.8)]
-    names = dict(zip(demo_card.scores["body"], demo_card.scores["name"], strict=True))
+    names = {b: script(n, "zh-Hans") for b, n in zip(demo_card.scores["body"], demo_card.scores["name"], strict=True)}
     assert len(unsure)  # the demo has cities near a grade boundary
     # the first view does not run the simulation (Streamlit runs a collapsed expander's body)
     assert not [c for c in app.get("plotly_chart") if "rank_intervals" in str(c.proto.id)]
@@ -344,7 +351,7 @@ def test_a_disabled_evaluator_is_refused_at_the_next_action(accounts_app):
     next(i for i in at.text_input if i.label == "驳回理由").input("网址无法打开")
     workflows.disable_user(url, actor=Actor("root", "admin"), name="eva")  # `gongkai user disable eva`
     next(b for b in at.button if b.label == "驳回").click().run()
-    assert [shown(e) for e in at.error] == ["the session has expired or is no longer valid: sign in again"]
+    assert [shown(e) for e in at.error] == ["登录已过期或已失效，请重新登录"]   # in the UI language (issue 26)
     assert not at.title and not at.success
     trail = _audit(url)
     assert not ((trail["actor"] == "eva") & (trail["action"] == "reject")).any()
@@ -362,7 +369,7 @@ def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_a
     assert at.title[0].value == "审计"
     workflows.set_role(_url(at), actor=Actor("root", "admin"), name="eva", role="viewer")
     at.run()  # the next view: the session has ended
-    assert not at.title and login_form(at) and "the session has ended" in shown(at.error[0])
+    assert not at.title and login_form(at) and shown(at.error[0]) == "登录已结束（已退出，或账号已变更），请重新登录"
     sign_in(at, "eva")  # signed in again: a viewer's pages only (the audit trail is gone)
     assert at.title[0].value == "排名"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -381,7 +388,7 @@ def test_signing_out_ends_the_session_a_copied_url_carries(accounts_app):
     copied.query_params["session"] = token
     copied.run()
     assert not copied.title and login_form(copied)
-    assert [shown(e) for e in copied.error] == ["the session has ended (signed out, or the account was changed): sign in again"]
+    assert [shown(e) for e in copied.error] == ["登录已结束（已退出，或账号已变更），请重新登录"]
 
 
 def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
@@ -398,12 +405,12 @@ def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
     forged = AppTest.from_file(APP, default_timeout=120)
     forged.query_params["session"] = token[:-3] + "AAA"
     forged.run()
-    assert not forged.title and "no longer valid" in shown(forged.error[0]) and login_form(forged)
+    assert not forged.title and shown(forged.error[0]) == "登录已过期或已失效，请重新登录" and login_form(forged)
     workflows.set_password(_url(at), actor=Actor("root", "admin"), name="vic", password="vic-other-password")
     again = AppTest.from_file(APP, default_timeout=120)
     again.query_params["session"] = token
     again.run()
-    assert not again.title and "no longer valid" in shown(again.error[0])
+    assert not again.title and shown(again.error[0]) == "登录已过期或已失效，请重新登录"
     at.run()  # the open session ends too
     assert not at.title
 

@@ -176,9 +176,54 @@ def test_provisional_dates_are_marked_on_the_pages_until_the_year_is_loaded(tmp_
     assert "暂定" in at.caption[0].value and "gongkai calendar load" in at.caption[0].value
     workflows.publish(url, actor=eva, stage="final")
     at = page(at, "rectify")
-    due = at.dataframe[-1].value["due_on"]
+    due = at.dataframe[-1].value["整改期限"]
     assert set(due) == {"2027-01-26（暂定）"}
     workflows.load_calendar(url, actor=eva, data=b"date,type\n2027-01-01,holiday\n", name="2027.csv")
     at = page(at, "rectify")
-    assert set(at.dataframe[-1].value["due_on"]) == {"2027-01-26"}
+    assert set(at.dataframe[-1].value["整改期限"]) == {"2027-01-26"}
     assert not [c.value for c in at.caption if "暂定" in c.value]
+
+
+def test_the_cycle_tables_are_in_the_ui_language_and_the_lost_points_in_the_schemes_order(cycle_app):
+    """Issue 26: the appeal and 整改 tables, their status values, came in English in the 简体 UI; a
+    body's 失分事项 came in no order."""
+    from scoring.method.scheme import natural_key
+
+    url, at = cycle_app
+    workflows.add_appeal(url, actor=Actor("qd", "body"), body="qingdao", obligation="6.7", item="deadline",
+                         reason="见截图")
+    qd = sign_in(AppTest.from_file(APP, default_timeout=120).run(), "qd")   # its 申诉 page
+    lost = workflows.body_result(url, actor=Actor("qd", "body")).findings.query("lost > 1e-12")["obligation"]
+    shown = [e.label.split(" — ")[0] for e in qd.expander if " — " in e.label]
+    assert shown == sorted(lost.unique(), key=natural_key) and len(shown) > 2, shown
+    at = page(sign_in(at, "eva"), "appeals")
+    listed = at.dataframe[-1].value
+    assert list(listed.columns)[:6] == ["编号", "发布编号", "单位", "任务", "事项", "申诉理由"]
+    assert listed[["单位", "状态"]].values.tolist() == [["青岛市", "待复核"]]
+    workflows.decide_appeal(url, actor=Actor("eva", "evaluator"), appeal_id=1, accept=False, reason="未提供证据")
+    assert page(at, "appeals").dataframe[-1].value["状态"].tolist() == ["未采纳"]
+    workflows.publish(url, actor=Actor("eva", "evaluator"), stage="final")
+    at = page(at, "rectify")
+    assert list(at.dataframe[0].value.columns) == ["单位", "未整改", "已整改", "已核验"]
+    problems = at.dataframe[-1].value
+    assert {"编号", "单位", "任务", "失分", "整改期限", "状态"} <= set(problems.columns)
+    assert set(problems["状态"]) == {"未整改"} and "青岛市" in set(problems["单位"])
+    status = next(s for s in at.selectbox if s.label == "状态")
+    assert list(status.options) == ["已核验", "未整改", "已整改"]
+
+
+def test_the_upload_widgets_say_the_limits_the_intake_holds(cycle_app):
+    """Issue 26: the widgets said "1GB per file"; an attachment is refused over 25 MB, a table over 512 MB."""
+    import tomllib
+    from pathlib import Path
+
+    from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
+    from scoring.intake.tables import MAX_FILE_BYTES
+
+    config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_FILE_BYTES // 2**20 == 512
+    _, at = cycle_app
+    qd = sign_in(at, "qd")   # the 申诉 page: the appeal's attachment
+    assert [u.proto.max_upload_size_mb for u in qd.get("file_uploader")] == [MAX_ATTACHMENT_BYTES // 2**20] == [25]
+    root = page(sign_in(AppTest.from_file(APP, default_timeout=120).run(), "root"), "import_evidence")
+    assert [u.proto.max_upload_size_mb for u in root.get("file_uploader")] == [512]

@@ -29,7 +29,7 @@ def test_quality_page_shows_agreement_disputes_and_the_lot_to_recheck(app):  # n
                     data=blind.assign(assessor="乙公司").to_csv(index=False).encode())
     disputes = q.disagreements(url, actor=OPEN)
     at = page(app, "quality")
-    assert at.error[0].value.startswith(f"需复核：— 不一致 {len(disputes)} 项，超过接收数 5；批次 1（示例評估機構（合成數據））")
+    assert at.error[0].value.startswith(f"需复核：— 不一致 {len(disputes)} 项，超过接收数 5；批次 1（示例评估机构（合成数据））")
     assert len(at.get("plotly_chart")) == 1
     agreement = at.dataframe[0].value
     assert list(agreement.columns) == ["group", "n", "agreement", "kappa", "alpha", "low", "high"]

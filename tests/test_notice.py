@@ -194,6 +194,32 @@ def test_notice_docx_is_a4_in_the_standards_fonts(lettered, tmp_path):
     assert heads == {"一、考核等次": "黑体", "（一）设区市政府": "楷体_GB2312"}
     sign = doc.paragraphs[0].runs[0]
     assert sign.text == "山东省人民政府办公厅（示例）文件" and str(sign.font.color.rgb) == "FF0000"
+    _mark_at_the_foot_and_folios(doc)
+
+
+def _mark_at_the_foot_and_folios(doc) -> None:
+    """The 版记 (抄送, 印发) framed at the bottom of the 版心 of the page it falls on, the last, right
+    after the 成文日期; 页码 in 宋体 4号, odd pages on the right and even pages on the left, 空一字."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+
+    paragraphs = [p for p in doc.paragraphs if p.text]
+    assert re.fullmatch(r"\d{4}年\d+月\d+日", paragraphs[-3].text), paragraphs[-3].text
+    for p in paragraphs[-2:]:
+        frame = p._p.pPr.find(qn("w:framePr"))
+        assert frame is not None, p.text
+        assert {k: frame.get(qn(f"w:{k}")) for k in ("vAnchor", "yAlign", "w")} == \
+            {"vAnchor": "margin", "yAlign": "bottom", "w": str(round(156 / 25.4 * 1440))}
+    assert paragraphs[-2].text.startswith("抄送：") and paragraphs[-1].text.endswith("印发")
+    assert all(p._p.pPr.find(qn("w:framePr")) is None for p in paragraphs[:-2])
+    assert doc.settings.odd_and_even_pages_header_footer
+    section = doc.sections[0]
+    for footer, align, indent in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right_indent"),
+                                  (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left_indent")):
+        folio = footer.paragraphs[0]
+        assert folio.alignment == align and getattr(folio.paragraph_format, indent).pt == 14
+        assert "PAGE" in folio._p.xml and folio.text == "—  —"
+        assert {(_east_asian(r), r.font.size.pt) for r in folio.runs} == {("宋体", 14)}
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
@@ -207,17 +233,49 @@ def test_notice_pdf_is_a4_with_the_elements_in_order(lettered, tmp_path):
     text = _pdf_words("".join(page.extract_text() for page in pdf.pages))
     _in_order(text, [_pdf_words(p) for p in ORDER])
     assert "山東" not in text
+    # the text copies as the characters printed: no radical code point (⼭ U+2F2D for 山, ⻘ for 青)
+    assert "山东省" in text and "青岛市" in text
+    assert not [c for c in text if 0x2E80 <= ord(c) <= 0x2FDF], sorted({c for c in text if 0x2E80 <= ord(c) <= 0x2FDF})
+
+    pt = 72 / 25.4
+    left, right, top, foot = 28 * pt, (28 + 156) * pt, (297 - 37) * pt, 35 * pt   # the 版心 (PDF y counts up)
+    lines = [_pdf_lines(page) for page in pdf.pages]
+    for n, page in enumerate(lines, start=1):
+        folio, *body = page
+        # 页码 under the 版心, 空一字 from its edge: odd pages on the right, even pages on the left
+        y, x0, x1, words = folio
+        assert _pdf_words(words) == f"—{n}—" and y < foot - 7 * pt + 1, (n, folio)
+        if n % 2:
+            assert abs(x1 - (right - 14)) < 3 and x0 > (left + right) / 2, (n, folio)
+        else:
+            assert abs(x0 - (left + 14)) < 1 and x1 < (left + right) / 2, (n, folio)
+        for y, x0, x1, words in body:   # everything else inside the 版心
+            assert foot - 1 < y < top and left - 1 < x0 and x1 < right + 1, (n, words, y, x0, x1)
+    _, printed, cc, date, *_ = lines[-1]
+    # the 版记 on the foot of the last page, under the 成文日期 (not right after it)
+    assert _pdf_words(date[3]) == "2018年2月5日" and _pdf_words(cc[3]).startswith("抄送：省委各部门")
+    assert _pdf_words(printed[3]) == "山东省人民政府办公厅（示例）2018年2月5日印发"
+    assert foot < printed[0] < foot + 20 < cc[0] < foot + 60 < date[0] - 100, (date, cc, printed)
+    assert not any("抄送" in words for page in lines[:-1] for *_, words in page)
 
 
-# chromium's ToUnicode for Noto CJK names some ideographs by their radical's code point (⼭ for 山):
-# NFKC maps the Kangxi radicals back; these few of the CJK Radicals Supplement it leaves alone
-_RADICALS = str.maketrans({"⺠": "民", "⻔": "门", "⻓": "长", "⻢": "马", "⻅": "见", "⻋": "车", "⻚": "页", "⻘": "青"})
+def _pdf_lines(page) -> list[tuple[float, float, float, str]]:
+    """A PDF page's lines of text as (baseline y, left x, right x, text), the lowest first."""
+    glyphs: dict[float, list[tuple[float, float, str]]] = {}
+
+    def seen(text, cm, tm, font, size):
+        if text.strip():
+            x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+            em = sum(1 if ord(c) >= 0x2000 else 0.5 for c in text.rstrip())   # CJK and 一字线 a whole em
+            glyphs.setdefault(round(y, 1), []).append((x, x + em * size * tm[0] * cm[0], text))
+
+    page.extract_text(visitor_text=seen)
+    return [(y, min(g[0] for g in row), max(g[1] for g in row), "".join(g[2] for g in sorted(row)))
+            for y, row in sorted(glyphs.items())]
 
 
 def _pdf_words(text: str) -> str:
-    import unicodedata
-
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_RADICALS))
+    return re.sub(r"\s+", "", text)
 
 
 def _text_of(doc) -> str:
@@ -238,6 +296,7 @@ def test_rectification_notices_have_the_layout_and_words_not_codes(lettered, tmp
         title, body = _title_and_body(doc, "2017年")
         assert {(_east_asian(r), r.font.size.pt) for r in title.runs} == {("方正小标宋简体", 22)}
         assert {(_east_asian(r), r.font.size.pt) for r in body.runs} == {("仿宋_GB2312", 16)}
+        _mark_at_the_foot_and_folios(doc)
         items = {row.cells[0].text for t in doc.tables for row in t.rows[1:]}
         assert items and not items & set(RULE_KINDS), items   # 第三方评分, 限期完成 …, never `rating`
     assert len([p for p in written if p.name.split("-")[0] in ("qingdao", "jinan", "binzhou")]) == 3
@@ -267,3 +326,22 @@ def test_the_demo_carries_example_letterhead_marked_as_such(tmp_path, monkeypatc
     workflows.load_demo(url, actor=root)   # loading the demo again keeps what an office set
     assert workflows.notice_settings(url, actor=root)["office"] == "山东省人民政府办公厅"
     drop()
+
+
+def test_to_unicode_maps_are_read_in_every_form_and_radicals_named_by_their_ideograph():
+    """The CMap parser behind `fix_to_unicode`: bfchar, bfrange with a start (counting up) and with a
+    list, two-byte codes, a character beyond the BMP; the radicals chromium writes for Noto glyphs."""
+    from scoring.report.pdf_text import RADICALS, read_cmap, write_cmap
+
+    cmap = ("2 beginbfrange\n<0010> <0012> <4E00>\n<0020> <0021> [<2F2D> <D840DC00>]\nendbfrange\n"
+            "1 beginbfchar\n<00A9> <2ED8>\nendbfchar\n")
+    mapping, width = read_cmap(cmap)
+    assert width == 2
+    assert mapping == {0x10: "一", 0x11: "丁", 0x12: "丂", 0x20: "⼭", 0x21: "𠀀", 0xA9: "⻘"}
+    fixed = {k: v.translate(RADICALS) for k, v in mapping.items()}
+    assert (fixed[0x20], fixed[0xA9]) == ("山", "青")
+    assert read_cmap(write_cmap(fixed, width)) == (fixed, 2)
+    assert "<0020> <5C71>" in write_cmap(fixed, width)
+    # every Kangxi radical (U+2F00–U+2FD5) has its ideograph, as do the supplement's the fonts share
+    assert all(0x2F00 + i in RADICALS for i in range(0xD6))
+    assert RADICALS[0x2EA0] == "民" and RADICALS[0x2F3E] == "户"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import unicodedata
 import zipfile
@@ -114,7 +115,7 @@ def test_pdf_text_has_the_city_names(built, tmp_path):
     text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(str(path)).pages))
     cities = built.card.scores[built.card.scores["kind"] == "city"]["name"]
     assert [c for c in cities if simplified(c) not in text] == []
-    assert "年度政务公开考核报告" in text
+    assert "年度政务公开考核报告" in re.sub(r"\s+", "", text)   # the cover's title wraps at its true size
 
 
 @needs_chromium
@@ -222,7 +223,9 @@ def test_simplified_report_has_no_traditional_characters(built, docx_file, pdf_f
     for text in (_docx_text(docx_file), pdf, cells):
         traditional = sorted(c for c in set(text) if simplified(c) != c)  # each distinct character once
         assert traditional == []
-    assert "《2017年山东省政务公开工作要点》年度政务公开考核报告" in pdf
+    # the title as one string: at its true size (no table overflows the page, so chromium no longer
+    # shrinks the pages to fit) it wraps on the cover
+    assert "《2017年山东省政务公开工作要点》年度政务公开考核报告" in re.sub(r"\s+", "", pdf)
     assert "济南市" in pdf and "优秀" in pdf and "濟南市" not in pdf
 
 
@@ -266,6 +269,28 @@ def test_one_number_format_per_column(docx_file):
     assert mixed == []
     assert report.decimals(pd.Series([27.87, 0.0, 11.7])) == 2
     assert report.decimals(pd.Series([2.0, 2.5])) == 1 and report.decimals(pd.Series([2.0, 4.0])) == 0
+
+
+@needs_chromium
+def test_the_appendix_prints_every_column_on_the_page(built, pdf_file):
+    """Issue 26: the PDF lost the appendix's last two columns (留存附件, 附件 SHA-256) off the page edge:
+    the HTML had 108 无附件 cells, the PDF none. The appendix prints on landscape pages, whole."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf_file))
+    cells = built.appendix.astype(str)
+    files = cells.iloc[:, -2]
+    assert (files == "无附件").sum() > 50   # the demo's evidence has few preserved files
+    wide = [p for p in reader.pages if float(p.mediabox.width) > float(p.mediabox.height)]
+    assert wide and all(abs(float(p.mediabox.width) - 841.9) < 1 for p in wide)   # A4 landscape
+    text = "".join(p.extract_text() for p in wide)
+    assert text.count("无附件") == (files == "无附件").sum()
+    assert re.sub(r"\s+", "", cells.columns[-1]) in re.sub(r"\s+", "", text)   # the last column's header
+    for page in wide:   # nothing printed past the right margin
+        right: list[float] = []
+        page.extract_text(visitor_text=lambda t, cm, tm, f, s, right=right: right.append(tm[4] * cm[0] + cm[4])
+                          if t.strip() else None)
+        assert max(right) < 841.9 - 26 / 25.4 * 72, max(right)
 
 
 def test_names_dates_and_outcomes_stay_on_one_line(built, pdf_file):
@@ -314,3 +339,15 @@ def test_word_has_the_robustness_section_of_the_html_report(built, docx_file):
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert rows == report.cells(built.robustness)[0]
     assert any(r[5].endswith("（等次不确定）") for r in rows) == any(built.robustness.iloc[:, 5].str.contains("不确定"))
+
+
+def test_charts_name_bodies_in_the_script_of_the_tables(built):
+    """Issue 26: the charts named bodies and grades in Traditional (萊蕪市, 優秀) beside Simplified tables."""
+    from scoring.report.images import figures
+    from tests.e2e.test_script_browser import traditional_only
+
+    shown = " ".join(fig.to_json() for fig in figures(built).values())
+    shown = shown.encode().decode("unicode_escape") if "\\u" in shown else shown
+    assert "莱芜市" in shown and "萊蕪市" not in shown
+    assert not traditional_only(shown), sorted(traditional_only(shown))
+    assert "莱芜市" in set(built.summary.iloc[:, 1].astype(str)) | set(built.rankings["city"].iloc[:, 1].astype(str))

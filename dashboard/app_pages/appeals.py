@@ -6,10 +6,11 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import data
-from dashboard.cycle_ui import banner, day_text, evidence_with_files
-from dashboard.ui import findings_with_files, plain, require, show_attachment, t
+from dashboard.cycle_ui import banner, cycle_table, day_text, evidence_with_files
+from dashboard.ui import MAX_ATTACHMENT_MB, findings_with_files, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
 from scoring.method import LOST
+from scoring.method.scheme import natural_key
 from scoring.store.cycle import Stage
 
 c = require("own")
@@ -35,7 +36,8 @@ cols[1].metric(t("rank"), str(row["rank"]))
 cols[2].metric(t("grade"), row["grade"])
 lost = result.findings[result.findings["lost"] > LOST]
 st.subheader(t("lost_findings"))
-for obligation, found in lost.groupby("obligation", sort=False):
+for obligation in sorted(lost["obligation"].unique(), key=natural_key):   # 6.2 before 6.10, as the scheme lists them
+    found = lost[lost["obligation"] == obligation]
     with st.expander(f"{obligation} — {t('finding_lost')} {found['lost'].sum():.2f}"):
         ev = result.evidence[result.evidence["obligation"] == obligation]
         shown = findings_with_files(c, found, ev.assign(body=result.body), f"lost_{obligation}")
@@ -48,7 +50,7 @@ if c.actor.may("appeal") and pub.stage == Stage.PRELIMINARY:
         st.info(t("window_closed").format(date=day_text(pub.closes_on, pub.provisional)))
     else:
         st.subheader(t("appeal_form"))
-        obligations = sorted(lost["obligation"].unique())
+        obligations = sorted(lost["obligation"].unique(), key=natural_key)
         picked = st.selectbox(t("appeal_obligation"), obligations, key="appeal_obligation")
         with st.form("appeal"):
             items = lost.loc[lost["obligation"] == picked, "item"].astype(str).tolist()
@@ -57,7 +59,7 @@ if c.actor.may("appeal") and pub.stage == Stage.PRELIMINARY:
             published = st.date_input(t("appeal_published"), value=None)
             url = st.text_input(t("appeal_url"))
             upload = st.file_uploader(t("appeal_file"), type=["png", "jpg", "jpeg", "pdf", "html", "htm", "mhtml",
-                                                                "mht", "warc", "gz"])
+                                                                "mht", "warc", "gz"], max_upload_size=MAX_ATTACHMENT_MB)
             if st.form_submit_button(t("appeal_submit")):
                 try:
                     n = data.add_appeal(c.db, c.scheme_id, c.actor, body=result.body, obligation=picked, item=item,
@@ -72,7 +74,7 @@ st.subheader(t("appeals_list"))
 listed = data.appeals(c.db, c.scheme_id, c.actor)
 if c.actor.role != "body" and body is not None and not c.actor.may("decide"):
     listed = listed[listed["body"] == body]
-st.dataframe(listed, hide_index=True, width="stretch")
+st.dataframe(cycle_table(listed, "appeal", names), hide_index=True, width="stretch")
 for a in listed[listed["attachment"] != ""].itertuples():
     with st.expander(f"{t('decide_pick')} {a.id} · {a.body} · {a.obligation} · {a.item}"):
         show_attachment(c, a.attachment, f"appeal{a.id}")

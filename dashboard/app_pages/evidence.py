@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.ui import plain, require, t
 from scoring.errors import GongkaiError
+from scoring.local_time import local_column
 
 c = require("read", "import")
 st.title(t("page_evidence"))
@@ -27,6 +28,8 @@ HEADERS = {"id": "ev_id", "body": "filter_body", "obligation": "filter_obligatio
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Evidence as a reader sees it: headers in the UI language, times to the minute, no "None"."""
     out = frame.copy()
+    if "imported_at" in out:   # stored in UTC, read on the assessment's clock (Asia/Shanghai)
+        out["imported_at"] = local_column(out["imported_at"])
     for col in ("published_at", "imported_at"):
         if col in out:
             out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d %H:%M").fillna("")

@@ -14,7 +14,8 @@ c = require("import")
 st.title(t("page_import"))
 # the limit is said in the label; Streamlit's own line would round 512 MB up to "1GB" (decimal units)
 st.html("<style>[data-testid=stFileUploaderDropzoneInstructions] {display: none}</style>")
-upload = st.file_uploader(t("upload").format(mb=MAX_FILE_BYTES // 2**20), type=["csv", "xlsx", "xls"])
+upload = st.file_uploader(t("upload").format(mb=MAX_FILE_BYTES // 2**20), type=["csv", "xlsx", "xls"],
+                          max_upload_size=MAX_FILE_BYTES // 2**20)
 if upload is not None:
     raw = upload.getvalue()
     try:  # the preview runs every check the import makes (and a refusal is audited)

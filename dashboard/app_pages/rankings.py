@@ -27,7 +27,9 @@ scores = card.scores[card.scores["kind"] == kind].assign(share=share_status().to
 
 runs = data.runs(c.db, c.scheme_id, c.actor)
 options = [None, *runs["run"].tolist()]
-labels = {r.run: f"#{r.run} · {r.as_of} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
+stages = {r.run: "" if r.stage == "—" else " · " + "、".join(t(f"run_{s}") for s in r.stage.split("+"))
+          for r in runs.itertuples()}   # the published runs marked: 初评, ★ 终评
+labels = {r.run: f"#{r.run}{stages[r.run]} · {r.as_of} · {str(r.created_at)[:16]}" for r in runs.itertuples()}
 earlier = st.selectbox(t("compare_run"), options, format_func=lambda r: t("no_run") if r is None else labels[r])
 
 m = st.columns(3)

@@ -133,6 +133,8 @@ def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
         raise EvidenceError(source, [RowProblem(1, "file", source, f"the sheet has {sheet.width:,} columns, more than "
                                                 f"the limit of {MAX_COLUMNS} (an evidence file has at most 12 known columns)")])
     raw = sheet.to_python(skip_empty_area=False)
+    top = _header_row(raw, source)
+    raw = raw[top:]
     period = next((i for i, v in enumerate(raw[0]) if _header(_cell(v)) == "period"), None) if raw else None
     rows = [[_period_cell(v) if i == period and n else _cell(v) for i, v in enumerate(row)]
             for n, row in enumerate(raw)]
@@ -140,7 +142,24 @@ def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
         return pd.DataFrame()
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    return pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
+    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
+    frame.attrs["header_row"] = top + 1   # the spreadsheet's row number of the header
+    return frame
+
+
+def _header_row(raw: list[list], source: str, looked: int = 10) -> int:
+    """Where the header is: row 1, or the first of the top rows naming two known columns when a
+    title (often merged across the columns) sits above it. None found and row 1 holds one text at
+    most (a title): said so, naming the row — not a reader's TypeError."""
+    for i, row in enumerate(raw[:looked]):
+        if sum(_header(_cell(v)) is not None for v in row) >= 2:
+            return i
+    filled = [t for t in (_cell(v).strip() for v in raw[0]) if t] if raw else []
+    if raw and len(filled) <= 1:
+        raise EvidenceError(source, [RowProblem(1, "file", filled[0] if filled else "", (
+            f"no header row: row 1 must name the columns (單位, 任務編號, 發佈時間 …), or a title above them; "
+            f"none of rows 1–{min(looked, len(raw))} names two of them"))])
+    return 0
 
 
 def excel_serial_dates(table: pd.DataFrame) -> pd.DataFrame:
@@ -381,15 +400,16 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[Coded]]:
 
 def _coded(raw: pd.DataFrame) -> tuple[list[str], list[Coded]]:
     columns = []
-    for col in raw.columns:
-        codes, uniques = pd.factorize(raw[col].astype(str), use_na_sentinel=False)
+    for i in range(raw.shape[1]):   # by position: blank header cells repeat the name ""
+        codes, uniques = pd.factorize(raw.iloc[:, i].astype(str), use_na_sentinel=False)
         columns.append((pd.Series(uniques, dtype="str"), codes))
     return [str(c) for c in raw.columns], columns
 
 
-def column_mapping(names: list[str], source: str) -> dict[str, int]:
+def column_mapping(names: list[str], source: str, header_row: int = 1) -> dict[str, int]:
     """Where each known column is among a file's header cells (canonical name → position); an unknown
-    or repeated header cell is refused. Blank, `Unnamed:` and problem-report columns are skipped."""
+    or repeated header cell is refused (named at `header_row`). Blank, `Unnamed:` and problem-report
+    columns are skipped."""
     mapping: dict[str, int] = {}
     for i, col in enumerate(names):
         name = _header(col)
@@ -397,9 +417,10 @@ def column_mapping(names: list[str], source: str) -> dict[str, int]:
             if col.strip() == "" or col.startswith("Unnamed:") or col in REPORT_COLUMNS:
                 continue
             valid = ", ".join(f"{k} ({v})" for k, v in COLUMNS.items())
-            raise EvidenceError(source, [RowProblem(1, shown(col), shown(col), f"unknown column; valid columns: {valid}")])
+            raise EvidenceError(source, [RowProblem(header_row, shown(col), shown(col),
+                                                     f"unknown column; valid columns: {valid}")])
         if name in mapping:
-            raise EvidenceError(source, [RowProblem(1, shown(col), shown(col), f"column {name} appears twice")])
+            raise EvidenceError(source, [RowProblem(header_row, shown(col), shown(col), f"column {name} appears twice")])
         mapping[name] = i
     return mapping
 
@@ -437,17 +458,20 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     if len(data) > MAX_FILE_BYTES:
         raise fail("file", f"{len(data)} bytes", f"larger than the limit of {MAX_FILE_BYTES} bytes")
     is_xlsx = data[:4] == b"PK\x03\x04" or data[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+    header_row = 1
     if is_xlsx:
         try:
-            names, raw = _coded(_read_xlsx(data, source))
+            sheet = _read_xlsx(data, source)
+            header_row = sheet.attrs.get("header_row", 1)
+            names, raw = _coded(sheet)
         except EvidenceError:
             raise
         except Exception as e:  # calamine raises several types for broken workbooks
             raise fail("file", source, f"not a readable XLSX workbook ({type(e).__name__})") from None
     else:
         names, raw = _read_csv(data, source)
-    mapping = column_mapping(names, source)
-    table, blank, long = coded_frame(raw, mapping, first_row=2)
+    mapping = column_mapping(names, source, header_row)
+    table, blank, long = coded_frame(raw, mapping, first_row=header_row + 1)  # spreadsheet row numbers
     if long:
         raise EvidenceError(source, long)
     if is_xlsx:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,19 +20,23 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
+from scoring.errors import GongkaiError
+
 # GB/T 9704-2012 5.2.1–5.2.2: A4; 天头 37 mm, 订口 28 mm; 版心 156 × 225 mm
 PAGE_MM, TOP_MM, LEFT_MM, AREA_MM = (210, 297), 37, 28, (156, 225)
 RIGHT_MM, BOTTOM_MM = PAGE_MM[0] - LEFT_MM - AREA_MM[0], PAGE_MM[1] - TOP_MM - AREA_MM[1]
 LINE_PT = 29          # 225 mm / 22 lines ≈ 28.9 pt (7.1: 一般每面排22行)
 TITLE_PT, BODY_PT, MARK_PT = 22, 16, 14   # 2号, 3号, 4号 (版记, 页码)
+FOLIO_MM = 7          # 页码's 一字线 under the 版心 (7.5)
 RED = "FF0000"
 # east-Asian font names as the standard's offices have them; in print the installed free CJK fonts
 # stand in (chromium embeds what it uses): Noto Serif CJK for 小标宋/仿宋/楷体, a sans for 黑体
-FONT = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "h": "黑体", "h2": "楷体_GB2312"}
+FONT = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "h": "黑体", "h2": "楷体_GB2312", "folio": "宋体"}
 CSS_FONT = {"title": '"方正小标宋简体", "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif',
             "body": '"仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif',
             "h": '"黑体", "SimHei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif',
-            "h2": '"楷体_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC", serif'}
+            "h2": '"楷体_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC", serif',
+            "folio": '"宋体", "SimSun", "Noto Serif CJK SC", serif'}
 
 PLACEHOLDER_OFFICE = "（发文机关）"
 PLACEHOLDER_NUMBER = "（发文机关代字）〔{year}〕（序号）号"
@@ -115,29 +121,61 @@ def _border(p: Paragraph, side: str, size_eighths: int, color: str = "000000", s
     ppr = p._p.get_or_add_pPr()
     borders = ppr.find(qn("w:pBdr"))
     if borders is None:
-        borders = OxmlElement("w:pBdr")
-        ppr.append(borders)
+        borders = _insert(ppr, OxmlElement("w:pBdr"))
     line = OxmlElement(f"w:{side}")
     for k, v in (("val", "single"), ("sz", str(size_eighths)), ("space", str(space)), ("color", color)):
         line.set(qn(f"w:{k}"), v)
     borders.append(line)
 
 
+# the order of a paragraph's properties in the schema (ECMA-376 CT_PPrBase), from framePr on
+_PPR_ORDER = ("w:framePr", "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
+              "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+              "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+              "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+              "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+              "w:pPrChange")
+
+
+def _insert(ppr, el):
+    """`el` (framePr or pBdr) in its place in a paragraph's properties: Word refuses them out of the
+    schema's order."""
+    tag = "w:" + el.tag.rsplit("}", 1)[1]
+    ppr.insert_element_before(el, *_PPR_ORDER[_PPR_ORDER.index(tag) + 1:])
+    return el
+
+
 def _page_number(doc: DocumentType) -> None:
-    """页码 (7.5): — 1 — in 4号, centred under the 版心."""
-    p = doc.sections[0].footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(p.add_run("— "), "body", MARK_PT)
-    run = p.add_run()
-    _font(run, "body", MARK_PT)
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        el = OxmlElement("w:fldChar" if kind else "w:instrText")
-        if kind:
-            el.set(qn("w:fldCharType"), kind)
-        else:
-            el.text = text
-        run._r.append(el)
-    _font(p.add_run(" —"), "body", MARK_PT)
+    """页码 (7.5): — 1 — in 4号半角宋体 under the 版心, odd pages on the right and even pages on the
+    left, each 空一字 from the 版心's edge (different odd and even footers)."""
+    doc.settings.odd_and_even_pages_header_footer = True
+    section = doc.sections[0]
+    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        p = footer.paragraphs[0]
+        p.alignment = align
+        f = p.paragraph_format
+        f.right_indent, f.left_indent = (Pt(MARK_PT), None) if align == WD_ALIGN_PARAGRAPH.RIGHT else (None, Pt(MARK_PT))
+        _font(p.add_run("— "), "folio", MARK_PT)
+        run = p.add_run()
+        _font(run, "folio", MARK_PT)
+        for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+            el = OxmlElement("w:fldChar" if kind else "w:instrText")
+            if kind:
+                el.set(qn("w:fldCharType"), kind)
+            else:
+                el.text = text
+            run._r.append(el)
+        _font(p.add_run(" —"), "folio", MARK_PT)
+
+
+def _at_the_foot(p: Paragraph) -> None:
+    """A paragraph in a frame at the bottom of the 版心 of the page it falls on, the body text kept
+    above it (7.4: 版记位于公文最后一面的版心内最下方); consecutive framed paragraphs share the frame."""
+    frame = OxmlElement("w:framePr")
+    for k, v in (("w", str(round(AREA_MM[0] / 25.4 * 1440))), ("wrap", "around"), ("vAnchor", "margin"),
+                 ("hAnchor", "margin"), ("xAlign", "center"), ("yAlign", "bottom")):
+        frame.set(qn(f"w:{k}"), v)
+    _insert(p._p.get_or_add_pPr(), frame)
 
 
 def new_docx() -> DocumentType:
@@ -186,13 +224,15 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
     for para in kept:
         para.paragraph_format.keep_with_next = True
     _para(doc, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right=4)             # 成文日期 右空四字; 印章 above
-    _para(doc)
-    cc = _para(doc, f"抄送：{head.cc}。", size=MARK_PT, indent=1, before=LINE_PT)
+    # 版记: 抄送 and 印发机关和印发日期 between a thick, a thin and a thick line, at the last page's foot
+    cc = _para(doc, f"抄送：{head.cc}。", size=MARK_PT, indent=1)
     _border(cc, "top", 8)
     _border(cc, "bottom", 6)
     printed = _para(doc, f"{head.office}\t{date}印发", size=MARK_PT, indent=1)
     printed.paragraph_format.tab_stops.add_tab_stop(Mm(AREA_MM[0]) - Pt(MARK_PT), WD_TAB_ALIGNMENT.RIGHT)
     _border(printed, "bottom", 8)
+    for p in (cc, printed):
+        _at_the_foot(p)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
@@ -211,9 +251,14 @@ def _docx_table(doc: DocumentType, t: Table) -> None:
 
 # ---- print HTML -----------------------------------------------------------------------------------
 
+# 页码 (7.5): 4号半角宋体 digits between 一字线, the line 7 mm under the 版心; odd pages right, even left,
+# each 空一字 (chromium: the first page is a right page)
+_FOLIO = (f'content: "— " counter(page) " —"; font: {MARK_PT}pt {CSS_FONT["folio"]}; '
+          f"vertical-align: top; padding-top: {FOLIO_MM}mm;")
 _CSS = f"""
-@page {{ size: A4; margin: {TOP_MM}mm {RIGHT_MM}mm {BOTTOM_MM}mm {LEFT_MM}mm;
-  @bottom-center {{ content: "— " counter(page) " —"; font: {MARK_PT}pt {CSS_FONT['body']}; }} }}
+@page {{ size: A4; margin: {TOP_MM}mm {RIGHT_MM}mm {BOTTOM_MM}mm {LEFT_MM}mm; }}
+@page :right {{ @bottom-right {{ {_FOLIO} padding-right: 1em; text-align: right; }} }}
+@page :left {{ @bottom-left {{ {_FOLIO} padding-left: 1em; text-align: left; }} }}
 body {{ margin: 0; font: {BODY_PT}pt/{LINE_PT}pt {CSS_FONT['body']}; text-align: justify; }}
 p {{ margin: 0; text-indent: 2em; }}
 .sign {{ margin-top: 33mm; text-align: center; text-indent: 0; color: #f00; font-family: {CSS_FONT['title']};
@@ -232,14 +277,20 @@ th {{ font-family: {CSS_FONT['h']}; font-weight: normal; }}
 .seal p {{ text-indent: 0; }}
 .mark {{ margin-top: {2 * LINE_PT}pt; break-inside: avoid; font-size: {MARK_PT}pt;
   border-top: 0.35mm solid #000; border-bottom: 0.35mm solid #000; }}
+.paged {{ position: relative; display: flow-root; }}
+.paged .mark {{ position: absolute; left: 0; right: 0; bottom: 0; margin: 0; }}
 .mark p {{ text-indent: 0; padding: 0 1em; }}
 .mark .cc {{ border-bottom: 0.25mm solid #000; }}
 .mark .printed {{ display: flex; justify-content: space-between; }}
 """
 
 
-def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date) -> str:
-    """The same document as print HTML, A4 with the standard's margins (@page)."""
+def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date,
+            pages: int | None = None) -> str:
+    """The same document as print HTML, A4 with the standard's margins (@page). The 版记 follows the
+    signature; given the `pages` the document fills (a first print tells), it sits at the foot of the
+    last page instead (7.4: 版记位于公文最后一面的版心内最下方): the page is a box `pages` 版心 tall
+    and the 版记 at its bottom."""
     e = html.escape
     date = f"{issued:%Y年%-m月%-d日}"
     body = []
@@ -251,7 +302,9 @@ def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issue
         else:
             body.append(f'<p class="{b[0]}">{e(b[1])}</p>')
     shift = max(0.0, 4 + (width_em(date) - width_em(head.office)) / 2)
-    return (f"<!doctype html><html lang=zh><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style><body>"
+    # 2 px short of the pages' height: rounding never spills the box onto one more page
+    box = f'<div class="paged" style="min-height: calc({pages} * {AREA_MM[1]}mm - 2px)">' if pages else "<div>"
+    return (f"<!doctype html><html lang=zh><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style><body>{box}"
             f'<p class="sign" style="font-size:{sign_size(head.office)}pt">{e(head.office)}文件</p>'
             f'<p class="number">{e(head.document_number(issued))}</p><h1>{"<br>".join(e(x) for x in title_lines(title))}</h1><p class="to">{e(to)}</p>'
             + "\n".join(body[:-1])
@@ -259,4 +312,40 @@ def to_html(head: Letterhead, *, title: str, to: str, blocks: list[Block], issue
             + f'<div class="close">{body[-1] if body else ""}<div class="seal"><p style="margin-right:{shift}em">{e(head.office)}</p>'
               f'<p style="margin-right:4em">{date}</p></div></div>'
             + f'<div class="mark"><p class="cc">抄送：{e(head.cc)}。</p>'
-              f'<p class="printed"><span>{e(head.office)}</span><span>{date}印发</span></p></div></body></html>')
+              f'<p class="printed"><span>{e(head.office)}</span><span>{date}印发</span></p></div></div></body></html>')
+
+
+def write_pdf(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date, path: Path) -> Path:
+    """The document printed by chromium, twice: the first print tells how many pages the text and the
+    版记 fill, the second puts the 版记 at the foot of the last of them. Text copies as printed
+    (`fix_to_unicode`)."""
+    from pypdf import PdfReader
+
+    from scoring.report.pdf_text import fix_to_unicode
+
+    def page(pages: int | None = None) -> str:
+        return to_html(head, title=title, to=to, blocks=blocks, issued=issued, pages=pages)
+
+    print_pdf(page(), path)
+    pages = len(PdfReader(path).pages)
+    print_pdf(page(pages), path)
+    if len(PdfReader(path).pages) != pages:   # never seen; the 版记 after the signature is still a 公文
+        print_pdf(page(), path)
+    fix_to_unicode(path)
+    return path
+
+
+def print_pdf(page: str, path: Path) -> None:
+    """Print an HTML page to `path` with the system's chromium."""
+    from scoring.report.images import INSTALL_HINT, chromium
+
+    browser = chromium()
+    with tempfile.TemporaryDirectory(prefix="gongkai-notice-") as tmp:
+        file = Path(tmp) / "notice.html"
+        file.write_text(page, encoding="utf-8")
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               "--disable-background-networking", "--no-pdf-header-footer",
+                               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", file.as_uri()],
+                              capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or not path.exists():
+        raise GongkaiError(f"chromium could not print the notice ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")

@@ -96,3 +96,6 @@ def write_pdf(report: Report, path: Path) -> None:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0 or not path.exists():
         raise GongkaiError(f"chromium could not print the PDF ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
+    from scoring.report.pdf_text import fix_to_unicode
+
+    fix_to_unicode(path)   # a name in a Noto CJK fallback copies as written too

@@ -11,6 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from scoring.errors import GongkaiError
+from scoring.in_script import figure
 from scoring.report import charts, quality
 from scoring.report.model import Report
 
@@ -46,7 +47,8 @@ def figures(report: Report) -> dict[str, go.Figure]:
                                          t("heatmap"))
     if (agreement := quality.figure(report.quality_inputs, report.lang)) is not None:
         figs[quality.CHART] = agreement  # shown in the quality section, not among the charts
-    return figs
+    # one script with the tables: names and grades as the report's language writes them (莱芜市, 优秀)
+    return {name: figure(fig, report.lang) for name, fig in figs.items()}
 
 
 def images(report: Report, folder: Path | None = None) -> dict[str, Path]:

@@ -6,8 +6,6 @@ Chinese, every word in one script (zh-Hans; zh-Hant by OpenCC)."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import explained
-from scoring.report.gongwen import Block, Letterhead, Table, to_html, write_docx
+from scoring.report.gongwen import Block, Letterhead, Table, write_docx, write_pdf
 from scoring.report.model import item_text
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
@@ -173,23 +171,7 @@ def _write(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".docx":
         return write_docx(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
-    _print_pdf(to_html(head, title=title, to=to, blocks=blocks, issued=issued), path)
-    return path
-
-
-def _print_pdf(page: str, path: Path) -> None:
-    from scoring.report.images import INSTALL_HINT, chromium
-
-    browser = chromium()
-    with tempfile.TemporaryDirectory(prefix="gongkai-notice-") as tmp:
-        file = Path(tmp) / "notice.html"
-        file.write_text(page, encoding="utf-8")
-        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                               "--disable-background-networking", "--no-pdf-header-footer",
-                               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", file.as_uri()],
-                              capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 or not path.exists():
-        raise GongkaiError(f"chromium could not print the notice ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
+    return write_pdf(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
 
 
 def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.intake.attachments import KINDS, Attached, suffix
+from scoring.local_time import local_day
 from scoring.method import LOST
 from scoring.method.compiled import with_calendar
 from scoring.method.engine import Scorecard, score
@@ -269,7 +270,7 @@ def move_problem(problem: Problem, *, to: str, who: Actor, note: str, attachment
         problem.attachment = attachment
     problem.status, problem.updated_by, problem.updated_at = str(ProblemStatus(to)), who.name, at
     if note.strip():  # appended: the body's and the evaluator's notes all stay, each with its date and author
-        entry = f"{at:%Y-%m-%d} {who.name} → {to}: {note.strip()}"
+        entry = f"{local_day(at)} {who.name} → {to}: {note.strip()}"  # the day as the user lives it
         problem.note = f"{problem.note}\n{entry}" if problem.note else entry
     return old
 

@@ -34,6 +34,7 @@ from scoring.store.models import (
     EvidenceHistory,
     ImportBatch,
     ObligationRecord,
+    Publication,
     SchemeRecord,
     ScoringRun,
 )
@@ -622,11 +623,19 @@ def store_run(session: Session, *, card: Scorecard, evidence: pd.DataFrame, who:
 def runs(session: Session, *, scheme_id: str | None = None) -> pd.DataFrame:
     """Stored runs, newest first."""
     t = ScoringRun.__table__.c  # type: ignore[attr-defined]
+    pub = Publication.__table__.c  # type: ignore[attr-defined]
     stmt = select(t.id, t.scheme_id, t.as_of, t.created_at, t.evidence_rows, t.engine_version)
     if scheme_id:
         stmt = stmt.where(t.scheme_id == scheme_id)
     rows = session.execute(stmt.order_by(t.id.desc())).all()
-    return pd.DataFrame(rows, columns=["run", "scheme", "as_of", "created_at", "evidence_rows", "engine"])
+    frame = pd.DataFrame(rows, columns=["run", "scheme", "as_of", "created_at", "evidence_rows", "engine"])
+    # a published run says so: preliminary (初评), final (终评), or both when the final kept its run;
+    # the others are working runs (—)
+    stages: dict[int, list[str]] = {}
+    for run_id, stage in session.execute(select(pub.run_id, pub.stage).order_by(pub.id)).all():
+        stages.setdefault(run_id, []).append(stage)
+    frame.insert(3, "stage", ["+".join(stages.get(r, ["—"])) for r in frame["run"]])
+    return frame
 
 
 def run_scores(session: Session, *, run_id: int) -> pd.DataFrame:

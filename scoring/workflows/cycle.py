@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from scoring.errors import EvidenceError, GongkaiError
 from scoring.intake.evidence import validate
+from scoring.local_time import local_day
 from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard, score
@@ -125,7 +126,8 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         earlier = cycle.publications(session, scheme_id=scheme.id)
         final = next((p for p in earlier if p.stage == Stage.FINAL), None)
         if final is not None:
-            raise GongkaiError(f"the final result of {scheme.id} was published on {final.published_at:%Y-%m-%d} "
+            raise GongkaiError(f"the final result of {scheme.id} was published on "
+                               f"{local_day(final.published_at, scheme.scheme.timezone)} "
                                f"(run {final.run_id}); it is frozen — later evidence makes new runs, not a new final")
         if stage == Stage.FINAL:
             if not earlier:
@@ -227,7 +229,8 @@ def add_appeal(db: str | None, *, actor: Actor, body: str, obligation: str, item
             raise GongkaiError("no preliminary result is published: nothing to appeal yet")
         pub = pubs[0]
         if pub.stage == Stage.FINAL:
-            raise GongkaiError(f"the final result was published on {pub.published_at:%Y-%m-%d}; appeals are closed")
+            raise GongkaiError(f"the final result was published on {local_day(pub.published_at, scheme.scheme.timezone)}; "
+                               "appeals are closed")
         if _window_closed(scheme, pub, today):
             raise GongkaiError(f"the feedback window of the preliminary result (publication {pub.id}) closed on "
                                f"{pub.closes_on}; appeals are no longer accepted")

@@ -16,6 +16,7 @@ from scoring.intake import parts
 from scoring.intake.attachments import Attached, Files, FolderFiles, open_bundle, validate_attached
 from scoring.intake.evidence import problem_report
 from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
+from scoring.local_time import local_column
 from scoring.method.scheme import Scheme
 from scoring.store import accounts, cycle
 from scoring.store import repository as repo
@@ -225,4 +226,5 @@ def accept(db: str | None, *, actor: Actor, evidence_id: int) -> None:
 def audit_entries(db: str | None, *, actor: Actor, limit: int = 1000) -> pd.DataFrame:
     with transaction(db) as session:
         _as(session, actor, "audit")
-        return audit_trail(session, limit=limit)
+        trail = audit_trail(session, limit=limit)
+        return trail.assign(at=local_column(trail["at"]))   # as a user reads it: Asia/Shanghai

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from scoring.intake.evidence import item_groups, read_evidence
 from scoring.intake.schemes import load_scheme_cached
+from scoring.local_time import local_column
 from scoring.method.engine import Scorecard, score
 from scoring.method.robustness import Spread
 from scoring.method.robustness import robustness as rank_robustness
@@ -193,7 +194,8 @@ def verify_run(db: str | None, *, actor: Actor, run_id: int) -> list[str]:
 def runs(db: str | None, *, actor: Actor, scheme_id: str | None = None) -> pd.DataFrame:
     with transaction(db) as session:
         _as(session, actor, "read")
-        return repo.runs(session, scheme_id=scheme_id)
+        runs = repo.runs(session, scheme_id=scheme_id)
+        return runs.assign(created_at=local_column(runs["created_at"]))   # as a user reads it: Asia/Shanghai
 
 
 def run_scores(db: str | None, *, actor: Actor, run_id: int) -> pd.DataFrame:

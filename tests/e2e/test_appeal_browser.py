@@ -134,7 +134,8 @@ def test_the_gaps_page_shows_findings_files_safely(site, monkeypatch):
             page.get_by_role("option").filter(has_text=f"（{city}）").click()
             page.wait_for_timeout(1500)
             _settle(page)
-            found = page.locator("[data-testid=stExpander]").filter(has_text="6.7 制定具體實施方案")
+            # the obligation title in 简体, as the 简体 UI shows it (issue 26)
+            found = page.locator("[data-testid=stExpander]").filter(has_text="6.7 制定具体实施方案")
             if found.locator("details").get_attribute("open") is None:
                 found.locator("summary").click()
             page.wait_for_timeout(500)
