@@ -230,13 +230,13 @@ def test_traditional_report_keeps_traditional_names(demo_db, tmp_path):
         card, run_id = store.score_and_record(s, scheme_id=None, as_of=None, who="test")
         built = report.build(card, store.evidence_summary(s, scheme_id=card.scheme.id), run_id, "zh-Hant")
     assert built.title.startswith("《2017年山東省政務公開工作要點》年度政務公開")
-    assert "濟南市" in built.rankings["city"]["單位"].tolist()
+    assert "濟南市" in built.rankings["city"]["name"].tolist()
 
 
 def test_no_raw_rule_or_outcome_codes(built, tmp_path):
     sheets = pd.read_excel(write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine")
     words = set(sheets["缺失与逾期"]["事项"]) | set(sheets["缺失与逾期"]["结果"])
-    words |= {w for b in built.bodies for col in ("要求", "事项", "结果") for w in b["findings"][col]}
+    words |= {w for b in built.bodies for col in ("rule", "item", "outcome") for w in b["findings"][col]}
     assert [w for w in words if any(k in w for k in RULE_KINDS)] == []
     assert {"限期完成", "缺失", "逾期", "第三方评分"} <= words
     assert [w for w in sheets["指标"]["规则"] if any(k in w for k in RULE_KINDS)] == []
@@ -274,7 +274,7 @@ def test_names_dates_and_outcomes_stay_on_one_line(built, pdf_file):
     lines = {line.strip() for p in PdfReader(str(pdf_file)).pages
              for line in unicodedata.normalize("NFKC", p.extract_text()).splitlines()}
     text = "\n".join(lines)
-    for name in set(built.appendix["单位"]):
+    for name in set(built.appendix["name"]):
         assert name in text, name  # never 省国土资 / 源厅
     assert "缺\n失" not in text and "缺失" in text
 

@@ -24,11 +24,11 @@ def _sheet(writer: pd.ExcelWriter, name: str, *frames: pd.DataFrame) -> None:
     for frame in frames:
         frame.to_excel(writer, sheet_name=name, index=False, startrow=row)
         row += len(frame) + 2
-        for i, col in enumerate(frame.columns):
-            text_width = max([len(str(col)), *(len(str(v)) for v in frame[col].head(200))], default=8)
+        for i, (head, col) in enumerate(frame.items()):   # by position: two headers may read alike
+            text_width = max([len(str(head)), *(len(str(v)) for v in col.head(200))], default=8)
             widths[i] = max(widths.get(i, 0), min(60, max(8, text_width * 1.6)))
-            if pd.api.types.is_float_dtype(frame[col]):
-                d = decimals(frame[col])
+            if pd.api.types.is_float_dtype(col):
+                d = decimals(col)
                 formats[i] = "0" if d == 0 else "0." + "0" * d
     ws = writer.sheets[name]
     for i, width in widths.items():
@@ -39,22 +39,19 @@ def _sheet(writer: pd.ExcelWriter, name: str, *frames: pd.DataFrame) -> None:
 
 def write_xlsx(report: Report, path: Path) -> None:
     t = report.t
-    ev = report.evidence
+    h = report.headed
     with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": SAFE}) as writer:
-        rows = [(t("report_title"), report.title), (t("report_document"), report.document),
-                (t("as_of"), str(report.card.as_of)), (t("report_run"), report.run_id or ""),
-                (t("report_generated"), str(report.generated)), (t("report_records"), ev.records),
-                (t("report_firms"), "、".join(report.firms)), (t("report_imports"), ev.batches)]
+        rows = [(t("report_title"), report.title), (t("report_document"), report.document), *report.cover]
         if report.synthetic:
             rows.insert(1, ("⚠", t("report_cover_synthetic")))
         info = pd.DataFrame(rows, columns=["", " "])
-        _sheet(writer, t("sheet_summary"), info, report.summary)
+        _sheet(writer, t("sheet_summary"), info, h(report.summary))
         for kind, table in report.rankings.items():
-            _sheet(writer, f"{t('page_rankings')}-{t('kind_' + kind)}", table)
-        gaps = pd.concat([b["gaps"].assign(**{t("name"): b["name"]}) for b in report.bodies], ignore_index=True)
-        _sheet(writer, t("page_gaps"), gaps[[t("name"), *[c for c in gaps.columns if c != t("name")]]])
-        _sheet(writer, t("sheet_appendix"), report.appendix)
-        _sheet(writer, t("page_scheme"), report.method)
-        _sheet(writer, t("sheet_robustness"), report.robustness)
+            _sheet(writer, f"{t('page_rankings')}-{t('kind_' + kind)}", h(table))
+        gaps = pd.concat([b["gaps"].assign(name=b["name"]) for b in report.bodies], ignore_index=True)
+        _sheet(writer, t("page_gaps"), h(gaps[["name", *[c for c in gaps.columns if c != "name"]]]))
+        _sheet(writer, t("sheet_appendix"), h(report.appendix))
+        _sheet(writer, t("page_scheme"), h(report.method))
+        _sheet(writer, t("sheet_robustness"), h(report.robustness))
         if len(report.year_over_year):
-            _sheet(writer, t("sheet_yoy"), report.year_over_year)
+            _sheet(writer, t("sheet_yoy"), h(report.year_over_year))
