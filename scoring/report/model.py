@@ -228,8 +228,8 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
         "item": _items(found["item"], lang).to_numpy(), "due": _when(found["due"]).to_numpy(),
         "published": _when(found["published_at"]).to_numpy(), "outcome": _outcomes(found["outcome"], lang).to_numpy(),
         "late": late_texts(found, lang).to_numpy(), "lost": found["lost"].round(2).to_numpy()})
-    gaps_of = _split(gaps)
-    found_of = _split(found)
+    gaps_of = by_body(gaps)
+    found_of = by_body(found)
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
         sections.append({
@@ -240,11 +240,11 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
     return sections
 
 
-def _split(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A table of every body's rows as one table per body (each its own 0… index)."""
+def by_body(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A table of every body's rows, grouped by body, as one table per body (each its own 0… index)."""
     starts = np.flatnonzero(np.r_[True, frame["body"].to_numpy()[1:] != frame["body"].to_numpy()[:-1]]) if len(frame) else []
     bounds = [*starts, len(frame)]
-    return {frame["body"].iat[a]: frame.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+    return {str(frame["body"].iat[a]): frame.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 
 def _method(card: Scorecard, lang: str) -> pd.DataFrame:

@@ -6,8 +6,11 @@ Chinese, every word in one script (zh-Hans; zh-Hant by OpenCC)."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import subprocess
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +19,9 @@ import pandas as pd
 from scoring.errors import GongkaiError
 from scoring.i18n import script
 from scoring.method.engine import Scorecard
-from scoring.method.explain import explained
+from scoring.method.explain import costed, worst_first
 from scoring.report.gongwen import Block, Letterhead, Table, to_html, write_docx
-from scoring.report.model import item_text
+from scoring.report.model import by_body, item_text
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
 OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "数量不足", "fail": "未达标", "rated": "评分"}
@@ -152,8 +155,8 @@ def write_notice(n: Notice, path: Path, lang: str = "zh-Hans", head: Letterhead 
     suffix = path.suffix.lower()
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--out {path.name}: a notice is .docx or .pdf")
-    return _write(_head(head or Letterhead(), lang), title=script(n.title, lang), to=script(head_to(head), lang),
-                  blocks=in_script(_paragraphs(n), lang), issued=n.issued, path=path)
+    return _write(_head(head or Letterhead(), lang), script(n.title, lang), script(head_to(head), lang),
+                  in_script(_paragraphs(n), lang), n.issued, path=path)
 
 
 def head_to(head: Letterhead | None, fallback: str = TO_ALL) -> str:
@@ -161,7 +164,7 @@ def head_to(head: Letterhead | None, fallback: str = TO_ALL) -> str:
     return (head.to if head and head.to else fallback).rstrip("：:") + "："
 
 
-def _write(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date, path: Path) -> Path:
+def _write(head: Letterhead, title: str, to: str, blocks: list[Block], issued: dt.date, *, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".docx":
         return write_docx(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
@@ -184,17 +187,52 @@ def _print_pdf(page: str, path: Path) -> None:
         raise GongkaiError(f"chromium could not print the notice ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
 
 
-def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,
-                        due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans",
-                        provisional: bool = False, head: Letterhead | None = None) -> Path:
-    """One body's 整改通知書 (.docx or .pdf, GB/T 9704-2012 like the 通報), addressed to the body: each
-    lost point with the findings behind it (the item in words) and the evidence (url, attachment
-    sha256), and the rectification due date (marked 暫定 when `provisional`)."""
+PARALLEL_FROM = 200   # documents: from this many on, rendered by a pool of processes
+
+
+def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: pd.DataFrame, issued: dt.date,
+                         out: Path, suffix: str = ".docx", lang: str = "zh-Hans", head: Letterhead | None = None,
+                         workers: int | None = None) -> list[Path]:
+    """Every body's 整改通知書 (`problems`: the final result's, with body, due_on and provisional) in
+    `out`, named BODY-整改通知书.docx|.pdf: the findings costed in one pass for all bodies, each body's
+    own rows taken by position, and the documents rendered across processes when there are many."""
+    bodies = sorted(problems["body"].unique())
+    f = card.findings
+    found = by_body(worst_first(costed(card, f[f["body"].isin(bodies)], lost_over=1e-12), by_body=True))
+    ev = evidence[evidence["body"].isin(bodies) & evidence["obligation"].isin(problems["obligation"].unique())]
+    ev = by_body(ev.sort_values("body", kind="stable"))
+    scores = card.scores.set_index("body")
+    jobs = []
+    for body, mine in problems.groupby("body", sort=True):
+        jobs.append((*_rectification(card, body=body, problems=mine, found=found.get(body, _NONE), scores=scores,
+                                     evidence=ev.get(body, evidence.iloc[:0]), due_on=mine["due_on"].min(),
+                                     issued=issued, lang=lang, provisional=bool(mine["provisional"].any()), head=head),
+                     out / f"{body}-整改通知书{suffix}"))
+    workers = workers if workers is not None else (os.cpu_count() or 1) if len(jobs) >= PARALLEL_FROM else 1
+    if workers <= 1:
+        return [_write(*job[:-1], path=job[-1]) for job in jobs]
+    out.mkdir(parents=True, exist_ok=True)
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_write_job, jobs, chunksize=chunk))
+
+
+_NONE = pd.DataFrame(columns=["obligation", "item", "due", "published_at", "outcome", "lost"])
+
+
+def _write_job(job: tuple) -> Path:
+    return _write(*job[:-1], path=job[-1])
+
+
+def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, found: pd.DataFrame,
+                   evidence: pd.DataFrame, due_on: dt.date, issued: dt.date, lang: str, provisional: bool,
+                   head: Letterhead | None, scores: pd.DataFrame | None = None) -> tuple:
+    """A 整改通知書's letterhead, title, 主送 and blocks (what `_write` renders); `found`: the body's
+    costed findings worst first."""
     h = card.scheme.scheme
     names = {b.id: b.name for b in card.scheme.bodies}
     titles = {o.id: o.title for o in card.scheme.obligations}
-    found = explained(card, body)
-    row = card.scores.set_index("body").loc[body]
+    row = (card.scores.set_index("body") if scores is None else scores).loc[body]
     blocks: list[Block] = [
         ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
               f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
@@ -215,5 +253,5 @@ def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, e
             if shown:   # "url": an address is quoted as it is, never converted to another script
                 blocks.append(("url", f"{script('证据：', lang)}{shown}"))
     title = f"{h.title}考核整改通知书"
-    return _write(_head(head or Letterhead(), lang), title=script(title, lang), to=script(names[body] + "：", lang),
-                  blocks=in_script(blocks, lang), issued=issued, path=path)
+    return (_head(head or Letterhead(), lang), script(title, lang), script(names[body] + "：", lang),
+            in_script(blocks, lang), issued)
