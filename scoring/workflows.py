@@ -1343,7 +1343,7 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         card = cycle.published_card(final)
         assert final.id is not None
         todo = cycle.problems(session, publication_id=final.id)
-        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
+        ev = repo.evidence_links(session, scheme_id=scheme.id)
         written = write(card, problems=todo, evidence=ev, issued=_today(scheme, None), out=out, suffix=suffix,
                         lang=lang, head=_letterhead(session, scheme.id))
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,

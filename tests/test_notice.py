@@ -267,3 +267,25 @@ def test_the_demo_carries_example_letterhead_marked_as_such(tmp_path, monkeypatc
     workflows.load_demo(url, actor=root)   # loading the demo again keeps what an office set
     assert workflows.notice_settings(url, actor=root)["office"] == "山东省人民政府办公厅"
     drop()
+
+
+def test_rectification_notices_across_processes_are_the_same_documents(final, tmp_path):
+    """Written by a pool of two processes (as thousands are), each 整改通知書 reads as the one written
+    in this process: same paragraphs, same table cells, same evidence lines."""
+    from scoring.report import notice
+    from scoring.store import cycle
+    from scoring.store import repository as repo
+    from scoring.workflows import transaction
+
+    url, _, _ = final
+    with transaction(url) as session:
+        scheme, pub = workflows._final(session, None)
+        card = cycle.published_card(pub)
+        todo = cycle.problems(session, publication_id=pub.id)
+        ev = repo.evidence_links(session, scheme_id=scheme.id)
+    args = dict(card=card, problems=todo, evidence=ev, issued=dt.date(2018, 2, 1))
+    one = notice.write_rectifications(**args, out=tmp_path / "one", workers=1)
+    two = notice.write_rectifications(**args, out=tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two] == sorted(f"{b}-整改通知书.docx" for b in set(todo["body"]))
+    assert [_text(p) for p in one] == [_text(p) for p in two]
+    assert "未发布" in _text(one[0])

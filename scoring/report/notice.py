@@ -21,7 +21,7 @@ from scoring.i18n import script
 from scoring.method.engine import Scorecard
 from scoring.method.explain import costed, worst_first
 from scoring.report.gongwen import Block, Letterhead, Table, to_html, write_docx
-from scoring.report.model import by_body, item_text
+from scoring.report.model import item_text
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
 OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "数量不足", "fail": "未达标", "rated": "评分"}
@@ -193,20 +193,33 @@ PARALLEL_FROM = 200   # documents: from this many on, rendered by a pool of proc
 def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: pd.DataFrame, issued: dt.date,
                          out: Path, suffix: str = ".docx", lang: str = "zh-Hans", head: Letterhead | None = None,
                          workers: int | None = None) -> list[Path]:
-    """Every body's 整改通知書 (`problems`: the final result's, with body, due_on and provisional) in
-    `out`, named BODY-整改通知书.docx|.pdf: the findings costed in one pass for all bodies, each body's
-    own rows taken by position, and the documents rendered across processes when there are many."""
+    """Every body's 整改通知書 (`problems`: the final result's, with body, due_on and provisional;
+    `evidence`: body, obligation, url, attachment) in `out`, named BODY-整改通知书.docx|.pdf: the
+    findings costed and worded in one pass for all bodies, and the documents rendered across
+    processes when there are many."""
     bodies = sorted(problems["body"].unique())
     f = card.findings
-    found = by_body(worst_first(costed(card, f[f["body"].isin(bodies)], lost_over=1e-12), by_body=True))
+    found = worst_first(costed(card, f[f["body"].isin(bodies)], lost_over=1e-12), by_body=True)
+    items = found["item"].astype(str)
+    words = {i: item_text(i, lang) for i in items.unique()}
+    outcomes = found["outcome"].astype(str)
+    rows: dict[tuple[str, str], list[list[str]]] = {}
+    for body, obligation, *row in zip(found["body"].astype(str), found["obligation"].astype(str), items.map(words),
+                                      _day(found["due"]), _day(found["published_at"]),
+                                      outcomes.map({o: OUTCOME.get(o, o) for o in outcomes.unique()}), strict=True):
+        rows.setdefault((body, obligation), []).append(row)
     ev = evidence[evidence["body"].isin(bodies) & evidence["obligation"].isin(problems["obligation"].unique())]
-    ev = by_body(ev.sort_values("body", kind="stable"))
+    lines: dict[tuple[str, str], list[str]] = {}
+    for body, obligation, url, sha in zip(ev["body"], ev["obligation"], ev["url"], ev["attachment"], strict=True):
+        shown = "；".join(x for x in (str(url), f"{script('附件', lang)} sha256 {sha}" if sha else "") if x)
+        if shown:   # "url": an address is quoted as it is, never converted to another script
+            lines.setdefault((body, obligation), []).append(f"{script('证据：', lang)}{shown}")
     scores = card.scores.set_index("body")
     jobs = []
     for body, mine in problems.groupby("body", sort=True):
-        jobs.append((*_rectification(card, body=body, problems=mine, found=found.get(body, _NONE), scores=scores,
-                                     evidence=ev.get(body, evidence.iloc[:0]), due_on=mine["due_on"].min(),
-                                     issued=issued, lang=lang, provisional=bool(mine["provisional"].any()), head=head),
+        jobs.append((*_rectification(card, body=body, problems=mine, rows=rows, lines=lines, scores=scores,
+                                     due_on=mine["due_on"].min(), issued=issued, lang=lang,
+                                     provisional=bool(mine["provisional"].any()), head=head),
                      out / f"{body}-整改通知书{suffix}"))
     workers = workers if workers is not None else (os.cpu_count() or 1) if len(jobs) >= PARALLEL_FROM else 1
     if workers <= 1:
@@ -217,22 +230,22 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: p
         return list(pool.map(_write_job, jobs, chunksize=chunk))
 
 
-_NONE = pd.DataFrame(columns=["obligation", "item", "due", "published_at", "outcome", "lost"])
+def _day(v: pd.Series) -> list[str]:
+    return pd.to_datetime(v).dt.strftime("%Y-%m-%d").fillna("").tolist()
 
 
 def _write_job(job: tuple) -> Path:
     return _write(*job[:-1], path=job[-1])
 
 
-def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, found: pd.DataFrame,
-                   evidence: pd.DataFrame, due_on: dt.date, issued: dt.date, lang: str, provisional: bool,
-                   head: Letterhead | None, scores: pd.DataFrame | None = None) -> tuple:
-    """A 整改通知書's letterhead, title, 主送 and blocks (what `_write` renders); `found`: the body's
-    costed findings worst first."""
+def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, rows: dict, lines: dict,
+                   scores: pd.DataFrame, due_on: dt.date, issued: dt.date, lang: str, provisional: bool,
+                   head: Letterhead | None) -> tuple:
+    """A 整改通知書's letterhead, title, 主送 and blocks (what `_write` renders); `rows` and `lines`:
+    per (body, obligation) the lost findings worst first, in words, and the evidence quoted."""
     h = card.scheme.scheme
-    names = {b.id: b.name for b in card.scheme.bodies}
     titles = {o.id: o.title for o in card.scheme.obligations}
-    row = (card.scores.set_index("body") if scores is None else scores).loc[body]
+    row = scores.loc[body]
     blocks: list[Block] = [
         ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
               f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
@@ -241,17 +254,8 @@ def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, found:
         blocks.append(("p", PROVISIONAL_NOTE))
     for i, p in enumerate(problems.itertuples(), 1):
         blocks.append(("h3", f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
-        lost = found[(found["obligation"] == p.obligation) & (found["lost"] > 1e-12)]
-        rows = [["事项", "应发布时间", "实际发布时间", "结果"]]
-        rows += [[item_text(str(f.item), lang), "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}",
-                  "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}", OUTCOME.get(f.outcome, str(f.outcome))]
-                 for f in lost.itertuples()]
-        blocks.append(Table(rows))
-        for e in evidence[evidence["obligation"] == p.obligation].itertuples():
-            shown = "；".join(x for x in (str(e.url), f"{script('附件', lang)} sha256 {e.attachment}" if e.attachment else "")
-                             if x)
-            if shown:   # "url": an address is quoted as it is, never converted to another script
-                blocks.append(("url", f"{script('证据：', lang)}{shown}"))
+        blocks.append(Table([["事项", "应发布时间", "实际发布时间", "结果"], *rows.get((body, p.obligation), [])]))
+        blocks += [("url", line) for line in lines.get((body, p.obligation), [])]
     title = f"{h.title}考核整改通知书"
-    return (_head(head or Letterhead(), lang), script(title, lang), script(names[body] + "：", lang),
+    return (_head(head or Letterhead(), lang), script(title, lang), script(card.scheme.body(body).name + "：", lang),
             in_script(blocks, lang), issued)
