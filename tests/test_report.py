@@ -364,3 +364,21 @@ def test_every_format_carries_the_same_tables_rows_and_cells(built, docx_file, p
     printed = [*tables[:-1], (appendix[0][:-2], [row[:-2] for row in appendix[1]])]
     one_line = [c for _, rows in printed for row in rows for c in row if c and len(c) <= 12]
     assert [c for c in one_line if "".join(unicodedata.normalize("NFKC", c).split()) not in pdf] == []
+
+
+def test_one_pass_sections_are_each_bodys_explanation(built):
+    """Built for every body at once, each section lists what `explained()` gives that body alone:
+    its costliest findings (at most 12, worst first) and its gaps, largest first."""
+    from scoring.method.explain import explained
+
+    card = built.card
+    assert len(built.bodies) == card.scores["score"].notna().sum()
+    for b in built.bodies:
+        alone = explained(card, b["body"])
+        alone = alone[alone["lost"] > 1e-12].head(12)
+        assert b["findings"]["obligation"].tolist() == alone["obligation"].tolist(), b["body"]
+        assert b["findings"]["lost"].tolist() == alone["lost"].round(2).tolist(), b["body"]
+        assert b["findings"]["item"].tolist() == [report.item_text(str(i), "zh-Hans") for i in alone["item"]]
+        gaps = card.gaps_of(b["body"])
+        assert b["gaps"]["obligation"].tolist() == gaps["obligation"].tolist()
+        assert b["gaps"]["lost"].tolist() == gaps["gap"].round(2).tolist()

@@ -16,7 +16,7 @@ import pandas as pd
 
 from scoring.i18n import script, text
 from scoring.method.engine import Scorecard
-from scoring.method.explain import costed, late_texts, lateness, share_status, worst_first
+from scoring.method.explain import late_texts, lateness, losses, share_status, worst_first
 from scoring.method.robustness import robustness
 from scoring.store.repository import EvidenceSummary
 from scoring.synthetic import demo
@@ -220,8 +220,10 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
     gaps = ob[ob["gap"] > 1e-12].sort_values(["body", "gap", "obligation"], ascending=[True, False, True])
     gaps = pd.DataFrame({"body": gaps["body"].astype(str).to_numpy(), "obligation": gaps["obligation"].to_numpy(),
                          "title": gaps["obligation"].map(titles).to_numpy(), "lost": gaps["gap"].round(2).to_numpy()})
-    found = worst_first(costed(card, lost_over=1e-12), by_body=True)
+    found = losses(card)
+    found = worst_first(found[found["lost"] > 1e-12], by_body=True)
     found = found[found.groupby("body", observed=True).cumcount() < FINDINGS_SHOWN]
+    found = found.merge(lateness(card, found), on=["body", "obligation", "rule", "item"], how="left")  # the shown only
     found = pd.DataFrame({
         "body": found["body"].astype(str).to_numpy(), "obligation": found["obligation"].to_numpy(),
         "rule": [rules[(o, n)] for o, n in zip(found["obligation"], found["rule_no"], strict=True)],
