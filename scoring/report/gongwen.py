@@ -10,6 +10,7 @@ import html
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentType
@@ -209,7 +210,7 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
     return path
 
 
-_PARAS: dict[str, object] = {}   # a body paragraph's role → its made-once frame (w:p)
+_PARAS: dict[str, Any] = {}   # a body paragraph's role → its made-once frame (w:p)
 
 
 def _body_para(doc: DocumentType, text: str, role: str) -> None:
@@ -233,7 +234,7 @@ def _body_para(doc: DocumentType, text: str, role: str) -> None:
         body.append(el)
 
 
-_TABLES: dict[tuple[str, ...], object] = {}   # a table's header → its made-once frame (w:tbl)
+_TABLES: dict[tuple[str, ...], Any] = {}   # a table's header → its made-once frame (w:tbl)
 
 
 def _docx_table(doc: DocumentType, t: Table) -> None:

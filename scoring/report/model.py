@@ -244,8 +244,9 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
 
 def by_body(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """A table of every body's rows, grouped by body, as one table per body (each its own 0… index)."""
-    starts = np.flatnonzero(np.r_[True, frame["body"].to_numpy()[1:] != frame["body"].to_numpy()[:-1]]) if len(frame) else []
-    bounds = [*starts, len(frame)]
+    body = frame["body"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, body[1:] != body[:-1]]) if len(frame) else np.array([], dtype=np.int64)
+    bounds = [*starts.tolist(), len(frame)]
     return {str(frame["body"].iat[a]): frame.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 

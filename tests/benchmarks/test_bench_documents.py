@@ -22,7 +22,6 @@ import pytest
 from scoring import workflows
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
-from tests.benchmarks.conftest import FULL
 from tests.conftest import fresh_database
 
 LOCAL = Actor("bench", None)
