@@ -22,6 +22,7 @@ import pytest
 from scoring import workflows
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
+from tests.benchmarks.conftest import FULL
 from tests.conftest import fresh_database
 
 LOCAL = Actor("bench", None)
@@ -51,7 +52,7 @@ def published(national, tmp_path_factory):
 def test_score(benchmark, published):
     """`score --db`: the yardstick the documents are measured against."""
     url, _ = published
-    card, _ = benchmark.pedantic(workflows.score_current, args=(url,), kwargs={"actor": LOCAL}, rounds=ROUNDS + 2,
+    card, _ = benchmark.pedantic(workflows.score_current, args=(url,), kwargs={"actor": LOCAL}, rounds=3 if FULL else 1,
                                  iterations=1)
     benchmark.extra_info["bodies"] = len(card.scores)
     assert card.scores["score"].notna().all()
