@@ -202,15 +202,16 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
     return _whatif(db, scheme_id, as_of, state, points, share, _may(actor))
 
 
-def report_file(db: str, scheme_id: str, as_of: dt.date | None, fmt: str, lang: str,
-                actor: Actor) -> tuple[bytes, str]:
-    """The report of the current run as bytes in one format, or the reason it cannot be made here."""
+def report_files(db: str, scheme_id: str, as_of: dt.date | None, fmts: list[str], lang: str,
+                 actor: Actor) -> dict[str, tuple[bytes, str]]:
+    """The report of the current run in each format asked for (the model built once for all of
+    them): per format its bytes, or the reason it cannot be made here."""
     with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
-        path = Path(tmp) / f"report{fmt}"
-        done = workflows.write_report(db, actor=actor, outs=[path], scheme_id=scheme_id, as_of=as_of, lang=lang)
-        if done.failed:
-            return b"", "; ".join(done.failed)
-        return path.read_bytes(), ""
+        paths = {fmt: Path(tmp) / f"report{fmt}" for fmt in fmts}
+        done = workflows.write_report(db, actor=actor, outs=list(paths.values()), scheme_id=scheme_id, as_of=as_of,
+                                      lang=lang)
+        problems = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in done.failed}
+        return {fmt: (b"", problems[p.name]) if p.name in problems else (p.read_bytes(), "") for fmt, p in paths.items()}
 
 
 def audit_trail(db: str, actor: Actor) -> pd.DataFrame:

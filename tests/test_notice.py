@@ -345,3 +345,26 @@ def test_to_unicode_maps_are_read_in_every_form_and_radicals_named_by_their_ideo
     # every Kangxi radical (U+2F00–U+2FD5) has its ideograph, as do the supplement's the fonts share
     assert all(0x2F00 + i in RADICALS for i in range(0xD6))
     assert RADICALS[0x2EA0] == "民" and RADICALS[0x2F3E] == "户"
+
+
+def test_rectification_notices_across_processes_are_the_same_documents(final, tmp_path):
+    """Written by a pool of two processes (as thousands are), each 整改通知書 reads as the one written
+    in this process: same paragraphs, same table cells, same evidence lines."""
+    from scoring.report import notice
+    from scoring.store import cycle
+    from scoring.store import repository as repo
+    from scoring.workflows import transaction
+    from scoring.workflows.cycle import _final
+
+    url, _, _ = final
+    with transaction(url) as session:
+        scheme, pub = _final(session, None)
+        card = cycle.published_card(pub)
+        todo = cycle.problems(session, publication_id=pub.id)
+        ev = repo.evidence_links(session, scheme_id=scheme.id)
+    args = dict(card=card, problems=todo, evidence=ev, issued=dt.date(2018, 2, 1))
+    one = notice.write_rectifications(**args, out=tmp_path / "one", workers=1)
+    two = notice.write_rectifications(**args, out=tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two] == sorted(f"{b}-整改通知书.docx" for b in set(todo["body"]))
+    assert [_text(p) for p in one] == [_text(p) for p in two]
+    assert "未发布" in _text(one[0])

@@ -4,13 +4,13 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.ui import plain, require, t
+from scoring.report.write import FORMATS
 
 c = require("score")
 st.title(t("page_report"))
-formats = st.multiselect(t("report_formats"), [".xlsx", ".docx", ".html", ".pdf"], default=[".xlsx", ".html"])
+formats = st.multiselect(t("report_formats"), list(FORMATS), default=[".xlsx", ".html"])
 if st.button(t("report_generate"), type="primary", disabled=not formats):
-    for fmt in formats:
-        content, problem = data.report_file(c.db, c.scheme_id, c.as_of, fmt, c.lang, c.actor)
+    for fmt, (content, problem) in data.report_files(c.db, c.scheme_id, c.as_of, formats, c.lang, c.actor).items():
         if problem:
             st.error(f"{fmt}: {plain(problem)}")
         else:

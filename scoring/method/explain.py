@@ -52,17 +52,41 @@ def lateness(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFr
     return f[["body", "obligation", "rule", "item", "late_working_days", "late_hours"]]
 
 
+def costed(card: Scorecard, findings: pd.DataFrame | None = None, lost_over: float | None = None) -> pd.DataFrame:
+    """Findings (default: every body's) with what each cost (`lost`) and how late it was, in their
+    order; with `lost_over`, only those that cost more. One pass for any number of bodies."""
+    f = losses(card, findings)
+    if lost_over is not None:
+        f = f[f["lost"] > lost_over]
+    return f.merge(lateness(card, findings), on=["body", "obligation", "rule", "item"], how="left")
+
+
+def worst_first(found: pd.DataFrame, by_body: bool = False) -> pd.DataFrame:
+    """Findings worst first (most lost, then obligation and item), per body with `by_body`."""
+    keys = ["body"] * by_body + ["lost", "obligation", "item"]
+    return found.sort_values(keys, ascending=[True] * by_body + [False, True, True], ignore_index=True)
+
+
 def explained(card: Scorecard, body: str) -> pd.DataFrame:
     """A body's findings with what they cost and how late they were, worst first."""
-    own = card.findings_of_body(body)
-    f = losses(card, own)
-    f = f.merge(lateness(card, own), on=["body", "obligation", "rule", "item"], how="left")
+    f = costed(card, card.findings_of_body(body))
     labels = {(o.id, n): (r.label or r.kind) for o in card.scheme.obligations for n, r in enumerate(o.rules)}
     f["label"] = [labels[(o, n)] for o, n in zip(f["obligation"], f["rule_no"], strict=True)]
     checks = {(o.id, n, leaf.id): " › ".join((*path, leaf.text)) for o in card.scheme.obligations
               for n, r in enumerate(o.rules) if isinstance(r, ChecklistRule) for leaf, path in r.leaves()}
     f["item_text"] = [checks.get((o, n, str(i)), "") for o, n, i in zip(f["obligation"], f["rule_no"], f["item"], strict=True)]
-    return f.sort_values(["lost", "obligation", "item"], ascending=[False, True, True], ignore_index=True)
+    return worst_first(f)
+
+
+def late_texts(found: pd.DataFrame, lang: str) -> pd.Series:
+    """`late_text` of every row at once (a report over the nation has hundreds of thousands)."""
+    out = pd.Series("", index=found.index, dtype=object)
+    if "late_working_days" in found:
+        days = found["late_working_days"].dropna()
+        out[days.index] = days.astype(int).astype(str) + text("working_days", lang)
+        hours = found["late_hours"].dropna().drop(days.index, errors="ignore")
+        out[hours.index] = [f"{h:g}{text('hours', lang)}" for h in hours]
+    return out
 
 
 def late_text(row: pd.Series, lang: str) -> str:

@@ -12,7 +12,7 @@ from docxtpl import DocxTemplate, InlineImage
 
 from scoring.report import quality
 from scoring.report.images import images
-from scoring.report.model import Report, cells
+from scoring.report.model import GRADE, HEADERS, Report, cells
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.docx"
 # shown where the table of contents goes until Word fills it (it asks to update fields on opening)
@@ -21,51 +21,38 @@ TOC_HINT = {"zh-Hans": "（打开文档时更新目录；或右键此处选择�
             "en": "(the table of contents is filled when the document is opened; or right-click here: Update Field)"}
 
 
-def _rows(frame: pd.DataFrame, keys: list[str]) -> list[dict]:
-    """Rows by column position (the report's headers are translated; the template's keys are not),
-    one number format per column."""
-    rows, _ = cells(frame)
-    return [dict(zip(keys, row, strict=False)) for row in rows]
+def _rows(frame: pd.DataFrame, keys: dict[str, str] | list[str]) -> list[dict]:
+    """Rows under the template's names, each picked by the model's column key (`keys`: template
+    name → column key, or the same names), one number format per column."""
+    pick = keys if isinstance(keys, dict) else {k: k for k in keys}
+    rows, _ = cells(frame[list(pick.values())])
+    return [dict(zip(pick, row, strict=True)) for row in rows]
+
+
+SECTIONS = {"summary": "report_summary", "rankings": "report_rankings", "charts": "report_charts",
+            "bodies_section": "report_bodies", "method": "report_method", "appendix": "report_appendix",
+            "grades": "report_grade_counts", "toc": "report_toc", "robustness": "report_robustness",
+            "robustness_caption": "robustness_caption", "yoy": "report_yoy"}
 
 
 def _headers(report: Report) -> dict[str, str]:
-    t = report.t
-    keys = {"summary": "report_summary", "rankings": "report_rankings", "charts": "report_charts",
-            "bodies_section": "report_bodies", "method": "report_method", "appendix": "report_appendix",
-            "kind": "report_kind", "bodies": "bodies_assessed", "average": "average", "share": "share_compliance",
-            "grades": "report_grade_counts", "rank": "rank", "name": "name", "score": "score", "grade": "grade",
-            "share_rule": "share_rule", "veto": "veto", "obligation": "filter_obligation",
-            "title": "obligation_title", "lost": "finding_lost", "rule": "finding_rule", "item": "finding_item",
-            "due": "finding_due", "published": "finding_published", "outcome": "finding_outcome",
-            "late": "finding_late", "points": "points", "rules": "rules", "quote": "report_quote",
-            "url": "report_url", "note": "report_note", "toc": "report_toc", "file": "report_attachment",
-            "robustness": "report_robustness", "robustness_caption": "robustness_caption", "body_kind": "body_kind",
-            "rank_interval": "rank_interval", "p_same_grade": "p_same_grade", "yoy": "report_yoy",
-            "yoy_previous": "yoy_previous_score", "yoy_change": "yoy_change", "yoy_rank": "yoy_rank",
-            "yoy_comparable": "yoy_comparable"}
-    return {k: t(v) for k, v in keys.items()}
+    """The template's headings and column headers: section titles, and every column key's header."""
+    return {k: report.t(v) for k, v in SECTIONS.items()} | {k: report.header(k) for k in HEADERS}
 
 
 def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
     t = report.t
-    h = report.card.scheme.scheme
-    grade_names = [report.s(g.name) for g in h.grades]
-    summary = [{"kind": r[0], "bodies": r[1], "average": r[2], "share": r[3],
-                "grades": " / ".join(f"{g} {n}" for g, n in zip(grade_names, r[4:], strict=True))}
-               for r in cells(report.summary)[0]]
-    ev = report.evidence
-    imports = f"{ev.batches}"
-    if ev.first_import and ev.last_import:
-        imports += f"（{ev.first_import.date()} – {ev.last_import.date()}）"
-    meta = [f"{t('as_of')}：{report.card.as_of}", f"{t('report_run')}：{report.run_id or '—'}",
-            f"{t('report_records')}：{ev.records}", f"{t('report_firms')}：{'、'.join(report.firms)}",
-            f"{t('report_imports')}：{imports}", f"{t('report_generated')}：{report.generated}"]
+    grade_keys = [c for c in report.summary.columns if c.startswith(GRADE)]
+    summary = [r | {"grades": " / ".join(f"{report.header(g)} {r[g]}" for g in grade_keys)}
+               for r in _rows(report.summary, ["kind", "bodies", "average", "share", *grade_keys])]
+    meta = [f"{label}：{value}" for label, value in report.cover]
     return {
         "title": report.title, "document": f"{t('report_document')}：{report.document}", "meta": meta,
         "cover_note": t("report_cover_synthetic") if report.synthetic else "",
         "footer_note": t("report_footer_synthetic") if report.synthetic else "",
         "toc_hint": TOC_HINT[report.lang], "h": _headers(report), "summary": summary,
-        "rankings": [{"kind": t(f"kind_{k}"), "rows": _rows(v, ["rank", "name", "score", "grade", "share", "veto"])}
+        "rankings": [{"kind": t(f"kind_{k}"), "rows": _rows(v, {"rank": "rank", "name": "name", "score": "score",
+                                                                 "grade": "grade", "share": "share_rule", "veto": "veto"})}
                      for k, v in report.rankings.items()],
         "charts": [InlineImage(doc, str(p), width=Mm(156)) for name, p in charts.items() if name != quality.CHART],
         "bodies": [{"heading": f"{b['name']}（{b['kind']}） {t('score')} {b['score']:.2f} · {t('rank')} {b['rank']} · "
@@ -78,9 +65,11 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
         "appendix": [r | {"file": f"{r['file']} SHA-256 {r['sha']}" if r["sha"] else r["file"]}
                      for r in _rows(report.appendix, ["name", "obligation", "item", "due", "published", "outcome",
                                                       "late", "url", "note", "file", "sha"])],
-        "robustness": _rows(report.robustness, ["name", "kind", "rank", "interval", "grade", "same"]),
-        "yoy": _rows(report.year_over_year, ["name", "kind", "score", "rank", "previous", "change", "arrow",
-                                             "comparable"]) if len(report.year_over_year) else [],
+        "robustness": _rows(report.robustness, {"name": "name", "kind": "body_kind", "rank": "rank",
+                                                "interval": "rank_interval", "grade": "grade", "same": "p_same_grade"}),
+        "yoy": _rows(report.year_over_year, {"name": "name", "kind": "body_kind", "score": "score", "rank": "rank",
+                                             "previous": "yoy_previous", "change": "yoy_change", "arrow": "yoy_rank",
+                                             "comparable": "yoy_comparable"}) if len(report.year_over_year) else [],
         "yoy_caption": t("report_yoy_caption").format(previous=report.previous),
     }
 

@@ -9,8 +9,10 @@ import datetime as dt
 import html
 import subprocess
 import tempfile
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentType
@@ -178,8 +180,18 @@ def _at_the_foot(p: Paragraph) -> None:
     _insert(p._p.get_or_add_pPr(), frame)
 
 
+_BLANK: list[DocumentType] = []   # the empty document, made once a process; each document a copy
+
+
 def new_docx() -> DocumentType:
-    """An empty A4 document with the standard's margins and a 仿宋 3号 Normal style."""
+    """An empty A4 document with the standard's margins and a 仿宋 3号 Normal style: a copy of the one
+    loaded once (≈ 13 ms instead of ≈ 22 ms; thousands of 整改通知書 are written in one go)."""
+    if not _BLANK:
+        _BLANK.append(_blank_docx())
+    return deepcopy(_BLANK[0])
+
+
+def _blank_docx() -> DocumentType:
     doc = Document()
     s = doc.sections[0]
     s.page_width, s.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
@@ -215,7 +227,7 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
             _docx_table(doc, b)
         else:
             kind, text = b
-            _para(doc, text, role=kind if kind in ("h", "h2") else "body", indent=2)
+            _body_para(doc, text, kind if kind in ("h", "h2") else "body")
     date = f"{issued:%Y年%-m月%-d日}"
     # the last paragraph, the room for the 印章 and the 署名 stay on one page with the date (7.3.5.4)
     kept = [doc.paragraphs[-1], _para(doc), _para(doc)]
@@ -238,15 +250,69 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
     return path
 
 
+_PARAS: dict[str, Any] = {}   # a body paragraph's role → its made-once frame (w:p)
+
+
+def _body_para(doc: DocumentType, text: str, role: str) -> None:
+    """A paragraph of the body (indented two characters): a copy of one made once per role by
+    `_para`, its text replaced (a 整改通知書 may quote hundreds of evidence addresses)."""
+    frame = _PARAS.get(role)
+    if frame is None or not text:
+        p = _para(doc, text, role=role, indent=2)
+        if text:
+            _PARAS[role] = deepcopy(p._p)
+        return
+    el = deepcopy(frame)
+    node = next(el.iter(qn("w:t")))
+    node.text = text
+    if text != text.strip():
+        node.set(qn("xml:space"), "preserve")
+    body = doc.element.body
+    if body.sectPr is not None:
+        body.sectPr.addprevious(el)
+    else:
+        body.append(el)
+
+
+_TABLES: dict[tuple[str, ...], Any] = {}   # a table's header → its made-once frame (w:tbl)
+
+
 def _docx_table(doc: DocumentType, t: Table) -> None:
-    table = doc.add_table(rows=0, cols=len(t.rows[0]))
-    table.style = "Table Grid"
-    for i, row in enumerate(t.rows):
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = ""
-            p = cell.paragraphs[0]
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER if i == 0 else WD_ALIGN_PARAGRAPH.LEFT
-            _font(p.add_run(text), "h" if i == 0 else "body", MARK_PT)
+    """A table from a frame made once per header by python-docx (the header row and one body row),
+    every body row a copy of that row with its texts replaced: a 整改通知書 at national scale has
+    thousands of rows, and python-docx takes ≈ 5 ms a row."""
+    head, *rows = t.rows
+    frame = _TABLES.get(tuple(head))
+    if frame is None:
+        table = doc.add_table(rows=0, cols=len(head))
+        table.style = "Table Grid"
+        _docx_row(table.add_row(), head, header=True)
+        _docx_row(table.add_row(), ["·"] * len(head), header=False)   # a text in every cell, so each has its w:t
+        frame = _TABLES[tuple(head)] = deepcopy(table._tbl)
+        table._tbl.getparent().remove(table._tbl)
+    tbl = deepcopy(frame)
+    proto = tbl.findall(qn("w:tr"))[-1]
+    for row in rows:
+        tr = deepcopy(proto)
+        for node, text in zip(tr.iter(qn("w:t")), row, strict=True):
+            node.text = text
+            if text != text.strip():
+                node.set(qn("xml:space"), "preserve")
+        proto.addprevious(tr)
+    tbl.remove(proto)
+    body = doc.element.body
+    if body.sectPr is not None:
+        body.sectPr.addprevious(tbl)
+    else:
+        body.append(tbl)
+
+
+def _docx_row(row, texts: list[str], *, header: bool) -> None:
+    for cell, text in zip(row.cells, texts, strict=True):
+        cell.text = ""
+        p = cell.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER if header else WD_ALIGN_PARAGRAPH.LEFT
+        _font(p.add_run(text), "h" if header else "body", MARK_PT)
 
 
 # ---- print HTML -----------------------------------------------------------------------------------

@@ -13,9 +13,8 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from scoring.errors import GongkaiError
-from scoring.i18n import text
 from scoring.report.images import INSTALL_HINT, chromium, figures, images
-from scoring.report.model import Report, cells
+from scoring.report.model import Report, cells, header
 from scoring.report.quality import CHART
 
 SCREEN_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -29,20 +28,17 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("scoring.report", "templat
 
 # columns of running text, which wrap; every other column (names, dates, outcomes, numbers) keeps
 # to one line, so 缺失 or 濟南市 never breaks over two
-WRAPPING = ("obligation_title", "report_section", "rules", "report_quote", "report_note", "finding_rule", "finding_item",
-            "report_attachment")
-BREAKING = ("report_url", "report_sha256")  # may break anywhere
+WRAPPING = ("title", "section", "rules", "quote", "note", "rule", "item", "file")
+BREAKING = ("url", "sha")  # may break anywhere
 
 
 def _table(frame: pd.DataFrame, lang: str) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
-    per column, numbers right-aligned, short columns on one line."""
+    per column, numbers right-aligned, short columns on one line; columns known by their keys."""
     rows, numeric = cells(frame)
-    wrap = {text(k, lang) for k in WRAPPING}
-    brk = {text(k, lang) for k in BREAKING}
-    kinds = ["num" if n else "brk" if c in brk else "wrap" if c in wrap else "nw"
+    kinds = ["num" if n else "brk" if c in BREAKING else "wrap" if c in WRAPPING else "nw"
              for c, n in zip(frame.columns, numeric, strict=True)]
-    head = "".join(f'<th class="{k}">{escape(str(c))}</th>' for c, k in zip(frame.columns, kinds, strict=True))
+    head = "".join(f'<th class="{k}">{escape(header(c, lang))}</th>' for c, k in zip(frame.columns, kinds, strict=True))
     body = "".join("<tr>" + "".join(f'<td class="{k}">{escape(v)}</td>' for v, k in zip(r, kinds, strict=True))
                    + "</tr>" for r in rows)
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -63,9 +59,8 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
     bodies = [{**b, "gaps_html": _table(b["gaps"], lang) if len(b["gaps"]) else "",
                "findings_html": _table(b["findings"], lang) if len(b["findings"]) else ""} for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
-        lang=lang, t=t, fonts=Markup(fonts), title=report.title, as_of=report.card.as_of, run_id=report.run_id,
-        document=report.document, firms=report.firms, synthetic=report.synthetic,
-        generated=report.generated, evidence=report.evidence, plotly_js=Markup(plotly_js) if plotly_js else "",
+        lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
+        synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",
         tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
                 "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",

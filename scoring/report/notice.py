@@ -6,6 +6,9 @@ Chinese, every word in one script (zh-Hans; zh-Hant by OpenCC)."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from scoring.i18n import script
 from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
-from scoring.method.explain import explained
+from scoring.method.explain import costed, worst_first
 from scoring.report.gongwen import Block, Letterhead, Table, write_docx, write_pdf
 from scoring.report.model import item_text
 
@@ -158,8 +161,8 @@ def write_notice(n: Notice, path: Path, lang: str = "zh-Hans", head: Letterhead 
     suffix = path.suffix.lower()
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--out {path.name}: a notice is .docx or .pdf")
-    return _write(_head(head or Letterhead(), lang), title=script(n.title, lang), to=script(head_to(head), lang),
-                  blocks=in_script(_paragraphs(n), lang), issued=n.issued, path=path)
+    return _write(_head(head or Letterhead(), lang), script(n.title, lang), script(head_to(head), lang),
+                  in_script(_paragraphs(n), lang), n.issued, path=path)
 
 
 def head_to(head: Letterhead | None, fallback: str = TO_ALL) -> str:
@@ -167,24 +170,72 @@ def head_to(head: Letterhead | None, fallback: str = TO_ALL) -> str:
     return (head.to if head and head.to else fallback).rstrip("：:") + "："
 
 
-def _write(head: Letterhead, *, title: str, to: str, blocks: list[Block], issued: dt.date, path: Path) -> Path:
+def _write(head: Letterhead, title: str, to: str, blocks: list[Block], issued: dt.date, *, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".docx":
         return write_docx(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
     return write_pdf(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
 
 
-def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, evidence: pd.DataFrame,
-                        due_on: dt.date, issued: dt.date, path: Path, lang: str = "zh-Hans",
-                        provisional: bool = False, head: Letterhead | None = None) -> Path:
-    """One body's 整改通知書 (.docx or .pdf, GB/T 9704-2012 like the 通報), addressed to the body: each
-    lost point with the findings behind it (the item in words) and the evidence (url, attachment
-    sha256), and the rectification due date (marked 暫定 when `provisional`)."""
+PARALLEL_FROM = 200   # documents: from this many on, rendered by a pool of processes
+
+
+def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: pd.DataFrame, issued: dt.date,
+                         out: Path, suffix: str = ".docx", lang: str = "zh-Hans", head: Letterhead | None = None,
+                         workers: int | None = None) -> list[Path]:
+    """Every body's 整改通知書 (`problems`: the final result's, with body, due_on and provisional;
+    `evidence`: body, obligation, url, attachment) in `out`, named BODY-整改通知书.docx|.pdf: the
+    findings costed and worded in one pass for all bodies, and the documents rendered across
+    processes when there are many."""
+    bodies = sorted(problems["body"].unique())
+    f = card.findings
+    found = worst_first(costed(card, f[f["body"].isin(bodies)], lost_over=LOST), by_body=True)
+    items = found["item"].astype(str)
+    words = {i: item_text(i, lang) for i in items.unique()}
+    results = found["kind"].astype(str) + "\t" + found["outcome"].astype(str)  # an outcome in its kind's words
+    said = {r: _outcome(*r.split("\t")) for r in results.unique()}
+    rows: dict[tuple[str, str], list[list[str]]] = {}
+    for body, obligation, *row in zip(found["body"].astype(str), found["obligation"].astype(str), items.map(words),
+                                      _day(found["due"]), _day(found["published_at"]), results.map(said), strict=True):
+        rows.setdefault((body, obligation), []).append(row)
+    ev = evidence[evidence["body"].isin(bodies) & evidence["obligation"].isin(problems["obligation"].unique())]
+    lines: dict[tuple[str, str], list[str]] = {}
+    for body, obligation, url, sha in zip(ev["body"], ev["obligation"], ev["url"], ev["attachment"], strict=True):
+        shown = "；".join(x for x in (str(url), f"{script('附件', lang)} sha256 {sha}" if sha else "") if x)
+        if shown:   # "url": an address is quoted as it is, never converted to another script
+            lines.setdefault((body, obligation), []).append(f"{script('证据：', lang)}{shown}")
+    scores = card.scores.set_index("body")
+    jobs = []
+    for body, mine in problems.groupby("body", sort=True):
+        jobs.append((*_rectification(card, body=body, problems=mine, rows=rows, lines=lines, scores=scores,
+                                     due_on=mine["due_on"].min(), issued=issued, lang=lang,
+                                     provisional=bool(mine["provisional"].any()), head=head),
+                     out / f"{body}-整改通知书{suffix}"))
+    workers = workers if workers is not None else (os.cpu_count() or 1) if len(jobs) >= PARALLEL_FROM else 1
+    if workers <= 1:
+        return [_write(*job[:-1], path=job[-1]) for job in jobs]
+    out.mkdir(parents=True, exist_ok=True)
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_write_job, jobs, chunksize=chunk))
+
+
+def _day(v: pd.Series) -> list[str]:
+    return pd.to_datetime(v).dt.strftime("%Y-%m-%d").fillna("").tolist()
+
+
+def _write_job(job: tuple) -> Path:
+    return _write(*job[:-1], path=job[-1])
+
+
+def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, rows: dict, lines: dict,
+                   scores: pd.DataFrame, due_on: dt.date, issued: dt.date, lang: str, provisional: bool,
+                   head: Letterhead | None) -> tuple:
+    """A 整改通知書's letterhead, title, 主送 and blocks (what `_write` renders); `rows` and `lines`:
+    per (body, obligation) the lost findings worst first, in words, and the evidence quoted."""
     h = card.scheme.scheme
-    names = {b.id: b.name for b in card.scheme.bodies}
     titles = {o.id: o.title for o in card.scheme.obligations}
-    found = explained(card, body)
-    row = card.scores.set_index("body").loc[body]
+    row = scores.loc[body]
     blocks: list[Block] = [
         ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
               f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
@@ -193,17 +244,8 @@ def write_rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, e
         blocks.append(("p", PROVISIONAL_NOTE))
     for i, p in enumerate(problems.itertuples(), 1):
         blocks.append(("h3", f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
-        lost = found[(found["obligation"] == p.obligation) & (found["lost"] > LOST)]
-        rows = [["事项", "应发布时间", "实际发布时间", "结果"]]
-        rows += [[item_text(str(f.item), lang), "" if pd.isna(f.due) else f"{f.due:%Y-%m-%d}",
-                  "" if pd.isna(f.published_at) else f"{f.published_at:%Y-%m-%d}", _outcome(str(f.kind), str(f.outcome))]
-                 for f in lost.itertuples()]
-        blocks.append(Table(rows))
-        for e in evidence[evidence["obligation"] == p.obligation].itertuples():
-            shown = "；".join(x for x in (str(e.url), f"{script('附件', lang)} sha256 {e.attachment}" if e.attachment else "")
-                             if x)
-            if shown:   # "url": an address is quoted as it is, never converted to another script
-                blocks.append(("url", f"{script('证据：', lang)}{shown}"))
+        blocks.append(Table([["事项", "应发布时间", "实际发布时间", "结果"], *rows.get((body, p.obligation), [])]))
+        blocks += [("url", line) for line in lines.get((body, p.obligation), [])]
     title = f"{h.title}考核整改通知书"
-    return _write(_head(head or Letterhead(), lang), title=script(title, lang), to=script(names[body] + "：", lang),
-                  blocks=in_script(blocks, lang), issued=issued, path=path)
+    return (_head(head or Letterhead(), lang), script(title, lang), script(card.scheme.body(body).name + "：", lang),
+            in_script(blocks, lang), issued)

@@ -9,55 +9,65 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
 
 from scoring.report.model import Report, decimals
 
 SAFE = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
-def _sheet(writer: pd.ExcelWriter, name: str, *frames: pd.DataFrame) -> None:
+HEADER = {"bold": True, "border": 1, "align": "center", "valign": "top"}   # as pandas' to_excel heads a table
+
+
+def _sheet(book: xlsxwriter.Workbook, name: str, *frames: pd.DataFrame) -> None:
     """A sheet of one or more tables (a blank row between): numbers as numbers, one number format
-    per column, columns as wide as their text."""
-    name, row = name[:31], 0
+    per column, columns as wide as their text. Written cell by cell with XlsxWriter (pandas'
+    to_excel styles every cell: 4M cells of a national appendix took minutes)."""
+    ws = book.add_worksheet(name[:31])
+    head_format = book.add_format(HEADER)
+    row = 0
     widths: dict[int, float] = {}
     formats: dict[int, str] = {}
     for frame in frames:
-        frame.to_excel(writer, sheet_name=name, index=False, startrow=row)
-        row += len(frame) + 2
-        for i, col in enumerate(frame.columns):
-            text_width = max([len(str(col)), *(len(str(v)) for v in frame[col].head(200))], default=8)
+        ws.write_row(row, 0, [str(c) for c in frame.columns], head_format)
+        for i, (head, col) in enumerate(frame.items()):   # by position: two headers may read alike
+            text_width = max([len(str(head)), *(len(str(v)) for v in col.head(200))], default=8)
             widths[i] = max(widths.get(i, 0), min(60, max(8, text_width * 1.6)))
-            if pd.api.types.is_float_dtype(frame[col]):
-                d = decimals(frame[col])
+            numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            if pd.api.types.is_float_dtype(col):
+                d = decimals(col)
                 formats[i] = "0" if d == 0 else "0." + "0" * d
-    ws = writer.sheets[name]
+            values = col.to_numpy(dtype=object, na_value=None) if numeric else col.to_numpy(dtype=object)
+            put = ws.write_number if numeric else ws.write_string
+            for r, v in enumerate(values, row + 1):
+                if v is None or (not isinstance(v, str) and pd.isna(v)):
+                    continue   # an empty cell, as pandas leaves it
+                put(r, i, v if numeric else str(v))
+        row += len(frame) + 2
     for i, width in widths.items():
-        ws.set_column(i, i, width, writer.book.add_format({"num_format": formats[i]}) if i in formats else None)
+        ws.set_column(i, i, width, book.add_format({"num_format": formats[i]}) if i in formats else None)
     if len(frames) == 1:
         ws.freeze_panes(1, 0)
 
 
 def write_xlsx(report: Report, path: Path) -> None:
     t = report.t
-    ev = report.evidence
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": SAFE}) as writer:
-        rows = [(t("report_title"), report.title), (t("report_document"), report.document),
-                (t("as_of"), str(report.card.as_of)), (t("report_run"), report.run_id or ""),
-                (t("report_generated"), str(report.generated)), (t("report_records"), ev.records),
-                (t("report_firms"), "、".join(report.firms)), (t("report_imports"), ev.batches)]
+    h = report.headed
+    with xlsxwriter.Workbook(str(path), SAFE) as book:
+        rows = [(t("report_title"), report.title), (t("report_document"), report.document), *report.cover]
         if report.synthetic:
             rows.insert(1, ("⚠", t("report_cover_synthetic")))
         info = pd.DataFrame(rows, columns=["", " "])
-        _sheet(writer, t("sheet_summary"), info, report.summary)
+        _sheet(book, t("sheet_summary"), info, h(report.summary))
         for kind, table in report.rankings.items():
-            _sheet(writer, f"{t('page_rankings')}-{t('kind_' + kind)}", table)
-        gaps = pd.concat([b["gaps"].assign(**{t("name"): b["name"]}) for b in report.bodies], ignore_index=True)
-        _sheet(writer, t("page_gaps"), gaps[[t("name"), *[c for c in gaps.columns if c != t("name")]]])
-        _sheet(writer, t("sheet_appendix"), report.appendix)
-        _sheet(writer, t("page_scheme"), report.method)
-        _sheet(writer, t("sheet_robustness"), report.robustness)
+            _sheet(book, f"{t('page_rankings')}-{t('kind_' + kind)}", h(table))
+        gaps = pd.concat([b["gaps"].assign(name=b["name"]) for b in report.bodies], ignore_index=True)
+        _sheet(book, t("page_gaps"), h(gaps[["name", *[c for c in gaps.columns if c != "name"]]]))
+        _sheet(book, t("sheet_appendix"), h(report.appendix))
+        _sheet(book, t("page_scheme"), h(report.method))
+        _sheet(book, t("sheet_robustness"), h(report.robustness))
         if len(report.year_over_year):
-            _sheet(writer, t("sheet_yoy"), report.year_over_year)
+            _sheet(book, t("sheet_yoy"), h(report.year_over_year))
         for section in report.sections:  # a line of text as a table of one header and no rows
-            _sheet(writer, section.title(report.lang), *(b.table if b.table is not None else pd.DataFrame(columns=[b.text])
-                                                        for b in section.blocks if b.kind != "chart"))
+            _sheet(book, section.title(report.lang), *(b.table if b.table is not None else pd.DataFrame(columns=[b.text])
+                                                      for b in section.blocks if b.kind != "chart"))

@@ -729,6 +729,14 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     return frame
 
 
+def evidence_links(session: Session, *, scheme_id: str) -> pd.DataFrame:
+    """Each stored evidence record's body, obligation, url and attachment (sha256), in the order
+    `evidence_with_provenance` gives them: what a 整改通知書 quotes, read without the provenance."""
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
+    stmt = select(e.body, e.obligation, e.url, e.attachment).where(e.scheme_id == scheme_id).order_by(e.id)
+    return pd.DataFrame(session.execute(stmt).all(), columns=["body", "obligation", "url", "attachment"])
+
+
 def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:
     """The id of a stored run of this exact state (scheme, evidence, as-of, engine), if any."""
     r = ScoringRun.__table__.c  # type: ignore[attr-defined]

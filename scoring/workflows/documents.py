@@ -98,7 +98,7 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
     """One 整改通知書 (.docx, or .pdf with `suffix`) per body with a 整改 problem of the final result."""
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--format {suffix.lstrip('.')}: a 整改通知書 is docx or pdf")
-    from scoring.report.notice import write_rectification
+    from scoring.report.notice import write_rectifications as write
 
     with transaction(db) as session:
         who = _as(session, actor, "publish")
@@ -106,13 +106,9 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         card = cycle.published_card(final)
         assert final.id is not None
         todo = cycle.problems(session, publication_id=final.id)
-        ev = repo.evidence_with_provenance(session, scheme_id=scheme.id)
-        day = _today(scheme, None)
-        head = _letterhead(session, scheme.id)
-        written = [write_rectification(card, body=body, problems=mine, evidence=ev[ev["body"] == body],
-                                       due_on=mine["due_on"].min(), issued=day, path=out / f"{body}-整改通知书{suffix}",
-                                       lang=lang, provisional=bool(mine["provisional"].any()), head=head)
-                   for body, mine in todo.groupby("body", sort=True)]
+        ev = repo.evidence_links(session, scheme_id=scheme.id)
+        written = write(card, problems=todo, evidence=ev, issued=_today(scheme, None), out=out, suffix=suffix,
+                        lang=lang, head=_letterhead(session, scheme.id))
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
               detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
         return written

@@ -167,9 +167,10 @@ def build() -> None:
            [13, 42, 22, 20, 20, 11, 16, 12], (0, 5, 7))
     doc.add_paragraph("{%p endfor %}")
     doc.add_heading("{{ h.method }}", level=1)
-    _table(doc, ["{{ h.obligation }}", "{{ h.title }}", "{{ h.points }}", "{{ h.rules }}", "{{ h.quote }}"],
-           ["{{ r.obligation }}", "{{ r.title }}", "{{ r.points }}", "{{ r.rules }}", "{{ r.quote }}"], "method",
-           [14, 34, 11, 43, 54], (0, 2))
+    _table(doc, ["{{ h.obligation }}", "{{ h.section }}", "{{ h.title }}", "{{ h.points }}", "{{ h.rules }}",
+                 "{{ h.quote }}"],
+           ["{{ r.obligation }}", "{{ r.section }}", "{{ r.title }}", "{{ r.points }}", "{{ r.rules }}", "{{ r.quote }}"],
+           "method", [13, 26, 26, 10, 37, 44], (0, 3))
     doc.add_heading("{{ h.appendix }}", level=1)
     _table(doc, ["{{ h.name }}", "{{ h.obligation }}", "{{ h.item }}", "{{ h.due }}", "{{ h.published }}",
                  "{{ h.outcome }}", "{{ h.late }}", "{{ h.url }}", "{{ h.note }}", "{{ h.file }}"],
