@@ -21,6 +21,7 @@ from scoring.method.robustness import Spread
 from scoring.store.accounts import Actor, PermissionDenied
 from scoring.workflows import (  # used as modules: workflows.collect.crawl, workflows.quality.draw_sample
     collect,
+    inspection,
     quality,
 )
 from scoring.workflows._base import (
