@@ -22,8 +22,8 @@ OPEN = Actor("setup", None)
 
 @pytest.fixture
 def registered(monkeypatch):
+    monkeypatch.setitem(rule_kinds.MODULES, "stars", stars)  # first: the registry forgets it after the test
     rule_kinds.register(stars)
-    monkeypatch.setitem(rule_kinds.MODULES, "stars", stars)  # forgotten again after the test
     yield
 
 

@@ -32,13 +32,15 @@ WRAPPING = ("title", "section", "rules", "quote", "note", "rule", "item", "file"
 BREAKING = ("url", "sha")  # may break anywhere
 
 
-def _table(frame: pd.DataFrame, lang: str) -> Markup:
+def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
-    per column, numbers right-aligned, short columns on one line; columns known by their keys."""
+    per column, numbers right-aligned, short columns on one line; columns known by their keys
+    (`headed`: a section's table that carries its headers in the report's words already)."""
     rows, numeric = cells(frame)
     kinds = ["num" if n else "brk" if c in BREAKING else "wrap" if c in WRAPPING else "nw"
              for c, n in zip(frame.columns, numeric, strict=True)]
-    head = "".join(f'<th class="{k}">{escape(header(c, lang))}</th>' for c, k in zip(frame.columns, kinds, strict=True))
+    head = "".join(f'<th class="{k}">{escape(c if headed else header(c, lang))}</th>'
+                   for c, k in zip(frame.columns, kinds, strict=True))
     body = "".join("<tr>" + "".join(f'<td class="{k}">{escape(v)}</td>' for v, k in zip(r, kinds, strict=True))
                    + "</tr>" for r in rows)
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -48,7 +50,7 @@ def _quality(report: Report, chart: Markup | None) -> list[dict]:
     """The quality sections with their tables as HTML and the heat map in place."""
     return [{"key": s.key, "title": s.title(report.lang),
              "blocks": [{"kind": b.kind, "text": b.text,
-                         "html": _table(b.table, report.lang) if b.table is not None else chart or ""}
+                         "html": _table(b.table, report.lang, headed=True) if b.table is not None else chart or ""}
                         for b in s.blocks if b.kind != "chart" or chart]} for s in report.sections]
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,8 +217,11 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: p
         return [_write(*job[:-1], path=job[-1]) for job in jobs]
     out.mkdir(parents=True, exist_ok=True)
     chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_write_job, jobs, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(_write_job, jobs, chunksize=chunk))
+    except BrokenProcessPool:  # a worker could not start or died (its environment, memory): the same documents, here
+        return [_write(*job[:-1], path=job[-1]) for job in jobs]
 
 
 def _day(v: pd.Series) -> list[str]:
