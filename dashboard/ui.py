@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import data
 from scoring.errors import GongkaiError
 from scoring.i18n import text
-from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
+from scoring.intake.attachments import FILE_TYPES, MAX_ATTACHMENT_BYTES
 from scoring.method import LOST
 from scoring.method.engine import Scorecard
 from scoring.method.explain import finding_files, late_text
@@ -25,6 +25,9 @@ from scoring.store.accounts import Actor
 MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // 2**20
 DATE_PX = 150   # a date and time, YYYY-MM-DD HH:MM, whole
 
+
+# what an appeal's or a 整改's file may be: the suffixes of the attachment types (file_uploader wants them bare)
+ATTACHMENT_TYPES = sorted({suffix.rsplit(".", 1)[-1] for suffix in FILE_TYPES})
 
 @dataclass(frozen=True)
 class Context:

@@ -7,7 +7,15 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cycle_ui import banner, cycle_table, day_text, evidence_with_files
-from dashboard.ui import MAX_ATTACHMENT_MB, findings_with_files, plain, require, show_attachment, t
+from dashboard.ui import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_MB,
+    findings_with_files,
+    plain,
+    require,
+    show_attachment,
+    t,
+)
 from scoring.errors import GongkaiError
 from scoring.method import LOST
 from scoring.method.scheme import natural_key
@@ -58,8 +66,7 @@ if c.actor.may("appeal") and pub.stage == Stage.PRELIMINARY:
             reason = st.text_area(t("appeal_reason"))
             published = st.date_input(t("appeal_published"), value=None)
             url = st.text_input(t("appeal_url"))
-            upload = st.file_uploader(t("appeal_file"), type=["png", "jpg", "jpeg", "pdf", "html", "htm", "mhtml",
-                                                                "mht", "warc", "gz"], max_upload_size=MAX_ATTACHMENT_MB)
+            upload = st.file_uploader(t("appeal_file"), type=ATTACHMENT_TYPES, max_upload_size=MAX_ATTACHMENT_MB)
             if st.form_submit_button(t("appeal_submit")):
                 try:
                     n = data.add_appeal(c.db, c.scheme_id, c.actor, body=result.body, obligation=picked, item=item,

@@ -5,9 +5,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cycle_ui import banner, cycle_table, day_text
-from dashboard.ui import MAX_ATTACHMENT_MB, plain, require, show_attachment, t
+from dashboard.ui import ATTACHMENT_TYPES, MAX_ATTACHMENT_MB, plain, require, show_attachment, t
 from scoring.errors import GongkaiError
-from scoring.store.cycle import Stage
+from scoring.store.cycle import ProblemStatus, Stage
 
 c = require("own")
 st.title(t("page_rectify"))
@@ -32,11 +32,11 @@ if c.actor.may("track") and len(todo):
     st.subheader(t("rectify_form"))
     with st.form("rectify"):
         n = st.selectbox(t("rectify_pick"), [int(x) for x in todo["id"]])
-        statuses = ["rectified"] if c.actor.role == "body" else ["verified", "open", "rectified"]
+        statuses = ([ProblemStatus.RECTIFIED] if c.actor.role == "body"
+                    else [ProblemStatus.VERIFIED, ProblemStatus.OPEN, ProblemStatus.RECTIFIED])
         status = st.selectbox(t("rectify_status"), statuses, format_func=lambda s: t(f"problem_status_{s}"))
         note = st.text_input(t("rectify_note"))
-        upload = st.file_uploader(t("rectify_file"), type=["png", "jpg", "jpeg", "pdf", "html", "htm", "mhtml",
-                                                            "mht", "warc", "gz"], max_upload_size=MAX_ATTACHMENT_MB)
+        upload = st.file_uploader(t("rectify_file"), type=ATTACHMENT_TYPES, max_upload_size=MAX_ATTACHMENT_MB)
         if st.form_submit_button(t("rectify_submit")):
             try:
                 data.set_problem(c.db, int(n), status, note, (upload.name, upload.getvalue()) if upload else None,

@@ -26,7 +26,8 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
 
 # extension → (kind, media type served for download). Saved pages and archives are served as
 # octet-stream: they are evidence to download, never pages to render in the app's origin.
-KINDS: dict[str, tuple[str, str]] = {
+# the files an attachment may be: suffix → (its type in words, the MIME type it is served as)
+FILE_TYPES: dict[str, tuple[str, str]] = {
     ".png": ("PNG", "image/png"),
     ".jpg": ("JPEG", "image/jpeg"),
     ".jpeg": ("JPEG", "image/jpeg"),
@@ -70,7 +71,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def media_type(name: str) -> str:
-    return KINDS.get(suffix(name), ("", "application/octet-stream"))[1]
+    return FILE_TYPES.get(suffix(name), ("", "application/octet-stream"))[1]
 
 
 @dataclass(frozen=True)
@@ -187,14 +188,14 @@ def open_bundle(data: bytes, source: str) -> tuple[str, bytes, ZipFiles]:
 
 def _problem(name: str, files: Files | None) -> tuple[str | None, Attached | None]:
     """(the reason a named file is refused, or the checked file)."""
-    kind = KINDS.get(suffix(name))
+    kind = FILE_TYPES.get(suffix(name))
     if files is None:
         return "the row names an attachment but the import has none: send a .zip with the files, or give --attachments DIR", None
     if PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts or "\\" in name:
         return "not a plain file name inside the bundle (no absolute paths, no ..)", None
     if kind is None:
-        return "not an attachment type: " + ", ".join(sorted({k for k, _ in KINDS.values()})) + \
-            " (" + " ".join(KINDS) + ")", None
+        return "not an attachment type: " + ", ".join(sorted({k for k, _ in FILE_TYPES.values()})) + \
+            " (" + " ".join(FILE_TYPES) + ")", None
     size = files.size(name)
     if size is None:
         return "missing: no such file in the bundle", None

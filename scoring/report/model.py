@@ -18,13 +18,20 @@ from scoring.i18n import script, text
 from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
-from scoring.method.explain import late_texts, lateness, losses, share_status, worst_first
+from scoring.method.explain import (
+    evidence_item,
+    late_texts,
+    lateness,
+    losses,
+    share_status,
+    worst_first,
+)
 from scoring.method.robustness import robustness
 from scoring.report import quality as quality_section
 from scoring.store.repository import EvidenceSummary
 from scoring.synthetic import demo
 
-KINDS = ("city", "department", "county")
+BODY_KINDS_SHOWN = ("city", "department", "county")  # body kinds in the order the report shows them
 # period labels (scoring.method.periods) → words: 2017-03 → 2017年3月, 2017-Q1 → 2017年第1季度 …
 _PERIODS = (("period_day", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<n>\d{2})$")),
             ("period_week", re.compile(r"^(?P<y>\d{4})-W(?P<n>\d{2})$")),
@@ -167,7 +174,7 @@ class Report:
 def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
     s = card.scores.assign(share_ok=(share == text("share_pass", lang)).to_numpy())
     rows = []
-    for kind in KINDS:
+    for kind in BODY_KINDS_SHOWN:
         part = s[(s["kind"] == kind) & s["score"].notna()]
         if part.empty:
             continue
@@ -182,7 +189,7 @@ def _summary(card: Scorecard, lang: str, share: pd.Series) -> pd.DataFrame:
 def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.DataFrame]:
     s = card.scores.assign(share=share.to_numpy())
     out = {}
-    for kind in KINDS:
+    for kind in BODY_KINDS_SHOWN:
         part = s[s["kind"] == kind]
         if part.empty:
             continue
@@ -270,8 +277,7 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
     f = f.merge(lateness(card), on=["body", "obligation", "rule", "item"], how="left")
     names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
     if not evidence.empty:
-        ev = evidence.assign(item=evidence["period"].where(evidence["period"] != "", "deadline"))
-        ev.loc[ev["event"] != "", "item"] = ev["event"] + "/" + ev["step"]
+        ev = evidence.assign(item=evidence_item(evidence))  # as the engine reads it (a rubric's check: its step)
         ev = ev.sort_values("published_at").drop_duplicates(["body", "obligation", "item"])
         ev = ev.reindex(columns=[*ev.columns, *(c for c in _FILE if c not in ev.columns)])
         f = f.merge(ev[["body", "obligation", "item", "url", "note", *_FILE]], on=["body", "obligation", "item"],

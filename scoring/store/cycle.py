@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from scoring.errors import GongkaiError
-from scoring.intake.attachments import KINDS, Attached, suffix
+from scoring.intake.attachments import FILE_TYPES, Attached, suffix
 from scoring.local_time import local_day
 from scoring.method import LOST
 from scoring.method.compiled import with_calendar
@@ -59,7 +59,7 @@ def save_attachments(session: Session, *, store: AttachmentStore, files: list[At
     for f in files:
         store.put(f.data)
         if session.get(Attachment, f.sha256) is None:
-            session.add(Attachment(sha256=f.sha256, size=f.size, kind=KINDS[suffix(f.name)][0], name=f.name,
+            session.add(Attachment(sha256=f.sha256, size=f.size, kind=FILE_TYPES[suffix(f.name)][0], name=f.name,
                                    stored_at=now()))
             new += 1
     session.flush()
