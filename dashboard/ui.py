@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from scoring.errors import GongkaiError
+from scoring.errors import EvidenceError, GongkaiError
 from scoring.i18n import text
 from scoring.intake.attachments import FILE_TYPES, MAX_ATTACHMENT_BYTES
 from scoring.method import LOST
@@ -58,6 +60,29 @@ def plain(text: object) -> str:
     joined = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(text))
     return joined.translate(_MARKDOWN)
 
+
+
+T = TypeVar("T")
+
+
+def upload_once(upload, key: str, take: Callable[[bytes, str], T]) -> T | None:
+    """Hand an uploaded file to `take` (its bytes, its name) once per file — a rerun does not send it
+    again — and show a refusal plainly: a refused file's first line and its problem rows (row,
+    column, value, reason). None when nothing was taken."""
+    if upload is None or st.session_state.get(key) == upload.file_id:
+        return None
+    try:
+        done = take(upload.getvalue(), upload.name)
+    except EvidenceError as e:
+        st.error(plain(str(e).splitlines()[0]))
+        st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                      for p in e.problems[:1000]], hide_index=True)
+        return None
+    except GongkaiError as e:
+        st.error(plain(e))
+        return None
+    st.session_state[key] = upload.file_id
+    return done
 
 def ctx() -> Context:
     return st.session_state["ctx"]

@@ -6,8 +6,8 @@ import math
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import plain, require, t
-from scoring.errors import EvidenceError, GongkaiError
+from dashboard.ui import plain, require, t, upload_once
+from scoring.errors import GongkaiError
 from scoring.report.quality import recheck_lines
 from scoring.report.quality_charts import agreement_heatmap
 
@@ -59,21 +59,13 @@ cols[0].download_button(t("quality_export"), data.export_blind(c.db, c.scheme_id
                         file_name=f"sample-{sample.id}-blind.csv", mime="text/csv", key="blind_export")
 if c.actor.may("second"):  # a second firm's readings: stored apart, never scored until settled
     upload = cols[1].file_uploader(t("quality_second"), type=["csv", "xlsx"], key="second_upload")
-    if upload is not None and st.session_state.get("second_done") != upload.file_id:
-        try:
-            done = data.import_second(c.db, c.scheme_id, upload.name, upload.getvalue(), c.actor)
-        except EvidenceError as e:
-            st.error(plain(str(e).splitlines()[0]))
-            st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
-                          for p in e.problems[:1000]], hide_index=True)
-        except GongkaiError as e:
-            st.error(plain(e))
-        else:
-            st.session_state["second_done"] = upload.file_id
-            st.success(t("quality_second_done").format(n=done.rows, none=done.not_found, id=done.sample_id))
-            drawn = data.sample_items(c.db, c.scheme_id, c.actor)
-            assert drawn is not None
-            sample, items = drawn
+    done = upload_once(upload, "second_done",
+                       lambda data_, name: data.import_second(c.db, c.scheme_id, name, data_, c.actor))
+    if done is not None:
+        st.success(t("quality_second_done").format(n=done.rows, none=done.not_found, id=done.sample_id))
+        drawn = data.sample_items(c.db, c.scheme_id, c.actor)
+        assert drawn is not None
+        sample, items = drawn
 if not c.actor.may("quality"):  # a firm: its assigned items of the sample, blind
     st.dataframe(items, hide_index=True, width="stretch")
     st.stop()

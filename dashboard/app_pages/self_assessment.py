@@ -5,26 +5,18 @@ own; evaluators, viewers and admins see every body's (the `own` permission); a f
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import plain, require, t
-from scoring.errors import EvidenceError, GongkaiError
+from dashboard.ui import plain, require, t, upload_once
+from scoring.errors import GongkaiError
 from scoring.report.quality import self_table
 
 c = require("own", "self")
 st.title(t("page_self"))
 if c.actor.may("self"):  # the same workflow as `gongkai self import`: never evidence, never scored
     upload = st.file_uploader(t("self_upload"), type=["csv"], key="self_upload")
-    if upload is not None and st.session_state.get("self_done") != upload.file_id:
-        try:
-            new, replaced = data.import_self(c.db, c.scheme_id, upload.name, upload.getvalue(), c.actor)
-        except EvidenceError as e:
-            st.error(plain(str(e).splitlines()[0]))
-            st.dataframe([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
-                          for p in e.problems[:1000]], hide_index=True)
-        except GongkaiError as e:
-            st.error(plain(e))
-        else:
-            st.session_state["self_done"] = upload.file_id
-            st.success(t("self_uploaded").format(new=new, replaced=replaced))
+    done = upload_once(upload, "self_done", lambda data_, name: data.import_self(c.db, c.scheme_id, name, data_, c.actor))
+    if done is not None:
+        new, replaced = done
+        st.success(t("self_uploaded").format(new=new, replaced=replaced))
 try:
     claims = data.self_comparison(c.db, c.scheme_id, c.actor)
 except GongkaiError as e:  # a body account not yet tied to its body
