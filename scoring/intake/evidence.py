@@ -15,12 +15,12 @@ from scoring.intake.names import BodyResolver, normalize
 from scoring.intake.tables import read_table, recode
 from scoring.method import periods
 from scoring.method.kinds import kinds, named
+from scoring.method.kinds.deadline import anchor_of
 from scoring.method.kinds.periodic import period_labels
 from scoring.method.kinds.request import REPLY, REQUEST_STEPS
 from scoring.method.scheme import (
     ChecklistRule,
     DeadlineRule,
-    DueAfter,
     PeriodicRule,
     RatingRule,
     ResponseRule,
@@ -454,7 +454,7 @@ def _check_before_start(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.nda
         for ob in scheme.obligations:
             for rule in ob.rules:
                 if isinstance(rule, DeadlineRule):
-                    anchor = np.datetime64(pd.Timestamp(_deadline_anchor(scheme, rule)), "ns")
+                    anchor = np.datetime64(pd.Timestamp(anchor_of(scheme, rule)), "ns")
                     at = ix.rows_of(ob.id)
                     at = at[plain[at] & ix.assessed(at, scheme.assessed(ob, rule))]
                     start[at] = np.where(np.isnat(start[at]) | (start[at] > anchor), anchor, start[at])
@@ -462,15 +462,6 @@ def _check_before_start(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.nda
         p.add(plain & (day < start), "published_at", lambda at: [
             f"dated before the item could exist ({s}: the scheme period's start or the deadline's anchor)"
             for s in starts.iloc[at].dt.strftime("%Y-%m-%d")])
-
-
-def _deadline_anchor(scheme: Scheme, rule: DeadlineRule):
-    """The day from which a deadline item exists: its `after` anchor, else the scheme period's start."""
-    h = scheme.scheme
-    if isinstance(rule.due, DueAfter):
-        after = rule.due.after
-        return h.issued if after == "issued" else h.period.start if after == "period_start" else after
-    return h.period.start
 
 
 def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: np.ndarray, is_step: np.ndarray,

@@ -18,14 +18,20 @@ KIND = Kind("deadline", ("限期完成", "deadline"), DeadlineRule,
             perturb="time", counted=True)
 
 
+def anchor_of(scheme: Scheme, rule: DeadlineRule) -> dt.date:
+    """The day a deadline item exists from: its `after` anchor (the document's issue, the period's
+    start or a date), else the scheme period's start (a publication dated before it is refused)."""
+    if not isinstance(rule.due, DueAfter):
+        return scheme.scheme.period.start
+    after = rule.due.after
+    return scheme.scheme.issued if after == "issued" else scheme.scheme.period.start if after == "period_start" else after
+
+
 def due_of(scheme: Scheme, rule: DeadlineRule, cal: WorkCalendar) -> np.datetime64:
     """The due time of a deadline rule (a whole day ends at its last instant)."""
     if not isinstance(rule.due, DueAfter):
         return due_end_of_day(np.array([rule.due], dtype="datetime64[D]"))[0]
-    after = rule.due.after
-    anchor: dt.date = (scheme.scheme.issued if after == "issued"
-                       else scheme.scheme.period.start if after == "period_start" else after)
-    return due_after(np.array([anchor], dtype="datetime64[D]"), rule.due.within, cal)[0]
+    return due_after(np.array([anchor_of(scheme, rule)], dtype="datetime64[D]"), rule.due.within, cal)[0]
 
 
 def expand(x: Expansion, ob: Obligation, rule: DeadlineRule, rule_id: int, bodies: np.ndarray) -> None:
