@@ -474,21 +474,21 @@ def _check_values(p: _Problems, ev: pd.DataFrame, table: pd.DataFrame, rows: np.
     number = per_distinct(table["value"], number_of).to_numpy(dtype=float, na_value=np.nan)
     ev["value"] = np.where(rows, number, np.nan)
     known = ~np.isnan(number)
-    valued = [k for k in kinds() if k.values is not None]  # rating, share, checklist: as they declare
+    valued = {k.name: k.values for k in kinds() if k.values is not None}  # rating, share, checklist: as declared
     takes = np.zeros(len(rows), bool)
-    for k in valued:
-        takes |= has(k.name)
-    names = [k.name for k in valued]
+    for name in valued:
+        takes |= has(name)
+    names = list(valued)
     p.add(rows & ~takes, "value", f"this obligation takes no value (only {', '.join(names[:-1])} and {names[-1]} "
                                   "rules do)")
     p.add(rows & takes & ~known, "value", "not a number")
     # a row is checked against one kind's range: a rubric's check (a row naming a step) first, then
     # the narrowest range (a share of 0–1 before a rating of 0–100)
     claimed = np.zeros(len(rows), bool)
-    for k in sorted(valued, key=lambda k: (not k.values.steps, k.values.high - k.values.low)):  # type: ignore[union-attr]
-        mine = rows & has(k.name) & known & ~claimed & (is_step if k.values.steps else True)  # type: ignore[union-attr]
+    for name, values in sorted(valued.items(), key=lambda kv: (not kv[1].steps, kv[1].high - kv[1].low)):
+        mine = rows & has(name) & known & ~claimed & (is_step if values.steps else True)
         claimed |= mine
-        p.add(mine & k.values.refuses(number), "value", k.values.refusal)  # type: ignore[union-attr]
+        p.add(mine & values.refuses(number), "value", values.refusal)
 
 
 def _check_periods(p: _Problems, ev: pd.DataFrame, ix: _Index, rows: np.ndarray, scheme: Scheme) -> None:
