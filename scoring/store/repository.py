@@ -120,18 +120,23 @@ def on_loaded_calendar(session: Session, scheme: Scheme) -> Scheme:
 
 def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
     """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected", "pending"]
+    return _typed(_raw(session, "evidence", ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected", "pending"],
+                       scheme_id=scheme_id))
+
+
+def _raw(session: Session, table: str, cols: list[str], *, scheme_id: str) -> pd.DataFrame:
+    """A table's rows of one scheme, these columns, in id order, read through the DB-API cursor
+    itself: a million rows skip SQLAlchemy's per-row Row objects (and pandas' look at each)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark} ORDER BY id", (scheme_id,))
+        cursor.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE scheme_id = {mark} ORDER BY id", (scheme_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return _typed(pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
-                               else {c: [] for c in cols}))
+    return pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
+                        else {c: [] for c in cols})
 
 
 _STR = pd.Series([], dtype=str).dtype
@@ -732,9 +737,7 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
 def evidence_links(session: Session, *, scheme_id: str) -> pd.DataFrame:
     """Each stored evidence record's body, obligation, url and attachment (sha256), in the order
     `evidence_with_provenance` gives them: what a 整改通知書 quotes, read without the provenance."""
-    e = Evidence.__table__.c  # type: ignore[attr-defined]
-    stmt = select(e.body, e.obligation, e.url, e.attachment).where(e.scheme_id == scheme_id).order_by(e.id)
-    return pd.DataFrame(session.execute(stmt).all(), columns=["body", "obligation", "url", "attachment"])
+    return _raw(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id)
 
 
 def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:
@@ -751,11 +754,8 @@ def evidence_summary(session: Session, *, scheme_id: str):
     note and preserved file of every record (for the appendix)."""
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
-    e = Evidence.__table__.c  # type: ignore[attr-defined]
-    cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor",
-            "attachment", "captured_at"]
-    ev = pd.DataFrame(session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id)).all(),
-                      columns=cols)
+    ev = _typed(_raw(session, "evidence", ["body", "obligation", "period", "event", "step", "published_at", "url",
+                                           "note", "assessor", "attachment", "captured_at"], scheme_id=scheme_id))
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
     firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(ev["assessor"]) - {""})
     dates = [d for _, d in batches]
