@@ -306,7 +306,7 @@ class _Mold:
         out[last] = out[last].replace("<w:pPr>", "<w:pPr><w:keepNext/>", 1)
         out.append(self.after)
         buf = io.BytesIO(self.package)
-        with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
+        with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:   # 3× faster than 6, ≈ 10% larger
             z.writestr("word/document.xml", "".join(out).encode("utf-8"))
         return buf.getvalue()
 
