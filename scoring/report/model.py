@@ -87,9 +87,10 @@ def rule_text(kind: str, label: str | None, lang: str) -> str:
 def decimals(values: pd.Series) -> int:
     """The decimals a number column is shown with: the fewest (0–2) that show every value rounded
     to 2 places, so one column has one format (27.87 beside 0.00, never beside 0)."""
-    v = pd.to_numeric(values, errors="coerce").dropna().round(2)
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    v = np.round(v[~np.isnan(v)], 2)
     for d in (0, 1):
-        if ((v * 10**d).round(6) % 1 == 0).all():
+        if (np.round(v * 10**d, 6) % 1 == 0).all():
             return d
     return 2
 
@@ -100,11 +101,12 @@ def cells(frame: pd.DataFrame) -> tuple[list[list[str]], list[bool]]:
     for _, col in frame.items():
         is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
         numeric.append(is_num)
+        values = col.tolist()   # plain Python values: iterating an Arrow-backed column is slow
         if is_num:
             d = decimals(col)
-            columns.append(["" if pd.isna(v) else f"{float(v):.{d}f}" for v in col])
+            columns.append(["" if v is None or v is pd.NA or v != v else f"{float(v):.{d}f}" for v in values])
         else:
-            columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in col])
+            columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values])
     return [list(r) for r in zip(*columns, strict=True)] if columns else [], numeric
 
 
