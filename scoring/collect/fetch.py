@@ -278,6 +278,26 @@ class Crawler:
         records of a crawl's requests, no retry beyond the settings'."""
         return self._fetch(url, 0)
 
+    def refusal(self, url: str) -> str:
+        """Why a request of a page's own (a screenshot's scripts, images, styles) may not be sent ('' when
+        it may): only http(s) of the site's hosts, at the addresses the crawl checked (public unless allowed)."""
+        p = urlsplit(url)
+        if p.scheme not in ("http", "https") or not p.hostname:
+            return f"{url[:80]}: not an http(s) address"
+        if netloc(url) not in self.hosts:
+            return f"{netloc(url)}: another host than the site's"
+        where = (p.hostname, p.port or (443 if p.scheme == "https" else 80))
+        try:
+            if where not in self._resolved:
+                self._resolved[where] = resolve(*where, self.settings.allow_private)
+        except AddressRefused as e:
+            return str(e)
+        return ""
+
+    def addresses(self) -> dict[str, str]:
+        """The address each host name of the crawl was checked at (host → IP), to pin a browser to."""
+        return {host: ip for (host, _), ip in self._resolved.items()}
+
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt (fetched once) lets this crawler fetch `url`."""
         for _ in self._robots_for(url):

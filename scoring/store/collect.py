@@ -58,6 +58,13 @@ def proposals(session: Session, *, crawl_ids: list[int] | None = None) -> pd.Dat
     return pd.DataFrame(session.execute(query).all(), columns=PROPOSAL_COLUMNS)
 
 
+def set_screenshots(session: Session, *, shots: dict[int, tuple[str, str]]) -> None:
+    """Record each capture's screenshot (sha256 of its PNG) or why there is none."""
+    for capture_id, (sha, error) in shots.items():
+        session.execute(update(Capture).where(Capture.__table__.c.id == capture_id)  # type: ignore[attr-defined]
+                        .values(screenshot_sha256=sha, screenshot_error=error))
+
+
 def mark_accepted(session: Session, *, ids: list[int], batch_id: int | None, who: str) -> None:
     p = Proposal.__table__.c  # type: ignore[attr-defined]
     session.execute(update(Proposal).where(p.id.in_(ids)).values(status="accepted", batch_id=batch_id, decided_by=who))
