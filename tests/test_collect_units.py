@@ -100,6 +100,21 @@ def test_find_date(text, found):
     ("2017年第5周價格", None, ["2017-W05"]),
     ("十二月份疫情", D(2018, 1, 3), ["2017-12"]),
     ("3月15日召開", D(2017, 3, 20), []),  # a date, not a period
+    # 每五日 (pentad) bulletins: by their days, as of their last day, by number (期, 候)
+    ("2017年6月6日-10日全省夏糧收購進度", None, ["2017-06-P2"]),
+    ("６月６日－１０日夏粮收购进度", D(2017, 6, 12), ["2017-06-P2"]),  # full-width
+    ("6月26日至30日夏粮收购进度", D(2017, 7, 2), ["2017-06-P6"]),
+    ("2017年2月26日-28日", None, ["2017-02-P6"]),
+    ("2016年2月26日-28日", None, ["2016"]),  # February 2016 ends on the 29th: not a pentad (the year form still reads 2016年)
+    ("6月6日-9日收购进度", D(2017, 6, 10), []),  # four days
+    ("6月7日-11日收购进度", D(2017, 6, 12), []),  # five days, not a pentad's
+    ("6月26日-7月5日收购进度", D(2017, 7, 6), []),  # across months
+    ("截至2017年6月10日全省夏粮收购进度", None, ["2017-06-P2"]),
+    ("截止10月31日秋粮收购进度", D(2017, 11, 2), ["2017-10-P6"]),
+    ("截至6月12日收购进度", D(2017, 6, 13), []),  # not a pentad's last day
+    ("2017年10月第3期秋粮收购进度", None, ["2017-10-P3"]),
+    ("十月第三候秋粮收购进度", D(2017, 10, 20), ["2017-10-P3"]),
+    ("6月第二候收购进度", D(2018, 1, 3), ["2017-06-P2"]),  # no year: the latest June before the date
 ])
 def test_periods_a_title_names(title, published, labels):
     assert [n.label for n in named_periods(normalise(title), list(FORMS), published)] == labels
@@ -131,6 +146,25 @@ def test_proposals_follow_the_hints():
     ]
     assert got["reason"].iloc[0] == "标题含「國民經濟運行情況」；期间「2017年1-2月」→2017-02；栏目「統計數據」；日期来自信息公开目录元数据表（发布日期）"
     assert "发布日期早于期间开始（2017-06-01）" in got["reason"].iloc[2]
+
+
+def test_pentad_proposals_name_the_period_the_rule_expects():
+    scheme = make_scheme(bodies=[{"id": "l", "name": "糧食局", "kind": "department"}], obligations=[
+        {"id": "2.3", "leads": ["l"], "points": 3,
+         "collect": {"keywords": ["糧食收購進度"], "periods": ["6月6日-10日", "截至6月10日", "6月第2期"]},
+         "rules": [{"kind": "periodic", "frequency": "pentad", "within": {"days": 2}, "start": "2017-06",
+                    "end": "2017-07"}]}])
+    pages = pd.DataFrame([
+        (1, "u1", "截至6月10日全省粮食收购进度", "", "", D(2017, 6, 11), False, "label", "html", False, "a" * 64),
+        (2, "u2", "2017年7月第6期粮食收购进度", "", "", D(2017, 8, 1), False, "label", "html", False, "b" * 64),
+        (3, "u3", "2017年10月6日-10日粮食收购进度", "", "", D(2017, 10, 11), False, "label", "html", False, "c" * 64),
+        (4, "u4", "2017年6月粮食收购进度", "", "", D(2017, 7, 1), False, "label", "html", False, "d" * 64),
+    ], columns=["capture_id", "url", "title", "channel", "referrer_channel", "published_at", "has_time",
+                "date_source", "kind", "is_list", "capture"])
+    got = propose(scheme, "l", pages)
+    # October is outside the summer season the rule expects; a month is not a pentad
+    assert got[["url", "period"]].values.tolist() == [["u1", "2017-06-P2"], ["u2", "2017-07-P6"]]
+    assert "期间「截至6月10日」→2017-06-P2" in got["reason"].iloc[0]
 
 
 @pytest.mark.parametrize("a,b", [
