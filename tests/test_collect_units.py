@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import socket
+import threading
 import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
 
 from scoring.collect import archive
 from scoring.collect.extract import decode, find_date, read_page
-from scoring.collect.fetch import AddressRefused, fingerprint, netloc, resolve
+from scoring.collect.fetch import (
+    AddressRefused,
+    CollectSettings,
+    Crawler,
+    fingerprint,
+    netloc,
+    resolve,
+)
 from scoring.collect.match import FORMS, named_periods, normalise, propose
 from tests.conftest import make_scheme
 
@@ -182,6 +192,48 @@ def test_netloc_and_the_address_guard():
         with pytest.raises(AddressRefused, match="address: refused"):
             resolve(host, 80, allow_private=False)
     assert resolve("127.0.0.1", 80, allow_private=True) == "127.0.0.1"
+
+
+class _Logged(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_address(monkeypatch):
+    """DNS rebinding: the check sees a public address, a second lookup would give 127.0.0.1 (where a
+    server listens): the connection goes to the address checked, and the name is looked up once."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Logged)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    answers, looked_up, connected = iter(["93.184.215.14", *["127.0.0.1"] * 20]), [], []
+
+    def getaddrinfo(host, at, *args, **kwargs):
+        ip = next(answers)
+        looked_up.append((host, ip))
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, at))]
+
+    def create_connection(address, *args, **kwargs):  # nothing leaves this machine: the connection is refused here
+        connected.append(address)
+        raise ConnectionRefusedError(111, "refused by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    try:
+        crawler = Crawler(f"http://rebind.example.gov.cn:{port}/", set(), settings=CollectSettings(retries=1, timeout=1))
+        caps = [crawler.fetch(f"http://rebind.example.gov.cn:{port}/{p}") for p in ("", "robots.txt")]
+        crawler.close()
+    finally:
+        server.shutdown()
+    assert looked_up == [("rebind.example.gov.cn", "93.184.215.14")]
+    assert connected == [("93.184.215.14", port)] * 4  # two requests, each tried twice, all to the address checked
+    assert server.seen == []  # 127.0.0.1 never saw a request
+    assert all(c.error.startswith("ConnectError") for c in caps)
 
 
 def test_a_warc_record_checks_and_a_changed_byte_does_not():

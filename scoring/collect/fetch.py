@@ -3,7 +3,8 @@ User-Agent, one connection and a set rate per host, retries with backoff for tra
 caps on size, time, pages, depth and one path's query variants (calendar and ?page=N traps), only
 http(s) links of the site's own hosts, redirects to another host recorded and not followed, and
 loopback/private/link-local addresses refused (after DNS, for every request, so after every
-redirect) unless allowed. Every request and response is kept as a WARC record (archive.py).
+redirect) unless allowed, and every connection made to the address that was checked (no second
+lookup: DNS rebinding reaches nothing new). Every request and response is kept as a WARC record (archive.py).
 
 A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
 (normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
@@ -18,12 +19,14 @@ import ssl
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import certifi
+import httpcore
 import httpx
 from protego import Protego
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -114,6 +117,32 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens each connection to the address its host name was checked at (`pin`), not to whatever a
+    second lookup answers: a name that gives the check a public address and the connection a private
+    one (DNS rebinding) reaches only the first. The URL keeps the name, so the Host header, the TLS
+    SNI and the certificate check are on the name."""
+
+    def __init__(self, pin: Callable[[str, int], str]):
+        self.pin = pin
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return super().connect_tcp(self.pin(host, port), port, timeout=timeout, local_address=local_address,
+                                   socket_options=socket_options)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport (one connection, keep-alive, TLS with certifi's roots) over `_PinnedBackend`."""
+
+    def __init__(self, pin: Callable[[str, int], str], limits: httpx.Limits):
+        super().__init__(verify=_tls(), trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(  # as HTTPTransport makes it, with the pinned backend
+            ssl_context=_tls(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(pin))
+
+
 @dataclass
 class _Queued:
     url: str
@@ -147,12 +176,18 @@ class Crawler:
         if not self.settings.user_agent.isascii() or not self.settings.user_agent.strip():
             raise GongkaiError(f"GONGKAI_COLLECT_USER_AGENT {self.settings.user_agent!r}: HTTP headers take "
                                "ASCII text only (name the firm in Latin letters or pinyin)")
-        # the start address is checked before anything is sent
-        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.settings.allow_private)
+        # the start address is checked before anything is sent (and every connection goes to it)
+        self.pin(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False, verify=_tls(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False,
+            transport=PinnedTransport(self.pin, httpx.Limits(max_connections=1, max_keepalive_connections=1)),
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    def pin(self, host: str, port: int) -> str:
+        """The address a host is reached at: looked up and checked once a crawl, then always that one."""
+        if (host, port) not in self._resolved:
+            self._resolved[host, port] = resolve(host, port, self.settings.allow_private)
+        return self._resolved[host, port]
 
     def close(self) -> None:
         self.client.close()
@@ -201,10 +236,8 @@ class Crawler:
         cap = Capture(url, depth, now)
         p = urlsplit(url)
         where = (p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
-        try:  # a host's addresses are checked once a crawl (its later requests go to the same host)
-            if where not in self._resolved:
-                self._resolved[where] = resolve(*where, self.settings.allow_private)
-            ip = self._resolved[where]
+        try:  # a host's addresses are checked once a crawl; its connections go to the address checked
+            ip = self.pin(*where)
         except AddressRefused as e:
             cap.error = str(e)
             return cap
@@ -215,6 +248,9 @@ class Crawler:
             except httpx.TimeoutException:
                 cap.error = f"no answer within {self.settings.timeout:g} s"
                 return cap  # a slow page stays slow: not retried
+            except AddressRefused as e:  # a name the connection looked up afresh (an IDN's ASCII form)
+                cap.error = str(e)
+                return cap
             except httpx.HTTPError as e:
                 cap.error = f"{type(e).__name__}: {e}"
             else:
@@ -286,10 +322,8 @@ class Crawler:
             return f"{url[:80]}: not an http(s) address"
         if netloc(url) not in self.hosts:
             return f"{netloc(url)}: another host than the site's"
-        where = (p.hostname, p.port or (443 if p.scheme == "https" else 80))
         try:
-            if where not in self._resolved:
-                self._resolved[where] = resolve(*where, self.settings.allow_private)
+            self.pin(p.hostname, p.port or (443 if p.scheme == "https" else 80))
         except AddressRefused as e:
             return str(e)
         return ""
