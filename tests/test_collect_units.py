@@ -236,6 +236,65 @@ def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_
     assert all(c.error.startswith("ConnectError") for c in caps)
 
 
+class _Robots(BaseHTTPRequestHandler):
+    """Serves `server.routes`: path → (status, Location or body)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        status, text = self.server.routes.get(self.path, (404, ""))  # type: ignore[attr-defined]
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", text.replace("PORT", str(self.server.server_address[1])))
+        self.end_headers()
+        if status < 300:
+            self.wfile.write(text.encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+RULES = "User-agent: *\nDisallow: /private/\n"
+
+
+def _hops(n: int, last: str = "/rules.txt") -> dict[str, tuple[int, str]]:
+    chain = ["/robots.txt", *[f"/r{i}" for i in range(1, n)], last]
+    return {a: (301 if i % 2 else 302, b) for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False))}
+
+
+@pytest.mark.parametrize("routes,private_allowed,fetched", [
+    ({"/robots.txt": (200, RULES)}, False, ["/robots.txt"]),
+    (_hops(1) | {"/rules.txt": (200, RULES)}, False, ["/robots.txt", "/rules.txt"]),
+    # five consecutive redirects are followed (RFC 9309 2.3.1.2) …
+    (_hops(5) | {"/rules.txt": (200, RULES)}, False, ["/robots.txt", "/r1", "/r2", "/r3", "/r4", "/rules.txt"]),
+    # … a sixth is not: the file is unavailable, as a 404 is — everything allowed
+    (_hops(6) | {"/rules.txt": (200, RULES)}, True, ["/robots.txt", "/r1", "/r2", "/r3", "/r4", "/r5"]),
+    ({"/robots.txt": (302, "/robots.txt")}, True, ["/robots.txt"] * 6),  # a loop ends the same way
+    # to another host (localhost, not the site's 127.0.0.1): followed for robots.txt, its rules rule the site
+    ({"/robots.txt": (301, "http://localhost:PORT/rules.txt"), "/rules.txt": (200, RULES)}, False,
+     ["/robots.txt", "/rules.txt"]),
+    ({"/robots.txt": (301, "ftp://example.gov.cn/robots.txt")}, True, ["/robots.txt"]),
+    ({"/robots.txt": (503, "")}, False, ["/robots.txt"] * 3),  # unreachable: nothing allowed (and retried)
+])
+def test_robots_txt_redirects(routes, private_allowed, fetched):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Robots)
+    server.seen, server.routes = [], routes  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        crawler = Crawler(site, set(), settings=CollectSettings(allow_private=True, retries=2, timeout=2), rate=0)
+        caps = list(crawler._robots_for(site))
+        allowed = crawler.allowed(site + "private/x"), crawler.allowed(site + "public/y")
+        crawler.close()
+    finally:
+        server.shutdown()
+    assert server.seen == fetched
+    assert allowed == (private_allowed, "503" not in str(routes))
+    retried = "503" in str(routes)
+    assert len(caps) == (1 if retried else len(fetched)) and all(c.response is not None for c in caps)  # every hop archived
+    gave_up = private_allowed and len(fetched) > 1 or "ftp:" in str(routes)
+    assert ("unavailable, everything allowed (RFC 9309 2.3.1.2)" in caps[-1].note) == gave_up
+
+
 def test_a_warc_record_checks_and_a_changed_byte_does_not():
     at = dt.datetime(2017, 3, 15, tzinfo=dt.UTC)
     rq = archive.request_record("http://a.gov.cn/x", [("User-Agent", "gongkai")], at)

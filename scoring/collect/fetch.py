@@ -35,6 +35,7 @@ from scoring.collect import archive, extract
 from scoring.errors import GongkaiError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: "at least five consecutive redirects"
 
 
 class CollectSettings(BaseSettings):
@@ -203,16 +204,29 @@ class Crawler:
         self._last[host] = time.monotonic()
 
     def _robots_for(self, url: str) -> Iterator[Capture]:
-        """Fetch (and archive) a host's robots.txt once: 4xx → everything allowed; unreachable or
-        5xx → nothing allowed (RFC 9309)."""
+        """Fetch (and archive) a host's robots.txt once (RFC 9309 §2.3.1): 2xx → its rules; 4xx →
+        everything allowed; unreachable or 5xx → nothing allowed. Redirects are followed up to
+        ROBOTS_REDIRECTS hops, to another host too (§2.3.1.2 says "even across authorities"; each hop
+        is one GET of a robots file, at an address checked like any other), and the file reached
+        rules the first host; a longer chain, a loop or a redirect out of http(s) is "unavailable",
+        as a 4xx is (§2.3.1.2: "MAY assume that the robots.txt file is unavailable")."""
         p = urlsplit(url)
         host = netloc(url)
         if host in self._robots:
             return
-        robots_url = f"{p.scheme}://{p.netloc}/robots.txt"
-        cap = self._fetch(robots_url, 0)
+        cap = self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)
+        for _ in range(ROBOTS_REDIRECTS):
+            if not cap.redirect or urlsplit(cap.redirect).scheme not in ("http", "https"):
+                break
+            cap.note = f"robots.txt of {host} redirects to {cap.redirect}: followed"
+            yield cap
+            cap = self._fetch(cap.redirect, 0)
         rules: Protego | None
-        if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+        if cap.redirect:
+            rules = None
+            cap.note = (f"robots.txt of {host}: more than {ROBOTS_REDIRECTS} redirects, or one out of http(s) "
+                        f"({cap.redirect[:200]}): unavailable, everything allowed (RFC 9309 2.3.1.2)")
+        elif cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
             rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
             delay = rules.crawl_delay(self.settings.user_agent)
             if delay:
