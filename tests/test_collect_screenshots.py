@@ -12,11 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scoring.store import collect as stored
 from scoring.store.attachments import LocalStore
 from scoring.store.db import engine_for
+from scoring.store.models import AuditEntry
 from scoring.synthetic.site import SiteServer, write_site
 from tests.cli import clean_env, gongkai
 from tests.conftest import SCHEME_2017
@@ -73,6 +74,8 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
     with Session(engine_for(db)) as session:
         captures = {c.id: c for c in stored.captures(session, crawl_id=1)}
         props = stored.proposals(session, crawl_ids=[1])
+        [audited] = session.exec(select(AuditEntry.detail).where(AuditEntry.action == "collect_screenshots")).all()
+    assert audited.endswith(", 3 requests of the pages refused (another host, or a refused address)")  # img, fetch, navigation
     by_capture = {c.response_sha256: c for c in captures.values()}
     proposed = [by_capture[s] for s in props["capture"].unique() if by_capture[s].kind == "html"]
     assert len(proposed) >= 5 and f"{len(proposed) - 1} screenshots, 1 pages not rendered" in r.stdout
@@ -107,6 +110,9 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
     for row in ev.itertuples():
         shot = by_capture[row.capture].screenshot_sha256
         assert row.attachment == (shot or row.capture)  # a PDF keeps its WARC record
+        if shot:  # captured when the screenshot was taken (in the scheme's time; a zip's clock ticks in 2 s)
+            taken = pd.Timestamp(by_capture[row.capture].screenshot_at, tz="UTC").tz_convert("Asia/Shanghai")
+            assert abs(pd.Timestamp(row.captured_at) - taken.tz_localize(None)) <= pd.Timedelta(seconds=2)
         assert row.note.endswith(f"capture {row.capture}")
 
 
@@ -132,5 +138,6 @@ def test_resolver_rules_pin_checked_names_and_refuse_the_rest():
     from scoring.collect.shots import resolver_rules
 
     assert resolver_rules({"www.example.gov.cn": "203.0.113.5", "v6.example.gov.cn": "2001:db8::1",
-                           "127.0.0.1": "127.0.0.1"}) == \
-        "EXCLUDE 127.0.0.1, MAP v6.example.gov.cn [2001:db8::1], MAP www.example.gov.cn 203.0.113.5, MAP * ~NOTFOUND"
+                           "127.0.0.1": "127.0.0.1", "山东.政府.cn": "203.0.113.6"}) == \
+        ("EXCLUDE 127.0.0.1, MAP v6.example.gov.cn [2001:db8::1], MAP www.example.gov.cn 203.0.113.5, "
+         "MAP xn--xhq326a.xn--mxtq1m.cn 203.0.113.6, MAP * ~NOTFOUND")

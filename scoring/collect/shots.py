@@ -37,7 +37,10 @@ def resolver_rules(addresses: dict[str, str]) -> str:
     def bracket(ip: str) -> str:
         return f"[{ip}]" if ":" in ip else ip
 
-    rules = [f"MAP {host} {bracket(ip)}" if host != ip else f"EXCLUDE {bracket(ip)}"
+    def ascii_name(host: str) -> str:  # 政府.中国 → xn--mxtq1m.xn--fiqs8s, as chromium compares names
+        return host if host.isascii() else host.encode("idna").decode("ascii")
+
+    rules = [f"MAP {ascii_name(host)} {bracket(ip)}" if host != ip else f"EXCLUDE {bracket(ip)}"
              for host, ip in sorted(addresses.items())]
     return ", ".join([*rules, "MAP * ~NOTFOUND"])
 

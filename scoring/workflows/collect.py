@@ -27,6 +27,7 @@ from scoring.collect import archive, match, shots
 from scoring.collect.fetch import Capture as Fetched
 from scoring.collect.fetch import CollectSettings, Crawler, netloc
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
+from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.intake.tables import COLUMNS, csv_bytes
 from scoring.store import accounts
 from scoring.store import collect as stored
@@ -139,14 +140,15 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
         pages = {r.id: (r.url, r.kind) for r in rows if r.id is not None and r.id in chosen}
     if not browser:
         return result
-    shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress)
+    refused: list[str] = []
+    shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress, refused=refused)
     with transaction(db) as session:
         stored.set_screenshots(session, shots=shots)
+        taken, failed = sum(bool(s) for s, _, _ in shots.values()), sum(bool(e) for _, _, e in shots.values())
         audit(session, who=_as(session, actor, "collect").name, action="collect_screenshots", scheme_id=scheme.id,
-              detail=f"crawl {crawl_id}: {sum(bool(s) for s, _ in shots.values())} screenshots, "
-                     f"{sum(bool(e) for _, e in shots.values())} pages not rendered")
-    return dataclasses.replace(result, screenshots=sum(bool(s) for s, _ in shots.values()),
-                               screenshot_errors=sum(bool(e) for _, e in shots.values()))
+              detail=f"crawl {crawl_id}: {taken} screenshots, {failed} pages not rendered, "
+                     f"{len(refused)} requests of the pages refused (another host, or a refused address)")
+    return dataclasses.replace(result, screenshots=taken, screenshot_errors=failed)
 
 
 def _browser() -> str:
@@ -165,16 +167,21 @@ def _browser() -> str:
 
 
 def _screenshots(browser: str, crawler: Crawler, pages: dict[int, tuple[str, str]], store: AttachmentStore, *,
-                 rate: float, progress: Callable[[str], None] | None) -> dict[int, tuple[str, str]]:
-    """Capture id → (the PNG's sha256 in the store, or why there is none) for each proposed page."""
-    out: dict[int, tuple[str, str]] = {}
+                 rate: float, progress: Callable[[str], None] | None,
+                 refused: list[str]) -> dict[int, tuple[str, dt.datetime, str]]:
+    """Capture id → (the PNG's sha256 in the store, when it was taken, or why there is none) for each
+    proposed page. A PNG over the attachment size cap is not kept: an import would refuse it."""
+    out: dict[int, tuple[str, dt.datetime, str]] = {}
     with shots.Screenshots(browser, crawler.refusal, crawler.addresses(), crawler.settings.user_agent,
-                           timeout=15.0, rate=rate) as camera:
+                           timeout=15.0, rate=rate, blocked=refused) as camera:
         for capture_id, (url, kind) in sorted(pages.items()):
             if kind == "pdf":
                 continue  # the PDF is its own picture: its WARC record stays the evidence's file
             shot = camera.take(url)
-            out[capture_id] = (store.put(shot.png) if shot.png else "", shot.error)
+            error = shot.error or (f"screenshot of {len(shot.png):,} bytes, over the attachment cap of "
+                                   f"{MAX_ATTACHMENT_BYTES:,} (GONGKAI_MAX_ATTACHMENT_BYTES): not kept"
+                                   if len(shot.png) > MAX_ATTACHMENT_BYTES else "")
+            out[capture_id] = ("" if error else store.put(shot.png), _naive(shot.at), error)
             if progress:
                 progress(url)
     return out
@@ -298,7 +305,8 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
         scheme_id = stored.get_crawl(session, crawl_id=crawl_id).scheme_id
         table = stored.proposals(session, crawl_ids=[crawl_id])
         kept = stored.captures(session, crawl_id=crawl_id)
-        fetched = {c.response_sha256: c.fetched_at for c in kept}
+        captured = {c.response_sha256: c.screenshot_at if c.screenshot_sha256 and c.screenshot_at else c.fetched_at
+                   for c in kept}  # when each row's file was captured
         screenshots = {c.response_sha256: c.screenshot_sha256 for c in kept if c.screenshot_sha256}
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         firm = accounts.account_firm(session, who)
@@ -315,7 +323,7 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     store = store_for(resolve_url(db))
     files = {s: (screenshots[s], store.get(screenshots[s])) if s in screenshots else (s, store.get(s))
              for s in table["capture"].unique()}
-    bundle = _bundle(crawl_id, table, files, fetched, scheme.scheme.timezone, "" if firm else who.name)
+    bundle = _bundle(crawl_id, table, files, captured, scheme.scheme.timezone, "" if firm else who.name)
     try:
         result = import_file(db, actor=actor, name=f"crawl-{crawl_id}.zip", data=bundle, scheme_id=scheme_id)
     except ImportRefused as e:

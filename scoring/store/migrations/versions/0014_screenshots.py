@@ -1,5 +1,5 @@
 """The collector's screenshots (--screenshots, issue 23): each proposed page's full-page PNG (its
-sha256 in the attachment store) on its capture, or why it could not be taken.
+sha256 in the attachment store) on its capture, when it was taken, or why it could not be.
 
 Revision ID: 0014 (follows 0013, the website inspection)
 """
@@ -17,9 +17,11 @@ def upgrade() -> None:
     with op.batch_alter_table("capture") as batch:
         batch.add_column(sa.Column("screenshot_sha256", sa.String(), nullable=False, server_default=""))
         batch.add_column(sa.Column("screenshot_error", sa.Text(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("screenshot_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("capture") as batch:
+        batch.drop_column("screenshot_at")
         batch.drop_column("screenshot_error")
         batch.drop_column("screenshot_sha256")
