@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -234,6 +237,56 @@ def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_
     assert connected == [("93.184.215.14", port)] * 4  # two requests, each tried twice, all to the address checked
     assert server.seen == []  # 127.0.0.1 never saw a request
     assert all(c.error.startswith("ConnectError") for c in caps)
+
+
+class _Hosted(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.headers["Host"])  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command to make a certificate")
+@pytest.mark.parametrize("certified,ok", [("pinned.example.gov.cn", True), ("other.example.gov.cn", False)])
+def test_a_pinned_https_connection_keeps_the_name_for_host_sni_and_the_certificate(tmp_path, monkeypatch, certified, ok):
+    from scoring.collect import fetch
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={certified}", "-addext", f"subjectAltName=DNS:{certified}"],
+                   check=True, capture_output=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hosted)
+    server.seen, names = [], []  # type: ignore[attr-defined]
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    served.sni_callback = lambda sock, name, ctx: names.append(name)
+    server.socket = served.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    answers = iter(["127.0.0.1", *["10.9.9.9"] * 20])  # a second lookup would send it elsewhere
+
+    def getaddrinfo(host, at, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers) if host == "pinned.example.gov.cn" else host, at))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(fetch, "_tls", lambda: ssl.create_default_context(cafile=str(cert)))
+    try:
+        crawler = Crawler(f"https://pinned.example.gov.cn:{port}/", set(),
+                          settings=CollectSettings(allow_private=True, retries=0, timeout=2))
+        cap = crawler.fetch(f"https://pinned.example.gov.cn:{port}/x")
+        crawler.close()
+    finally:
+        server.shutdown()
+    if ok:
+        assert (cap.status, cap.error) == (200, "")
+        assert server.seen == [f"pinned.example.gov.cn:{port}"] and names == ["pinned.example.gov.cn"]
+    else:  # the certificate is checked against the name, not the address connected to
+        assert cap.status is None and "CERTIFICATE_VERIFY_FAILED" in cap.error and server.seen == []
 
 
 class _Robots(BaseHTTPRequestHandler):
