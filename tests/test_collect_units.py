@@ -239,6 +239,21 @@ def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_
     assert all(c.error.startswith("ConnectError") for c in caps)
 
 
+def test_what_a_screenshot_page_may_request(monkeypatch):
+    """The screenshot browser's rule (Crawler.refusal): the site's hosts over http(s), at public addresses."""
+    table = {"www.example.gov.cn": "93.184.215.14", "intra.example.gov.cn": "10.1.2.3"}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))])
+    crawler = Crawler("https://www.example.gov.cn/", {"intra.example.gov.cn"}, settings=CollectSettings())
+    assert crawler.refusal("https://www.example.gov.cn/css/a.css") == ""
+    assert crawler.refusal("http://cdn.example.com/x.js") == "cdn.example.com: another host than the site's"
+    assert crawler.refusal("ftp://www.example.gov.cn/x") == "ftp://www.example.gov.cn/x: not an http(s) address"
+    assert crawler.refusal("https://intra.example.gov.cn/api").startswith(
+        "intra.example.gov.cn resolves to 10.1.2.3, a private address: refused")
+    assert crawler.addresses() == {"www.example.gov.cn": "93.184.215.14"}  # what the browser is pinned to
+    crawler.close()
+
+
 class _Hosted(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.server.seen.append(self.headers["Host"])  # type: ignore[attr-defined]
