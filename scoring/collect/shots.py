@@ -3,8 +3,10 @@ chromium driven by Playwright, headless, one browser and one page for the whole 
 The page's scripts run (many sites draw their text with them), but every request the browser makes
 passes the crawl's own rules first — only http(s) of the site's hosts, at addresses checked public
 (unless allowed) — and the browser's name lookups are pinned to the addresses the crawl checked
-(`--host-resolver-rules`), so a name that answers differently the second time reaches nothing new.
-WebSockets, service workers and downloads are refused outright."""
+(`--host-resolver-rules`; every other name, IP literals included, resolves to nothing), so a name
+that answers differently the second time reaches nothing new, and a server redirect (which the
+route handler does not see: Playwright routes a chain's first request only) reaches only a site
+host. WebSockets, service workers and downloads are refused outright."""
 
 from __future__ import annotations
 
