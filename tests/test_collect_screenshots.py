@@ -148,3 +148,23 @@ def test_resolver_rules_pin_checked_names_and_refuse_the_rest():
                            "127.0.0.1": "127.0.0.1", "山东.政府.cn": "203.0.113.6"}) == \
         ("EXCLUDE 127.0.0.1, MAP v6.example.gov.cn [2001:db8::1], MAP www.example.gov.cn 203.0.113.5, "
          "MAP xn--xhq326a.xn--mxtq1m.cn 203.0.113.6, MAP * ~NOTFOUND")
+
+
+def test_a_browser_that_does_not_start_keeps_the_crawl_and_says_why_on_each_page(tmp_path, scheme_2017):
+    folder = tmp_path / "site"
+    write_site(scheme_2017, folder, body="tongji", seed=7, filler=0)
+    server = SiteServer(folder).start()
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    env = clean_env(**ENV, GONGKAI_CHROMIUM="/bin/false")
+    try:
+        assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db, env=env).returncode == 0
+        r = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", "--screenshots",
+                    "--db", db, env=env)
+    finally:
+        server.shutdown()
+    assert r.returncode == 0, r.stderr
+    with Session(engine_for(db)) as session:
+        pages = [c for c in stored.captures(session, crawl_id=1) if c.screenshot_error]
+        proposed = stored.proposals(session, crawl_ids=[1])
+    assert f"; 0 screenshots, {len(pages)} pages not rendered" in r.stdout and len(proposed) >= len(pages) > 0
+    assert all(c.screenshot_error.startswith("--screenshots: the browser /bin/false did not start (") for c in pages)

@@ -126,7 +126,8 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                        index_sha256=store.put(index) if index else "",
                        settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
                                             "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                            "timeout": settings.timeout, "hosts": sorted(crawler.hosts)},
+                                            "timeout": settings.timeout, "hosts": sorted(crawler.hosts),
+                                            "screenshots": screenshots},
                                            ensure_ascii=False))
         crawl_id = stored.add_crawl(session, done, rows)
         proposed = match.propose(scheme, body, _pages(rows))
@@ -141,7 +142,10 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     if not browser:
         return result
     refused: list[str] = []
-    shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress, refused=refused)
+    try:
+        shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress, refused=refused)
+    except GongkaiError as e:  # the browser did not start: the crawl is kept, each page says why it has no picture
+        shots = {i: ("", _naive(dt.datetime.now(dt.UTC)), str(e)) for i, (_, kind) in pages.items() if kind != "pdf"}
     with transaction(db) as session:
         stored.set_screenshots(session, shots=shots)
         taken, failed = sum(bool(s) for s, _, _ in shots.values()), sum(bool(e) for _, _, e in shots.values())
