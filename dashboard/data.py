@@ -292,6 +292,12 @@ def proposals(db: str, crawl_id: int, actor: Actor) -> pd.DataFrame:
     return workflows_collect.proposals(db, actor=actor, crawl_id=crawl_id)
 
 
+def review(db: str, crawl_id: int, proposal_id: int, actor: Actor):
+    from scoring.workflows import collect as workflows_collect
+
+    return workflows_collect.review(db, actor=actor, crawl_id=crawl_id, proposal_id=proposal_id)
+
+
 def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):
     from scoring.workflows import collect as workflows_collect
 

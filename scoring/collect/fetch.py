@@ -3,7 +3,8 @@ User-Agent, one connection and a set rate per host, retries with backoff for tra
 caps on size, time, pages, depth and one path's query variants (calendar and ?page=N traps), only
 http(s) links of the site's own hosts, redirects to another host recorded and not followed, and
 loopback/private/link-local addresses refused (after DNS, for every request, so after every
-redirect) unless allowed. Every request and response is kept as a WARC record (archive.py).
+redirect) unless allowed, and every connection made to the address that was checked (no second
+lookup: DNS rebinding reaches nothing new). Every request and response is kept as a WARC record (archive.py).
 
 A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
 (normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
@@ -18,12 +19,14 @@ import ssl
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import certifi
+import httpcore
 import httpx
 from protego import Protego
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +35,7 @@ from scoring.collect import archive, extract
 from scoring.errors import GongkaiError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: "at least five consecutive redirects"
 
 
 class CollectSettings(BaseSettings):
@@ -114,6 +118,32 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens each connection to the address its host name was checked at (`pin`), not to whatever a
+    second lookup answers: a name that gives the check a public address and the connection a private
+    one (DNS rebinding) reaches only the first. The URL keeps the name, so the Host header, the TLS
+    SNI and the certificate check are on the name."""
+
+    def __init__(self, pin: Callable[[str, int], str]):
+        self.pin = pin
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return super().connect_tcp(self.pin(host, port), port, timeout=timeout, local_address=local_address,
+                                   socket_options=socket_options)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport (one connection, keep-alive, TLS with certifi's roots) over `_PinnedBackend`."""
+
+    def __init__(self, pin: Callable[[str, int], str], limits: httpx.Limits):
+        super().__init__(verify=_tls(), trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(  # as HTTPTransport makes it, with the pinned backend
+            ssl_context=_tls(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(pin))
+
+
 @dataclass
 class _Queued:
     url: str
@@ -147,12 +177,18 @@ class Crawler:
         if not self.settings.user_agent.isascii() or not self.settings.user_agent.strip():
             raise GongkaiError(f"GONGKAI_COLLECT_USER_AGENT {self.settings.user_agent!r}: HTTP headers take "
                                "ASCII text only (name the firm in Latin letters or pinyin)")
-        # the start address is checked before anything is sent
-        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.settings.allow_private)
+        # the start address is checked before anything is sent (and every connection goes to it)
+        self.pin(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False, verify=_tls(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False,
+            transport=PinnedTransport(self.pin, httpx.Limits(max_connections=1, max_keepalive_connections=1)),
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    def pin(self, host: str, port: int) -> str:
+        """The address a host is reached at: looked up and checked once a crawl, then always that one."""
+        if (host, port) not in self._resolved:
+            self._resolved[host, port] = resolve(host, port, self.settings.allow_private)
+        return self._resolved[host, port]
 
     def close(self) -> None:
         self.client.close()
@@ -168,16 +204,29 @@ class Crawler:
         self._last[host] = time.monotonic()
 
     def _robots_for(self, url: str) -> Iterator[Capture]:
-        """Fetch (and archive) a host's robots.txt once: 4xx → everything allowed; unreachable or
-        5xx → nothing allowed (RFC 9309)."""
+        """Fetch (and archive) a host's robots.txt once (RFC 9309 §2.3.1): 2xx → its rules; 4xx →
+        everything allowed; unreachable or 5xx → nothing allowed. Redirects are followed up to
+        ROBOTS_REDIRECTS hops, to another host too (§2.3.1.2 says "even across authorities"; each hop
+        is one GET of a robots file, at an address checked like any other), and the file reached
+        rules the first host; a longer chain, a loop or a redirect out of http(s) is "unavailable",
+        as a 4xx is (§2.3.1.2: "MAY assume that the robots.txt file is unavailable")."""
         p = urlsplit(url)
         host = netloc(url)
         if host in self._robots:
             return
-        robots_url = f"{p.scheme}://{p.netloc}/robots.txt"
-        cap = self._fetch(robots_url, 0)
+        cap = self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)
+        for _ in range(ROBOTS_REDIRECTS):
+            if not cap.redirect or urlsplit(cap.redirect).scheme not in ("http", "https"):
+                break
+            cap.note = f"robots.txt of {host} redirects to {cap.redirect}: followed"
+            yield cap
+            cap = self._fetch(cap.redirect, 0)
         rules: Protego | None
-        if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+        if cap.redirect:
+            rules = None
+            cap.note = (f"robots.txt of {host}: more than {ROBOTS_REDIRECTS} redirects, or one out of http(s) "
+                        f"({cap.redirect[:200]}): unavailable, everything allowed (RFC 9309 2.3.1.2)")
+        elif cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
             rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
             delay = rules.crawl_delay(self.settings.user_agent)
             if delay:
@@ -201,10 +250,8 @@ class Crawler:
         cap = Capture(url, depth, now)
         p = urlsplit(url)
         where = (p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
-        try:  # a host's addresses are checked once a crawl (its later requests go to the same host)
-            if where not in self._resolved:
-                self._resolved[where] = resolve(*where, self.settings.allow_private)
-            ip = self._resolved[where]
+        try:  # a host's addresses are checked once a crawl; its connections go to the address checked
+            ip = self.pin(*where)
         except AddressRefused as e:
             cap.error = str(e)
             return cap
@@ -215,6 +262,9 @@ class Crawler:
             except httpx.TimeoutException:
                 cap.error = f"no answer within {self.settings.timeout:g} s"
                 return cap  # a slow page stays slow: not retried
+            except AddressRefused as e:  # a name the connection looked up afresh (an IDN's ASCII form)
+                cap.error = str(e)
+                return cap
             except httpx.HTTPError as e:
                 cap.error = f"{type(e).__name__}: {e}"
             else:
@@ -277,6 +327,24 @@ class Crawler:
         """One GET outside a crawl (an inspection poll): the address check, rate, timeout and WARC
         records of a crawl's requests, no retry beyond the settings'."""
         return self._fetch(url, 0)
+
+    def refusal(self, url: str) -> str:
+        """Why a request of a page's own (a screenshot's scripts, images, styles) may not be sent ('' when
+        it may): only http(s) of the site's hosts, at the addresses the crawl checked (public unless allowed)."""
+        p = urlsplit(url)
+        if p.scheme not in ("http", "https") or not p.hostname:
+            return f"{url[:80]}: not an http(s) address"
+        if netloc(url) not in self.hosts:
+            return f"{netloc(url)}: another host than the site's"
+        try:
+            self.pin(p.hostname, p.port or (443 if p.scheme == "https" else 80))
+        except AddressRefused as e:
+            return str(e)
+        return ""
+
+    def addresses(self) -> dict[str, str]:
+        """The address each host name of the crawl was checked at (host → IP), to pin a browser to."""
+        return {host: ip for (host, _), ip in self._resolved.items()}
 
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt (fetched once) lets this crawler fetch `url`."""
