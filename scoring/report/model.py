@@ -245,24 +245,25 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
         "item": _items(found["item"], lang).to_numpy(), "due": _when(found["due"]).to_numpy(),
         "published": _when(found["published_at"]).to_numpy(), "outcome": _outcomes(found["outcome"], lang).to_numpy(),
         "late": late_texts(found, lang).to_numpy(), "lost": found["lost"].round(2).to_numpy()})
-    gaps_of = by_body(gaps)
-    found_of = by_body(found)
+    gaps_of, found_of = by_body(gaps), by_body(found)
+    no_gaps, none_found = gaps.iloc[:0].drop(columns="body"), found.iloc[:0].drop(columns="body")
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
         sections.append({
             "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
             "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
-            "veto": row.veto, "gaps": gaps_of.get(str(row.body), gaps.iloc[:0]).drop(columns="body"),
-            "findings": found_of.get(str(row.body), found.iloc[:0]).drop(columns="body")})
+            "veto": row.veto, "gaps": gaps_of.get(str(row.body), no_gaps), "findings": found_of.get(str(row.body), none_found)})
     return sections
 
 
 def by_body(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A table of every body's rows, grouped by body, as one table per body (each its own 0… index)."""
+    """A table of every body's rows, grouped by body, as one table per body without the body column
+    (each its own 0… index)."""
     body = frame["body"].to_numpy()
     starts = np.flatnonzero(np.r_[True, body[1:] != body[:-1]]) if len(frame) else np.array([], dtype=np.int64)
     bounds = [*starts.tolist(), len(frame)]
-    return {str(frame["body"].iat[a]): frame.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+    rest = frame.drop(columns="body")   # once, not once a body
+    return {str(body[a]): rest.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 
 def _method(card: Scorecard, lang: str) -> pd.DataFrame:
