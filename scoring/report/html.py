@@ -69,10 +69,11 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",
         tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
-                "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
+                "appendix": "" if report.appendix_note else _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart))
+        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart),
+        appendix_note=report.appendix_note)
 
 
 def write_html(report: Report, path: Path) -> None:

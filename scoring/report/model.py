@@ -133,6 +133,15 @@ class Report:
     # sections built by their own modules, before the method: 抽查 and 自評 (report/quality.py), 網站檢查
     # (report/inspection.py)
     sections: list[quality_section.Section] = field(default_factory=list)
+    # the appendix written apart (a CSV beside the report, `write.APPENDIX_INLINE`): its file and rows
+    appendix_file: str = ""
+    appendix_rows: int = 0
+
+    @property
+    def appendix_note(self) -> str:
+        """Where the appendix is when it is not in the report itself ("" when it is)."""
+        return self.t("appendix_apart").format(rows=f"{self.appendix_rows:,}", file=self.appendix_file) \
+            if self.appendix_file else ""
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
