@@ -458,3 +458,8 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
 
     done = workflows.write_report(demo_db, actor=Actor("local", None), outs=[tmp_path / "w" / "r.html"])
     assert done.written == [tmp_path / "w" / "r.html", tmp_path / "w" / "r-附录.csv"]
+    # the dashboard's report page offers the CSV beside the formats asked for
+    from dashboard import data as dashboard_data
+
+    files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".xlsx"], "zh-Hans", Actor("local", None))
+    assert sorted(files) == [".csv", ".xlsx"] and files[".csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()
