@@ -114,13 +114,42 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+def robots_text(cap: Capture) -> str | None:
+    """The rules a robots.txt answer sets (RFC 9309): its text (2xx); None, everything allowed (4xx);
+    unreachable or 5xx: nothing allowed (and the capture says so)."""
+    if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+        return archive.payload(cap.response.data)[1].decode("utf-8", "replace")
+    if cap.status is not None and 400 <= cap.status < 500:
+        return None
+    cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+    return "User-agent: *\nDisallow: /"
+
+
+def variant(url: str) -> tuple[str, str] | None:
+    """(host, path) of a URL with a query: its variants are counted against the trap cap."""
+    parts = urlsplit(url)
+    return (netloc(url), parts.path) if parts.query else None
+
+
 @dataclass
-class _Queued:
+class Queued:
+    """A URL waiting in the frontier, with what the page that linked it said about it."""
+
     url: str
     depth: int
-    anchor: str = ""
-    list_date: tuple[dt.datetime, bool] | None = None
+    anchor: str = ""                                   # the link's text
+    list_date: tuple[dt.datetime, bool] | None = None  # the date beside the link in a list page
     referrer_channel: str = ""
+
+
+@dataclass
+class Step:
+    """What one queued URL gave: its host's robots.txt capture (the first time), its own capture,
+    and the links to follow."""
+
+    robots: Capture | None
+    capture: Capture
+    found: list[Queued]
 
 
 @dataclass
@@ -167,28 +196,23 @@ class Crawler:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
-    def _robots_for(self, url: str) -> Iterator[Capture]:
-        """Fetch (and archive) a host's robots.txt once: 4xx → everything allowed; unreachable or
-        5xx → nothing allowed (RFC 9309)."""
-        p = urlsplit(url)
+    def _robots_capture(self, url: str) -> Capture | None:
+        """Fetch (and archive) a host's robots.txt once: its capture the first time, then None."""
         host = netloc(url)
         if host in self._robots:
-            return
-        robots_url = f"{p.scheme}://{p.netloc}/robots.txt"
-        cap = self._fetch(robots_url, 0)
-        rules: Protego | None
-        if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
-            rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
-            delay = rules.crawl_delay(self.settings.user_agent)
-            if delay:
-                self._delay[host] = float(delay)
-        elif cap.status is not None and 400 <= cap.status < 500:
-            rules = None
-        else:
-            rules = Protego.parse("User-agent: *\nDisallow: /")
-            cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+            return None
+        p = urlsplit(url)
+        cap = self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)
+        self._set_robots(host, robots_text(cap))
+        return cap
+
+    def _set_robots(self, host: str, text: str | None) -> None:
+        """A host's rules (None: everything allowed) and its Crawl-delay."""
+        rules = Protego.parse(text) if text is not None else None
+        delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
+        if delay:
+            self._delay[host] = float(delay)
         self._robots[host] = rules
-        yield cap
 
     def _allowed(self, url: str) -> bool:
         rules = self._robots.get(netloc(url))
@@ -208,8 +232,8 @@ class Crawler:
         except AddressRefused as e:
             cap.error = str(e)
             return cap
-        self._wait(netloc(url))
         for attempt in range(self.settings.retries + 1):
+            self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip)
             except httpx.TimeoutException:
@@ -222,7 +246,6 @@ class Crawler:
                     return cap
             if attempt < self.settings.retries:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
-                self._last[netloc(url)] = time.monotonic()
         return cap
 
     def _get(self, cap: Capture, ip: str) -> None:
@@ -280,59 +303,64 @@ class Crawler:
 
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt (fetched once) lets this crawler fetch `url`."""
-        for _ in self._robots_for(url):
-            pass
+        self._robots_capture(url)
         return self._allowed(url)
 
     # ---- the crawl -----------------------------------------------------------------------------
 
+    def step(self, q: Queued) -> Step:
+        """One queued URL: its host's robots.txt first (once), then the URL fetched — or refused by
+        robots.txt — and read, and the links to follow from it (http(s) links of the site's hosts,
+        before the frontier drops those already seen). The one per-URL step of the single-process
+        crawl and of a worker of a distributed one (engine.py)."""
+        robots = self._robots_capture(q.url)
+        if not self._allowed(q.url):
+            return Step(robots, Capture(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor,
+                                        note="robots.txt disallows it: not fetched"), [])
+        cap = self._fetch(q.url, q.depth)
+        cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
+            cap.page.published_at, cap.page.has_time = q.list_date
+            cap.page.date_source = "list"
+        if cap.page is not None and cap.page.kind == "pdf":
+            cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
+            if q.list_date is not None:
+                (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
+        found: list[Queued] = []
+        if cap.redirect:
+            if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
+                found.append(Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
+            else:
+                cap.note = f"redirect to another host, not followed: {cap.redirect}"
+        elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
+            channel = cap.page.title or cap.page.channel
+            found = [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
+                     for link in cap.page.links]
+        return Step(robots, cap, [f for f in found if urlsplit(f.url).scheme in ("http", "https")
+                                  and netloc(f.url) in self.hosts])
+
     def run(self) -> Iterator[Capture]:
         """Every URL crawled or refused, breadth first from the site, as it happens."""
-        queue: deque[_Queued] = deque([_Queued(self.site, 0)])
+        queue: deque[Queued] = deque([Queued(self.site, 0)])
         seen = {fingerprint(self.site)}
         variants: Counter[tuple[str, str]] = Counter()
         try:
             while queue and self.pages < self.max_pages:
-                q = queue.popleft()
-                yield from self._robots_for(q.url)
-                if not self._allowed(q.url):
-                    yield Capture(q.url, q.depth, dt.datetime.now(dt.UTC), note="robots.txt disallows it: not fetched",
-                                  anchor=q.anchor)
-                    continue
-                cap = self._fetch(q.url, q.depth)
-                cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
-                self.pages += cap.response is not None
-                if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
-                    cap.page.published_at, cap.page.has_time = q.list_date
-                    cap.page.date_source = "list"
-                if cap.page is not None and cap.page.kind == "pdf":
-                    cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
-                    if q.list_date is not None:
-                        (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
-                found: list[_Queued] = []
-                if cap.redirect:
-                    if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
-                        found.append(_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
-                    else:
-                        cap.note = f"redirect to another host, not followed: {cap.redirect}"
-                elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
-                    channel = cap.page.title or cap.page.channel
-                    found = [_Queued(link.url, q.depth + 1, link.text,
-                                     (link.date, link.has_time) if link.date else None, channel)
-                             for link in cap.page.links]
-                for f in found:
-                    parts = urlsplit(f.url)
-                    if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
-                        continue
+                done = self.step(queue.popleft())
+                self.pages += done.capture.response is not None
+                for f in done.found:
                     key = fingerprint(f.url)
                     if key in seen:
                         continue
                     seen.add(key)
-                    if parts.query:
-                        variants[netloc(f.url), parts.path] += 1
-                        if variants[netloc(f.url), parts.path] > self.settings.max_variants:
+                    trap = variant(f.url)
+                    if trap is not None:
+                        variants[trap] += 1
+                        if variants[trap] > self.settings.max_variants:
                             continue  # a calendar or ?page=N trap ends here
                     queue.append(f)
-                yield cap
+                if done.robots is not None:
+                    yield done.robots
+                yield done.capture
         finally:
             self.close()
