@@ -45,6 +45,11 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
+    # the engine for scale (engine.py): several workers over Dramatiq and Redis
+    engine: str = "local"              # local: this process alone, no server; redis: the workers' queue
+    broker: str = "redis://127.0.0.1:6379/0"  # the Redis of the queue and of the crawls' shared state
+    queue: str = "gongkai-collect"     # the queue's name (workers and crawls of one deployment share it)
+    stall_timeout: float = 300.0       # seconds without a URL handled before a queued crawl gives up
 
 
 class AddressRefused(GongkaiError):
@@ -201,10 +206,14 @@ class Crawler:
         host = netloc(url)
         if host in self._robots:
             return None
+        cap, text = self._fetch_robots(url)
+        self._set_robots(host, text)
+        return cap
+
+    def _fetch_robots(self, url: str) -> tuple[Capture, str | None]:
         p = urlsplit(url)
         cap = self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)
-        self._set_robots(host, robots_text(cap))
-        return cap
+        return cap, robots_text(cap)
 
     def _set_robots(self, host: str, text: str | None) -> None:
         """A host's rules (None: everything allowed) and its Crawl-delay."""

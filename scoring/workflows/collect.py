@@ -86,12 +86,31 @@ def _capture_row(f: Fetched) -> Capture:
         error=f.error, note=f.note)
 
 
+@dataclass
+class Gathered:
+    """What a crawl gathered, by either engine: the capture rows in order, their CDXJ lines, the
+    hosts it kept to, and (the queued engine) how many URLs each worker handled."""
+
+    rows: list[Capture]
+    lines: list[str]
+    hosts: set[str]
+    workers: dict[str, int] | None = None
+
+
+ENGINES = ("local", "redis")
+
+
 @_refusals_audited("collect_crawl")
 def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str | None = None,
           max_pages: int = 500, rate: float = 1.0, allow_private: bool = False,
-          settings: CollectSettings | None = None, progress: Callable[[str], None] | None = None) -> CrawlResult:
-    """Crawl one body's website, archive every request and response, and propose evidence rows."""
+          settings: CollectSettings | None = None, engine: str | None = None,
+          progress: Callable[[str], None] | None = None) -> CrawlResult:
+    """Crawl one body's website, archive every request and response, and propose evidence rows:
+    in this process (engine `local`), or through the workers' queue (`redis`, collect_engine.py)."""
     settings = settings or CollectSettings()
+    engine = engine or settings.engine
+    if engine not in ENGINES:
+        raise GongkaiError(f"--engine {engine!r}: one of {', '.join(ENGINES)}")
     if max_pages < 1:
         raise GongkaiError(f"--max-pages {max_pages}: at least 1")
     if rate < 0:
@@ -100,16 +119,16 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                                   settings=settings)
     started = now()
     hosts = {netloc(s) for s in scheme.body(body).sites}
-    crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
     store = store_for(resolve_url(db))
-    rows: list[Capture] = []
-    with Archiver(store) as keep:
-        for f in crawler.run():
-            keep(f)
-            rows.append(_capture_row(f))
-            if progress:
-                progress(f.url)
-    index = archive.cdxj(keep.lines)
+    if engine == "redis":
+        from scoring.workflows import collect_engine
+
+        got = collect_engine.gather(site=site, hosts=hosts, max_pages=max_pages, rate=rate, settings=settings,
+                                    store=store, progress=progress)
+    else:
+        got = _gather(Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate), store, progress)
+    rows = got.rows
+    index = archive.cdxj(got.lines)
     with transaction(db) as session:
         who = _as(session, actor, "collect")
         done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
@@ -118,7 +137,9 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                        index_sha256=store.put(index) if index else "",
                        settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
                                             "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                            "timeout": settings.timeout, "hosts": sorted(crawler.hosts)},
+                                            "timeout": settings.timeout, "hosts": sorted(got.hosts)}
+                                           | ({"engine": engine, "queue": settings.queue, "workers": got.workers}
+                                              if got.workers is not None else {}),
                                            ensure_ascii=False))
         crawl_id = stored.add_crawl(session, done, rows)
         proposed = match.propose(scheme, body, _pages(rows))
@@ -128,6 +149,25 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                      f"{done.errors} errors, {len(proposed)} proposals")
         return CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed),
                            sum(r.note.startswith("robots.txt") for r in rows))
+
+
+def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], None] | None) -> Gathered:
+    """The single-process crawl: the crawler's captures archived as they come."""
+    rows: list[Capture] = []
+    with Archiver(store) as keep:
+        for f in crawler.run():
+            keep(f)
+            rows.append(_capture_row(f))
+            if progress:
+                progress(f.url)
+    return Gathered(rows, keep.lines, crawler.hosts)
+
+
+def cdxj_lines(f: Fetched) -> list[str]:
+    """The CDXJ lines of a capture's WARC records (request, response)."""
+    return [archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if record is f.response else None,
+                              mime=f.mime if record is f.response else "")
+            for record in (f.request, f.response) if record is not None]
 
 
 class Archiver:
@@ -147,9 +187,7 @@ class Archiver:
         for record in (f.request, f.response):
             if record is not None:
                 self.pending.append(self.pool.submit(self.store.put, record.data))
-                response = record is f.response
-                self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if response else None,
-                                                    mime=f.mime if response else ""))
+        self.lines += cdxj_lines(f)
         if len(self.pending) > 256:
             self._settle()
 
