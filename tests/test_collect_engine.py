@@ -27,8 +27,8 @@ from tests.cli import clean_env, gongkai
 from tests.conftest import SCHEME_2017
 
 REDIS = "redis://127.0.0.1:6379/0"
-RATE = 10.0  # requests per second to the host: 100 ms apart
-JITTER = 0.035  # how late the server may log a request on a loaded machine (seen: up to 25 ms)
+RATE = 5.0  # requests per second to the host: 200 ms apart
+JITTER = 0.08  # how late a request may reach the server's log on a loaded machine (seen: up to 50 ms)
 
 
 def _redis():
@@ -60,7 +60,7 @@ def queue():
 def env(queue: str = "gongkai-test-none", **extra: str) -> dict[str, str]:
     return clean_env(**{"GONGKAI_COLLECT_ALLOW_PRIVATE": "1", "GONGKAI_COLLECT_TIMEOUT": "1",
                         "GONGKAI_COLLECT_MAX_BYTES": "1000000", "GONGKAI_COLLECT_BROKER": REDIS,
-                        "GONGKAI_COLLECT_QUEUE": queue} | extra)
+                        "GONGKAI_COLLECT_QUEUE": queue, "GONGKAI_COLLECT_MAX_VARIANTS": "5"} | extra)
 
 
 class Worker:
@@ -92,6 +92,11 @@ class Worker:
                 self.proc.wait()
 
 
+def settings_of(db: str) -> dict:
+    with Session(engine_for(db)) as session:
+        return json.loads(stored.get_crawl(session, crawl_id=1).settings)
+
+
 def proposals(db: str, crawl_id: int, e: dict[str, str]) -> pd.DataFrame:
     r = gongkai("collect", "proposals", "--crawl", str(crawl_id), "--format", "csv", "--db", db, env=e)
     assert r.returncode == 0, r.stderr
@@ -115,7 +120,7 @@ def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_p
     from scoring.method.scheme import load_scheme
 
     folder = tmp_path / "site"
-    write_site(load_scheme(SCHEME_2017), folder, body="tongji", seed=7, filler=5)
+    write_site(load_scheme(SCHEME_2017), folder, body="tongji", seed=7, filler=0)
     workers = [Worker(queue), Worker(queue)]
     server = SiteServer(folder).start()
     db = f"sqlite:///{tmp_path / 'g.db'}"
@@ -140,18 +145,20 @@ def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_p
         for w in workers:
             w.stop()
     # every URL fetched exactly once, robots.txt once
-    assert len(paths) > 40 and len(paths) == len(set(paths)), [p for p in paths if paths.count(p) > 1]
+    assert len(paths) > 30 and len(paths) == len(set(paths)), [p for p in paths if paths.count(p) > 1]
     assert paths.count("/robots.txt") == 1 and not [p for p in paths if p.startswith("/private/")]
     # politeness across the workers: never two requests to the host closer than 1/rate (less a little jitter)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     late = [(round(g, 4), paths[i:i + 2]) for i, g in enumerate(gaps) if g < 1 / RATE - JITTER]
+    print(f"{len(paths)} requests in {took:.1f} s; gaps: min {min(gaps) * 1000:.1f} ms, "
+          f"median {sorted(gaps)[len(gaps) // 2] * 1000:.1f} ms; URLs per worker: {settings_of(db)['workers']}")
     assert not late and sorted(gaps)[len(gaps) // 2] >= 1 / RATE, late
     assert took >= (len(paths) - 1) / RATE
     # both workers fetched; the crawl records who did what
     mine, settings = captured(db, 1)
     theirs, _ = captured(db, 2)
     assert settings["engine"] == "redis" and settings["queue"] == queue
-    assert len(settings["workers"]) == 2 and min(settings["workers"].values()) >= 5, settings["workers"]
+    assert len(settings["workers"]) == 2 and min(settings["workers"].values()) >= 3, settings["workers"]
     assert sum(settings["workers"].values()) == len(mine)
     # the same crawl a single process makes: the same captures, the same proposals
     assert mine == theirs
@@ -206,3 +213,40 @@ def test_a_wrong_engine_or_an_absent_broker_is_named(tmp_path, args, extra, mess
 def test_a_worker_without_its_broker_says_so(tmp_path):
     r = gongkai("collect", "worker", env=env(GONGKAI_COLLECT_BROKER="redis://127.0.0.1:1/0"))
     assert r.returncode == 1 and "Redis does not answer" in r.stderr and "Traceback" not in r.stderr
+
+
+@needs_redis
+def test_a_message_delivered_again_is_handled_once(tmp_path, queue):
+    """Redis acknowledges a message after it is handled, so a worker that dies after handling it but
+    before the acknowledgement has it delivered again: the second delivery fetches nothing, stores
+    nothing and does not count the message off twice."""
+    from scoring.collect.engine import Frontier, Plan, queued_json
+    from scoring.collect.fetch import CollectSettings, Queued, netloc
+    from scoring.method.scheme import load_scheme
+    from scoring.store.attachments import LocalStore
+    from scoring.workflows.collect_engine import crawl_url
+
+    folder = tmp_path / "site"
+    write_site(load_scheme(SCHEME_2017), folder, body="tongji", seed=7, filler=0)
+    server = SiteServer(folder).start()
+    client = _redis()
+    assert client is not None
+    frontier = Frontier(client, f"gongkai:collect:{queue}:again")
+    settings = CollectSettings(allow_private=True, max_depth=0)  # the page's links are not followed: no message sent
+    plan = Plan(server.url, [netloc(server.url)], 10, 0, settings.model_dump(), str(tmp_path / "attachments"))
+    start = Queued(server.url + "index.html", 0)
+    try:
+        frontier.open(plan, start)
+        frontier.sent()
+        for _ in range(2):
+            crawl_url.fn(frontier.key, queued_json(start))
+        assert [p for p, _ in server.requests] == ["/robots.txt", "/index.html"]
+        assert frontier.outstanding() == 0
+        handed = frontier.captures()
+        assert [(h["row"]["url"], h["robots"]) for h in handed] == [(server.url + "robots.txt", True),
+                                                                     (start.url, False)]
+        store = LocalStore(tmp_path / "attachments")
+        assert all(store.has(h["row"]["response_sha256"]) and store.has(h["row"]["request_sha256"]) for h in handed)
+    finally:
+        server.shutdown()
+        frontier.delete()

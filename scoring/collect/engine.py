@@ -26,7 +26,15 @@ from typing import Any, cast
 
 import redis
 
-from scoring.collect.fetch import Capture, CollectSettings, Crawler, Queued, fingerprint, netloc, variant
+from scoring.collect.fetch import (
+    Capture,
+    CollectSettings,
+    Crawler,
+    Queued,
+    fingerprint,
+    netloc,
+    variant,
+)
 from scoring.errors import GongkaiError
 
 # KEYS[1]: the host's slot; ARGV[1]: the interval (ms). Takes the slot when no request to the host
@@ -102,8 +110,9 @@ class Frontier:
     def captured(self) -> int:
         return int(cast(Any, self.r.llen(self.k("captures"))))
 
-    def captures(self) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in cast(list, self.r.lrange(self.k("captures"), 0, -1))]
+    def captures(self, start: int = 0, end: int = -1) -> list[dict[str, Any]]:
+        """The captures handed back, in order (from `start` to `end`, inclusive)."""
+        return [json.loads(x) for x in cast(list, self.r.lrange(self.k("captures"), start, end))]
 
     def delete(self) -> None:
         keys = list(self.r.scan_iter(f"{self.key}:*", count=1000))

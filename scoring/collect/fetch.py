@@ -7,7 +7,8 @@ redirect) unless allowed. Every request and response is kept as a WARC record (a
 
 A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
 (normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
-stores from as it goes."""
+stores from as it goes. The per-URL step (`Crawler.step`) is also what each worker of a distributed
+crawl runs (engine.py keeps the frontier and the politeness in Redis instead)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ GONGKAI_COLLECT_QUEUE: only workers and a queued crawl import it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import socket
@@ -136,8 +135,8 @@ def gather(*, site: str, hosts: set[str], max_pages: int, rate: float, settings:
             n = frontier.captured()
             if n > seen:
                 if progress:
-                    for c in frontier.r.lrange(frontier.k("captures"), seen, n - 1):  # type: ignore[union-attr]
-                        progress(_url(c))
+                    for c in frontier.captures(seen, n - 1):
+                        progress(c["row"]["url"])
                 seen, moved = n, time.monotonic()
             elif time.monotonic() - moved > settings.stall_timeout:
                 raise GongkaiError(
@@ -147,10 +146,6 @@ def gather(*, site: str, hosts: set[str], max_pages: int, rate: float, settings:
     finally:
         frontier.delete()
     return _gathered(handed, set(checked.hosts))
-
-
-def _url(raw: bytes) -> str:
-    return str(json.loads(raw)["row"]["url"])
 
 
 def _gathered(handed: list[dict[str, Any]], hosts: set[str]) -> Gathered:
