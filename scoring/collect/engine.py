@@ -6,9 +6,9 @@ worker may take any URL:
 - the seen-set of request fingerprints (`SADD` answers 0: already queued — no page fetched twice),
 - the query-variant counters of each path (the trap cap), the pages counter against max_pages,
 - each host's robots.txt rules, fetched by one worker (a `SET NX` lock; the others wait for them),
-- each host's request slot, taken atomically (a Lua script: `SET NX PX` of the interval, on Redis's
-  clock) right before a request, so that no two workers send to one host closer than 1/rate (or its
-  Crawl-delay) apart,
+- each host's request slot, taken atomically (`SET NX PX`, in a Lua script, on Redis's clock) before
+  a request and held until it ends, then for 1/rate (or the Crawl-delay): one request to a host in
+  flight across all workers, and never two starting closer than that,
 - the messages still outstanding (+1 when one is sent, −1 when it is handled: 0 is the crawl's end),
   the URLs handled (a redelivered message is not handled twice) and the captures, in order.
 
@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import math
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -37,16 +38,28 @@ from scoring.collect.fetch import (
 )
 from scoring.errors import GongkaiError
 
-# KEYS[1]: the host's slot; ARGV[1]: the interval (ms). Takes the slot when no request to the host
-# was sent in the last interval (answers 0: send now), else answers the ms until it frees. Taken
-# right before the request is sent — not reserved ahead and slept for, which a late-waking thread
-# would turn into two requests closer than the interval.
-PACE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+# KEYS[1]: the host's slot; ARGV[1]: how long to hold it (ms); ARGV[2]: the holder's token. Takes
+# the slot when no other request to the host is in flight or ended less than the interval ago
+# (answers 0: send now), else answers the ms until it frees.
+TAKE = """
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
   return 0
 end
 return math.max(redis.call('PTTL', KEYS[1]), 1)
 """
+
+# KEYS[1]: the host's slot; ARGV[1]: the interval (ms); ARGV[2]: the holder's token. The request has
+# ended: the slot stays taken for the interval from now (if it is still this holder's).
+FREE = """
+if redis.call('GET', KEYS[1]) == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+KEPT = 7 * 24 * 3600  # seconds a crawl's keys outlive their last use (a crawl deletes its own when it ends)
 
 
 def connect(url: str) -> redis.Redis:
@@ -93,7 +106,7 @@ class Frontier:
 
     def __init__(self, client: redis.Redis, key: str):
         self.r, self.key = client, key
-        self._pace = client.register_script(PACE)
+        self._take, self._free = client.register_script(TAKE), client.register_script(FREE)
 
     def k(self, name: str) -> str:
         return f"{self.key}:{name}"
@@ -150,17 +163,26 @@ class Frontier:
 
     def finish(self, url: str, captures: list[dict[str, Any]]) -> None:
         """A message handled: its captures kept, the URL marked handled and the outstanding count
-        lowered — together (MULTI), so a worker killed in between leaves the message to be redone whole."""
+        lowered — together (MULTI), so a worker killed in between leaves the message to be redone whole.
+        The crawl's keys live a week past their last use: a message still running when its crawl was
+        given up (and its keys deleted) leaves nothing behind for longer."""
         with self.r.pipeline(transaction=True) as p:
             p.sadd(self.k("handled"), fingerprint(url))
             for c in captures:
                 p.rpush(self.k("captures"), json.dumps(c, ensure_ascii=False))
             p.decr(self.k("outstanding"))
+            for name in ("seen", "variants", "pages", "handled", "captures", "outstanding"):
+                p.expire(self.k(name), KEPT)
             p.execute()
 
-    def pace(self, host: str, interval: float) -> float:
-        """Take the host's request slot (0: send now) or the seconds until it frees."""
-        return int(cast(Any, self._pace(keys=[self.k(f"slot:{host}")], args=[math.ceil(interval * 1000)]))) / 1000
+    def take_slot(self, host: str, token: str, hold: float) -> float:
+        """Take the host's request slot for at most `hold` seconds (0: taken, send now), or the
+        seconds until it frees."""
+        return int(cast(Any, self._take(keys=[self.k(f"slot:{host}")], args=[math.ceil(hold * 1000), token]))) / 1000
+
+    def free_slot(self, host: str, token: str, interval: float) -> None:
+        """The request has ended: the slot frees `interval` seconds from now."""
+        self._free(keys=[self.k(f"slot:{host}")], args=[math.ceil(interval * 1000), token])
 
     def robots(self, host: str) -> tuple[bool, str | None]:
         """(known, rules text) of a host's robots.txt, as the worker that fetched it left them."""
@@ -171,7 +193,7 @@ class Frontier:
         return bool(self.r.set(self.k(f"robots-lock:{host}"), "1", nx=True, px=round(seconds * 1000)))
 
     def set_robots(self, host: str, text: str | None) -> None:
-        self.r.set(self.k(f"robots:{host}"), json.dumps({"rules": text}))
+        self.r.set(self.k(f"robots:{host}"), json.dumps({"rules": text}), ex=KEPT)
 
 
 class SharedCrawler(Crawler):
@@ -180,13 +202,23 @@ class SharedCrawler(Crawler):
 
     def __init__(self, *args: Any, frontier: Frontier, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.frontier = frontier
+        self.frontier, self.token = frontier, uuid.uuid4().hex
+
+    def _interval(self, host: str) -> float:
+        return max(1 / self.rate if self.rate > 0 else 0.0, self._delay.get(host, 0.0))
 
     def _wait(self, host: str) -> None:
-        interval = max(1 / self.rate if self.rate > 0 else 0.0, self._delay.get(host, 0.0))
-        if interval:
-            while (pause := self.frontier.pace(host, interval)) > 0:
+        """Take the host's slot: held while the request is in flight (at most as long as a request
+        may take), freed `interval` after it ends — so a request's start is never closer than the
+        interval to another worker's, however late a thread sends after taking the slot."""
+        if self._interval(host):
+            hold = self._interval(host) + 5 * self.settings.timeout + 1
+            while (pause := self.frontier.take_slot(host, self.token, hold)) > 0:
                 time.sleep(pause)
+
+    def _done(self, host: str) -> None:
+        if self._interval(host):
+            self.frontier.free_slot(host, self.token, self._interval(host))
 
     def _robots_capture(self, url: str) -> Capture | None:
         """robots.txt fetched by one worker of all; the others wait (a bounded time: the fetching

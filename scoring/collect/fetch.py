@@ -202,6 +202,10 @@ class Crawler:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
+    def _done(self, host: str) -> None:
+        """A request to the host has ended (answered or failed): one process's requests follow one
+        another, nothing to do; a worker of a distributed crawl frees the host's slot (engine.py)."""
+
     def _robots_capture(self, url: str) -> Capture | None:
         """Fetch (and archive) a host's robots.txt once: its capture the first time, then None."""
         host = netloc(url)
@@ -254,6 +258,8 @@ class Crawler:
             else:
                 if cap.status not in RETRY_STATUS:
                     return cap
+            finally:
+                self._done(netloc(url))
             if attempt < self.settings.retries:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
         return cap

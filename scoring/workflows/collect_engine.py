@@ -29,7 +29,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from scoring.collect.engine import Frontier, Plan, SharedCrawler, connect, queued_from, queued_json
 from scoring.collect.fetch import Capture as Fetched
-from scoring.collect.fetch import CollectSettings, Crawler, Queued, fingerprint
+from scoring.collect.fetch import CollectSettings, Crawler, Queued, Step, fingerprint
 from scoring.errors import GongkaiError
 from scoring.store.attachments import AttachmentStore, LocalStore
 from scoring.store.models import Capture
@@ -92,23 +92,17 @@ def crawl_url(key: str, queued: dict[str, Any]) -> None:
     try:
         step = crawler.step(q)
     except Exception as e:  # noqa: BLE001 — a page that breaks the reader is a recorded error, not a lost URL
-        step = None
-        failed = Fetched(q.url, q.depth, dt.datetime.now(dt.UTC), error=f"the worker failed on it: {type(e).__name__}: {e}",
-                         anchor=q.anchor, referrer_channel=q.referrer_channel)
-    if step is None or step.capture.response is None:
+        step = Step(None, Fetched(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor, referrer_channel=q.referrer_channel,
+                                  error=f"the worker failed on it: {type(e).__name__}: {e}"), [])
+    if step.capture.response is None:
         frontier.release_page()
     store = LocalStore(Path(plan.attachments))
-    kept: list[dict[str, Any]] = []
-    if step is None:
-        kept.append(_kept(failed, store, False))
-    else:
-        if step.robots is not None:
-            kept.append(_kept(step.robots, store, True))
-        kept.append(_kept(step.capture, store, False))
-        for f in step.found:
-            if frontier.admit(f, crawler.settings.max_variants):
-                frontier.sent()
-                crawl_url.send(key, queued_json(f))
+    kept = [_kept(step.robots, store, True)] if step.robots is not None else []
+    kept.append(_kept(step.capture, store, False))
+    for f in step.found:
+        if frontier.admit(f, crawler.settings.max_variants):
+            frontier.sent()
+            crawl_url.send(key, queued_json(f))
     frontier.finish(q.url, kept)
 
 
