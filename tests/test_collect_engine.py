@@ -92,11 +92,6 @@ class Worker:
                 self.proc.wait()
 
 
-def settings_of(db: str) -> dict:
-    with Session(engine_for(db)) as session:
-        return json.loads(stored.get_crawl(session, crawl_id=1).settings)
-
-
 def proposals(db: str, crawl_id: int, e: dict[str, str]) -> pd.DataFrame:
     r = gongkai("collect", "proposals", "--crawl", str(crawl_id), "--format", "csv", "--db", db, env=e)
     assert r.returncode == 0, r.stderr
@@ -115,53 +110,91 @@ def captured(db: str, crawl_id: int) -> tuple[set[tuple], dict]:
         return rows, json.loads(crawl.settings) | {"pages": crawl.pages}
 
 
-@needs_redis
-def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_path, queue):
+@pytest.fixture(scope="module")
+def workers():
+    """Two `gongkai collect worker` processes on a queue of this module's own (each crawl has its own
+    key prefix), ready; stopped and every key of the queue removed afterwards."""
+    if _redis() is None:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    name = f"gongkai-test-{uuid.uuid4().hex[:12]}"
+    pair = [Worker(name), Worker(name)]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(w.ready() for w in pair):
+            assert time.monotonic() < deadline, "".join(w.log[-1:] for w in pair)
+            assert all(w.proc.poll() is None for w in pair), "".join("".join(w.log) for w in pair)
+            time.sleep(0.1)
+        yield name
+    finally:
+        for w in pair:
+            w.stop()
+        client = _redis()
+        if client is not None:
+            keys = [*client.scan_iter(f"gongkai:collect:{name}:*"), *client.scan_iter(f"dramatiq:{name}*")]
+            if keys:
+                client.delete(*keys)
+
+
+def crawl_queued(tmp_path, queue: str, rate: float, *args: str, **extra: str):
+    """The fixture site served and crawled through the queue: (the crawl's output, the server's log as
+    (path, time) pairs, seconds taken, db, env)."""
     from scoring.method.scheme import load_scheme
 
     folder = tmp_path / "site"
     write_site(load_scheme(SCHEME_2017), folder, body="tongji", seed=7, filler=0)
-    workers = [Worker(queue), Worker(queue)]
     server = SiteServer(folder).start()
     db = f"sqlite:///{tmp_path / 'g.db'}"
-    e = env(queue)
+    e = env(queue, **extra)
     try:
         assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db, env=e).returncode == 0
-        deadline = time.monotonic() + 30
-        while not all(w.ready() for w in workers):
-            assert time.monotonic() < deadline, "".join(w.log[-1:] for w in workers)
-            assert all(w.proc.poll() is None for w in workers), "".join("".join(w.log) for w in workers)
-            time.sleep(0.1)
         started = time.monotonic()
-        queued = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", f"{RATE:g}",
-                         "--engine", "redis", "--db", db, env=e)
+        r = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", f"{rate:g}",
+                    "--engine", "redis", *args, "--db", db, env=e)
         took = time.monotonic() - started
-        assert queued.returncode == 0, queued.stderr + "".join(workers[0].log[-5:])
-        paths, times = [p for p, _ in server.requests], list(server.times)
-        local = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", "--db", db, env=e)
-        assert local.returncode == 0, local.stderr
+        assert r.returncode == 0, r.stderr
+        log = [(p, t) for (p, _), t in zip(server.requests, server.times, strict=True)]
+        if not args:  # the same site crawled by this process alone, into the same database (crawl 2)
+            local = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", "--db", db,
+                            env=e)
+            assert local.returncode == 0, local.stderr
     finally:
         server.shutdown()
-        for w in workers:
-            w.stop()
-    # every URL fetched exactly once, robots.txt once
-    assert len(paths) > 30 and len(paths) == len(set(paths)), [p for p in paths if paths.count(p) > 1]
+    return r, log, took, db, e
+
+
+def polite(log: list[tuple[str, float]], rate: float) -> list[str]:
+    """Every URL once, robots.txt once, nothing disallowed, and no two requests closer than 1/rate:
+    the paths requested (asserted)."""
+    paths, times = [p for p, _ in log], [t for _, t in log]
+    assert len(paths) == len(set(paths)), [p for p in paths if paths.count(p) > 1]
     assert paths.count("/robots.txt") == 1 and not [p for p in paths if p.startswith("/private/")]
-    # politeness across the workers: never two requests to the host closer than 1/rate (less a little jitter)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    late = [(round(g, 4), paths[i:i + 2]) for i, g in enumerate(gaps) if g < 1 / RATE - JITTER]
-    print(f"{len(paths)} requests in {took:.1f} s; gaps: min {min(gaps) * 1000:.1f} ms, "
-          f"median {sorted(gaps)[len(gaps) // 2] * 1000:.1f} ms; URLs per worker: {settings_of(db)['workers']}")
-    assert not late and sorted(gaps)[len(gaps) // 2] >= 1 / RATE, late
-    assert took >= (len(paths) - 1) / RATE
-    # both workers fetched; the crawl records who did what
+    close = [(round(g, 4), paths[i:i + 2]) for i, g in enumerate(gaps) if g < 1 / rate - JITTER]
+    assert not close, close
+    print(f"{len(paths)} requests; gaps: min {min(gaps) * 1000:.1f} ms, median {sorted(gaps)[len(gaps) // 2] * 1000:.1f} ms")
+    return paths
+
+
+def trap_apart(rows: set[tuple]) -> tuple[set[tuple], int]:
+    """Captures outside the endless calendar, and how many of its pages: the variant cap takes as many
+    of a trap's pages in any order, but which ones depends on the order they were found in."""
+    return {r for r in rows if "/calendar/" not in r[0]}, sum("/calendar/" in r[0] for r in rows)
+
+
+@needs_redis
+def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_path, workers):
+    _, log, took, db, e = crawl_queued(tmp_path, workers, RATE)
+    paths = polite(log, RATE)
+    assert len(paths) > 30 and took >= (len(paths) - 1) / RATE
     mine, settings = captured(db, 1)
     theirs, _ = captured(db, 2)
-    assert settings["engine"] == "redis" and settings["queue"] == queue
+    print(f"{took:.1f} s; URLs per worker: {settings['workers']}")
+    # both workers fetched; the crawl records who did what
+    assert settings["engine"] == "redis" and settings["queue"] == workers
     assert len(settings["workers"]) == 2 and min(settings["workers"].values()) >= 1, settings["workers"]
-    assert sum(settings["workers"].values()) == len(mine)
+    assert sum(settings["workers"].values()) == len(mine) == len(paths) + 1  # and /private/, not fetched
     # the same crawl a single process makes: the same captures, the same proposals
-    assert mine == theirs
+    assert trap_apart(mine) == trap_apart(theirs)
     ours, single = proposals(db, 1, e), proposals(db, 2, e)
     assert len(ours) >= 10
     assert ours.drop(columns="capture").sort_values("url").to_numpy().tolist() == \
@@ -172,7 +205,7 @@ def test_two_workers_crawl_once_politely_and_store_what_one_process_stores(tmp_p
     assert f"crawl 1: {2 * settings['pages']} WARC records verified" in checked.stdout.replace(",", "")
     # and the crawl's shared state is gone from Redis
     client = _redis()
-    assert client is not None and not list(client.scan_iter(f"gongkai:collect:{queue}:*"))
+    assert client is not None and not list(client.scan_iter(f"gongkai:collect:{workers}:*"))
 
 
 @needs_redis
