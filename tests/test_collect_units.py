@@ -350,7 +350,7 @@ def test_robots_txt_redirects(routes, private_allowed, fetched):
     site = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         crawler = Crawler(site, set(), settings=CollectSettings(allow_private=True, retries=2, timeout=2), rate=0)
-        caps = list(crawler._robots_for(site))
+        caps = crawler._robots_capture(site)
         allowed = crawler.allowed(site + "private/x"), crawler.allowed(site + "public/y")
         crawler.close()
     finally:

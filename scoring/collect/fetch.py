@@ -8,7 +8,8 @@ lookup: DNS rebinding reaches nothing new). Every request and response is kept a
 
 A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
 (normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
-stores from as it goes."""
+stores from as it goes. The per-URL step (`Crawler.step`) is also what each worker of a distributed
+crawl runs (engine.py keeps the frontier and the politeness in Redis instead)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
+    # the engine for scale (engine.py): several workers over Dramatiq and Redis
+    engine: str = "local"              # local: this process alone, no server; redis: the workers' queue
+    broker: str = "redis://127.0.0.1:6379/0"  # the Redis of the queue and of the crawls' shared state
+    queue: str = "gongkai-collect"     # the queue's name (workers and crawls of one deployment share it)
+    stall_timeout: float = 300.0       # seconds without a URL handled before a queued crawl gives up
 
 
 class AddressRefused(GongkaiError):
@@ -144,13 +150,42 @@ class PinnedTransport(httpx.HTTPTransport):
             network_backend=_PinnedBackend(pin))
 
 
+def robots_text(cap: Capture) -> str | None:
+    """The rules a robots.txt answer sets (RFC 9309): its text (2xx); None, everything allowed (4xx);
+    unreachable or 5xx: nothing allowed (and the capture says so)."""
+    if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+        return archive.payload(cap.response.data)[1].decode("utf-8", "replace")
+    if cap.status is not None and 400 <= cap.status < 500:
+        return None
+    cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+    return "User-agent: *\nDisallow: /"
+
+
+def variant(url: str) -> tuple[str, str] | None:
+    """(host, path) of a URL with a query: its variants are counted against the trap cap."""
+    parts = urlsplit(url)
+    return (netloc(url), parts.path) if parts.query else None
+
+
 @dataclass
-class _Queued:
+class Queued:
+    """A URL waiting in the frontier, with what the page that linked it said about it."""
+
     url: str
     depth: int
-    anchor: str = ""
-    list_date: tuple[dt.datetime, bool] | None = None
+    anchor: str = ""                                   # the link's text
+    list_date: tuple[dt.datetime, bool] | None = None  # the date beside the link in a list page
     referrer_channel: str = ""
+
+
+@dataclass
+class Step:
+    """What one queued URL gave: its host's robots.txt capture (the first time), its own capture,
+    and the links to follow."""
+
+    robots: list[Capture]
+    capture: Capture
+    found: list[Queued]
 
 
 @dataclass
@@ -203,41 +238,50 @@ class Crawler:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
-    def _robots_for(self, url: str) -> Iterator[Capture]:
-        """Fetch (and archive) a host's robots.txt once (RFC 9309 §2.3.1): 2xx → its rules; 4xx →
-        everything allowed; unreachable or 5xx → nothing allowed. Redirects are followed up to
-        ROBOTS_REDIRECTS hops, to another host too (§2.3.1.2 says "even across authorities"; each hop
-        is one GET of a robots file, at an address checked like any other), and the file reached
-        rules the first host; a longer chain, a loop or a redirect out of http(s) is "unavailable",
-        as a 4xx is (§2.3.1.2: "MAY assume that the robots.txt file is unavailable")."""
-        p = urlsplit(url)
+    def _done(self, host: str) -> None:
+        """A request to the host has ended (answered or failed): one process's requests follow one
+        another, nothing to do; a worker of a distributed crawl frees the host's slot (engine.py)."""
+
+    def _robots_capture(self, url: str) -> list[Capture]:
+        """Fetch (and archive) a host's robots.txt once: its captures (each redirect hop, then the
+        file) the first time, then none."""
         host = netloc(url)
         if host in self._robots:
-            return
-        cap = self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)
+            return []
+        caps, text = self._fetch_robots(url)
+        self._set_robots(host, text)
+        return caps
+
+    def _fetch_robots(self, url: str) -> tuple[list[Capture], str | None]:
+        """A host's robots.txt (RFC 9309 §2.3.1): its captures and the rules' text — 2xx → the file;
+        4xx → None, everything allowed; unreachable or 5xx → nothing allowed. Redirects are followed
+        up to ROBOTS_REDIRECTS hops, to another host too (§2.3.1.2 says "even across authorities";
+        each hop is one GET of a robots file, at an address checked like any other), and the file
+        reached rules the first host; a longer chain, a loop or a redirect out of http(s) is
+        "unavailable", as a 4xx is (§2.3.1.2: "MAY assume that the robots.txt file is unavailable")."""
+        p = urlsplit(url)
+        host = netloc(url)
+        caps = [self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)]
         for _ in range(ROBOTS_REDIRECTS):
+            cap = caps[-1]
             if not cap.redirect or urlsplit(cap.redirect).scheme not in ("http", "https"):
                 break
             cap.note = f"robots.txt of {host} redirects to {cap.redirect}: followed"
-            yield cap
-            cap = self._fetch(cap.redirect, 0)
-        rules: Protego | None
-        if cap.redirect:
-            rules = None
-            cap.note = (f"robots.txt of {host}: more than {ROBOTS_REDIRECTS} redirects, or one out of http(s) "
-                        f"({cap.redirect[:200]}): unavailable, everything allowed (RFC 9309 2.3.1.2)")
-        elif cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
-            rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
-            delay = rules.crawl_delay(self.settings.user_agent)
-            if delay:
-                self._delay[host] = float(delay)
-        elif cap.status is not None and 400 <= cap.status < 500:
-            rules = None
-        else:
-            rules = Protego.parse("User-agent: *\nDisallow: /")
-            cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+            caps.append(self._fetch(cap.redirect, 0))
+        last = caps[-1]
+        if last.redirect:
+            last.note = (f"robots.txt of {host}: more than {ROBOTS_REDIRECTS} redirects, or one out of http(s) "
+                         f"({last.redirect[:200]}): unavailable, everything allowed (RFC 9309 2.3.1.2)")
+            return caps, None
+        return caps, robots_text(last)
+
+    def _set_robots(self, host: str, text: str | None) -> None:
+        """A host's rules (None: everything allowed) and its Crawl-delay."""
+        rules = Protego.parse(text) if text is not None else None
+        delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
+        if delay:
+            self._delay[host] = float(delay)
         self._robots[host] = rules
-        yield cap
 
     def _allowed(self, url: str) -> bool:
         rules = self._robots.get(netloc(url))
@@ -255,8 +299,8 @@ class Crawler:
         except AddressRefused as e:
             cap.error = str(e)
             return cap
-        self._wait(netloc(url))
         for attempt in range(self.settings.retries + 1):
+            self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip)
             except httpx.TimeoutException:
@@ -270,9 +314,10 @@ class Crawler:
             else:
                 if cap.status not in RETRY_STATUS:
                     return cap
+            finally:
+                self._done(netloc(url))
             if attempt < self.settings.retries:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
-                self._last[netloc(url)] = time.monotonic()
         return cap
 
     def _get(self, cap: Capture, ip: str) -> None:
@@ -348,59 +393,63 @@ class Crawler:
 
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt (fetched once) lets this crawler fetch `url`."""
-        for _ in self._robots_for(url):
-            pass
+        self._robots_capture(url)
         return self._allowed(url)
 
     # ---- the crawl -----------------------------------------------------------------------------
 
+    def step(self, q: Queued) -> Step:
+        """One queued URL: its host's robots.txt first (once), then the URL fetched — or refused by
+        robots.txt — and read, and the links to follow from it (http(s) links of the site's hosts,
+        before the frontier drops those already seen). The one per-URL step of the single-process
+        crawl and of a worker of a distributed one (engine.py)."""
+        robots = self._robots_capture(q.url)
+        if not self._allowed(q.url):
+            return Step(robots, Capture(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor,
+                                        note="robots.txt disallows it: not fetched"), [])
+        cap = self._fetch(q.url, q.depth)
+        cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
+            cap.page.published_at, cap.page.has_time = q.list_date
+            cap.page.date_source = "list"
+        if cap.page is not None and cap.page.kind == "pdf":
+            cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
+            if q.list_date is not None:
+                (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
+        found: list[Queued] = []
+        if cap.redirect:
+            if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
+                found.append(Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
+            else:
+                cap.note = f"redirect to another host, not followed: {cap.redirect}"
+        elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
+            channel = cap.page.title or cap.page.channel
+            found = [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
+                     for link in cap.page.links]
+        return Step(robots, cap, [f for f in found if urlsplit(f.url).scheme in ("http", "https")
+                                  and netloc(f.url) in self.hosts])
+
     def run(self) -> Iterator[Capture]:
         """Every URL crawled or refused, breadth first from the site, as it happens."""
-        queue: deque[_Queued] = deque([_Queued(self.site, 0)])
+        queue: deque[Queued] = deque([Queued(self.site, 0)])
         seen = {fingerprint(self.site)}
         variants: Counter[tuple[str, str]] = Counter()
         try:
             while queue and self.pages < self.max_pages:
-                q = queue.popleft()
-                yield from self._robots_for(q.url)
-                if not self._allowed(q.url):
-                    yield Capture(q.url, q.depth, dt.datetime.now(dt.UTC), note="robots.txt disallows it: not fetched",
-                                  anchor=q.anchor)
-                    continue
-                cap = self._fetch(q.url, q.depth)
-                cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
-                self.pages += cap.response is not None
-                if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
-                    cap.page.published_at, cap.page.has_time = q.list_date
-                    cap.page.date_source = "list"
-                if cap.page is not None and cap.page.kind == "pdf":
-                    cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
-                    if q.list_date is not None:
-                        (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
-                found: list[_Queued] = []
-                if cap.redirect:
-                    if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
-                        found.append(_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
-                    else:
-                        cap.note = f"redirect to another host, not followed: {cap.redirect}"
-                elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
-                    channel = cap.page.title or cap.page.channel
-                    found = [_Queued(link.url, q.depth + 1, link.text,
-                                     (link.date, link.has_time) if link.date else None, channel)
-                             for link in cap.page.links]
-                for f in found:
-                    parts = urlsplit(f.url)
-                    if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
-                        continue
+                done = self.step(queue.popleft())
+                self.pages += done.capture.response is not None
+                for f in done.found:
                     key = fingerprint(f.url)
                     if key in seen:
                         continue
                     seen.add(key)
-                    if parts.query:
-                        variants[netloc(f.url), parts.path] += 1
-                        if variants[netloc(f.url), parts.path] > self.settings.max_variants:
+                    trap = variant(f.url)
+                    if trap is not None:
+                        variants[trap] += 1
+                        if variants[trap] > self.settings.max_variants:
                             continue  # a calendar or ?page=N trap ends here
                     queue.append(f)
-                yield cap
+                yield from done.robots
+                yield done.capture
         finally:
             self.close()

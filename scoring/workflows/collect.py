@@ -92,13 +92,32 @@ def _capture_row(f: Fetched) -> Capture:
         error=f.error, note=f.note)
 
 
+@dataclass
+class Gathered:
+    """What a crawl gathered, by either engine: the capture rows in order, their CDXJ lines, the
+    hosts it kept to, and (the queued engine) how many URLs each worker handled."""
+
+    rows: list[Capture]
+    lines: list[str]
+    hosts: set[str]
+    workers: dict[str, int] | None = None
+
+
+ENGINES = ("local", "redis")
+
+
 @_refusals_audited("collect_crawl")
 def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str | None = None,
           max_pages: int = 500, rate: float = 1.0, allow_private: bool = False, screenshots: bool = False,
-          settings: CollectSettings | None = None, progress: Callable[[str], None] | None = None) -> CrawlResult:
-    """Crawl one body's website, archive every request and response, and propose evidence rows (with
-    `screenshots`, a full-page PNG of every proposed page, kept with its capture)."""
+          settings: CollectSettings | None = None, engine: str | None = None,
+          progress: Callable[[str], None] | None = None) -> CrawlResult:
+    """Crawl one body's website, archive every request and response, and propose evidence rows:
+    in this process (engine `local`), or through the workers' queue (`redis`, collect_engine.py);
+    with `screenshots`, a full-page PNG of every proposed page, kept with its capture."""
     settings = settings or CollectSettings()
+    engine = engine or settings.engine
+    if engine not in ENGINES:
+        raise GongkaiError(f"--engine {engine!r}: one of {', '.join(ENGINES)}")
     if max_pages < 1:
         raise GongkaiError(f"--max-pages {max_pages}: at least 1")
     if rate < 0:
@@ -108,16 +127,18 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     browser = _browser() if screenshots else ""
     started = now()
     hosts = {netloc(s) for s in scheme.body(body).sites}
-    crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
     store = store_for(resolve_url(db))
-    rows: list[Capture] = []
-    with Archiver(store) as keep:
-        for f in crawler.run():
-            keep(f)
-            rows.append(_capture_row(f))
-            if progress:
-                progress(f.url)
-    index = archive.cdxj(keep.lines)
+    if engine == "redis":
+        from scoring.workflows import collect_engine
+
+        got = collect_engine.gather(site=site, hosts=hosts, max_pages=max_pages, rate=rate, settings=settings,
+                                    store=store, progress=progress)
+        crawler = None
+    else:
+        crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
+        got = _gather(crawler, store, progress)
+    rows = got.rows
+    index = archive.cdxj(got.lines)
     with transaction(db) as session:
         who = _as(session, actor, "collect")
         done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
@@ -126,8 +147,10 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                        index_sha256=store.put(index) if index else "",
                        settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
                                             "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                            "timeout": settings.timeout, "hosts": sorted(crawler.hosts),
-                                            "screenshots": screenshots},
+                                            "timeout": settings.timeout, "hosts": sorted(got.hosts),
+                                            "screenshots": screenshots}
+                                           | ({"engine": engine, "queue": settings.queue, "workers": got.workers}
+                                              if got.workers is not None else {}),
                                            ensure_ascii=False))
         crawl_id = stored.add_crawl(session, done, rows)
         proposed = match.propose(scheme, body, _pages(rows))
@@ -142,6 +165,11 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     if not browser:
         return result
     refused: list[str] = []
+    if crawler is None:   # the workers crawled: the pages' addresses are checked again here, for the browser
+        crawler = Crawler(site, got.hosts, settings=settings, max_pages=max_pages, rate=rate)
+        for url, _ in pages.values():
+            crawler.refusal(url)
+        crawler.close()
     try:
         shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress, refused=refused)
     except GongkaiError as e:  # the browser did not start: the crawl is kept, each page says why it has no picture
@@ -191,6 +219,25 @@ def _screenshots(browser: str, crawler: Crawler, pages: dict[int, tuple[str, str
     return out
 
 
+def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], None] | None) -> Gathered:
+    """The single-process crawl: the crawler's captures archived as they come."""
+    rows: list[Capture] = []
+    with Archiver(store) as keep:
+        for f in crawler.run():
+            keep(f)
+            rows.append(_capture_row(f))
+            if progress:
+                progress(f.url)
+    return Gathered(rows, keep.lines, crawler.hosts)
+
+
+def cdxj_lines(f: Fetched) -> list[str]:
+    """The CDXJ lines of a capture's WARC records (request, response)."""
+    return [archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if record is f.response else None,
+                              mime=f.mime if record is f.response else "")
+            for record in (f.request, f.response) if record is not None]
+
+
 class Archiver:
     """Puts each capture's WARC records in the attachment store, on a writer thread (file writes
     overlap the next request), and keeps their CDXJ lines. Leaving it waits for every write and
@@ -208,9 +255,7 @@ class Archiver:
         for record in (f.request, f.response):
             if record is not None:
                 self.pending.append(self.pool.submit(self.store.put, record.data))
-                response = record is f.response
-                self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if response else None,
-                                                    mime=f.mime if response else ""))
+        self.lines += cdxj_lines(f)
         if len(self.pending) > 256:
             self._settle()
 
