@@ -376,12 +376,10 @@ def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_a
         at.switch_page("app_pages/audit.py")
 
 
-def _reused(token: str, **query: str) -> AppTest:
+def _reused(token: str) -> AppTest:
     """A fresh browser session holding `token` (as if it had been copied out of another one)."""
     other = AppTest.from_file(APP, default_timeout=120)
     other.session_state["token"] = token
-    for k, v in query.items():
-        other.query_params[k] = v
     return other.run()
 
 
