@@ -515,8 +515,8 @@ def import_parts(session: Session, *, scheme: Scheme, parted: Parted, file_name:
     its own (body, obligation) pairs only (read through a temporary table and the evidence key's
     index) and its replacements and withdrawals written. New records are inserted in a second pass
     over the parts, with the ids reading the file whole would give them (in file order: a record's id
-    follows from how many new rows come before it in the file, counted in the first pass: 1 byte and
-    then 4 bytes per row of the file). The same records, history, batch and audit entries as
+    follows from how many new rows come before it in the file, counted in the first pass: a byte per
+    row of the file, then `_Ranks`' bit). The same records, history, batch and audit entries as
     `import_evidence`; no snapshot of the new state is written (the next `score` reads the database)."""
     is_new = np.zeros(parted.last_row + 1, dtype=bool)  # by file row: a new record
     counts = dict(changed=0, unchanged=0, gone=0, waits=0)
@@ -536,9 +536,9 @@ def import_parts(session: Session, *, scheme: Scheme, parted: Parted, file_name:
                                       who=who, result=ImportResult(None, 0, 0, 0, 0))
                 log = _Written(batch_id, _withdrawn_reason(file_name, batch_id))
             log.write(session, d)
-    before = np.cumsum(is_new, dtype=np.int32)  # new rows up to each file row
+    ranked = _Ranks(is_new)
     del is_new
-    new = int(before[-1]) if len(before) else 0
+    new = ranked.total
     result = ImportResult(None, parted.rows, new, counts["changed"], counts["unchanged"], parted.sightings,
                           counts["gone"], counts["waits"])
     if dry_run or (new == 0 and log is None):
@@ -566,12 +566,29 @@ def import_parts(session: Session, *, scheme: Scheme, parted: Parted, file_name:
         fixed = dict(scheme_id=scheme.id, batch_id=log.batch_id, rejected="", pending=False)
         for part in parted:
             part = _with_attached(part).sort_values("row", kind="stable")
-            row = part["row"].to_numpy(dtype="int64")
-            mine = before[row] > before[row - 1]  # a new row: the count rises at it (file rows start at 2)
-            rows = part[mine]
-            _insert_new(session, rows[[*KEY, *VALUES, *ATTACHED]], fixed=fixed, progress=progress,
-                        ids=_ids_at(runs, before[rows["row"].to_numpy(dtype="int64")].astype("int64") - 1))
+            mine, ranks = ranked.of(part["row"].to_numpy(dtype="int64"))
+            _insert_new(session, part.loc[mine, [*KEY, *VALUES, *ATTACHED]], fixed=fixed, progress=progress,
+                        ids=_ids_at(runs, ranks[mine]))
     return ImportResult(log.batch_id, *dataclasses.astuple(result)[1:])
+
+
+class _Ranks:
+    """Which rows of a file are new records, and each one's rank among them in file order, in a bit per
+    row (and a count per 8 rows): 2 MB for the 12.5M rows of a 512 MB file."""
+
+    _ONES = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)  # set bits of each byte value
+
+    def __init__(self, is_new: np.ndarray) -> None:
+        self.bits = np.packbits(is_new)  # row r is bit 7 - r % 8 of byte r // 8
+        counts = self._ONES[self.bits]
+        self.total = int(counts.sum())
+        self.before = (np.cumsum(counts, dtype=np.int32) - counts).astype(np.int32)  # new rows in earlier bytes
+
+    def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each row is new, its rank among the new rows from 0) of these file rows."""
+        byte, bit = rows >> 3, rows & 7
+        b = self.bits[byte].astype(np.int32)
+        return ((b >> (7 - bit)) & 1) == 1, self.before[byte].astype(np.int64) + self._ONES[b >> (8 - bit)]
 
 
 @contextmanager
