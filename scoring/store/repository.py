@@ -594,7 +594,7 @@ class _Ranks:
 @contextmanager
 def _stored_of(session: Session, scheme_id: str) -> Iterator[Callable[[pd.DataFrame], pd.DataFrame]]:
     """A reader of the stored records (`_stored`) of a part's (body, obligation) pairs, through the
-    temporary table ITEMS (this connection's own; dropped after)."""
+    temporary table ITEMS (this connection's own; dropped after, or rolled back with the transaction)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {ITEMS} (body TEXT NOT NULL, obligation TEXT NOT NULL)")
@@ -605,10 +605,10 @@ def _stored_of(session: Session, scheme_id: str) -> Iterator[Callable[[pd.DataFr
         conn.exec_driver_sql(f"INSERT INTO {ITEMS} (body, obligation) VALUES ({mark}, {mark})",
                              [(str(b), str(o)) for b, o in zip(pairs["body"], pairs["obligation"], strict=True)])
         return _stored(session, scheme_id, of_items=True)
-    try:
-        yield stored
-    finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {ITEMS}")
+    yield stored
+    # not on an error: the transaction is rolled back, the table with it (and PostgreSQL would refuse the
+    # DROP in a failed transaction, hiding the error that failed it)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {ITEMS}")
 
 
 def _with_attached(evidence: pd.DataFrame) -> pd.DataFrame:
