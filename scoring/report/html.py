@@ -96,7 +96,8 @@ def write_pdf(report: Report, path: Path) -> None:
                "--disable-component-update", "--no-first-run", "--no-pdf-header-footer",
                "--generate-pdf-document-outline",  # bookmarks from the headings
                f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", page.as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        # a national report is thousands of pages (3,237 bodies: 5,751 pages, ≈ 3 min to print)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300 + 0.2 * len(report.bodies))
     if done.returncode != 0 or not path.exists():
         raise GongkaiError(f"chromium could not print the PDF ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
     from scoring.report.pdf_text import fix_to_unicode
