@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import multiprocessing
 import socket
 import ssl
 import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -45,6 +48,7 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
+    readers: int = 1                   # processes reading pages while the crawl fetches (0: read in turn)
 
 
 class AddressRefused(GongkaiError):
@@ -69,6 +73,7 @@ class Capture:
     redirect: str = ""
     anchor: str = ""         # the text of the link that led here
     referrer_channel: str = ""  # the channel (or title) of the page that linked here
+    unread: bytes | None = field(default=None, repr=False)  # a crawl's page body until it is read
 
 
 @lru_cache(maxsize=1)
@@ -138,6 +143,7 @@ class Crawler:
     _delay: dict[str, float] = field(default_factory=dict)
     _last: dict[str, float] = field(default_factory=dict)
     _resolved: dict[tuple[str, int], str] = field(default_factory=dict)
+    _later: bool = False  # within run(): pages are read by the crawl loop, not as they are fetched
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.site)
@@ -269,6 +275,9 @@ class Crawler:
                 cap.error = (f"decompresses beyond the size cap of {self.settings.max_bytes} bytes "
                              "(a decompression bomb?): not read")
                 return
+        if self._later and not self.links_only:
+            cap.unread = body  # the crawl reads it (with the date of the link that led here), maybe elsewhere
+            return
         read = extract.read_links if self.links_only else extract.read_page
         cap.page = read(body, cap.mime, cap.url)
         cap.error = cap.error or cap.page.problem
@@ -287,52 +296,105 @@ class Crawler:
     # ---- the crawl -----------------------------------------------------------------------------
 
     def run(self) -> Iterator[Capture]:
-        """Every URL crawled or refused, breadth first from the site, as it happens."""
+        """Every URL crawled or refused, breadth first from the site, as it happens.
+
+        With page readers (settings.readers processes), the next queued URLs are fetched while
+        earlier pages are read; their links still join the frontier in fetch order, and only URLs
+        already queued are fetched ahead, so the crawl's order — and what it finds — is the one
+        of reading every page before the next fetch (a FIFO queue puts a page's links behind them)."""
         queue: deque[_Queued] = deque([_Queued(self.site, 0)])
         seen = {fingerprint(self.site)}
         variants: Counter[tuple[str, str]] = Counter()
-        try:
-            while queue and self.pages < self.max_pages:
-                q = queue.popleft()
-                yield from self._robots_for(q.url)
-                if not self._allowed(q.url):
-                    yield Capture(q.url, q.depth, dt.datetime.now(dt.UTC), note="robots.txt disallows it: not fetched",
-                                  anchor=q.anchor)
-                    continue
-                cap = self._fetch(q.url, q.depth)
-                cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
-                self.pages += cap.response is not None
-                if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
-                    cap.page.published_at, cap.page.has_time = q.list_date
-                    cap.page.date_source = "list"
-                if cap.page is not None and cap.page.kind == "pdf":
-                    cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
-                    if q.list_date is not None:
-                        (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
-                found: list[_Queued] = []
-                if cap.redirect:
-                    if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
-                        found.append(_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
-                    else:
-                        cap.note = f"redirect to another host, not followed: {cap.redirect}"
-                elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
-                    channel = cap.page.title or cap.page.channel
-                    found = [_Queued(link.url, q.depth + 1, link.text,
-                                     (link.date, link.has_time) if link.date else None, channel)
-                             for link in cap.page.links]
-                for f in found:
-                    parts = urlsplit(f.url)
-                    if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
+        ahead: deque[_Ahead] = deque()
+        with _readers(self.settings.readers) as pool:
+            limit = READ_AHEAD * self.settings.readers if pool is not None else 1
+            self._later = True
+            try:
+                while queue or ahead:
+                    if queue and self.pages < self.max_pages and len(ahead) < limit:
+                        ahead.extend(self._fetch_next(queue.popleft(), pool))
                         continue
-                    key = fingerprint(f.url)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    if parts.query:
-                        variants[netloc(f.url), parts.path] += 1
-                        if variants[netloc(f.url), parts.path] > self.settings.max_variants:
-                            continue  # a calendar or ?page=N trap ends here
-                    queue.append(f)
-                yield cap
-        finally:
-            self.close()
+                    if not ahead:
+                        break
+                    q, cap, reading = ahead.popleft()
+                    if reading is not None:
+                        cap.page = reading.result()
+                        cap.error = cap.error or cap.page.problem
+                    for f in self._found(q, cap) if q is not None else []:
+                        parts = urlsplit(f.url)
+                        if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
+                            continue
+                        key = fingerprint(f.url)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        if parts.query:
+                            variants[netloc(f.url), parts.path] += 1
+                            if variants[netloc(f.url), parts.path] > self.settings.max_variants:
+                                continue  # a calendar or ?page=N trap ends here
+                        queue.append(f)
+                    yield cap
+            finally:
+                self._later = False
+                self.close()
+
+    def _fetch_next(self, q: _Queued, pool: Executor | None) -> list[_Ahead]:
+        """The host's robots.txt (once), then the queued URL fetched — or refused by robots.txt —
+        with its page read here or handed to a reader."""
+        out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_for(q.url)]
+        if not self._allowed(q.url):
+            return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
+                                         note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
+        cap = self._fetch(q.url, q.depth)
+        cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        self.pages += cap.response is not None
+        return [*out, (q, cap, self._reading(cap, q.list_date, pool))]
+
+    @staticmethod
+    def _reading(cap: Capture, list_date: tuple[dt.datetime, bool] | None,
+                 pool: Executor | None) -> Future[extract.Page] | None:
+        """Read a fetched page's body: here (None), or by a reader (its future)."""
+        body, cap.unread = cap.unread, None
+        if body is None:
+            return None
+        if pool is not None:
+            return pool.submit(extract.read_page, body, cap.mime, cap.url, list_date)
+        cap.page = extract.read_page(body, cap.mime, cap.url, list_date)
+        cap.error = cap.error or cap.page.problem
+        return None
+
+    def _found(self, q: _Queued, cap: Capture) -> list[_Queued]:
+        """A read page's date and title from the link that led to it, and the URLs it leads to."""
+        if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
+            cap.page.published_at, cap.page.has_time = q.list_date
+            cap.page.date_source = "list"
+        if cap.page is not None and cap.page.kind == "pdf":
+            cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
+            if q.list_date is not None:
+                (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
+        if cap.redirect:
+            if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
+                return [_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel)]
+            cap.note = f"redirect to another host, not followed: {cap.redirect}"
+        elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
+            channel = cap.page.title or cap.page.channel
+            return [_Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
+                    for link in cap.page.links]
+        return []
+
+
+READ_AHEAD = 8  # pages fetched ahead of their reading, per reader process
+_Ahead = tuple[_Queued | None, Capture, "Future[extract.Page] | None"]  # (queued as, capture, its reading)
+
+
+@contextmanager
+def _readers(count: int) -> Iterator[Executor | None]:
+    """Processes reading pages beside the crawl (bytes in, Page out); None: read in the crawl's thread.
+    Forked from a server that has imported the reader once (the crawl itself has threads)."""
+    if count < 1:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["scoring.collect.extract"])
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        yield pool
