@@ -69,3 +69,44 @@ def test_in_memory_warc_records_read_back(site):
     assert html.response is not None
     url, payload = archive.payload(html.response.data)
     assert url == html.url and payload.startswith(b"<")
+
+
+def test_the_crawl_is_stored_batch_by_batch_in_order_and_all_or_nothing(tmp_path, monkeypatch, site):
+    """Capture rows wait in a temporary file and are stored in batches (here of 7) in the crawl's one
+    transaction: every row, in crawl order, with its text; a failure while storing leaves nothing."""
+    from sqlmodel import Session
+
+    from scoring.store import collect as stored
+    from scoring.store.accounts import Actor
+    from scoring.store.db import engine_for
+    from scoring.workflows import collect as workflow
+    from scoring.workflows.schemes import load_scheme_file
+    from tests.conftest import SCHEME_2017
+
+    db, actor = f"sqlite:///{tmp_path / 'spool.db'}", Actor("t", None)
+    load_scheme_file(db, actor=actor, path=SCHEME_2017)
+    settings = CollectSettings(allow_private=True, timeout=2, max_bytes=1_000_000, readers=1)
+    monkeypatch.setattr(workflow, "SPOOL_BATCH", 7)
+    got = workflow.crawl(db, actor=actor, body="jinan", site=site.url, max_pages=60, rate=0, settings=settings)
+    want = crawl_captures(site, max_pages=60)
+    with Session(engine_for(db)) as session:
+        rows = stored.captures(session, crawl_id=got.id)
+        assert [(r.url, r.depth, r.title, r.text, r.published_at, r.error) for r in rows] == want
+        assert got.pages == sum(r.response_sha256 != "" for r in rows) and got.proposals > 0
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the proposals cannot be stored")
+
+    monkeypatch.setattr(workflow.stored, "add_proposals", fail)
+    with pytest.raises(RuntimeError, match="cannot be stored"):
+        workflow.crawl(db, actor=actor, body="jinan", site=site.url, max_pages=60, rate=0, settings=settings)
+    with Session(engine_for(db)) as session:
+        assert [c.id for c in stored.crawls(session)] == [got.id]
+        assert stored.captures(session, crawl_id=got.id + 1) == []
+
+
+def crawl_captures(server: SiteServer, max_pages: int) -> list[tuple]:
+    settings = CollectSettings(allow_private=True, timeout=2, max_bytes=1_000_000, readers=0)
+    return [(c.url, c.depth, c.page.title if c.page else "", c.page.text if c.page else "",
+             c.page.published_at if c.page else None, c.error)
+            for c in Crawler(server.url, set(), settings=settings, max_pages=max_pages, rate=0).run()]

@@ -3,8 +3,9 @@ proposals as evidence through the one import workflow, verify a crawl's archive.
 acting `Actor`, re-checks it (a firm: only bodies it is assigned) and audits under its name.
 
 A crawl runs outside any transaction (it takes minutes; the database stays free for others): the
-account is checked first, every WARC record goes to the attachment store as it is fetched, and the
-crawl, its captures and proposals are stored — and audited — together at the end.
+account is checked first, every WARC record goes to the attachment store as it is fetched, the capture
+rows wait in a temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
+its captures and proposals are stored — and audited — together at the end.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import pickle
+import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -102,32 +105,67 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     hosts = {netloc(s) for s in scheme.body(body).sites}
     crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
     store = store_for(resolve_url(db))
-    rows: list[Capture] = []
-    with Archiver(store) as keep:
-        for f in crawler.run():
-            keep(f)
-            rows.append(_capture_row(f))
-            if progress:
-                progress(f.url)
-    index = archive.cdxj(keep.lines)
-    with transaction(db) as session:
-        who = _as(session, actor, "collect")
-        done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
-                       ended_at=now(), pages=sum(r.response_sha256 != "" for r in rows),
-                       bytes=sum(r.size for r in rows), errors=sum(r.error != "" for r in rows),
-                       index_sha256=store.put(index) if index else "",
-                       settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
-                                            "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                            "timeout": settings.timeout, "hosts": sorted(crawler.hosts)},
-                                           ensure_ascii=False))
-        crawl_id = stored.add_crawl(session, done, rows)
-        proposed = match.propose(scheme, body, _pages(rows))
-        stored.add_proposals(session, crawl_id=crawl_id, rows=proposed)
-        audit(session, who=who.name, action="collect_crawl", scheme_id=scheme.id, sha256=done.index_sha256,
-              detail=f"crawl {crawl_id}: {body} {site}: {done.pages} pages, {done.bytes} bytes, "
-                     f"{done.errors} errors, {len(proposed)} proposals")
-        return CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed),
-                           sum(r.note.startswith("robots.txt") for r in rows))
+    with CaptureSpool() as spool:  # every WARC record written (or the crawl fails) before anything is stored
+        with Archiver(store) as keep:
+            for f in crawler.run():
+                keep(f)
+                spool.add(_capture_row(f))
+                if progress:
+                    progress(f.url)
+        index = archive.cdxj(keep.lines)
+        with transaction(db) as session:
+            who = _as(session, actor, "collect")
+            done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
+                         ended_at=now(), pages=spool.pages, bytes=spool.bytes, errors=spool.errors,
+                         index_sha256=store.put(index) if index else "",
+                         settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
+                                              "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
+                                              "timeout": settings.timeout, "hosts": sorted(crawler.hosts)},
+                                             ensure_ascii=False))
+            crawl_id = stored.add_crawl(session, done, [])
+            pages = []
+            for batch in spool.batches():
+                stored.add_captures(session, crawl_id=crawl_id, captures=batch)
+                pages += _page_rows(batch)
+            proposed = match.propose(scheme, body, pd.DataFrame(pages, columns=match.PAGE_COLUMNS))
+            stored.add_proposals(session, crawl_id=crawl_id, rows=proposed)
+            audit(session, who=who.name, action="collect_crawl", scheme_id=scheme.id, sha256=done.index_sha256,
+                  detail=f"crawl {crawl_id}: {body} {site}: {done.pages} pages, {done.bytes} bytes, "
+                         f"{done.errors} errors, {len(proposed)} proposals")
+            return CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed), spool.skipped)
+
+
+SPOOL_BATCH = 500  # capture rows stored (and held) at a time
+
+
+class CaptureSpool:
+    """A crawl's capture rows in a temporary file until the crawl is stored, and their tallies: a
+    crawl keeps up to 100,000 characters of text a page, so its memory would grow with its pages.
+    Read back in batches, in the order they came, inside the crawl's one storing transaction."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="gongkai-crawl-")  # noqa: SIM115 — closed on leaving
+        self.count = 0
+        self.pages = self.bytes = self.errors = self.skipped = 0
+
+    def __enter__(self) -> CaptureSpool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def add(self, row: Capture) -> None:
+        pickle.dump(row.model_dump(), self.file, protocol=pickle.HIGHEST_PROTOCOL)  # our own file, read back by us
+        self.count += 1
+        self.pages += row.response_sha256 != ""
+        self.bytes += row.size
+        self.errors += row.error != ""
+        self.skipped += row.note.startswith("robots.txt")
+
+    def batches(self) -> Iterator[list[Capture]]:
+        self.file.seek(0)
+        for start in range(0, self.count, SPOOL_BATCH):
+            yield [Capture(**pickle.load(self.file)) for _ in range(min(SPOOL_BATCH, self.count - start))]
 
 
 class Archiver:
@@ -165,14 +203,13 @@ class Archiver:
             self.pool.shutdown(wait=True)
 
 
-def _pages(rows: list[Capture]) -> pd.DataFrame:
-    """The captured pages in match.PAGE_COLUMNS form."""
-    return pd.DataFrame([{"capture_id": r.id, "url": r.url, "title": r.title, "channel": r.channel,
-                          "referrer_channel": r.referrer_channel, "published_at": r.published_at,
-                          "has_time": r.has_time, "date_source": r.date_source, "kind": r.kind,
-                          "is_list": r.is_list, "capture": r.response_sha256}
-                         for r in rows if r.response_sha256 and not r.error and r.status == 200],
-                        columns=match.PAGE_COLUMNS)
+def _page_rows(rows: list[Capture]) -> list[dict]:
+    """The captured pages (stored: they have their ids) in match.PAGE_COLUMNS form, without their text."""
+    return [{"capture_id": r.id, "url": r.url, "title": r.title, "channel": r.channel,
+             "referrer_channel": r.referrer_channel, "published_at": r.published_at,
+             "has_time": r.has_time, "date_source": r.date_source, "kind": r.kind,
+             "is_list": r.is_list, "capture": r.response_sha256}
+            for r in rows if r.response_sha256 and not r.error and r.status == 200]
 
 
 def _visible_crawls(session, who: Actor, crawl_id: int | None) -> list[int]:
