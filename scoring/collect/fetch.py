@@ -48,7 +48,8 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
-    readers: int = 1                   # processes reading pages while the crawl fetches (0: read in turn)
+    readers: int = 0                   # processes reading pages while the crawl fetches (0: read in turn;
+                                       # more only with idle cores: docs/performance.md, the collector)
 
 
 class AddressRefused(GongkaiError):

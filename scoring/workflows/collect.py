@@ -169,9 +169,9 @@ class CaptureSpool:
 
 
 class Archiver:
-    """Puts each capture's WARC records in the attachment store, on a writer thread (file writes
-    overlap the next request), and keeps their CDXJ lines. Leaving it waits for every write and
-    raises the first failure."""
+    """Puts each capture's WARC records in the attachment store and keeps their CDXJ lines, on a
+    writer thread (file writes, hashing and the lines overlap the next request: the crawl's thread
+    mostly waits for the network). Leaving it waits for every write and raises the first failure."""
 
     def __init__(self, store: AttachmentStore):
         self.store, self.lines = store, list[str]()
@@ -182,14 +182,18 @@ class Archiver:
         return self
 
     def __call__(self, f: Fetched) -> None:
+        if f.request is not None or f.response is not None:
+            self.pending.append(self.pool.submit(self._keep, f))
+        if len(self.pending) > 128:
+            self._settle()
+
+    def _keep(self, f: Fetched) -> None:
         for record in (f.request, f.response):
             if record is not None:
-                self.pending.append(self.pool.submit(self.store.put, record.data))
+                self.store.put(record.data)
                 response = record is f.response
                 self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if response else None,
                                                     mime=f.mime if response else ""))
-        if len(self.pending) > 256:
-            self._settle()
 
     def _settle(self) -> None:
         done, self.pending = self.pending, []
