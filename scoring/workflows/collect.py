@@ -177,23 +177,33 @@ class Archiver:
         self.store, self.lines = store, list[str]()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-store")
         self.pending: list[Future] = []
+        self.batch: list[Fetched] = []  # handed over 16 at a time: waking the thread costs more than a record
 
     def __enter__(self) -> Archiver:
         return self
 
     def __call__(self, f: Fetched) -> None:
         if f.request is not None or f.response is not None:
-            self.pending.append(self.pool.submit(self._keep, f))
-        if len(self.pending) > 128:
+            self.batch.append(f)
+        if len(self.batch) >= 16:
+            self._hand_over()
+        if len(self.pending) > 16:
             self._settle()
 
-    def _keep(self, f: Fetched) -> None:
-        for record in (f.request, f.response):
-            if record is not None:
-                self.store.put(record.data)
-                response = record is f.response
-                self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if response else None,
-                                                    mime=f.mime if response else ""))
+    def _hand_over(self) -> None:
+        if self.batch:
+            self.pending.append(self.pool.submit(self._keep, self.batch))
+            self.batch = []
+
+    def _keep(self, batch: list[Fetched]) -> None:
+        for f in batch:
+            for record in (f.request, f.response):
+                if record is not None:
+                    self.store.put(record.data)
+                    response = record is f.response
+                    self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record,
+                                                        status=f.status if response else None,
+                                                        mime=f.mime if response else ""))
 
     def _settle(self) -> None:
         done, self.pending = self.pending, []
@@ -202,6 +212,7 @@ class Archiver:
 
     def __exit__(self, *exc) -> None:
         try:
+            self._hand_over()
             self._settle()
         finally:
             self.pool.shutdown(wait=True)
