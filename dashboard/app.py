@@ -19,17 +19,16 @@ db = data.url()
 data.ready(db)
 
 
-SESSION = "session"  # the query parameter holding the signed session token (survives a reload)
+SESSION = "session"  # the query parameter that once held the session token: never read, dropped from an address
 
 
 def _forget() -> None:
     """This browser forgets the token (its session may already have ended)."""
     st.session_state.pop("token", None)
-    st.query_params.pop(SESSION, None)
 
 
 def _sign_out() -> bool:
-    """退出登录: the session ends server-side, so a copied token (a URL) is refused too; False, with
+    """退出登录: the session ends server-side, so the token is refused even if it was copied; False, with
     the reason shown, when the database cannot record it (busy: try again)."""
     try:
         data.sign_out(db, st.session_state["token"])
@@ -53,20 +52,23 @@ def _password_form(actor: Actor) -> None:
             except GongkaiError as e:
                 st.error(plain(e))
                 return
-            st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
+            st.session_state["token"] = data.session_token(db, actor)
             st.success(text("password_changed", lang))
 
 
 def signed_in() -> Actor:
     """The signed-in account; a database without accounts is open (a single-user install).
 
-    A sign-in yields a signed, expiring session token, kept in the URL so a reload stays signed in.
+    A sign-in yields a signed, expiring session token (a server-side session), kept only in this
+    browser tab's Streamlit session (`st.session_state`, on the server): never in an address, so no
+    browser history, bookmark, shared link or access log holds it. Switching pages keeps it; a reload
+    or an address typed by hand opens a new Streamlit session, which asks to sign in again.
     Every page view checks the token again: its signature and expiry, and the account as it is now —
-    disabled → signed out, password changed → signed out, role changed → the new role."""
+    signed out, disabled or password changed → signed out, role changed → the new role."""
+    if SESSION in st.query_params:  # an old address with a token in it: not read, and taken out of the address
+        del st.query_params[SESSION]
     if not data.has_accounts(db):
         return Actor("dashboard", None)
-    if "token" not in st.session_state and st.query_params.get(SESSION):
-        st.session_state["token"] = st.query_params[SESSION]  # a reload: the session from the URL
     actor = None
     if "token" in st.session_state:
         try:
@@ -87,10 +89,9 @@ def signed_in() -> Actor:
             except GongkaiError as e:  # a wrong password: one message in the UI language; a lockout says so
                 st.error(text("login_failed", lang) if "wrong password" in str(e) else plain(e))
             else:
-                st.session_state["token"] = st.query_params[SESSION] = data.session_token(db, actor)
+                st.session_state["token"] = data.session_token(db, actor)
                 st.rerun()
         st.stop()
-    st.query_params[SESSION] = st.session_state["token"]  # a page switch drops query parameters
     st.sidebar.caption(f"{text('signed_in', lang)}: {plain(actor.name)}（{actor.role}）")
     if st.sidebar.button(text("logout", lang)) and _sign_out():
         st.rerun()

@@ -205,13 +205,16 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
 def report_files(db: str, scheme_id: str, as_of: dt.date | None, fmts: list[str], lang: str,
                  actor: Actor) -> dict[str, tuple[bytes, str]]:
     """The report of the current run in each format asked for (the model built once for all of
-    them): per format its bytes, or the reason it cannot be made here."""
+    them): per format its bytes, or the reason it cannot be made here; at national scale also the
+    appendix written apart (key ".csv")."""
     with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
         paths = {fmt: Path(tmp) / f"report{fmt}" for fmt in fmts}
         done = workflows.write_report(db, actor=actor, outs=list(paths.values()), scheme_id=scheme_id, as_of=as_of,
                                       lang=lang)
         problems = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in done.failed}
-        return {fmt: (b"", problems[p.name]) if p.name in problems else (p.read_bytes(), "") for fmt, p in paths.items()}
+        files = {fmt: (b"", problems[p.name]) if p.name in problems else (p.read_bytes(), "") for fmt, p in paths.items()}
+        apart = [p for p in done.written if p.suffix == ".csv"]   # the appendix of every format is the same file
+        return files | ({".csv": (apart[0].read_bytes(), "")} if apart else {})
 
 
 def audit_trail(db: str, actor: Actor) -> pd.DataFrame:
@@ -290,6 +293,12 @@ def proposals(db: str, crawl_id: int, actor: Actor) -> pd.DataFrame:
     from scoring.workflows import collect as workflows_collect
 
     return workflows_collect.proposals(db, actor=actor, crawl_id=crawl_id)
+
+
+def review(db: str, crawl_id: int, proposal_id: int, actor: Actor):
+    from scoring.workflows import collect as workflows_collect
+
+    return workflows_collect.review(db, actor=actor, crawl_id=crawl_id, proposal_id=proposal_id)
 
 
 def accept_proposals(db: str, crawl_id: int, ids: list[int], actor: Actor):

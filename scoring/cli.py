@@ -850,23 +850,37 @@ def collect_crawl(
     scheme: SchemeId = None,
     max_pages: Annotated[int, typer.Option("--max-pages", help="pages to fetch at most")] = 500,
     rate: Annotated[float, typer.Option("--rate", help="requests per second to the host (0: no limit)")] = 1.0,
-    screenshots: Annotated[bool, typer.Option("--screenshots", help="a screenshot of every proposed page")] = False,
+    screenshots: Annotated[bool, typer.Option("--screenshots", help="a full-page PNG of every proposed page (Playwright, chromium)")] = False,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (admin, evaluator)")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="local (this process; default: GONGKAI_COLLECT_ENGINE) | redis (the workers' queue)")] = None,
     db: Db = None,
 ) -> None:
     """Crawl one body's website politely, archive every request and response (WARC), propose evidence."""
     from scoring.workflows import collect as workflows_collect
 
-    if screenshots:
-        raise GongkaiError("--screenshots is not available in this version: every page is kept as its WARC record")
     actor = _actor(db)
     with _progress("crawling") as step:
         result = workflows_collect.crawl(db, actor=actor, body=body, site=site, scheme_id=scheme, max_pages=max_pages,
-                                         rate=rate, allow_private=allow_private,
+                                         rate=rate, allow_private=allow_private, screenshots=screenshots, engine=engine,
                                          progress=lambda url: step(url[-60:], advance=1))
+    shots = (f"; {count(result.screenshots, 'screenshot')}, {result.screenshot_errors} pages not rendered"
+             if screenshots else "")
     print(f"crawl {result.id}: {count(result.pages, 'page')}, {result.bytes:,} bytes, {count(result.errors, 'error')}, "
-          f"{result.skipped} disallowed by robots.txt; {count(result.proposals, 'proposal')} "
+          f"{result.skipped} disallowed by robots.txt; {count(result.proposals, 'proposal')}{shots} "
           f"(gongkai collect proposals --crawl {result.id})")
+
+
+@collect_app.command("worker")
+def collect_worker(
+    processes: Annotated[int, typer.Option("--processes", help="worker processes")] = 1,
+    threads: Annotated[int, typer.Option("--threads", help="threads per process (URLs fetched at once)")] = 4,
+) -> None:
+    """Run crawl workers on the queue (GONGKAI_COLLECT_BROKER, GONGKAI_COLLECT_QUEUE) until stopped."""
+    if processes < 1 or threads < 1:
+        raise GongkaiError(f"--processes {processes} --threads {threads}: at least 1 each")
+    from scoring.workflows import collect_engine
+
+    collect_engine.run_workers(processes, threads)
 
 
 @collect_app.command("proposals")

@@ -179,6 +179,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report_count": ("数量", "Count"),
     "sheet_summary": ("总体情况", "Summary"),
     "sheet_appendix": ("缺失与逾期", "Missing and late"),
+    "appendix_file": ("附录", "appendix"),
+    "appendix_apart": ("附录共 {rows} 行，篇幅过大，不在本报告内排印，另存为与本报告同目录的 {file}（CSV，UTF-8，列同本表）。",
+                       "The appendix has {rows} rows, too many to print here: it is written beside this report as "
+                       "{file} (CSV, UTF-8, the same columns)."),
     "share_compliance": ("4%规则达标", "4% rule met"),
     "report_toc": ("目录", "Contents"),
     "report_cover_synthetic": ("本报告由合成示例数据生成，不是真实的考核结果。",

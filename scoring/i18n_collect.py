@@ -18,4 +18,10 @@ COLLECT_STRINGS: dict[str, tuple[str, str]] = {
     "collect_published": ("发布时间", "Published"), "collect_url": ("网址", "URL"), "collect_title": ("标题", "Title"),
     "collect_confidence": ("置信度", "Confidence"), "collect_reason": ("依据", "Reason"),
     "collect_capture": ("存档记录", "Capture"), "collect_status": ("状态", "Status"),
+    "collect_review": ("查看拟提取证据", "Review a proposal"),
+    "collect_text": ("提取的正文", "Extracted text"),
+    "collect_date_source": ("日期来源", "Date from"),
+    "collect_no_screenshot": ("无截图（采集时未加 --screenshots，或为 PDF）", "No screenshot (crawled without --screenshots, or a PDF)"),
+    "collect_screenshot_failed": ("截图失败：{error}", "Screenshot failed: {error}"),
+    "collect_warc": ("下载 WARC 存档记录", "Download the WARC record"),
 }

@@ -6,14 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
 import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
 
 from scoring.collect import archive
 from scoring.collect.extract import decode, find_date, read_page
-from scoring.collect.fetch import AddressRefused, fingerprint, netloc, resolve
+from scoring.collect.fetch import (
+    AddressRefused,
+    CollectSettings,
+    Crawler,
+    fingerprint,
+    netloc,
+    resolve,
+)
 from scoring.collect.match import FORMS, named_periods, normalise, propose
 from tests.conftest import make_scheme
 
@@ -100,6 +113,21 @@ def test_find_date(text, found):
     ("2017年第5周價格", None, ["2017-W05"]),
     ("十二月份疫情", D(2018, 1, 3), ["2017-12"]),
     ("3月15日召開", D(2017, 3, 20), []),  # a date, not a period
+    # 每五日 (pentad) bulletins: by their days, as of their last day, by number (期, 候)
+    ("2017年6月6日-10日全省夏糧收購進度", None, ["2017-06-P2"]),
+    ("６月６日－１０日夏粮收购进度", D(2017, 6, 12), ["2017-06-P2"]),  # full-width
+    ("6月26日至30日夏粮收购进度", D(2017, 7, 2), ["2017-06-P6"]),
+    ("2017年2月26日-28日", None, ["2017-02-P6"]),
+    ("2016年2月26日-28日", None, ["2016"]),  # February 2016 ends on the 29th: not a pentad (the year form still reads 2016年)
+    ("6月6日-9日收购进度", D(2017, 6, 10), []),  # four days
+    ("6月7日-11日收购进度", D(2017, 6, 12), []),  # five days, not a pentad's
+    ("6月26日-7月5日收购进度", D(2017, 7, 6), []),  # across months
+    ("截至2017年6月10日全省夏粮收购进度", None, ["2017-06-P2"]),
+    ("截止10月31日秋粮收购进度", D(2017, 11, 2), ["2017-10-P6"]),
+    ("截至6月12日收购进度", D(2017, 6, 13), []),  # not a pentad's last day
+    ("2017年10月第3期秋粮收购进度", None, ["2017-10-P3"]),
+    ("十月第三候秋粮收购进度", D(2017, 10, 20), ["2017-10-P3"]),
+    ("6月第二候收购进度", D(2018, 1, 3), ["2017-06-P2"]),  # no year: the latest June before the date
 ])
 def test_periods_a_title_names(title, published, labels):
     assert [n.label for n in named_periods(normalise(title), list(FORMS), published)] == labels
@@ -133,6 +161,25 @@ def test_proposals_follow_the_hints():
     assert "发布日期早于期间开始（2017-06-01）" in got["reason"].iloc[2]
 
 
+def test_pentad_proposals_name_the_period_the_rule_expects():
+    scheme = make_scheme(bodies=[{"id": "l", "name": "糧食局", "kind": "department"}], obligations=[
+        {"id": "2.3", "leads": ["l"], "points": 3,
+         "collect": {"keywords": ["糧食收購進度"], "periods": ["6月6日-10日", "截至6月10日", "6月第2期"]},
+         "rules": [{"kind": "periodic", "frequency": "pentad", "within": {"days": 2}, "start": "2017-06",
+                    "end": "2017-07"}]}])
+    pages = pd.DataFrame([
+        (1, "u1", "截至6月10日全省粮食收购进度", "", "", D(2017, 6, 11), False, "label", "html", False, "a" * 64),
+        (2, "u2", "2017年7月第6期粮食收购进度", "", "", D(2017, 8, 1), False, "label", "html", False, "b" * 64),
+        (3, "u3", "2017年10月6日-10日粮食收购进度", "", "", D(2017, 10, 11), False, "label", "html", False, "c" * 64),
+        (4, "u4", "2017年6月粮食收购进度", "", "", D(2017, 7, 1), False, "label", "html", False, "d" * 64),
+    ], columns=["capture_id", "url", "title", "channel", "referrer_channel", "published_at", "has_time",
+                "date_source", "kind", "is_list", "capture"])
+    got = propose(scheme, "l", pages)
+    # October is outside the summer season the rule expects; a month is not a pentad
+    assert got[["url", "period"]].values.tolist() == [["u1", "2017-06-P2"], ["u2", "2017-07-P6"]]
+    assert "期间「截至6月10日」→2017-06-P2" in got["reason"].iloc[0]
+
+
 @pytest.mark.parametrize("a,b", [
     ("HTTP://Example.gov.cn:80/a?b=2&a=1#x", "http://example.gov.cn/a?a=1&b=2"),
     ("https://example.gov.cn", "https://example.gov.cn/"),
@@ -148,6 +195,172 @@ def test_netloc_and_the_address_guard():
         with pytest.raises(AddressRefused, match="address: refused"):
             resolve(host, 80, allow_private=False)
     assert resolve("127.0.0.1", 80, allow_private=True) == "127.0.0.1"
+
+
+class _Logged(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_address(monkeypatch):
+    """DNS rebinding: the check sees a public address, a second lookup would give 127.0.0.1 (where a
+    server listens): the connection goes to the address checked, and the name is looked up once."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Logged)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    answers, looked_up, connected = iter(["93.184.215.14", *["127.0.0.1"] * 20]), [], []
+
+    def getaddrinfo(host, at, *args, **kwargs):
+        ip = next(answers)
+        looked_up.append((host, ip))
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, at))]
+
+    def create_connection(address, *args, **kwargs):  # nothing leaves this machine: the connection is refused here
+        connected.append(address)
+        raise ConnectionRefusedError(111, "refused by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    try:
+        crawler = Crawler(f"http://rebind.example.gov.cn:{port}/", set(), settings=CollectSettings(retries=1, timeout=1))
+        caps = [crawler.fetch(f"http://rebind.example.gov.cn:{port}/{p}") for p in ("", "robots.txt")]
+        crawler.close()
+    finally:
+        server.shutdown()
+    assert looked_up == [("rebind.example.gov.cn", "93.184.215.14")]
+    assert connected == [("93.184.215.14", port)] * 4  # two requests, each tried twice, all to the address checked
+    assert server.seen == []  # 127.0.0.1 never saw a request
+    assert all(c.error.startswith("ConnectError") for c in caps)
+
+
+def test_what_a_screenshot_page_may_request(monkeypatch):
+    """The screenshot browser's rule (Crawler.refusal): the site's hosts over http(s), at public addresses."""
+    table = {"www.example.gov.cn": "93.184.215.14", "intra.example.gov.cn": "10.1.2.3"}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))])
+    crawler = Crawler("https://www.example.gov.cn/", {"intra.example.gov.cn"}, settings=CollectSettings())
+    assert crawler.refusal("https://www.example.gov.cn/css/a.css") == ""
+    assert crawler.refusal("http://cdn.example.com/x.js") == "cdn.example.com: another host than the site's"
+    assert crawler.refusal("ftp://www.example.gov.cn/x") == "ftp://www.example.gov.cn/x: not an http(s) address"
+    assert crawler.refusal("https://intra.example.gov.cn/api").startswith(
+        "intra.example.gov.cn resolves to 10.1.2.3, a private address: refused")
+    assert crawler.addresses() == {"www.example.gov.cn": "93.184.215.14"}  # what the browser is pinned to
+    crawler.close()
+
+
+class _Hosted(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.headers["Host"])  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command to make a certificate")
+@pytest.mark.parametrize("certified,ok", [("pinned.example.gov.cn", True), ("other.example.gov.cn", False)])
+def test_a_pinned_https_connection_keeps_the_name_for_host_sni_and_the_certificate(tmp_path, monkeypatch, certified, ok):
+    from scoring.collect import fetch
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={certified}", "-addext", f"subjectAltName=DNS:{certified}"],
+                   check=True, capture_output=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hosted)
+    server.seen, names = [], []  # type: ignore[attr-defined]
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    served.sni_callback = lambda sock, name, ctx: names.append(name)
+    server.socket = served.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    answers = iter(["127.0.0.1", *["10.9.9.9"] * 20])  # a second lookup would send it elsewhere
+
+    def getaddrinfo(host, at, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers) if host == "pinned.example.gov.cn" else host, at))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(fetch, "_tls", lambda: ssl.create_default_context(cafile=str(cert)))
+    try:
+        crawler = Crawler(f"https://pinned.example.gov.cn:{port}/", set(),
+                          settings=CollectSettings(allow_private=True, retries=0, timeout=2))
+        cap = crawler.fetch(f"https://pinned.example.gov.cn:{port}/x")
+        crawler.close()
+    finally:
+        server.shutdown()
+    if ok:
+        assert (cap.status, cap.error) == (200, "")
+        assert server.seen == [f"pinned.example.gov.cn:{port}"] and names == ["pinned.example.gov.cn"]
+    else:  # the certificate is checked against the name, not the address connected to
+        assert cap.status is None and "CERTIFICATE_VERIFY_FAILED" in cap.error and server.seen == []
+
+
+class _Robots(BaseHTTPRequestHandler):
+    """Serves `server.routes`: path → (status, Location or body)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        status, text = self.server.routes.get(self.path, (404, ""))  # type: ignore[attr-defined]
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", text.replace("PORT", str(self.server.server_address[1])))
+        self.end_headers()
+        if status < 300:
+            self.wfile.write(text.encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+RULES = "User-agent: *\nDisallow: /private/\n"
+
+
+def _hops(n: int, last: str = "/rules.txt") -> dict[str, tuple[int, str]]:
+    chain = ["/robots.txt", *[f"/r{i}" for i in range(1, n)], last]
+    return {a: (301 if i % 2 else 302, b) for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False))}
+
+
+@pytest.mark.parametrize("routes,private_allowed,fetched", [
+    ({"/robots.txt": (200, RULES)}, False, ["/robots.txt"]),
+    (_hops(1) | {"/rules.txt": (200, RULES)}, False, ["/robots.txt", "/rules.txt"]),
+    # five consecutive redirects are followed (RFC 9309 2.3.1.2) …
+    (_hops(5) | {"/rules.txt": (200, RULES)}, False, ["/robots.txt", "/r1", "/r2", "/r3", "/r4", "/rules.txt"]),
+    # … a sixth is not: the file is unavailable, as a 404 is — everything allowed
+    (_hops(6) | {"/rules.txt": (200, RULES)}, True, ["/robots.txt", "/r1", "/r2", "/r3", "/r4", "/r5"]),
+    ({"/robots.txt": (302, "/robots.txt")}, True, ["/robots.txt"] * 6),  # a loop ends the same way
+    # to another host (localhost, not the site's 127.0.0.1): followed for robots.txt, its rules rule the site
+    ({"/robots.txt": (301, "http://localhost:PORT/rules.txt"), "/rules.txt": (200, RULES)}, False,
+     ["/robots.txt", "/rules.txt"]),
+    ({"/robots.txt": (301, "ftp://example.gov.cn/robots.txt")}, True, ["/robots.txt"]),
+    ({"/robots.txt": (503, "")}, False, ["/robots.txt"] * 3),  # unreachable: nothing allowed (and retried)
+])
+def test_robots_txt_redirects(routes, private_allowed, fetched):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Robots)
+    server.seen, server.routes = [], routes  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        crawler = Crawler(site, set(), settings=CollectSettings(allow_private=True, retries=2, timeout=2), rate=0)
+        caps = crawler._robots_capture(site)
+        allowed = crawler.allowed(site + "private/x"), crawler.allowed(site + "public/y")
+        crawler.close()
+    finally:
+        server.shutdown()
+    assert server.seen == fetched
+    assert allowed == (private_allowed, "503" not in str(routes))
+    retried = "503" in str(routes)
+    assert len(caps) == (1 if retried else len(fetched)) and all(c.response is not None for c in caps)  # every hop archived
+    gave_up = private_allowed and len(fetched) > 1 or "ftp:" in str(routes)
+    assert ("unavailable, everything allowed (RFC 9309 2.3.1.2)" in caps[-1].note) == gave_up
 
 
 def test_a_warc_record_checks_and_a_changed_byte_does_not():

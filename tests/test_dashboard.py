@@ -376,40 +376,51 @@ def test_a_role_change_ends_an_open_session_and_the_new_role_signs_in(accounts_a
         at.switch_page("app_pages/audit.py")
 
 
-def test_signing_out_ends_the_session_a_copied_url_carries(accounts_app):
-    """退出登录 ends the session server-side: the URL copied before it (its token) signs nobody in
-    from a fresh browser afterwards."""
+def _reused(token: str) -> AppTest:
+    """A fresh browser session holding `token` (as if it had been copied out of another one)."""
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.session_state["token"] = token
+    return other.run()
+
+
+def test_no_address_carries_the_session_token(accounts_app):
+    """The token lives in the tab's Streamlit session only: signing in, switching pages, changing the
+    password put nothing in the address; an old `?session=` address signs nobody in and is cleared."""
     at = sign_in(accounts_app, "vic")
-    token = at.query_params["session"]
-    token = token[0] if isinstance(token, list) else token
+    token = at.session_state["token"]
+    assert at.title[0].value == "排名" and not dict(at.query_params)
+    page(at, "gaps")
+    assert at.title and not login_form(at) and not dict(at.query_params)  # switching pages keeps the session
+    assert token not in repr(dict(at.query_params))
+    old = AppTest.from_file(APP, default_timeout=120)
+    old.query_params["session"] = token  # a link from before: the token in the address is never read
+    old.run()
+    assert not old.title and login_form(old) and "session" not in dict(old.query_params)
+
+
+def test_signing_out_ends_the_session_even_a_copied_token(accounts_app):
+    """退出登录 ends the session server-side: its token, reused by another browser session afterwards,
+    signs nobody in."""
+    at = sign_in(accounts_app, "vic")
+    token = at.session_state["token"]
+    assert _reused(token).title[0].value == "排名"  # the token signs in while its session is open
     next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
-    assert login_form(at) and not at.query_params.get("session")
-    copied = AppTest.from_file(APP, default_timeout=120)
-    copied.query_params["session"] = token
-    copied.run()
+    assert login_form(at) and "token" not in at.session_state and not dict(at.query_params)
+    copied = _reused(token)
     assert not copied.title and login_form(copied)
     assert [shown(e) for e in copied.error] == ["登录已结束（已退出，或账号已变更），请重新登录"]
 
 
-def test_a_session_survives_a_reload_but_not_a_password_change(accounts_app):
+def test_a_session_is_refused_when_forged_or_after_a_password_change(accounts_app):
     from scoring import workflows
     from scoring.store.accounts import Actor
 
     at = sign_in(accounts_app, "vic")
-    token = at.query_params["session"]
-    token = token[0] if isinstance(token, list) else token
-    reload = AppTest.from_file(APP, default_timeout=120)
-    reload.query_params["session"] = token
-    reload.run()
-    assert reload.title[0].value == "排名" and not login_form(reload)  # signed in, no login form
-    forged = AppTest.from_file(APP, default_timeout=120)
-    forged.query_params["session"] = token[:-3] + "AAA"
-    forged.run()
+    token = at.session_state["token"]
+    forged = _reused(token[:-3] + "AAA")
     assert not forged.title and shown(forged.error[0]) == "登录已过期或已失效，请重新登录" and login_form(forged)
     workflows.set_password(_url(at), actor=Actor("root", "admin"), name="vic", password="vic-other-password")
-    again = AppTest.from_file(APP, default_timeout=120)
-    again.query_params["session"] = token
-    again.run()
+    again = _reused(token)
     assert not again.title and shown(again.error[0]) == "登录已过期或已失效，请重新登录"
     at.run()  # the open session ends too
     assert not at.title

@@ -13,6 +13,7 @@ from scoring.intake import parts
 from scoring.intake.attachments import validate_attached
 from scoring.intake.evidence import problem_report
 from scoring.intake.tables import read_table
+from tests.conftest import BACKENDS, fresh_database
 from tests.test_evidence import scheme  # noqa: F401  (the fixture: 濟南市, 省發展改革委, obligations 1.1–6.3)
 
 HEADER = "單位,任務編號,期間,發佈時間,分值,評估機構,網址,事件編號,發生時間,環節\n"
@@ -131,7 +132,7 @@ def test_an_import_in_parts_stores_and_refuses_what_reading_whole_does(scheme, t
     second.write_bytes(csv([line.replace(",firm1", ",firm1x") for line in lines[:480]]))
     seen = {}
     validated, original = [], parts._validate_parts
-    monkeypatch.setattr(parts, "_validate_parts", lambda *a: validated.append(a[0]) or original(*a))
+    monkeypatch.setattr(parts, "_validate_parts", lambda *a: validated.append(a[1]) or original(*a))
     for how, size in (("parts", "4096"), ("whole", str(10**9))):
         monkeypatch.setenv("GONGKAI_IMPORT_PART_BYTES", size)
         monkeypatch.setenv("GONGKAI_SNAPSHOTS", str(tmp_path / f"{how}-snapshots"))
@@ -154,3 +155,78 @@ def test_an_import_in_parts_stores_and_refuses_what_reading_whole_does(scheme, t
     assert (again.total, again.new, again.replaced, again.unchanged, again.withdrawn) == (480, 111, 0, 369, 0)
     pd.testing.assert_frame_equal(seen["parts"][2], seen["whole"][2])
     assert len(seen["parts"][2]) == 611
+
+
+def _state(db: str) -> tuple[list, list, list]:
+    """The stored records, their history and the batches, as rows (times left out)."""
+    from sqlalchemy import text
+
+    from scoring.store.db import engine_for
+
+    with engine_for(db).connect() as con:
+        return (con.execute(text("SELECT id, body, obligation, assessor, record, value, url, published_at, batch_id,"
+                                 " rejected, pending FROM evidence ORDER BY id")).all(),
+                # history rows are written a part at a time: their own ids follow the parts
+                con.execute(text("SELECT evidence_id, value, url, batch_id, replaced_by FROM evidence_history"
+                                 " ORDER BY evidence_id, id")).all(),
+                con.execute(text("SELECT id, file_name, rows_total, rows_new, rows_replaced, rows_unchanged"
+                                 " FROM import_batch ORDER BY id")).all())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_replacing_and_withdrawing_a_part_at_a_time(scheme, tmp_path, monkeypatch, backend, request):  # noqa: F811
+    """A second file that changes values and drops a sighting, imported a part at a time inside the one
+    transaction: the same records, history, batches and audit counts as reading it whole; and a failure
+    while its last part's new records are inserted leaves the database as it was (all or nothing)."""
+    from scoring import workflows
+    from scoring.store import repository
+    from scoring.store.accounts import Actor
+
+    (tmp_path / "s.yaml").write_text(scheme.text, encoding="utf-8")
+    sightings = ["濟南市,2.1,,2017-05-20,,,http://a/1,,,", "濟南市,2.1,,2017-05-10,,,http://a/2,,,",
+                 "濟南市,2.1,,2017-05-30,,,http://a/3,,,"]
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(csv(rows(500) + sightings))
+    changed = [f"{'濟南市' if i % 2 else '省發展改革委'},6.2,,,{(i + 1) % 90},firm{i},,,," for i in range(40)]
+    second.write_bytes(csv(changed + rows(560)[40:] + sightings[:2]))  # 40 new values, 60 new items, a sighting gone
+    imported, original = [], repository.import_parts
+    monkeypatch.setattr(repository, "import_parts", lambda *a, **k: imported.append(1) or original(*a, **k))
+    seen, dbs = {}, {}
+    for how, size in (("parts", "4096"), ("whole", str(10**9))):
+        monkeypatch.setenv("GONGKAI_IMPORT_PART_BYTES", size)
+        db, drop = fresh_database(backend, tmp_path)
+        request.addfinalizer(drop)
+        dbs[how] = db
+        local = Actor("t", None)
+        workflows.load_scheme_file(db, actor=local, path=tmp_path / "s.yaml")
+        results = [workflows.import_file(db, actor=local, name=f.name, data=f) for f in (first, second)]
+        audit = workflows.audit_entries(db, actor=local)
+        seen[how] = (results, _state(db), sorted(audit.loc[audit["action"].isin(["import", "replace"]), "detail"]))
+    assert len(imported) == 2  # the two files, a part at a time
+    assert seen["parts"] == seen["whole"]
+    result = seen["parts"][0][1]
+    assert (result.total, result.new, result.replaced, result.unchanged, result.withdrawn) == (562, 60, 40, 462, 1)
+    records, history, batches = seen["parts"][1]
+    assert len(records) == 563 and len(history) == 40 and batches[-1][2:] == (562, 60, 40, 462)
+    assert [r[9].startswith("withdrawn:") for r in records].count(True) == 1
+
+    # all or nothing: the last part's insert fails after the replacements were written — nothing is kept
+    monkeypatch.setenv("GONGKAI_IMPORT_PART_BYTES", "4096")
+    db = dbs["parts"]
+    third = tmp_path / "third.csv"
+    third.write_bytes(csv(changed[:20] + rows(620)[20:]))
+    before = _state(db)
+    calls, insert = [], repository._insert_new
+
+    def failing(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # the second part's (of two: 濟南市 and 省發展改革委 rows)
+            raise RuntimeError("disk full")
+        return insert(*a, **k)
+    monkeypatch.setattr(repository, "_insert_new", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        workflows.import_file(db, actor=Actor("t", None), name="third.csv", data=third)
+    assert len(calls) == 2 and _state(db) == before
+    monkeypatch.setattr(repository, "_insert_new", insert)
+    result = workflows.import_file(db, actor=Actor("t", None), name="third.csv", data=third)
+    assert (result.new, result.replaced) == (60, 20) and _state(db) != before

@@ -368,3 +368,45 @@ def test_rectification_notices_across_processes_are_the_same_documents(final, tm
     assert [p.name for p in one] == [p.name for p in two] == sorted(f"{b}-整改通知书.docx" for b in set(todo["body"]))
     assert [_text(p) for p in one] == [_text(p) for p in two]
     assert "未发布" in _text(one[0])
+
+
+def test_a_molded_document_is_the_document_python_docx_lays_out():
+    """Each 整改通知書 is rendered from one python-docx layout (`gongwen._mold`) by joining texts into
+    its XML: the result must be the document python-docx itself makes — every paragraph, run, table,
+    keep-with-next and property — with texts that need escaping, a tab, an empty paragraph, tables of
+    two widths and a closing table (the last paragraph before it keeps with the 署名)."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from scoring.report.gongwen import Letterhead, Table, _compose, _mold
+
+    head = Letterhead("山东省人民政府办公厅", "鲁政办字〔{year}〕1号", "省委办公厅", "各市")
+    title, issued = "山东省2017年政务公开工作要点考核整改通知书", dt.date(2018, 2, 1)
+    cases = [
+        [("p", "第一段 a<b & c> \n第二行"), ("h", "一、标题"), ("h2", "（一）小标题"), ("p", ""),
+         Table([["事项", "应发布时间", "实际发布时间", "结果"], ["a\tb", "2017-01-01", "", "未发布"]]),
+         ("url", "证据：http://x/?a=1&b=2"), ("h3", "1. 1.2 标题")],
+        [("p", "只有一段"), Table([["一", "二"], ["1", "2"], ["3", "4"]])],
+        [],
+    ]
+
+    def document_xml(docx: bytes) -> str:
+        xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode("utf-8")
+        # the mold opens every text to keep its spaces (python-docx only where there are some) and
+        # writes an empty cell's text as an empty w:t (python-docx: none)
+        return etree.canonicalize(xml.replace(' xml:space="preserve"', "")).replace("<w:t></w:t>", "")
+
+    for blocks in cases:
+        laid_out = io.BytesIO()
+        _compose(head, title=title, to="济南市：", blocks=blocks, issued=issued).save(laid_out)
+        molded = _mold(head, title, issued).render("济南市：", blocks)
+        assert document_xml(molded) == document_xml(laid_out.getvalue())
+        names = zipfile.ZipFile(io.BytesIO(molded)).namelist()
+        assert sorted(names) == sorted(zipfile.ZipFile(laid_out).namelist())
+        assert Document(io.BytesIO(molded)).paragraphs[-2].text == "抄送：省委办公厅。"
+    # a control character (an imported note, a URL) cannot be in XML: python-docx refuses the whole
+    # document; the mold drops the character and the document opens
+    molded = _mold(head, title, issued).render("济南市：", [("url", "证据：http://x/\x01a\x0bb")])
+    assert "证据：http://x/ab" in [p.text for p in Document(io.BytesIO(molded)).paragraphs]

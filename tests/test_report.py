@@ -423,3 +423,43 @@ def test_one_pass_sections_are_each_bodys_explanation(built):
         gaps = card.gaps_of(b["body"])
         assert b["gaps"]["obligation"].tolist() == gaps["obligation"].tolist()
         assert b["gaps"]["lost"].tolist() == gaps["gap"].round(2).tolist()
+
+
+def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):
+    """An appendix longer than APPENDIX_INLINE rows (a nation's 431,534) is not printed in the report:
+    it is a CSV beside each report file, with the report's headers and every row, and each format says
+    where it is; `write_report` names the CSV among the files written."""
+    import lxml.html
+    from docx import Document
+
+    from scoring import workflows
+    from scoring.report import write as writer
+    from scoring.store.accounts import Actor
+
+    monkeypatch.setattr(writer, "APPENDIX_INLINE", 5)
+    rows = len(built.appendix)
+    assert rows > 5
+    note = f"附录共 {rows:,} 行，篇幅过大，不在本报告内排印，另存为与本报告同目录的 r-附录.csv（CSV，UTF-8，列同本表）。"
+
+    page = lxml.html.fromstring(writer.write(built, tmp_path / "r.html").read_text(encoding="utf-8"))
+    section = page.get_element_by_id("report_appendix").getparent()
+    assert note in section.text_content() and section.find(".//table") is None
+    apart = pd.read_csv(tmp_path / "r-附录.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    expected = built.headed(built.appendix)
+    assert list(apart.columns) == list(expected.columns) and len(apart) == rows
+    assert apart.values.tolist() == report.cells(expected)[0]
+
+    writer.write(built, tmp_path / "r.docx")
+    doc = Document(str(tmp_path / "r.docx"))
+    assert note in [p.text for p in doc.paragraphs]
+    assert len(doc.tables) == len(_model_tables(built)) - 1      # every table but the appendix
+    sheets = pd.read_excel(writer.write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine")
+    assert list(sheets["缺失与逾期"].columns) == [note] and sheets["缺失与逾期"].empty
+
+    done = workflows.write_report(demo_db, actor=Actor("local", None), outs=[tmp_path / "w" / "r.html"])
+    assert done.written == [tmp_path / "w" / "r.html", tmp_path / "w" / "r-附录.csv"]
+    # the dashboard's report page offers the CSV beside the formats asked for
+    from dashboard import data as dashboard_data
+
+    files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".xlsx"], "zh-Hans", Actor("local", None))
+    assert sorted(files) == [".csv", ".xlsx"] and files[".csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()

@@ -40,3 +40,21 @@ if c.actor.may("import") and len(waiting) and st.button(t("collect_accept").form
         props = data.proposals(c.db, crawl_id, c.actor)
         chosen = props[props["confidence"] >= least]
 st.dataframe(chosen[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
+if not chosen.empty:  # one proposal as the page looked (its screenshot), beside what was read from it
+    st.subheader(t("collect_review"))
+    shown = {f"{r.id} · {r.obligation} · {r.period} · {r.title}": int(r.id) for r in chosen.itertuples()}
+    one = data.review(c.db, crawl_id, shown[str(st.selectbox(t("collect_review"), list(shown)))], c.actor)
+    left, right = st.columns([3, 2])
+    with left:
+        if one.screenshot:
+            st.image(one.screenshot, caption=one.url)
+        elif one.screenshot_error:
+            st.warning(t("collect_screenshot_failed").format(error=one.screenshot_error))
+        else:
+            st.info(t("collect_no_screenshot"))
+    with right:  # the extracted text as text: the archived HTML is never rendered in this page
+        st.markdown(f"**{t('collect_title')}**：{one.title}")
+        st.markdown(f"**{t('collect_published')}**：{one.published_at or '—'}（{t('collect_date_source')}：{one.date_source or '—'}）")
+        st.text_area(t("collect_text"), one.text[:20000], height=400, disabled=True)
+        st.download_button(t("collect_warc"), one.warc, file_name=f"proposal-{one.id}.warc.gz",
+                           mime="application/octet-stream")

@@ -14,5 +14,6 @@ if st.button(t("report_generate"), type="primary", disabled=not formats):
         if problem:
             st.error(f"{fmt}: {plain(problem)}")
         else:
-            st.download_button(f"{t('report_download')} {fmt}", content, file_name=f"gongkai-report{fmt}",
-                               key=f"dl{fmt}")
+            name = f"gongkai-report-{t('appendix_file')}.csv" if fmt == ".csv" else f"gongkai-report{fmt}"
+            st.download_button(f"{t('report_download')} {t('report_appendix') if fmt == '.csv' else fmt}", content,
+                               file_name=name, key=f"dl{fmt}")

@@ -3,11 +3,13 @@ User-Agent, one connection and a set rate per host, retries with backoff for tra
 caps on size, time, pages, depth and one path's query variants (calendar and ?page=N traps), only
 http(s) links of the site's own hosts, redirects to another host recorded and not followed, and
 loopback/private/link-local addresses refused (after DNS, for every request, so after every
-redirect) unless allowed. Every request and response is kept as a WARC record (archive.py).
+redirect) unless allowed, and every connection made to the address that was checked (no second
+lookup: DNS rebinding reaches nothing new). Every request and response is kept as a WARC record (archive.py).
 
 A hand-rolled frontier rather than Scrapy: one breadth-first queue with a fingerprint per request
 (normalised URL) is all one site needs, and it keeps the crawler a plain generator the workflow
-stores from as it goes."""
+stores from as it goes. The per-URL step (`Crawler.step`) is also what each worker of a distributed
+crawl runs (engine.py keeps the frontier and the politeness in Redis instead)."""
 
 from __future__ import annotations
 
@@ -19,14 +21,16 @@ import ssl
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import certifi
+import httpcore
 import httpx
 from protego import Protego
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +39,7 @@ from scoring.collect import archive, extract
 from scoring.errors import GongkaiError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: "at least five consecutive redirects"
 
 
 class CollectSettings(BaseSettings):
@@ -50,6 +55,11 @@ class CollectSettings(BaseSettings):
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
     readers: int = 0                   # processes reading pages while the crawl fetches (0: read in turn;
                                        # more only with idle cores: docs/performance.md, the collector)
+    # the engine for scale (engine.py): several workers over Dramatiq and Redis
+    engine: str = "local"              # local: this process alone, no server; redis: the workers' queue
+    broker: str = "redis://127.0.0.1:6379/0"  # the Redis of the queue and of the crawls' shared state
+    queue: str = "gongkai-collect"     # the queue's name (workers and crawls of one deployment share it)
+    stall_timeout: float = 300.0       # seconds without a URL handled before a queued crawl gives up
 
 
 class AddressRefused(GongkaiError):
@@ -120,13 +130,68 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens each connection to the address its host name was checked at (`pin`), not to whatever a
+    second lookup answers: a name that gives the check a public address and the connection a private
+    one (DNS rebinding) reaches only the first. The URL keeps the name, so the Host header, the TLS
+    SNI and the certificate check are on the name."""
+
+    def __init__(self, pin: Callable[[str, int], str]):
+        self.pin = pin
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return super().connect_tcp(self.pin(host, port), port, timeout=timeout, local_address=local_address,
+                                   socket_options=socket_options)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport (one connection, keep-alive, TLS with certifi's roots) over `_PinnedBackend`."""
+
+    def __init__(self, pin: Callable[[str, int], str], limits: httpx.Limits):
+        super().__init__(verify=_tls(), trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(  # as HTTPTransport makes it, with the pinned backend
+            ssl_context=_tls(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(pin))
+
+
+def robots_text(cap: Capture) -> str | None:
+    """The rules a robots.txt answer sets (RFC 9309): its text (2xx); None, everything allowed (4xx);
+    unreachable or 5xx: nothing allowed (and the capture says so)."""
+    if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
+        return archive.payload(cap.response.data)[1].decode("utf-8", "replace")
+    if cap.status is not None and 400 <= cap.status < 500:
+        return None
+    cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+    return "User-agent: *\nDisallow: /"
+
+
+def variant(url: str) -> tuple[str, str] | None:
+    """(host, path) of a URL with a query: its variants are counted against the trap cap."""
+    parts = urlsplit(url)
+    return (netloc(url), parts.path) if parts.query else None
+
+
 @dataclass
-class _Queued:
+class Queued:
+    """A URL waiting in the frontier, with what the page that linked it said about it."""
+
     url: str
     depth: int
-    anchor: str = ""
-    list_date: tuple[dt.datetime, bool] | None = None
+    anchor: str = ""                                   # the link's text
+    list_date: tuple[dt.datetime, bool] | None = None  # the date beside the link in a list page
     referrer_channel: str = ""
+
+
+@dataclass
+class Step:
+    """What one queued URL gave: its host's robots.txt capture (the first time), its own capture,
+    and the links to follow."""
+
+    robots: list[Capture]
+    capture: Capture
+    found: list[Queued]
 
 
 @dataclass
@@ -154,12 +219,18 @@ class Crawler:
         if not self.settings.user_agent.isascii() or not self.settings.user_agent.strip():
             raise GongkaiError(f"GONGKAI_COLLECT_USER_AGENT {self.settings.user_agent!r}: HTTP headers take "
                                "ASCII text only (name the firm in Latin letters or pinyin)")
-        # the start address is checked before anything is sent
-        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), self.settings.allow_private)
+        # the start address is checked before anything is sent (and every connection goes to it)
+        self.pin(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False, verify=_tls(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False,
+            transport=PinnedTransport(self.pin, httpx.Limits(max_connections=1, max_keepalive_connections=1)),
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    def pin(self, host: str, port: int) -> str:
+        """The address a host is reached at: looked up and checked once a crawl, then always that one."""
+        if (host, port) not in self._resolved:
+            self._resolved[host, port] = resolve(host, port, self.settings.allow_private)
+        return self._resolved[host, port]
 
     def close(self) -> None:
         self.client.close()
@@ -174,28 +245,50 @@ class Crawler:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
-    def _robots_for(self, url: str) -> Iterator[Capture]:
-        """Fetch (and archive) a host's robots.txt once: 4xx → everything allowed; unreachable or
-        5xx → nothing allowed (RFC 9309)."""
-        p = urlsplit(url)
+    def _done(self, host: str) -> None:
+        """A request to the host has ended (answered or failed): one process's requests follow one
+        another, nothing to do; a worker of a distributed crawl frees the host's slot (engine.py)."""
+
+    def _robots_capture(self, url: str) -> list[Capture]:
+        """Fetch (and archive) a host's robots.txt once: its captures (each redirect hop, then the
+        file) the first time, then none."""
         host = netloc(url)
         if host in self._robots:
-            return
-        robots_url = f"{p.scheme}://{p.netloc}/robots.txt"
-        cap = self._fetch(robots_url, 0)
-        rules: Protego | None
-        if cap.status is not None and 200 <= cap.status < 300 and cap.response is not None:
-            rules = Protego.parse(archive.payload(cap.response.data)[1].decode("utf-8", "replace"))
-            delay = rules.crawl_delay(self.settings.user_agent)
-            if delay:
-                self._delay[host] = float(delay)
-        elif cap.status is not None and 400 <= cap.status < 500:
-            rules = None
-        else:
-            rules = Protego.parse("User-agent: *\nDisallow: /")
-            cap.error = cap.error or f"robots.txt unavailable (HTTP {cap.status}): the host is not crawled"
+            return []
+        caps, text = self._fetch_robots(url)
+        self._set_robots(host, text)
+        return caps
+
+    def _fetch_robots(self, url: str) -> tuple[list[Capture], str | None]:
+        """A host's robots.txt (RFC 9309 §2.3.1): its captures and the rules' text — 2xx → the file;
+        4xx → None, everything allowed; unreachable or 5xx → nothing allowed. Redirects are followed
+        up to ROBOTS_REDIRECTS hops, to another host too (§2.3.1.2 says "even across authorities";
+        each hop is one GET of a robots file, at an address checked like any other), and the file
+        reached rules the first host; a longer chain, a loop or a redirect out of http(s) is
+        "unavailable", as a 4xx is (§2.3.1.2: "MAY assume that the robots.txt file is unavailable")."""
+        p = urlsplit(url)
+        host = netloc(url)
+        caps = [self._fetch(f"{p.scheme}://{p.netloc}/robots.txt", 0)]
+        for _ in range(ROBOTS_REDIRECTS):
+            cap = caps[-1]
+            if not cap.redirect or urlsplit(cap.redirect).scheme not in ("http", "https"):
+                break
+            cap.note = f"robots.txt of {host} redirects to {cap.redirect}: followed"
+            caps.append(self._fetch(cap.redirect, 0))
+        last = caps[-1]
+        if last.redirect:
+            last.note = (f"robots.txt of {host}: more than {ROBOTS_REDIRECTS} redirects, or one out of http(s) "
+                         f"({last.redirect[:200]}): unavailable, everything allowed (RFC 9309 2.3.1.2)")
+            return caps, None
+        return caps, robots_text(last)
+
+    def _set_robots(self, host: str, text: str | None) -> None:
+        """A host's rules (None: everything allowed) and its Crawl-delay."""
+        rules = Protego.parse(text) if text is not None else None
+        delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
+        if delay:
+            self._delay[host] = float(delay)
         self._robots[host] = rules
-        yield cap
 
     def _allowed(self, url: str) -> bool:
         rules = self._robots.get(netloc(url))
@@ -208,28 +301,30 @@ class Crawler:
         cap = Capture(url, depth, now)
         p = urlsplit(url)
         where = (p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
-        try:  # a host's addresses are checked once a crawl (its later requests go to the same host)
-            if where not in self._resolved:
-                self._resolved[where] = resolve(*where, self.settings.allow_private)
-            ip = self._resolved[where]
+        try:  # a host's addresses are checked once a crawl; its connections go to the address checked
+            ip = self.pin(*where)
         except AddressRefused as e:
             cap.error = str(e)
             return cap
-        self._wait(netloc(url))
         for attempt in range(self.settings.retries + 1):
+            self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip)
             except httpx.TimeoutException:
                 cap.error = f"no answer within {self.settings.timeout:g} s"
                 return cap  # a slow page stays slow: not retried
+            except AddressRefused as e:  # a name the connection looked up afresh (an IDN's ASCII form)
+                cap.error = str(e)
+                return cap
             except httpx.HTTPError as e:
                 cap.error = f"{type(e).__name__}: {e}"
             else:
                 if cap.status not in RETRY_STATUS:
                     return cap
+            finally:
+                self._done(netloc(url))
             if attempt < self.settings.retries:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
-                self._last[netloc(url)] = time.monotonic()
         return cap
 
     def _get(self, cap: Capture, ip: str) -> None:
@@ -288,13 +383,43 @@ class Crawler:
         records of a crawl's requests, no retry beyond the settings'."""
         return self._fetch(url, 0)
 
+    def refusal(self, url: str) -> str:
+        """Why a request of a page's own (a screenshot's scripts, images, styles) may not be sent ('' when
+        it may): only http(s) of the site's hosts, at the addresses the crawl checked (public unless allowed)."""
+        p = urlsplit(url)
+        if p.scheme not in ("http", "https") or not p.hostname:
+            return f"{url[:80]}: not an http(s) address"
+        if netloc(url) not in self.hosts:
+            return f"{netloc(url)}: another host than the site's"
+        try:
+            self.pin(p.hostname, p.port or (443 if p.scheme == "https" else 80))
+        except AddressRefused as e:
+            return str(e)
+        return ""
+
+    def addresses(self) -> dict[str, str]:
+        """The address each host name of the crawl was checked at (host → IP), to pin a browser to."""
+        return {host: ip for (host, _), ip in self._resolved.items()}
+
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt (fetched once) lets this crawler fetch `url`."""
-        for _ in self._robots_for(url):
-            pass
+        self._robots_capture(url)
         return self._allowed(url)
 
     # ---- the crawl -----------------------------------------------------------------------------
+
+    def step(self, q: Queued) -> Step:
+        """One queued URL: its host's robots.txt first (once), then the URL fetched — or refused by
+        robots.txt — and read, and the links to follow from it (http(s) links of the site's hosts,
+        before the frontier drops those already seen). The one per-URL step of a worker of a
+        distributed crawl (engine.py); the single-process crawl runs the same pieces in `run`."""
+        robots = self._robots_capture(q.url)
+        if not self._allowed(q.url):
+            return Step(robots, Capture(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor,
+                                        note="robots.txt disallows it: not fetched"), [])
+        cap = self._fetch(q.url, q.depth)
+        cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        return Step(robots, cap, self._found(q, cap))
 
     def run(self) -> Iterator[Capture]:
         """Every URL crawled or refused, breadth first from the site, as it happens.
@@ -303,7 +428,7 @@ class Crawler:
         earlier pages are read; their links still join the frontier in fetch order, and only URLs
         already queued are fetched ahead, so the crawl's order — and what it finds — is the one
         of reading every page before the next fetch (a FIFO queue puts a page's links behind them)."""
-        queue: deque[_Queued] = deque([_Queued(self.site, 0)])
+        queue: deque[Queued] = deque([Queued(self.site, 0)])
         seen = {fingerprint(self.site)}
         variants: Counter[tuple[str, str]] = Counter()
         ahead: deque[_Ahead] = deque()
@@ -322,16 +447,14 @@ class Crawler:
                         cap.page = reading.result()
                         cap.error = cap.error or cap.page.problem
                     for f in self._found(q, cap) if q is not None else []:
-                        parts = urlsplit(f.url)
-                        if parts.scheme not in ("http", "https") or netloc(f.url) not in self.hosts:
-                            continue
                         key = fingerprint(f.url)
                         if key in seen:
                             continue
                         seen.add(key)
-                        if parts.query:
-                            variants[netloc(f.url), parts.path] += 1
-                            if variants[netloc(f.url), parts.path] > self.settings.max_variants:
+                        trap = variant(f.url)
+                        if trap is not None:
+                            variants[trap] += 1
+                            if variants[trap] > self.settings.max_variants:
                                 continue  # a calendar or ?page=N trap ends here
                         queue.append(f)
                     yield cap
@@ -339,10 +462,10 @@ class Crawler:
                 self._later = False
                 self.close()
 
-    def _fetch_next(self, q: _Queued, pool: Executor | None) -> list[_Ahead]:
+    def _fetch_next(self, q: Queued, pool: Executor | None) -> list[_Ahead]:
         """The host's robots.txt (once), then the queued URL fetched — or refused by robots.txt —
         with its page read here or handed to a reader."""
-        out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_for(q.url)]
+        out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_capture(q.url)]
         if not self._allowed(q.url):
             return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
                                          note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
@@ -364,8 +487,9 @@ class Crawler:
         cap.error = cap.error or cap.page.problem
         return None
 
-    def _found(self, q: _Queued, cap: Capture) -> list[_Queued]:
-        """A read page's date and title from the link that led to it, and the URLs it leads to."""
+    def _found(self, q: Queued, cap: Capture) -> list[Queued]:
+        """A read page's date and title from the link that led to it, and the URLs it leads to
+        (http(s) links of the site's hosts, before the frontier drops those already seen)."""
         if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
             cap.page.published_at, cap.page.has_time = q.list_date
             cap.page.date_source = "list"
@@ -373,19 +497,21 @@ class Crawler:
             cap.page.title, cap.page.channel = q.anchor, q.referrer_channel
             if q.list_date is not None:
                 (cap.page.published_at, cap.page.has_time), cap.page.date_source = q.list_date, "list"
+        found: list[Queued] = []
         if cap.redirect:
             if netloc(cap.redirect) in self.hosts and urlsplit(cap.redirect).scheme in ("http", "https"):
-                return [_Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel)]
-            cap.note = f"redirect to another host, not followed: {cap.redirect}"
+                found.append(Queued(cap.redirect, q.depth, q.anchor, q.list_date, q.referrer_channel))
+            else:
+                cap.note = f"redirect to another host, not followed: {cap.redirect}"
         elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
             channel = cap.page.title or cap.page.channel
-            return [_Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
-                    for link in cap.page.links]
-        return []
+            found = [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
+                     for link in cap.page.links]
+        return [f for f in found if urlsplit(f.url).scheme in ("http", "https") and netloc(f.url) in self.hosts]
 
 
 READ_AHEAD = 8  # pages fetched ahead of their reading, per reader process
-_Ahead = tuple[_Queued | None, Capture, "Future[extract.Page] | None"]  # (queued as, capture, its reading)
+_Ahead = tuple[Queued | None, Capture, "Future[extract.Page] | None"]  # (queued as, capture, its reading)
 
 
 @contextmanager

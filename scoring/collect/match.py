@@ -2,7 +2,7 @@
 
 A page is proposed for an obligation of its body when its title holds one of the hint's keywords
 and none of its exclusions; a periodic rule needs the period the title names (2017年3月, 第一季度,
-1-2月 …, in the forms the hint's `periods` examples show), which must be one the rule expects of
+1-2月, 6月6日-10日 …, in the forms the hint's `periods` examples show), which must be one the rule expects of
 the body (a merged 1–2月 stands for its last month). Confidence (0–1) adds up what agrees: the
 keyword, the period, the channel (欄目) and how the publication date was found; a page without a
 date, or dated before the period it reports begins, is proposed with low confidence and says why.
@@ -32,14 +32,23 @@ SOURCE_ZH = {"table": "信息公开目录元数据表（发布日期）", "meta"
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
             "十一": 11, "十二": 12}
 _N = r"(\d{1,2}|十[一二]?|[一二三四五六七八九])"
+_Y = r"(?:(\d{4})\s*年)?\s*"
+_TO = r"\s*[-—–~～至到]\s*"
 FORMS = {  # form → pattern over a normalised title (Simplified, half-width); year optional
+    # 每五日 (候, pentad: 1–5, 6–10, … 26–月底) bulletins such as the grain purchase progress are titled
+    # by their days (6月6日-10日), as of their last day (截至6月10日), or by number (6月第2期, 6月第二候)
+    "pentad_days": re.compile(_Y + r"(\d{1,2})\s*月\s*(\d{1,2})\s*日?" + _TO + r"(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日"),
+    "pentad_until": re.compile(r"截[至止]\s*" + _Y + r"(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
+    "pentad_number": re.compile(_Y + _N + r"\s*月(?:份)?\s*第\s*([1-6一二三四五六])\s*[期候]"),
     "month_range": re.compile(r"(?:(\d{4})\s*年)?\s*" + _N + r"\s*[-—–~～至到]\s*" + _N + r"\s*月"),
     "month": re.compile(r"(?:(\d{4})\s*年)?(?<![\d\-—–~至到])\s*" + _N + r"\s*月(?:份)?(?!\s*\d{1,2}\s*日)"),
     "quarter": re.compile(r"(?:(\d{4})\s*年)?\s*(?:第)?\s*([一二三四1-4])\s*季度"),
     "week": re.compile(r"(?:(\d{4})\s*年)?\s*第\s*(\d{1,2})\s*周"),
     "year": re.compile(r"(\d{4})\s*年(?:度)?"),
 }
-FREQUENCY = {"month_range": "monthly", "month": "monthly", "quarter": "quarterly", "week": "weekly", "year": "yearly"}
+PENTAD_FORMS = ("pentad_days", "pentad_until", "pentad_number")
+ORDER = (*PENTAD_FORMS, "month_range", "quarter", "week", "month", "year")  # the most specific first
+FREQUENCY = {"pentad_days": "pentad", "pentad_until": "pentad", "pentad_number": "pentad", "month_range": "monthly", "month": "monthly", "quarter": "quarterly", "week": "weekly", "year": "yearly"}
 
 
 @functools.cache
@@ -61,7 +70,7 @@ def forms(hint: CollectHint) -> list[str]:
         return list(FORMS)
     found = []
     for example in map(normalise, hint.periods):
-        for form in ("month_range", "quarter", "week", "month", "year"):
+        for form in ORDER:
             if FORMS[form].search(example):
                 found.append(form)
                 break
@@ -86,7 +95,7 @@ def named_periods(title: str, allowed: list[str], published: dt.datetime | None)
     the latest year in which it begins on or before the publication date."""
     out: list[Named] = []
     taken: list[tuple[int, int]] = []
-    for form in ("month_range", "quarter", "week", "month", "year"):
+    for form in ORDER:
         if form not in allowed:
             continue
         for m in FORMS[form].finditer(title):
@@ -104,23 +113,48 @@ def named_periods(title: str, allowed: list[str], published: dt.datetime | None)
     return out
 
 
+def _pentad(form: str, groups: tuple) -> tuple[int, int, int | None] | None:
+    """(month, pentad 1–6, the last day the title names or None) of a pentad form; None when its days
+    do not start a pentad. The last day is checked against the pentad's once the year is known."""
+    if form == "pentad_number":
+        return _number(groups[1]), _number(groups[2]), None
+    month, day = int(groups[1]), int(groups[2])
+    number = min((day - 1) // 5, 5) + 1
+    if form == "pentad_until":  # as of the pentad's last day: the progress it reports
+        return month, number, day
+    if groups[3] not in (None, groups[1]) or day != 5 * number - 4:
+        return None  # a range into another month, or one that does not begin a pentad
+    return month, number, int(groups[4])
+
+
 def _label(form: str, m: re.Match, published: dt.datetime | None) -> str | None:
     groups = m.groups()
     year = int(groups[0]) if groups[0] else None
     if form == "year":
         return f"{year}"
-    n = _number(groups[-1])
-    label = {"month_range": "{y}-{n:02d}", "month": "{y}-{n:02d}", "quarter": "{y}-Q{n}", "week": "{y}-W{n:02d}"}[form]
-    if year is None:
+    last_day = None
+    if form in PENTAD_FORMS:
+        found = _pentad(form, groups)
+        if found is None:
+            return None
+        label, last_day = "{y}-" + f"{found[0]:02d}-P{found[1]}", found[2]
+    else:
+        n = _number(groups[-1])
+        label = {"month_range": f"{{y}}-{n:02d}", "month": f"{{y}}-{n:02d}", "quarter": f"{{y}}-Q{n}",
+                 "week": f"{{y}}-W{n:02d}"}[form]
+    if year is None:  # the latest year in which the period begins on or before the publication
         if published is None:
             return None
         year = published.year
-        first = periods.parse(label.format(y=year, n=n))
+        first = periods.parse(label.format(y=year))
         if first is None:
             return None
         if first[1] > published.date():
             year -= 1
-    return label.format(y=year, n=n) if periods.parse(label.format(y=year, n=n)) else None
+    parsed = periods.parse(label.format(y=year))
+    if parsed is None or (last_day is not None and parsed[2].day != last_day):
+        return None  # 6月6日-9日, 截至6月12日: not a pentad's days
+    return label.format(y=year)
 
 
 def _expected(scheme: Scheme, ob: Obligation, body: str) -> dict[str, dict[str, str]]:

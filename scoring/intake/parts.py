@@ -15,7 +15,7 @@ import hashlib
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -88,13 +88,46 @@ def part_bytes() -> int:
     return int(os.environ.get("GONGKAI_IMPORT_PART_BYTES", PART_BYTES))
 
 
-def validate_in_parts(data: bytes | Path, scheme: Scheme, source: str, *,
-                      digest: str | None = None) -> pd.DataFrame | None:
-    """The validated evidence of a large CSV (as `validate_attached` gives it for a file without
-    attachments), read a part at a time; None when the file is not one read this way (the caller
-    reads it whole). Raises `EvidenceError` for a file refused while reading (no problem rows) and
-    `PartsRefused` for invalid rows. `digest`: the file's sha256 as hashed before (a file that
-    changed since is refused)."""
+class Parted:
+    """A large CSV's validated evidence, kept on disk a part at a time (Parquet files in a temporary
+    folder, removed by `close`): iterating gives each part's evidence as `validate_attached` gives it
+    for a file without attachments, one part in memory at a time. Every row of one (body, obligation)
+    is in one part, so an item's rows — and the stored records they replace — are in one part."""
+
+    def __init__(self, folder: tempfile.TemporaryDirectory, paths: list[Path], *, rows: int, sightings: int,
+                 last_row: int, assessors: set[str], attached: bool) -> None:
+        self._folder, self.paths = folder, paths
+        self.rows, self.sightings, self.last_row = rows, sightings, last_row  # rows read; the file's last row number
+        self.assessors = assessors  # every assessor named (the batch's firm when none is given)
+        self._attached = attached
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for path in self.paths:
+            ev = pd.read_parquet(path)
+            if not self._attached:  # a file without an 附件 column names no attachment
+                ev["attachment"] = pd.Series(pd.Categorical.from_codes(np.zeros(len(ev), np.int8),
+                                                                       categories=pd.Index([""], dtype="str")))
+                ev["captured_at"] = np.full(len(ev), np.datetime64("NaT"), "datetime64[ns]")
+            yield ev
+
+    def close(self) -> None:
+        self._folder.cleanup()
+
+    def __enter__(self) -> Parted:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+
+def open_parts(data: bytes | Path, scheme: Scheme, source: str, *, digest: str | None = None,
+               check: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Parted | None:
+    """The validated evidence of a large CSV, read, checked and kept a part at a time (`Parted`, to
+    close); None when the file is not one read this way (the caller reads it whole). Raises
+    `EvidenceError` for a file refused while reading (no problem rows) and `PartsRefused` for invalid
+    rows — every part's, together. `check`: a further check of each valid part's evidence (a firm's
+    assignments), whose problems are reported as validation's. `digest`: the file's sha256 as hashed
+    before (a file that changed since is refused)."""
     size = len(data) if isinstance(data, bytes) else data.stat().st_size
     if size <= part_bytes() or size > MAX_FILE_BYTES:
         return None
@@ -102,17 +135,35 @@ def validate_in_parts(data: bytes | Path, scheme: Scheme, source: str, *,
     if start[:4] == b"PK\x03\x04" or start[:8] == bytes.fromhex("D0CF11E0A1B11AE1") or b"\n" not in start:
         return None  # XLSX, or a first line longer than the start: read whole
     check_csv_start(start, source)
-    with tempfile.TemporaryDirectory(prefix="gongkai-import-") as folder:
+    folder = tempfile.TemporaryDirectory(prefix="gongkai-import-")
+    try:
         for encoding in ("utf8", "gb18030"):  # as `read_table`: UTF-8 (BOM or not), else GB18030/GBK
             try:
-                mapping, paths = _split(data, encoding, scheme, source, Path(folder), -(-size // part_bytes()),
+                mapping, paths = _split(data, encoding, scheme, source, Path(folder.name), -(-size // part_bytes()),
                                         digest)
                 break
             except _NotStreamed:
                 continue
         else:
+            folder.cleanup()
             return None
-        return _validate_parts(paths, mapping, scheme, source)
+        return _validate_parts(folder, paths, mapping, scheme, source, check)
+    except BaseException:
+        folder.cleanup()
+        raise
+
+
+def validate_in_parts(data: bytes | Path, scheme: Scheme, source: str, *,
+                      digest: str | None = None) -> pd.DataFrame | None:
+    """`open_parts`' evidence joined into one frame in file order (its text categorical), as
+    `validate_attached` gives the file read whole; None when the file is not read in parts."""
+    parted = open_parts(data, scheme, source, digest=digest)
+    if parted is None:
+        return None
+    with parted:
+        out = _joined(list(parted))
+    out.attrs.update(rows=parted.rows, sightings=parted.sightings)
+    return out
 
 
 def _start(path: Path) -> bytes:
@@ -231,33 +282,42 @@ def _load(path: Path, mapping: dict[str, int]) -> pd.DataFrame:
     return table
 
 
-def _validate_parts(paths: list[Path], mapping: dict[str, int], scheme: Scheme, source: str) -> pd.DataFrame:
-    """Every part validated; their evidence in file order, or every part's problems together."""
-    evidence: list[pd.DataFrame] = []
+def _validate_parts(folder: tempfile.TemporaryDirectory, paths: list[Path], mapping: dict[str, int], scheme: Scheme,
+                    source: str, check: Callable[[pd.DataFrame], pd.DataFrame] | None) -> Parted:
+    """Every part validated (and `check`ed) and its evidence written beside it; or every part's
+    problems together."""
     found: list[Problems] = []
     reports: list[pd.DataFrame] = []
+    kept: list[Path] = []
+    rows = sightings = last_row = 0
+    assessors: set[str] = set()
     for path in paths:
         table = _load(path, mapping)
+        path.unlink()  # the part as read is not needed again
         try:
-            # a file without an 附件 column names no attachment: its two columns are added once, at the end
+            # a file without an 附件 column names no attachment: its two columns are added as a part is read back
             ev = validate_attached(table, scheme, source, None)[0] if "attachment" in mapping else validate(table, scheme, source)
+            counted = int(ev.attrs.get("rows", 0)), int(ev.attrs.get("sightings", 0))
+            if check is not None:
+                ev = check(ev)
         except EvidenceError as e:
-            evidence.clear()  # nothing is returned now: keep only what reports the problems
             found.append(e.problems)
             reports.append(problem_report(table, e.problems))
             continue
-        if not found:
-            evidence.append(ev.assign(**{c: pa.array(ev[c]).dictionary_encode().to_pandas() for c in ev.columns
-                                         if _is_text(ev[c])}))
+        if found:
+            continue  # nothing is kept now: only what reports the problems
+        rows, sightings = rows + counted[0], sightings + counted[1]
+        last_row = max(last_row, int(ev["row"].max()) if len(ev) else 0)
+        assessors.update(str(a) for a in pd.unique(ev["assessor"]))
+        ev = ev.assign(**{c: pa.array(ev[c]).dictionary_encode().to_pandas() for c in ev.columns if _is_text(ev[c])})
+        kept.append(path.with_suffix(".parquet"))
+        ev.to_parquet(kept[-1], index=False)
     if found:
         problems = Problems.concat(found).by_row()
-        rows = pd.concat(reports, ignore_index=True).sort_values("行號 row", kind="stable").reset_index(drop=True)
-        raise PartsRefused(EvidenceError(source, problems), rows)
-    out = _joined(evidence)
-    if "attachment" not in mapping:  # as `validate_attached` gives them
-        out["attachment"] = pd.Series(pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=pd.Index([""], dtype="str")))
-        out["captured_at"] = np.full(len(out), np.datetime64("NaT"), "datetime64[ns]")
-    return out
+        report = pd.concat(reports, ignore_index=True).sort_values("行號 row", kind="stable").reset_index(drop=True)
+        raise PartsRefused(EvidenceError(source, problems), report)
+    return Parted(folder, kept, rows=rows, sightings=sightings, last_row=last_row, assessors=assessors,
+                  attached="attachment" in mapping)
 
 
 def _is_text(column: pd.Series) -> bool:

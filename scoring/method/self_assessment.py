@@ -39,6 +39,8 @@ def compare(claims: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     firm's evidence found worse than the claim (an outcome below the claimed one; a value below the
     claimed number, or none), and `supported`: findings exist and none of them is below the claim."""
     rows = []
+    # only the claimed bodies' and obligations' findings are grouped (a nation's findings are millions)
+    findings = findings[findings["body"].isin(claims["body"]) & findings["obligation"].isin(claims["obligation"])]
     f = findings.assign(body=findings["body"].astype(str), obligation=findings["obligation"].astype(str),
                         outcome=findings["outcome"].astype(str), kind=findings["kind"].astype(str))
     groups = {k: g for k, g in f.groupby(["body", "obligation"], sort=False)}

@@ -32,6 +32,10 @@ WRAPPING = ("title", "section", "rules", "quote", "note", "rule", "item", "file"
 BREAKING = ("url", "sha")  # may break anywhere
 
 
+# markupsafe's escaping, as one str.translate a cell (the national appendix has millions of cells)
+_ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
 def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
     per column, numbers right-aligned, short columns on one line; columns known by their keys
@@ -41,7 +45,8 @@ def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
              for c, n in zip(frame.columns, numeric, strict=True)]
     head = "".join(f'<th class="{k}">{escape(c if headed else header(c, lang))}</th>'
                    for c, k in zip(frame.columns, kinds, strict=True))
-    body = "".join("<tr>" + "".join(f'<td class="{k}">{escape(v)}</td>' for v, k in zip(r, kinds, strict=True))
+    opened = [f'<td class="{k}">' for k in kinds]
+    body = "".join("<tr>" + "".join(o + v.translate(_ESCAPED) + "</td>" for v, o in zip(r, opened, strict=True))
                    + "</tr>" for r in rows)
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
@@ -64,10 +69,11 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",
         tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
-                "appendix": _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
+                "appendix": "" if report.appendix_note else _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart))
+        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart),
+        appendix_note=report.appendix_note)
 
 
 def write_html(report: Report, path: Path) -> None:
@@ -90,7 +96,8 @@ def write_pdf(report: Report, path: Path) -> None:
                "--disable-component-update", "--no-first-run", "--no-pdf-header-footer",
                "--generate-pdf-document-outline",  # bookmarks from the headings
                f"--user-data-dir={tmp}/profile", f"--print-to-pdf={path.resolve()}", page.as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        # a national report is thousands of pages (3,237 bodies: 5,751 pages, ≈ 3 min to print)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300 + 0.2 * len(report.bodies))
     if done.returncode != 0 or not path.exists():
         raise GongkaiError(f"chromium could not print the PDF ({done.stderr.strip()[-300:]}); {INSTALL_HINT}")
     from scoring.report.pdf_text import fix_to_unicode

@@ -87,9 +87,10 @@ def rule_text(kind: str, label: str | None, lang: str) -> str:
 def decimals(values: pd.Series) -> int:
     """The decimals a number column is shown with: the fewest (0–2) that show every value rounded
     to 2 places, so one column has one format (27.87 beside 0.00, never beside 0)."""
-    v = pd.to_numeric(values, errors="coerce").dropna().round(2)
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    v = np.round(v[~np.isnan(v)], 2)
     for d in (0, 1):
-        if ((v * 10**d).round(6) % 1 == 0).all():
+        if (np.round(v * 10**d, 6) % 1 == 0).all():
             return d
     return 2
 
@@ -100,11 +101,12 @@ def cells(frame: pd.DataFrame) -> tuple[list[list[str]], list[bool]]:
     for _, col in frame.items():
         is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
         numeric.append(is_num)
+        values = col.tolist()   # plain Python values: iterating an Arrow-backed column is slow
         if is_num:
             d = decimals(col)
-            columns.append(["" if pd.isna(v) else f"{float(v):.{d}f}" for v in col])
+            columns.append(["" if v is None or v is pd.NA or v != v else f"{float(v):.{d}f}" for v in values])
         else:
-            columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in col])
+            columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values])
     return [list(r) for r in zip(*columns, strict=True)] if columns else [], numeric
 
 
@@ -131,6 +133,15 @@ class Report:
     # sections built by their own modules, before the method: 抽查 and 自評 (report/quality.py), 網站檢查
     # (report/inspection.py)
     sections: list[quality_section.Section] = field(default_factory=list)
+    # the appendix written apart (a CSV beside the report, `write.APPENDIX_INLINE`): its file and rows
+    appendix_file: str = ""
+    appendix_rows: int = 0
+
+    @property
+    def appendix_note(self) -> str:
+        """Where the appendix is when it is not in the report itself ("" when it is)."""
+        return self.t("appendix_apart").format(rows=f"{self.appendix_rows:,}", file=self.appendix_file) \
+            if self.appendix_file else ""
 
     def t(self, key: str) -> str:
         return text(key, self.lang)
@@ -243,24 +254,25 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
         "item": _items(found["item"], lang).to_numpy(), "due": _when(found["due"]).to_numpy(),
         "published": _when(found["published_at"]).to_numpy(), "outcome": _outcomes(found["outcome"], lang).to_numpy(),
         "late": late_texts(found, lang).to_numpy(), "lost": found["lost"].round(2).to_numpy()})
-    gaps_of = by_body(gaps)
-    found_of = by_body(found)
+    gaps_of, found_of = by_body(gaps), by_body(found)
+    no_gaps, none_found = gaps.iloc[:0].drop(columns="body"), found.iloc[:0].drop(columns="body")
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
         sections.append({
             "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
             "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
-            "veto": row.veto, "gaps": gaps_of.get(str(row.body), gaps.iloc[:0]).drop(columns="body"),
-            "findings": found_of.get(str(row.body), found.iloc[:0]).drop(columns="body")})
+            "veto": row.veto, "gaps": gaps_of.get(str(row.body), no_gaps), "findings": found_of.get(str(row.body), none_found)})
     return sections
 
 
 def by_body(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A table of every body's rows, grouped by body, as one table per body (each its own 0… index)."""
+    """A table of every body's rows, grouped by body, as one table per body without the body column
+    (each its own 0… index)."""
     body = frame["body"].to_numpy()
     starts = np.flatnonzero(np.r_[True, body[1:] != body[:-1]]) if len(frame) else np.array([], dtype=np.int64)
     bounds = [*starts.tolist(), len(frame)]
-    return {str(frame["body"].iat[a]): frame.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+    rest = frame.drop(columns="body")   # once, not once a body
+    return {str(body[a]): rest.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 
 def _method(card: Scorecard, lang: str) -> pd.DataFrame:

@@ -196,21 +196,28 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: p
     results = found["kind"].astype(str) + "\t" + found["outcome"].astype(str)  # an outcome in its kind's words
     said = {r: _outcome(*r.split("\t")) for r in results.unique()}
     rows: dict[tuple[str, str], list[list[str]]] = {}
-    for body, obligation, *row in zip(found["body"].astype(str), found["obligation"].astype(str), items.map(words),
-                                      _day(found["due"]), _day(found["published_at"]), results.map(said), strict=True):
+    for body, obligation, *row in zip(found["body"].astype(str).tolist(), found["obligation"].astype(str).tolist(),
+                                      items.map(words).tolist(), _day(found["due"]), _day(found["published_at"]),
+                                      results.map(said).tolist(), strict=True):
         rows.setdefault((body, obligation), []).append(row)
     ev = evidence[evidence["body"].isin(bodies) & evidence["obligation"].isin(problems["obligation"].unique())]
     lines: dict[tuple[str, str], list[str]] = {}
-    for body, obligation, url, sha in zip(ev["body"], ev["obligation"], ev["url"], ev["attachment"], strict=True):
-        shown = "；".join(x for x in (str(url), f"{script('附件', lang)} sha256 {sha}" if sha else "") if x)
+    evidence_said, file_said = script("证据：", lang), script("附件", lang)
+    for body, obligation, url, sha in zip(*(ev[c].tolist() for c in ("body", "obligation", "url", "attachment")),
+                                          strict=True):
+        shown = "；".join(x for x in (str(url), f"{file_said} sha256 {sha}" if sha else "") if x)
         if shown:   # "url": an address is quoted as it is, never converted to another script
-            lines.setdefault((body, obligation), []).append(f"{script('证据：', lang)}{shown}")
-    scores = card.scores.set_index("body")
+            lines.setdefault((body, obligation), []).append(f"{evidence_said}{shown}")
+    standing = {b: (s, r, g) for b, s, r, g in zip(card.scores["body"], card.scores["score"], card.scores["rank"],
+                                                    card.scores["grade"], strict=True)}
+    mine: dict[str, list[tuple]] = {}
+    for p in zip(*(problems[c].tolist() for c in ("body", "obligation", "lost", "id", "due_on", "provisional")),
+                 strict=True):
+        mine.setdefault(p[0], []).append(p[1:])
     jobs = []
-    for body, mine in problems.groupby("body", sort=True):
-        jobs.append((*_rectification(card, body=body, problems=mine, rows=rows, lines=lines, scores=scores,
-                                     due_on=mine["due_on"].min(), issued=issued, lang=lang,
-                                     provisional=bool(mine["provisional"].any()), head=head),
+    for body in bodies:
+        jobs.append((*_rectification(card, body=body, problems=mine[body], rows=rows, lines=lines,
+                                     standing=standing[body], issued=issued, lang=lang, head=head),
                      out / f"{body}-整改通知书{suffix}"))
     workers = workers if workers is not None else (os.cpu_count() or 1) if len(jobs) >= PARALLEL_FROM else 1
     if workers <= 1:
@@ -232,24 +239,25 @@ def _write_job(job: tuple) -> Path:
     return _write(*job[:-1], path=job[-1])
 
 
-def _rectification(card: Scorecard, *, body: str, problems: pd.DataFrame, rows: dict, lines: dict,
-                   scores: pd.DataFrame, due_on: dt.date, issued: dt.date, lang: str, provisional: bool,
-                   head: Letterhead | None) -> tuple:
-    """A 整改通知書's letterhead, title, 主送 and blocks (what `_write` renders); `rows` and `lines`:
-    per (body, obligation) the lost findings worst first, in words, and the evidence quoted."""
+def _rectification(card: Scorecard, *, body: str, problems: list[tuple], rows: dict, lines: dict,
+                   standing: tuple, issued: dt.date, lang: str, head: Letterhead | None) -> tuple:
+    """A 整改通知书's letterhead, title, 主送 and blocks (what `_write` renders); `problems`: the body's
+    (obligation, lost, id, due_on, provisional) in the final result's order; `rows` and `lines`: per
+    (body, obligation) the lost findings worst first, in words, and the evidence quoted."""
     h = card.scheme.scheme
     titles = {o.id: o.title for o in card.scheme.obligations}
-    row = scores.loc[body]
+    score, rank, grade = standing
+    due_on, provisional = min(p[3] for p in problems), any(p[4] for p in problems)
     blocks: list[Block] = [
-        ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {row['score']:.2f}，排名第 {row['rank']}，"
-              f"等次{row['grade']}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
+        ("p", f"根据{h.document or h.title}考核终评结果，你单位得分 {score:.2f}，排名第 {rank}，"
+              f"等次{grade}。经核查，存在以下失分事项，请于{due_text(due_on, provisional)}前完成整改，"
               "并报送整改情况及佐证材料。")]
     if provisional:
         blocks.append(("p", PROVISIONAL_NOTE))
-    for i, p in enumerate(problems.itertuples(), 1):
-        blocks.append(("h3", f"{i}. {p.obligation} {titles.get(p.obligation, '')}（失分 {p.lost:.2f}，问题编号 {p.id}）"))
-        blocks.append(Table([["事项", "应发布时间", "实际发布时间", "结果"], *rows.get((body, p.obligation), [])]))
-        blocks += [("url", line) for line in lines.get((body, p.obligation), [])]
+    for i, (obligation, lost, problem_id, *_) in enumerate(problems, 1):
+        blocks.append(("h3", f"{i}. {obligation} {titles.get(obligation, '')}（失分 {lost:.2f}，问题编号 {problem_id}）"))
+        blocks.append(Table([["事项", "应发布时间", "实际发布时间", "结果"], *rows.get((body, obligation), [])]))
+        blocks += [("url", line) for line in lines.get((body, obligation), [])]
     title = f"{h.title}考核整改通知书"
     return (_head(head or Letterhead(), lang), script(title, lang), script(card.scheme.body(body).name + "：", lang),
             in_script(blocks, lang), issued)

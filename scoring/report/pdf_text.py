@@ -70,37 +70,40 @@ def write_cmap(mapping: dict[int, str], width: int) -> str:
 
 def fix_to_unicode(path: Path) -> int:
     """Rewrite, in place, the ToUnicode CMaps of `path` that map a code to a radical; the number of
-    CMaps rewritten."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
+    CMaps rewritten. pikepdf (qpdf) reads the objects as they are visited and writes in C++: a
+    national report (thousands of pages, 830,000 objects) is fixed in seconds, where pypdf's clone of
+    the document took minutes and gigabytes."""
+    import pikepdf
 
-    writer = PdfWriter(clone_from=PdfReader(path))
-    done: set[int] = set()
+    done: set[tuple[int, int]] = set()
     fixed = 0
 
     def visit(resources) -> None:
         nonlocal fixed
-        resources = resources.get_object() if resources is not None else {}
-        for font in (resources.get("/Font") or {}).values():
-            font = font.get_object()
-            ref = font.raw_get("/ToUnicode") if "/ToUnicode" in font else None
-            if ref is None or id(stream := ref.get_object()) in done:
+        if resources is None:
+            return
+        fonts = resources.get("/Font")
+        for name in list(fonts.keys()) if fonts is not None else []:
+            font = fonts[name]
+            stream = font.get("/ToUnicode")
+            if stream is None or stream.objgen in done:
                 continue
-            done.add(id(stream))
-            mapping, width = read_cmap(stream.get_data().decode("latin-1"))
+            done.add(stream.objgen)
+            mapping, width = read_cmap(stream.read_bytes().decode("latin-1"))
             if any(ord(c) in RADICALS for text in mapping.values() for c in text):
-                stream.set_data(write_cmap({k: v.translate(RADICALS) for k, v in mapping.items()}, width).encode())
+                stream.write(write_cmap({k: v.translate(RADICALS) for k, v in mapping.items()}, width).encode())
                 fixed += 1
             if "/Resources" in font:   # a Type3 font's glyph procedures may use fonts too
                 visit(font["/Resources"])
-        for xobject in (resources.get("/XObject") or {}).values():
-            xobject = xobject.get_object()
-            if xobject.get("/Subtype") == NameObject("/Form") and "/Resources" in xobject:
+        xobjects = resources.get("/XObject")
+        for name in list(xobjects.keys()) if xobjects is not None else []:
+            xobject = xobjects[name]
+            if xobject.get("/Subtype") == pikepdf.Name.Form and "/Resources" in xobject:
                 visit(xobject["/Resources"])
 
-    for page in writer.pages:
-        visit(page.get("/Resources"))
-    if fixed:
-        with path.open("wb") as f:
-            writer.write(f)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        for page in pdf.pages:
+            visit(page.obj.get("/Resources"))
+        if fixed:
+            pdf.save(path)
     return fixed

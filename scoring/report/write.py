@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from scoring.errors import GongkaiError
@@ -16,11 +17,28 @@ WRITERS: dict[str, Callable[[Report, Path], None]] = {
 FORMATS = tuple(WRITERS)
 
 
+# an appendix of more rows than this (a nation's 431,534 missing and late items) is not printed in
+# the report (thousands of pages nobody pages through): it is written beside it as a CSV, which a
+# reader filters in a spreadsheet, and the report says where it is
+APPENDIX_INLINE = 10_000
+
+
+def appendix_apart(report: Report, path: Path) -> Path | None:
+    """The CSV beside the report at `path` that holds its appendix, when the appendix is longer than
+    APPENDIX_INLINE rows (None: the appendix is in the report)."""
+    return path.with_name(f"{path.stem}-{report.t('appendix_file')}.csv") if len(report.appendix) > APPENDIX_INLINE \
+        else None
+
+
 def write(report: Report, path: Path) -> Path:
-    """Write the report in the format its suffix names."""
+    """Write the report in the format its suffix names (and its appendix apart: `appendix_apart`)."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if (apart := appendix_apart(report, path)) is not None:
+        report.headed(report.appendix).to_csv(apart, index=False, encoding="utf-8-sig")  # the BOM: Excel reads UTF-8
+        report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=apart.name,
+                         appendix_rows=len(report.appendix))
     WRITERS[suffix](report, path)
     return path

@@ -63,7 +63,8 @@ def write_xlsx(report: Report, path: Path) -> None:
             _sheet(book, f"{t('page_rankings')}-{t('kind_' + kind)}", h(table))
         gaps = pd.concat([b["gaps"].assign(name=b["name"]) for b in report.bodies], ignore_index=True)
         _sheet(book, t("page_gaps"), h(gaps[["name", *[c for c in gaps.columns if c != "name"]]]))
-        _sheet(book, t("sheet_appendix"), h(report.appendix))
+        _sheet(book, t("sheet_appendix"), pd.DataFrame(columns=[report.appendix_note]) if report.appendix_note
+               else h(report.appendix))
         _sheet(book, t("page_scheme"), h(report.method))
         _sheet(book, t("sheet_robustness"), h(report.robustness))
         if len(report.year_over_year):

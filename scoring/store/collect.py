@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -64,6 +66,13 @@ def proposals(session: Session, *, crawl_ids: list[int] | None = None) -> pd.Dat
     if crawl_ids is not None:
         query = query.where(p.crawl_id.in_(crawl_ids))
     return pd.DataFrame(session.execute(query).all(), columns=PROPOSAL_COLUMNS)
+
+
+def set_screenshots(session: Session, *, shots: dict[int, tuple[str, dt.datetime, str]]) -> None:
+    """Record each capture's screenshot (sha256 of its PNG, when taken) or why there is none."""
+    for capture_id, (sha, at, error) in shots.items():
+        session.execute(update(Capture).where(Capture.__table__.c.id == capture_id)  # type: ignore[attr-defined]
+                        .values(screenshot_sha256=sha, screenshot_at=at, screenshot_error=error))
 
 
 def mark_accepted(session: Session, *, ids: list[int], batch_id: int | None, who: str) -> None:

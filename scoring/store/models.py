@@ -323,6 +323,9 @@ class Capture(SQLModel, table=True):
     redirect: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    screenshot_sha256: str = ""  # a proposed page's full-page PNG (--screenshots), in the attachment store
+    screenshot_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    screenshot_at: NaiveDatetime | None = None
 
 
 class Proposal(SQLModel, table=True):

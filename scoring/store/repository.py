@@ -3,12 +3,14 @@ explicit session; only this module and models/db touch SQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from sqlmodel import Session
 from scoring import ENGINE_VERSION
 from scoring.errors import GongkaiError
 from scoring.intake.evidence import EVIDENCE_COLUMNS, KEY, empty_evidence, item_groups
+from scoring.intake.parts import Parted
 from scoring.intake.schemes import parse_scheme_cached
 from scoring.method.compiled import compiled, with_calendar
 from scoring.method.engine import Scorecard, score
@@ -42,6 +45,7 @@ from scoring.store.models import (
 VALUES = ["event_at", "published_at", "has_time", "value", "url", "note"]
 ATTACHED = ["attachment", "captured_at"]  # the preserved file: part of the record and its history, not scored
 CHUNK = 50_000
+ITEMS = "gongkai_import_items"  # a temporary table: the (body, obligation) pairs of the part being imported
 WITHDRAWN = "withdrawn:"  # the `rejected` reason of a sighting a later file of its firm no longer lists
 
 
@@ -118,20 +122,29 @@ def on_loaded_calendar(session: Session, scheme: Scheme) -> Scheme:
     return with_calendar(scheme, years, digest)
 
 
-def _stored(session: Session, scheme_id: str) -> pd.DataFrame:
-    """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns."""
-    cols = ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected", "pending"]
+def _stored(session: Session, scheme_id: str, *, of_items: bool = False) -> pd.DataFrame:
+    """Stored evidence of a scheme, read as raw driver values (no per-row ORM work) into columns;
+    `of_items`: only of the (body, obligation) pairs in the temporary table ITEMS (`_stored_of`)."""
+    return _typed(_raw(session, "evidence", ["id", "batch_id", *KEY, *VALUES, *ATTACHED, "rejected", "pending"],
+                       scheme_id=scheme_id,
+                       joined=f" JOIN {ITEMS} i ON i.body = t.body AND i.obligation = t.obligation" if of_items else ""))
+
+
+def _raw(session: Session, table: str, cols: list[str], *, scheme_id: str, joined: str = "") -> pd.DataFrame:
+    """A table's rows of one scheme, these columns, in id order, read through the DB-API cursor
+    itself: a million rows skip SQLAlchemy's per-row Row objects (and pandas' look at each).
+    `joined`: a JOIN that keeps only some rows (the table is `t`)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # the DB-API cursor itself: a million rows skip SQLAlchemy's per-row Row objects
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"SELECT {', '.join(cols)} FROM evidence WHERE scheme_id = {mark} ORDER BY id", (scheme_id,))
+        cursor.execute(f"SELECT {', '.join('t.' + c for c in cols)} FROM {table} t{joined} "
+                       f"WHERE t.scheme_id = {mark} ORDER BY t.id", (scheme_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return _typed(pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
-                               else {c: [] for c in cols}))
+    return pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
+                        else {c: [] for c in cols})
 
 
 _STR = pd.Series([], dtype=str).dtype
@@ -374,13 +387,19 @@ def _csv_chunk(ids: np.ndarray, part: pd.DataFrame) -> bytes:
 
 
 def _new_ids(cursor, n: int, *, sqlite: bool) -> np.ndarray:
-    """Ids for `n` new evidence records, in row order, as the database would give them: SQLite after
-    the largest, PostgreSQL from the id sequence (taken in one statement; only where the values it
-    gave are not consecutive — other writers drawing from the sequence meanwhile — is more than one
-    row read back, so a million ids never become a million Python rows)."""
+    """Ids for `n` new evidence records, in row order, as the database would give them (`_id_runs`)."""
+    return _ids_at(_id_runs(cursor, n, sqlite=sqlite), np.arange(n, dtype="int64"))
+
+
+def _id_runs(cursor, n: int, *, sqlite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Ids for `n` new evidence records as runs of consecutive ids: (the rank, from 0, where each run
+    starts; its first id). SQLite: after the largest; PostgreSQL: from the id sequence (taken in one
+    statement; only where the values it gave are not consecutive — other writers drawing from the
+    sequence meanwhile — is more than one row read back, so a million ids never become a million
+    Python rows)."""
     if sqlite:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM evidence")
-        return np.arange(n, dtype="int64") + int(cursor.fetchone()[0]) + 1
+        return np.zeros(1, dtype="int64"), np.array([int(cursor.fetchone()[0]) + 1], dtype="int64")
     # the sequence looked up once: named in the query, its lookup would run once per row (3 s a million)
     cursor.execute("SELECT pg_get_serial_sequence('evidence', 'id')::regclass::oid")
     sequence = cursor.fetchone()[0]
@@ -388,20 +407,27 @@ def _new_ids(cursor, n: int, *, sqlite: bool) -> np.ndarray:
                    "r AS (SELECT i, v, v - i AS d, lag(v - i) OVER (ORDER BY i) AS p FROM s) "
                    "SELECT i, v FROM r WHERE p IS DISTINCT FROM d ORDER BY i", (sequence, n))
     runs = cursor.fetchall()  # where a run of consecutive values starts: (row number from 1, its id)
-    starts = np.array([i for i, _ in runs] + [n + 1], dtype="int64")
-    firsts = np.array([v for _, v in runs], dtype="int64")
-    lengths = np.diff(starts)
-    return np.repeat(firsts - starts[:-1], lengths) + np.arange(1, n + 1, dtype="int64")
+    return np.array([i - 1 for i, _ in runs], dtype="int64"), np.array([v for _, v in runs], dtype="int64")
+
+
+def _ids_at(runs: tuple[np.ndarray, np.ndarray], ranks: np.ndarray) -> np.ndarray:
+    """The ids (`_id_runs`) of the new records of these ranks."""
+    starts, firsts = runs
+    if not len(starts):
+        return np.zeros(0, dtype="int64")
+    run = np.searchsorted(starts, ranks, side="right") - 1
+    return firsts[run] + (ranks - starts[run])
 
 
 def _insert_new(session: Session, rows: pd.DataFrame, *, fixed: dict[str, object] | None = None,
-                progress: Callable[[int], None] | None) -> np.ndarray:
+                progress: Callable[[int], None] | None, ids: np.ndarray | None = None) -> np.ndarray:
     """Insert new records through the driver itself, in the session's transaction: PostgreSQL COPY
     straight into the table, SQLite the sqlite3 cursor's executemany on tuples (no per-row SQLAlchemy
     work); values are converted to driver values a chunk at a time (never the whole file's at once).
     Returns their ids, in row order: the ones the database would give them (`_new_ids`), taken
     explicitly so that the state after the import is known without reading it back. `fixed`: columns
-    with one value for every row (scheme, batch), added a chunk at a time, not to the whole file. Driver errors
+    with one value for every row (scheme, batch), added a chunk at a time, not to the whole file; `ids`:
+    theirs, taken before (`_id_runs`: a file imported a part at a time). Driver errors
     are raised as SQLAlchemy raises them (callers tell a busy database from a refusal)."""
     if rows.empty:
         return np.zeros(0, dtype="int64")
@@ -411,7 +437,8 @@ def _insert_new(session: Session, rows: pd.DataFrame, *, fixed: dict[str, object
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     driver_error = conn.dialect.loaded_dbapi.Error
     try:
-        ids = _new_ids(cursor, n, sqlite=sqlite)
+        if ids is None:
+            ids = _new_ids(cursor, n, sqlite=sqlite)
     except driver_error as e:
         cursor.close()
         raise DBAPIError.instance("SELECT evidence ids", None, e, driver_error) from None
@@ -457,26 +484,172 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     sighting inserted, a stored sighting the file no longer lists is withdrawn (kept and shown, no
     longer scored); identical records are left alone and items the file does not name untouched.
     Nothing changed, no batch. `evidence` may carry ATTACHED columns (sha256 and capture time of each
-    row's file)."""
+    row's file). A large file checked in parts is imported a part at a time: `import_parts`."""
     attrs = dict(evidence.attrs)  # rows read and sightings, from validation
-    evidence = evidence.assign(**{c: evidence.get(c, default)
-                                  for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
-    evidence.attrs.update(attrs)
-    evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
+    evidence = _with_attached(evidence)
     seen = _changes(session, scheme.id)
     everything = _stored(session, scheme.id)
-    existing = everything.rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
+    d = _diff(evidence, everything)
+    result = ImportResult(None, int(attrs.get("rows", len(evidence))), len(d.new), len(d.changed), d.unchanged,
+                          int(attrs.get("sightings", 0)), len(d.gone), int(d.waits.sum()))
+    if dry_run or (d.new.empty and d.changed.empty and d.gone.empty):
+        return result
+    batch_id = _new_batch(session, scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm, who=who,
+                          result=result)
+    log = _Written(batch_id, _withdrawn_reason(file_name, batch_id))
+    log.write(session, d)
+    _audit_import(session, who=who, scheme_id=scheme.id, sha256=sha256, file_name=file_name, firm=firm,
+                  result=result, log=log)
+    rows = d.new[[*KEY, *VALUES, *ATTACHED]]
+    ids = _insert_new(session, rows, fixed=dict(scheme_id=scheme.id, batch_id=batch_id, rejected="", pending=False),
+                      progress=progress)
+    folder = _snapshot_dir(session)
+    # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
+    # change was committed since it read the stored records (PostgreSQL reads what is committed)
+    ours = 1 + (not d.changed.empty) + (not d.gone.empty)  # its "import" and "replace" entries
+    if folder is not None and _changes(session, scheme.id) == seen + ours:
+        _snapshot(session, scheme.id, folder,
+                  _state_after(everything, d.changed, d.waits, d.gone, log.reason, rows, ids, batch_id))
+    return ImportResult(batch_id, *dataclasses.astuple(result)[1:])
+
+
+def import_parts(session: Session, *, scheme: Scheme, parted: Parted, file_name: str, sha256: str, who: str,
+                 firm: str = "", dry_run: bool = False, progress: Callable[[int], None] | None = None) -> ImportResult:
+    """`import_evidence` of a large file checked in parts (`scoring.intake.parts.Parted`), a part at a
+    time in the caller's one transaction, so memory follows the part, not the file (nor the records
+    stored). A part holds every row of its items, so each part is compared with the stored records of
+    its own (body, obligation) pairs only (read through a temporary table and the evidence key's
+    index) and its replacements and withdrawals written. New records are inserted in a second pass
+    over the parts, with the ids reading the file whole would give them (in file order: a record's id
+    follows from how many new rows come before it in the file, counted in the first pass: a byte per
+    row of the file, then `_Ranks`' bit). The same records, history, batch and audit entries as
+    `import_evidence`; no snapshot of the new state is written (the next `score` reads the database)."""
+    is_new = np.zeros(parted.last_row + 1, dtype=bool)  # by file row: a new record
+    counts = dict(changed=0, unchanged=0, gone=0, waits=0)
+    log: _Written | None = None
+    with _stored_of(session, scheme.id) as stored:
+        for part in parted:
+            part = _with_attached(part)
+            d = _diff(part, stored(part))
+            is_new[d.new["row"].to_numpy(dtype="int64")] = True
+            for k, n in (("changed", len(d.changed)), ("unchanged", d.unchanged), ("gone", len(d.gone)),
+                         ("waits", int(d.waits.sum()))):
+                counts[k] += n
+            if dry_run or (d.changed.empty and d.gone.empty):
+                continue
+            if log is None:  # the batch, with its counts when they are known (below)
+                batch_id = _new_batch(session, scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
+                                      who=who, result=ImportResult(None, 0, 0, 0, 0))
+                log = _Written(batch_id, _withdrawn_reason(file_name, batch_id))
+            log.write(session, d)
+    ranked = _Ranks(is_new)
+    del is_new
+    new = ranked.total
+    result = ImportResult(None, parted.rows, new, counts["changed"], counts["unchanged"], parted.sightings,
+                          counts["gone"], counts["waits"])
+    if dry_run or (new == 0 and log is None):
+        return result
+    if log is None:
+        batch_id = _new_batch(session, scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm, who=who,
+                              result=result)
+        log = _Written(batch_id, _withdrawn_reason(file_name, batch_id))
+    else:
+        b = ImportBatch.__table__.c  # type: ignore[attr-defined]
+        session.execute(update(ImportBatch.__table__).where(b.id == log.batch_id).values(  # type: ignore[attr-defined]
+            rows_total=result.total, rows_new=result.new, rows_replaced=result.replaced,
+            rows_unchanged=result.unchanged))
+    _audit_import(session, who=who, scheme_id=scheme.id, sha256=sha256, file_name=file_name, firm=firm,
+                  result=result, log=log)
+    if new:
+        conn = session.connection()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            runs = _id_runs(cursor, new, sqlite=conn.dialect.name == "sqlite")
+        except conn.dialect.loaded_dbapi.Error as e:
+            raise DBAPIError.instance("SELECT evidence ids", None, e, conn.dialect.loaded_dbapi.Error) from None
+        finally:
+            cursor.close()
+        fixed = dict(scheme_id=scheme.id, batch_id=log.batch_id, rejected="", pending=False)
+        for part in parted:
+            part = _with_attached(part).sort_values("row", kind="stable")
+            mine, ranks = ranked.of(part["row"].to_numpy(dtype="int64"))
+            _insert_new(session, part.loc[mine, [*KEY, *VALUES, *ATTACHED]], fixed=fixed, progress=progress,
+                        ids=_ids_at(runs, ranks[mine]))
+    return ImportResult(log.batch_id, *dataclasses.astuple(result)[1:])
+
+
+class _Ranks:
+    """Which rows of a file are new records, and each one's rank among them in file order, in a bit per
+    row (and a count per 8 rows): 2 MB for the 12.5M rows of a 512 MB file."""
+
+    _ONES = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)  # set bits of each byte value
+
+    def __init__(self, is_new: np.ndarray) -> None:
+        self.bits = np.packbits(is_new)  # row r is bit 7 - r % 8 of byte r // 8
+        counts = self._ONES[self.bits]
+        self.total = int(counts.sum())
+        self.before = (np.cumsum(counts, dtype=np.int32) - counts).astype(np.int32)  # new rows in earlier bytes
+
+    def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each row is new, its rank among the new rows from 0) of these file rows."""
+        byte, bit = rows >> 3, rows & 7
+        b = self.bits[byte].astype(np.int32)
+        return ((b >> (7 - bit)) & 1) == 1, self.before[byte].astype(np.int64) + self._ONES[b >> (8 - bit)]
+
+
+@contextmanager
+def _stored_of(session: Session, scheme_id: str) -> Iterator[Callable[[pd.DataFrame], pd.DataFrame]]:
+    """A reader of the stored records (`_stored`) of a part's (body, obligation) pairs, through the
+    temporary table ITEMS (this connection's own; dropped after, or rolled back with the transaction)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {ITEMS} (body TEXT NOT NULL, obligation TEXT NOT NULL)")
+
+    def stored(part: pd.DataFrame) -> pd.DataFrame:
+        conn.exec_driver_sql(f"DELETE FROM {ITEMS}")
+        pairs = part[["body", "obligation"]].drop_duplicates()
+        conn.exec_driver_sql(f"INSERT INTO {ITEMS} (body, obligation) VALUES ({mark}, {mark})",
+                             [(str(b), str(o)) for b, o in zip(pairs["body"], pairs["obligation"], strict=True)])
+        return _stored(session, scheme_id, of_items=True)
+    yield stored
+    # not on an error: the transaction is rolled back, the table with it (and PostgreSQL would refuse the
+    # DROP in a failed transaction, hiding the error that failed it)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {ITEMS}")
+
+
+def _with_attached(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Evidence with its ATTACHED columns (none named: "" and no time)."""
+    evidence = evidence.assign(**{c: evidence.get(c, default)
+                                  for c, default in (("attachment", ""), ("captured_at", pd.NaT))})
+    evidence["captured_at"] = evidence["captured_at"].astype("datetime64[ns]")
+    return evidence
+
+
+@dataclass
+class _Diff:
+    """What importing evidence would change of the stored records of its items."""
+
+    new: pd.DataFrame  # the file's rows not stored (in the file's order)
+    changed: pd.DataFrame  # stored records with new values: their id, the new values and the old (`*_old`)
+    gone: pd.DataFrame  # stored sightings of the file's items that the file no longer lists
+    waits: pd.Series  # of `changed`: new values for a rejected (or pending) record, unscored until accepted
+    unchanged: int
+
+
+def _diff(evidence: pd.DataFrame, stored: pd.DataFrame) -> _Diff:
+    """Compare validated evidence with stored records (`_stored`: all of them, or at least all of the
+    evidence's items)."""
+    existing = stored.rename(columns={"batch_id": "batch_id_old", "rejected": "rejected_old"})
     existing = existing[item_groups(existing).isin(item_groups(evidence)).to_numpy()] if len(existing) else existing
     if existing.empty:  # nothing stored of the file's items: every record is new, nothing to compare
-        new, changed = evidence, existing.iloc[:0]
-        known = same = pd.Series(False, index=evidence.index)
+        new, changed, unchanged = evidence, existing.iloc[:0], 0
     else:
         merged = evidence.merge(existing, on=KEY, how="left", suffixes=("", "_old"))
         known = merged["id"].notna()
         same = ~merged["rejected_old"].fillna("").str.startswith(WITHDRAWN)
         for c in VALUES + ATTACHED:
             same &= _same(merged[c], merged[f"{c}_old"])
-        new, changed = merged[~known], merged[known & ~same]
+        new, changed, unchanged = merged[~known], merged[known & ~same], int((known & same).sum())
     if len(existing):
         listed = item_groups(existing, sighting=True).isin(item_groups(evidence, sighting=True)).to_numpy()
         gone = existing[~listed & (existing["rejected_old"] == "").to_numpy()]
@@ -486,57 +659,85 @@ def import_evidence(session: Session, *, scheme: Scheme, evidence: pd.DataFrame,
     # evaluator (a withdrawn sighting listed again is simply restored)
     rejected = changed["rejected_old"].fillna("")
     waits = ((rejected != "") & ~rejected.str.startswith(WITHDRAWN)) | changed["pending"].fillna(False).astype(bool)
-    result = ImportResult(None, int(evidence.attrs.get("rows", len(evidence))), len(new), len(changed),
-                          int((known & same).sum()), int(evidence.attrs.get("sightings", 0)), len(gone),
-                          int(waits.sum()))
-    if dry_run or (new.empty and changed.empty and gone.empty):
-        return result
-    batch = ImportBatch(scheme_id=scheme.id, file_name=file_name, sha256=sha256, firm=firm,
+    return _Diff(new, changed, gone, waits, unchanged)
+
+
+def _withdrawn_reason(file_name: str, batch_id: int) -> str:
+    return f"{WITHDRAWN} {file_name} (batch {batch_id}) restates this item without this sighting"
+
+
+def _new_batch(session: Session, *, scheme_id: str, file_name: str, sha256: str, firm: str, who: str,
+               result: ImportResult) -> int:
+    batch = ImportBatch(scheme_id=scheme_id, file_name=file_name, sha256=sha256, firm=firm,
                         imported_at=now(), rows_total=result.total, rows_new=result.new,
                         rows_replaced=result.replaced, rows_unchanged=result.unchanged,
                         imported_by=who)
     session.add(batch)
     session.flush()
     assert batch.id is not None
-    audit(session, who=who, action="import", scheme_id=scheme.id, sha256=sha256,
-          detail=f"{file_name}: batch {batch.id}, {result.new} new, {result.replaced} replaced, "
+    return batch.id
+
+
+@dataclass
+class _Written:
+    """The replacements and withdrawals an import wrote (a part at a time): counts and the lowest ids."""
+
+    batch_id: int
+    reason: str  # a withdrawn sighting's `rejected`
+    changed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict(changed=0, waiting=0, gone=0))
+
+    def note(self, kind: str, ids: pd.Series) -> None:
+        """Count records written; keep the 20 lowest ids (the audit names them, however the file was read)."""
+        self.counts[kind] += len(ids)
+        setattr(self, kind, sorted(getattr(self, kind) + ids.astype("int64").nsmallest(20).tolist())[:20])
+
+    def write(self, session: Session, d: _Diff) -> None:
+        """Replace the changed records (old values to history) and withdraw the sightings gone."""
+        changed, waits = d.changed, d.waits
+        if not changed.empty:
+            old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES + ATTACHED), "rejected_old"]]
+            old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
+            old = old.assign(replaced_by=self.batch_id, evidence_id=old["evidence_id"].astype(int),
+                             batch_id=old["batch_id"].astype(int))
+            session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
+            upd = changed[["id", *VALUES, *ATTACHED]].assign(batch_id=self.batch_id, id=changed["id"].astype(int),
+                                                              rejected="", pending=waits.to_numpy())
+            session.execute(update(Evidence), _records(upd))
+            self.note("changed", changed["id"])
+            self.note("waiting", changed.loc[waits, "id"])
+        if not d.gone.empty:
+            session.execute(update(Evidence), [{"id": int(i), "rejected": self.reason} for i in d.gone["id"]])
+            self.note("gone", d.gone["id"])
+
+
+def _ids(ids: list[int], n: int) -> str:
+    return ", ".join(str(i) for i in ids) + (" …" if n > 20 else "")
+
+
+def _audit_import(session: Session, *, who: str, scheme_id: str, sha256: str, file_name: str, firm: str,
+                  result: ImportResult, log: _Written) -> None:
+    """The audit entries of an import that changed something: the import, and what it replaced and withdrew."""
+    batch = log.batch_id
+    audit(session, who=who, action="import", scheme_id=scheme_id, sha256=sha256,
+          detail=f"{file_name}: batch {batch}, {result.new} new, {result.replaced} replaced, "
                  f"{result.unchanged} unchanged, {result.sightings} sightings of an item already in the file, "
                  f"{result.withdrawn} withdrawn" + (f", firm {firm}" if firm else ""))
-    if not changed.empty:
-        old = changed[["id", "batch_id_old", *(f"{c}_old" for c in VALUES + ATTACHED), "rejected_old"]]
-        old = old.rename(columns=lambda c: c.removesuffix("_old")).rename(columns={"id": "evidence_id"})
-        old = old.assign(replaced_by=batch.id, evidence_id=old["evidence_id"].astype(int),
-                         batch_id=old["batch_id"].astype(int))
-        session.execute(insert(EvidenceHistory.__table__), _records(old))  # type: ignore[attr-defined]
-        upd = changed[["id", *VALUES, *ATTACHED]].assign(batch_id=batch.id, id=changed["id"].astype(int), rejected="",
-                                                          pending=waits.to_numpy())
-        session.execute(update(Evidence), _records(upd))
-        if waits.any():
-            audit(session, who=who, action="resent", scheme_id=scheme.id, sha256=sha256,
-                  detail=f"batch {batch.id}: new values for {int(waits.sum())} rejected records wait, unscored, "
-                         "for an evaluator to accept them: ids "
-                         + ", ".join(str(int(i)) for i in changed.loc[waits, "id"].head(20))
-                         + (" …" if waits.sum() > 20 else ""))
-        audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
-              detail=f"batch {batch.id} replaced {len(changed)} records (old values in history): ids "
-                     + ", ".join(str(int(i)) for i in changed["id"].head(20)) + (" …" if len(changed) > 20 else ""))
-    reason = f"{WITHDRAWN} {file_name} (batch {batch.id}) restates this item without this sighting"
-    if not gone.empty:
-        session.execute(update(Evidence), [{"id": int(i), "rejected": reason} for i in gone["id"]])
-        audit(session, who=who, action="replace", scheme_id=scheme.id, sha256=sha256,
-              detail=f"batch {batch.id} withdrew {len(gone)} sightings its file no longer lists (kept, not scored): ids "
-                     + ", ".join(str(int(i)) for i in gone["id"].head(20)) + (" …" if len(gone) > 20 else ""))
-    rows = new[[*KEY, *VALUES, *ATTACHED]]
-    ids = _insert_new(session, rows, fixed=dict(scheme_id=scheme.id, batch_id=batch.id, rejected="", pending=False),
-                      progress=progress)
-    folder = _snapshot_dir(session)
-    # the state this import makes, from what it read and wrote, is kept as its snapshot — unless another
-    # change was committed since it read the stored records (PostgreSQL reads what is committed)
-    ours = 1 + (not changed.empty) + (not gone.empty)  # its "import" and "replace" entries
-    if folder is not None and _changes(session, scheme.id) == seen + ours:
-        _snapshot(session, scheme.id, folder, _state_after(everything, changed, waits, gone, reason, rows, ids, batch.id))
-    return ImportResult(batch.id, result.total, result.new, result.replaced, result.unchanged,
-                        result.sightings, result.withdrawn, result.pending)
+    n = log.counts
+    if n["changed"]:
+        if n["waiting"]:
+            audit(session, who=who, action="resent", scheme_id=scheme_id, sha256=sha256,
+                  detail=f"batch {batch}: new values for {n['waiting']} rejected records wait, unscored, "
+                         f"for an evaluator to accept them: ids {_ids(log.waiting, n['waiting'])}")
+        audit(session, who=who, action="replace", scheme_id=scheme_id, sha256=sha256,
+              detail=f"batch {batch} replaced {n['changed']} records (old values in history): ids "
+                     f"{_ids(log.changed, n['changed'])}")
+    if n["gone"]:
+        audit(session, who=who, action="replace", scheme_id=scheme_id, sha256=sha256,
+              detail=f"batch {batch} withdrew {n['gone']} sightings its file no longer lists (kept, not scored): ids "
+                     f"{_ids(log.gone, n['gone'])}")
 
 
 _SNAPSHOT = ["id", *KEY, *VALUES, "rejected", "pending"]  # what `_scored` keeps of stored columns
@@ -732,9 +933,7 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
 def evidence_links(session: Session, *, scheme_id: str) -> pd.DataFrame:
     """Each stored evidence record's body, obligation, url and attachment (sha256), in the order
     `evidence_with_provenance` gives them: what a 整改通知書 quotes, read without the provenance."""
-    e = Evidence.__table__.c  # type: ignore[attr-defined]
-    stmt = select(e.body, e.obligation, e.url, e.attachment).where(e.scheme_id == scheme_id).order_by(e.id)
-    return pd.DataFrame(session.execute(stmt).all(), columns=["body", "obligation", "url", "attachment"])
+    return _raw(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id)
 
 
 def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:
@@ -751,11 +950,8 @@ def evidence_summary(session: Session, *, scheme_id: str):
     note and preserved file of every record (for the appendix)."""
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
-    e = Evidence.__table__.c  # type: ignore[attr-defined]
-    cols = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor",
-            "attachment", "captured_at"]
-    ev = pd.DataFrame(session.execute(select(*(e[c] for c in cols)).where(e.scheme_id == scheme_id)).all(),
-                      columns=cols)
+    ev = _typed(_raw(session, "evidence", ["body", "obligation", "period", "event", "step", "published_at", "url",
+                                           "note", "assessor", "attachment", "captured_at"], scheme_id=scheme_id))
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
     firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(ev["assessor"]) - {""})
     dates = [d for _, d in batches]

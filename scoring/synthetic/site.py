@@ -318,6 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         with s.lock:
             s.requests.append((self.path, self.headers.get("User-Agent", "")))
+            s.times.append(time.monotonic())
         cfg = s.config
         if path in cfg.get("redirects", {}):
             return self._send(302, b"", "text/html", [("Location", cfg["redirects"][path])])
@@ -371,7 +372,8 @@ class SiteServer(ThreadingHTTPServer):
         self.root = Path(root).resolve()
         config = self.root / "_server.json"
         self.config = json.loads(config.read_text(encoding="utf-8")) if config.exists() else {}
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
+        self.times: list[float] = []  # time.monotonic() of each request (politeness across workers)
         self.lock = threading.Lock()
         super().__init__((host, port), _Handler)
 

@@ -9,7 +9,8 @@ changes under the actor's name.
 One module per use case: `accounts` (signing in, sessions, accounts), `schemes` (loading, drafting,
 state), `demo`, `intake` (importing, reading and rejecting evidence), `results` (scoring, explaining,
 what-if, robustness, year over year, stored runs), `documents` (report, 通報, 整改通知书), `calendar`,
-`cycle` (publish, appeals, final, 整改), `collect` (the web collector), `inspection` (website polls and
+`cycle` (publish, appeals, final, 整改), `collect` (the web collector; `collect_engine`, its workers over
+Dramatiq and Redis, is imported only by a worker and a queued crawl), `inspection` (website polls and
 their judging) and `quality` (抽查). Their shared
 machinery is `_base`. The names below are the single entry the CLI and the dashboard call
 (`workflows.import_file`, `workflows.publish` …, with the `Actor` they act as and the errors they

@@ -37,7 +37,7 @@ def sign_in(db: str | None, *, name: str | None, password: str | None, client: s
 
 
 def session_token(db: str | None, *, actor: Actor) -> str:
-    """A signed, expiring token that signs `actor` in again (a dashboard reload), until it expires or
+    """A signed, expiring token that signs `actor` in again (every page view of the dashboard tab holding it), until it expires or
     its session ends: signed out, the account disabled, its password or role changed."""
     try:
         with transaction(db) as session:

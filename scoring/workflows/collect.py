@@ -5,11 +5,14 @@ acting `Actor`, re-checks it (a firm: only bodies it is assigned) and audits und
 A crawl runs outside any transaction (it takes minutes; the database stays free for others): the
 account is checked first, every WARC record goes to the attachment store as it is fetched, the capture
 rows wait in a temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
-its captures and proposals are stored — and audited — together at the end.
+its captures and proposals are stored — and audited — together at the end. With screenshots, each
+proposed page is then rendered once more in a headless browser and its PNG kept beside the
+capture's WARC record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -23,10 +26,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from scoring.collect import archive, match
+from scoring.collect import archive, match, shots
 from scoring.collect.fetch import Capture as Fetched
 from scoring.collect.fetch import CollectSettings, Crawler, netloc
 from scoring.errors import EvidenceError, GongkaiError, RowProblem
+from scoring.intake.attachments import MAX_ATTACHMENT_BYTES
 from scoring.intake.tables import COLUMNS, csv_bytes
 from scoring.store import accounts
 from scoring.store import collect as stored
@@ -48,6 +52,8 @@ class CrawlResult:
     errors: int
     proposals: int
     skipped: int
+    screenshots: int = 0
+    screenshot_errors: int = 0
 
 
 def _naive(at: dt.datetime) -> dt.datetime:
@@ -89,30 +95,57 @@ def _capture_row(f: Fetched) -> Capture:
         error=f.error, note=f.note)
 
 
+@dataclass
+class Gathered:
+    """What a crawl gathered, by either engine: the capture rows in order (the queued engine's; the
+    local crawl's wait in its CaptureSpool), their CDXJ lines, the hosts it kept to, and (the queued
+    engine) how many URLs each worker handled."""
+
+    rows: list[Capture]
+    lines: list[str]
+    hosts: set[str]
+    workers: dict[str, int] | None = None
+
+
+ENGINES = ("local", "redis")
+
+
 @_refusals_audited("collect_crawl")
 def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str | None = None,
-          max_pages: int = 500, rate: float = 1.0, allow_private: bool = False,
-          settings: CollectSettings | None = None, progress: Callable[[str], None] | None = None) -> CrawlResult:
-    """Crawl one body's website, archive every request and response, and propose evidence rows."""
+          max_pages: int = 500, rate: float = 1.0, allow_private: bool = False, screenshots: bool = False,
+          settings: CollectSettings | None = None, engine: str | None = None,
+          progress: Callable[[str], None] | None = None) -> CrawlResult:
+    """Crawl one body's website, archive every request and response, and propose evidence rows:
+    in this process (engine `local`), or through the workers' queue (`redis`, collect_engine.py);
+    with `screenshots`, a full-page PNG of every proposed page, kept with its capture."""
     settings = settings or CollectSettings()
+    engine = engine or settings.engine
+    if engine not in ENGINES:
+        raise GongkaiError(f"--engine {engine!r}: one of {', '.join(ENGINES)}")
     if max_pages < 1:
         raise GongkaiError(f"--max-pages {max_pages}: at least 1")
     if rate < 0:
         raise GongkaiError(f"--rate {rate:g}: requests per second, 0 (no limit) or more")
     scheme, settings = _may_fetch(db, actor, body=body, scheme_id=scheme_id, allow_private=allow_private,
                                   settings=settings)
+    browser = _browser() if screenshots else ""
     started = now()
     hosts = {netloc(s) for s in scheme.body(body).sites}
-    crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
     store = store_for(resolve_url(db))
     with CaptureSpool() as spool:  # every WARC record written (or the crawl fails) before anything is stored
-        with Archiver(store) as keep:
-            for f in crawler.run():
-                keep(f)
-                spool.add(_capture_row(f))
-                if progress:
-                    progress(f.url)
-        index = archive.cdxj(keep.lines)
+        if engine == "redis":
+            from scoring.workflows import collect_engine
+
+            got = collect_engine.gather(site=site, hosts=hosts, max_pages=max_pages, rate=rate, settings=settings,
+                                        store=store, progress=progress)
+            crawler = None
+            for row in got.rows:  # the workers' rows came back through Redis
+                spool.add(row)
+            got.rows.clear()
+        else:
+            crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
+            got = _gather(crawler, store, progress, spool)
+        index = archive.cdxj(got.lines)
         with transaction(db) as session:
             who = _as(session, actor, "collect")
             done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
@@ -120,19 +153,98 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
                          index_sha256=store.put(index) if index else "",
                          settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
                                               "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                              "timeout": settings.timeout, "hosts": sorted(crawler.hosts)},
+                                              "timeout": settings.timeout, "hosts": sorted(got.hosts),
+                                              "screenshots": screenshots}
+                                             | ({"engine": engine, "queue": settings.queue, "workers": got.workers}
+                                                if got.workers is not None else {}),
                                              ensure_ascii=False))
             crawl_id = stored.add_crawl(session, done, [])
-            pages = []
+            page_rows = []
             for batch in spool.batches():
                 stored.add_captures(session, crawl_id=crawl_id, captures=batch)
-                pages += _page_rows(batch)
-            proposed = match.propose(scheme, body, pd.DataFrame(pages, columns=match.PAGE_COLUMNS))
+                page_rows += _page_rows(batch)
+            proposed = match.propose(scheme, body, pd.DataFrame(page_rows, columns=match.PAGE_COLUMNS))
             stored.add_proposals(session, crawl_id=crawl_id, rows=proposed)
             audit(session, who=who.name, action="collect_crawl", scheme_id=scheme.id, sha256=done.index_sha256,
                   detail=f"crawl {crawl_id}: {body} {site}: {done.pages} pages, {done.bytes} bytes, "
                          f"{done.errors} errors, {len(proposed)} proposals")
-            return CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed), spool.skipped)
+            result = CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed), spool.skipped)
+            chosen = set(proposed["capture_id"].astype(int))
+            pages = {p["capture_id"]: (p["url"], p["kind"]) for p in page_rows if p["capture_id"] in chosen}
+    if not browser:
+        return result
+    refused: list[str] = []
+    if crawler is None:   # the workers crawled: the pages' addresses are checked again here, for the browser
+        crawler = Crawler(site, got.hosts, settings=settings, max_pages=max_pages, rate=rate)
+        for url, _ in pages.values():
+            crawler.refusal(url)
+        crawler.close()
+    try:
+        shots = _screenshots(browser, crawler, pages, store, rate=rate, progress=progress, refused=refused)
+    except GongkaiError as e:  # the browser did not start: the crawl is kept, each page says why it has no picture
+        shots = {i: ("", _naive(dt.datetime.now(dt.UTC)), str(e)) for i, (_, kind) in pages.items() if kind != "pdf"}
+    with transaction(db) as session:
+        stored.set_screenshots(session, shots=shots)
+        taken, failed = sum(bool(s) for s, _, _ in shots.values()), sum(bool(e) for _, _, e in shots.values())
+        audit(session, who=_as(session, actor, "collect").name, action="collect_screenshots", scheme_id=scheme.id,
+              detail=f"crawl {crawl_id}: {taken} screenshots, {failed} pages not rendered, "
+                     f"{len(refused)} requests of the pages refused (another host, or a refused address)")
+    return dataclasses.replace(result, screenshots=taken, screenshot_errors=failed)
+
+
+def _browser() -> str:
+    """The browser screenshots are taken with (checked before a crawl starts, not after it)."""
+    from importlib.util import find_spec
+
+    from scoring.report.images import INSTALL_HINT, chromium
+
+    if find_spec("playwright") is None:
+        raise GongkaiError(f"--screenshots needs Playwright, which is not installed: {shots.INSTALL}")
+    try:
+        return chromium()
+    except GongkaiError:
+        raise GongkaiError(f"--screenshots needs a chromium browser, none found: {INSTALL_HINT} "
+                           "(or set GONGKAI_CHROMIUM)") from None
+
+
+def _screenshots(browser: str, crawler: Crawler, pages: dict[int, tuple[str, str]], store: AttachmentStore, *,
+                 rate: float, progress: Callable[[str], None] | None,
+                 refused: list[str]) -> dict[int, tuple[str, dt.datetime, str]]:
+    """Capture id → (the PNG's sha256 in the store, when it was taken, or why there is none) for each
+    proposed page. A PNG over the attachment size cap is not kept: an import would refuse it."""
+    out: dict[int, tuple[str, dt.datetime, str]] = {}
+    with shots.Screenshots(browser, crawler.refusal, crawler.addresses(), crawler.settings.user_agent,
+                           timeout=15.0, rate=rate, blocked=refused) as camera:
+        for capture_id, (url, kind) in sorted(pages.items()):
+            if kind == "pdf":
+                continue  # the PDF is its own picture: its WARC record stays the evidence's file
+            shot = camera.take(url)
+            error = shot.error or (f"screenshot of {len(shot.png):,} bytes, over the attachment cap of "
+                                   f"{MAX_ATTACHMENT_BYTES:,} (GONGKAI_MAX_ATTACHMENT_BYTES): not kept"
+                                   if len(shot.png) > MAX_ATTACHMENT_BYTES else "")
+            out[capture_id] = ("" if error else store.put(shot.png), _naive(shot.at), error)
+            if progress:
+                progress(url)
+    return out
+
+
+def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], None] | None,
+            spool: CaptureSpool) -> Gathered:
+    """The single-process crawl: the crawler's captures archived as they come, their rows into `spool`."""
+    with Archiver(store) as keep:
+        for f in crawler.run():
+            keep(f)
+            spool.add(_capture_row(f))
+            if progress:
+                progress(f.url)
+    return Gathered([], keep.lines, crawler.hosts)
+
+
+def cdxj_lines(f: Fetched) -> list[str]:
+    """The CDXJ lines of a capture's WARC records (request, response)."""
+    return [archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if record is f.response else None,
+                              mime=f.mime if record is f.response else "")
+            for record in (f.request, f.response) if record is not None]
 
 
 SPOOL_BATCH = 500  # capture rows stored (and held) at a time
@@ -200,10 +312,7 @@ class Archiver:
             for record in (f.request, f.response):
                 if record is not None:
                     self.store.put(record.data)
-                    response = record is f.response
-                    self.lines.append(archive.cdxj_line(f.url, f.fetched_at, record,
-                                                        status=f.status if response else None,
-                                                        mime=f.mime if response else ""))
+            self.lines += cdxj_lines(f)
 
     def _settle(self) -> None:
         done, self.pending = self.pending, []
@@ -248,6 +357,40 @@ def proposals(db: str | None, *, actor: Actor, crawl_id: int | None = None) -> p
 
 
 @dataclass(frozen=True)
+class Reviewed:
+    """What a reviewer sees of one proposal: the page's screenshot (PNG bytes, never its archived HTML
+    rendered), the text and date extracted, and the WARC response record as a file to download."""
+
+    id: int
+    url: str
+    title: str
+    published_at: str
+    date_source: str
+    text: str
+    screenshot: bytes
+    screenshot_error: str
+    warc: bytes
+
+
+@_refusals_audited("collect_proposals", only=PermissionDenied)
+def review(db: str | None, *, actor: Actor, crawl_id: int, proposal_id: int) -> Reviewed:
+    """One proposal of a crawl with its screenshot, extracted text and date, and WARC record."""
+    with transaction(db) as session:
+        who = _as(session, actor, "collect")
+        _visible_crawls(session, who, crawl_id)
+        table = stored.proposals(session, crawl_ids=[crawl_id])
+        row = table[table["id"] == proposal_id]
+        if row.empty:
+            raise GongkaiError(f"crawl {crawl_id} has no proposal {proposal_id}")
+        sha = str(row["capture"].iloc[0])
+        page = next(c for c in stored.captures(session, crawl_id=crawl_id) if c.response_sha256 == sha)
+        shot, shot_error, text, source = page.screenshot_sha256, page.screenshot_error, page.text, page.date_source
+    store = store_for(resolve_url(db))
+    return Reviewed(proposal_id, str(row["url"].iloc[0]), str(row["title"].iloc[0]), str(row["published_at"].iloc[0]),
+                    source, text, store.get(shot) if shot else b"", shot_error, store.get(sha))
+
+
+@dataclass(frozen=True)
 class Accepted:
     crawl_id: int
     ids: list[int]
@@ -265,7 +408,10 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
         _visible_crawls(session, who, crawl_id)
         scheme_id = stored.get_crawl(session, crawl_id=crawl_id).scheme_id
         table = stored.proposals(session, crawl_ids=[crawl_id])
-        fetched = {c.response_sha256: c.fetched_at for c in stored.captures(session, crawl_id=crawl_id)}
+        kept = stored.captures(session, crawl_id=crawl_id)
+        captured = {c.response_sha256: c.screenshot_at if c.screenshot_sha256 and c.screenshot_at else c.fetched_at
+                   for c in kept}  # when each row's file was captured
+        screenshots = {c.response_sha256: c.screenshot_sha256 for c in kept if c.screenshot_sha256}
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
         firm = accounts.account_firm(session, who)
     if ids:
@@ -279,8 +425,9 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     if table.empty:
         raise GongkaiError(f"crawl {crawl_id}: no proposal left to accept with these choices")
     store = store_for(resolve_url(db))
-    bundle = _bundle(crawl_id, table, {s: store.get(s) for s in table["capture"].unique()}, fetched,
-                     scheme.scheme.timezone, "" if firm else who.name)
+    files = {s: (screenshots[s], store.get(screenshots[s])) if s in screenshots else (s, store.get(s))
+             for s in table["capture"].unique()}
+    bundle = _bundle(crawl_id, table, files, captured, scheme.scheme.timezone, "" if firm else who.name)
     try:
         result = import_file(db, actor=actor, name=f"crawl-{crawl_id}.zip", data=bundle, scheme_id=scheme_id)
     except ImportRefused as e:
@@ -298,22 +445,26 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     return Accepted(crawl_id, chosen, result)
 
 
-def _bundle(crawl_id: int, table: pd.DataFrame, records: dict[str, bytes], fetched: dict[str, dt.datetime],
+def _bundle(crawl_id: int, table: pd.DataFrame, files: dict[str, tuple[str, bytes]], fetched: dict[str, dt.datetime],
             timezone: str, assessor: str) -> bytes:
-    """An import bundle: the rows as a CSV, and each WARC response record under captures/."""
+    """An import bundle: the rows as a CSV, and each row's file: the page's screenshot (a row holds one
+    file, and a screenshot is what a reader of the evidence looks at) under screenshots/, else its WARC
+    response record under captures/. `files`: the capture (WARC response sha256) → (sha256, bytes) of
+    the file kept for it. The note names the WARC record in full either way."""
     tz = ZoneInfo(timezone)
     rows = pd.DataFrame({c: "" for c in COLUMNS}, index=range(len(table)))
     for c in ("body", "obligation", "period", "published_at", "url"):
         rows[c] = table[c].astype(str).to_numpy()
     rows["assessor"] = assessor
-    rows["note"] = [f"採集 crawl {crawl_id} · proposal {i} · capture {s[:16]}" for i, s in zip(table["id"], table["capture"], strict=True)]
-    rows["attachment"] = [f"captures/{s}.warc.gz" for s in table["capture"]]
+    rows["note"] = [f"採集 crawl {crawl_id} · proposal {i} · capture {s}" for i, s in zip(table["id"], table["capture"], strict=True)]
+    names = {s: f"captures/{s}.warc.gz" if kept == s else f"screenshots/{kept}.png" for s, (kept, _) in files.items()}
+    rows["attachment"] = [names[s] for s in table["capture"]]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"crawl-{crawl_id}.csv", csv_bytes(rows))
-        for sha, data in records.items():
+        for sha, (_, data) in files.items():
             at = fetched.get(sha, now()).replace(tzinfo=dt.UTC).astimezone(tz)
-            info = zipfile.ZipInfo(f"captures/{sha}.warc.gz", date_time=at.timetuple()[:6])
+            info = zipfile.ZipInfo(names[sha], date_time=at.timetuple()[:6])
             z.writestr(info, data, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 

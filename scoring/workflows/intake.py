@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from scoring.errors import EvidenceError, GongkaiError, RowProblem, count
 from scoring.intake import parts
 from scoring.intake.attachments import Attached, Files, FolderFiles, open_bundle, validate_attached
-from scoring.intake.evidence import problem_report
+from scoring.intake.evidence import empty_evidence, problem_report
 from scoring.intake.tables import csv_bytes, read_table, spreadsheet_safe
 from scoring.local_time import local_column
 from scoring.method.scheme import Scheme
@@ -121,31 +122,29 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes | Path, di
             if again is not None:
                 return again
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
-        try:  # a large CSV is read and validated a part at a time (memory flat in the file's size)
-            ev = parts.validate_in_parts(data, scheme, name, digest=digest) if attachments is None else None
-            attached: list[Attached] = []
-            if ev is None:
+        with ExitStack() as stack:
+            try:
+                if attachments is None:  # a large CSV is read, checked and imported a part at a time
+                    if firm is not None:  # a firm named that is not the account's: refused before reading
+                        accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=empty_evidence(),
+                                                 source=name, firm=firm)
+                    parted = parts.open_parts(data, scheme, name, digest=digest, check=lambda part: accounts.check_firm_rows(
+                        session, actor=who, scheme=scheme, evidence=part, source=name, firm=firm))
+                    if parted is not None:
+                        stack.enter_context(parted)
+                        return _store(session, db, who, scheme, name, digest, firm, dry_run, progress, parted=parted)
                 content = _contents(data, digest, name)
                 table, files = _bundle(name, content, attachments, scheme)
                 del content  # the bytes read are not needed once they are a table (memory: a 10M-row file is 425 MB)
                 ev, attached = validate_attached(table, scheme, name, files)
-            ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
-        except EvidenceError as e:
-            rows = problem_report(table, e.problems) if table is not None else getattr(e, "rows", pd.DataFrame())
-            refusal = ImportRefused(e, rows)
-        else:
-            del table  # the table as read is not needed once validated (memory)
-            own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
-            stated = own or (firm if firm is not None else "、".join(sorted(set(ev["assessor"].unique()) - {""})))
-            result = repo.import_evidence(session, scheme=scheme, evidence=ev, file_name=name, dry_run=dry_run,
-                                          sha256=digest, firm=stated, who=who.name, progress=progress)
-            if dry_run:
-                session.rollback()
-            elif attached and result.batch_id is not None:
-                new = cycle.save_attachments(session, store=store_for(resolve_url(db)), files=attached)
-                audit(session, who=who.name, action="attachments", scheme_id=scheme.id, sha256=digest,
-                      detail=f"{name}: batch {result.batch_id}, {len(attached)} files ({new} new to the store)")
-            return result
+                ev = accounts.check_firm_rows(session, actor=who, scheme=scheme, evidence=ev, source=name, firm=firm)
+            except EvidenceError as e:
+                rows = problem_report(table, e.problems) if table is not None else getattr(e, "rows", pd.DataFrame())
+                refusal = ImportRefused(e, rows)
+            else:
+                del table  # the table as read is not needed once validated (memory)
+                return _store(session, db, who, scheme, name, digest, firm, dry_run, progress, evidence=ev,
+                              attached=attached)
     # refused: the refusal is audited in a transaction of its own (nothing of the file is in it)
     try:
         with transaction(db) as session:
@@ -154,6 +153,29 @@ def _import_once(db: str | None, actor: Actor, name: str, data: bytes | Path, di
     except ReadOnlyDatabase:
         pass  # nothing was imported either way; the refusal itself is the answer
     raise refusal
+
+
+def _store(session: Session, db: str | None, who: Actor, scheme: Scheme, name: str, digest: str, firm: str | None,
+           dry_run: bool, progress: Callable[[int], None] | None, *, evidence: pd.DataFrame | None = None,
+           attached: list[Attached] | None = None, parted: parts.Parted | None = None) -> repo.ImportResult:
+    """Store checked evidence (whole, or a part at a time) and its attachments; a dry run stores nothing."""
+    own = accounts.account_firm(session, who)  # a firm account imports as its firm, only
+    assessors = parted.assessors if parted is not None else set(evidence["assessor"].unique()) if evidence is not None else set()
+    stated = own or (firm if firm is not None else "、".join(sorted(assessors - {""})))
+    if parted is not None:
+        result = repo.import_parts(session, scheme=scheme, parted=parted, file_name=name, dry_run=dry_run,
+                                   sha256=digest, firm=stated, who=who.name, progress=progress)
+    else:
+        assert evidence is not None
+        result = repo.import_evidence(session, scheme=scheme, evidence=evidence, file_name=name, dry_run=dry_run,
+                                      sha256=digest, firm=stated, who=who.name, progress=progress)
+    if dry_run:
+        session.rollback()
+    elif attached and result.batch_id is not None:
+        new = cycle.save_attachments(session, store=store_for(resolve_url(db)), files=attached)
+        audit(session, who=who.name, action="attachments", scheme_id=scheme.id, sha256=digest,
+              detail=f"{name}: batch {result.batch_id}, {len(attached)} files ({new} new to the store)")
+    return result
 
 
 def _bundle(name: str, data: bytes, folder: Path | None, scheme: Scheme) -> tuple[pd.DataFrame, Files | None]:

@@ -172,11 +172,15 @@ def build() -> None:
            ["{{ r.obligation }}", "{{ r.section }}", "{{ r.title }}", "{{ r.points }}", "{{ r.rules }}", "{{ r.quote }}"],
            "method", [13, 26, 26, 10, 37, 44], (0, 3))
     doc.add_heading("{{ h.appendix }}", level=1)
+    doc.add_paragraph("{%p if appendix_note %}")   # at national scale the appendix is a CSV beside the report
+    doc.add_paragraph("{{ appendix_note }}")
+    doc.add_paragraph("{%p else %}")
     _table(doc, ["{{ h.name }}", "{{ h.obligation }}", "{{ h.item }}", "{{ h.due }}", "{{ h.published }}",
                  "{{ h.outcome }}", "{{ h.late }}", "{{ h.url }}", "{{ h.note }}", "{{ h.file }}"],
            ["{{ r.name }}", "{{ r.obligation }}", "{{ r.item }}", "{{ r.due }}", "{{ r.published }}",
             "{{ r.outcome }}", "{{ r.late }}", "{{ r.url }}", "{{ r.note }}", "{{ r.file }}"], "appendix",
            [20, 10, 16, 15, 15, 10, 12, 16, 12, 30], (0, 1, 5))
+    doc.add_paragraph("{%p endif %}")
     doc.save(str(OUT))
 
 
