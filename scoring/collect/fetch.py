@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import multiprocessing
 import socket
 import ssl
 import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -50,6 +53,8 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
+    readers: int = 0                   # processes reading pages while the crawl fetches (0: read in turn;
+                                       # more only with idle cores: docs/performance.md, the collector)
     # the engine for scale (engine.py): several workers over Dramatiq and Redis
     engine: str = "local"              # local: this process alone, no server; redis: the workers' queue
     broker: str = "redis://127.0.0.1:6379/0"  # the Redis of the queue and of the crawls' shared state
@@ -79,6 +84,7 @@ class Capture:
     redirect: str = ""
     anchor: str = ""         # the text of the link that led here
     referrer_channel: str = ""  # the channel (or title) of the page that linked here
+    unread: bytes | None = field(default=None, repr=False)  # a crawl's page body until it is read
 
 
 @lru_cache(maxsize=1)
@@ -203,6 +209,7 @@ class Crawler:
     _delay: dict[str, float] = field(default_factory=dict)
     _last: dict[str, float] = field(default_factory=dict)
     _resolved: dict[tuple[str, int], str] = field(default_factory=dict)
+    _later: bool = False  # within run(): pages are read by the crawl loop, not as they are fetched
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.site)
@@ -364,6 +371,9 @@ class Crawler:
                 cap.error = (f"decompresses beyond the size cap of {self.settings.max_bytes} bytes "
                              "(a decompression bomb?): not read")
                 return
+        if self._later and not self.links_only:
+            cap.unread = body  # the crawl reads it (with the date of the link that led here), maybe elsewhere
+            return
         read = extract.read_links if self.links_only else extract.read_page
         cap.page = read(body, cap.mime, cap.url)
         cap.error = cap.error or cap.page.problem
@@ -401,14 +411,85 @@ class Crawler:
     def step(self, q: Queued) -> Step:
         """One queued URL: its host's robots.txt first (once), then the URL fetched — or refused by
         robots.txt — and read, and the links to follow from it (http(s) links of the site's hosts,
-        before the frontier drops those already seen). The one per-URL step of the single-process
-        crawl and of a worker of a distributed one (engine.py)."""
+        before the frontier drops those already seen). The one per-URL step of a worker of a
+        distributed crawl (engine.py); the single-process crawl runs the same pieces in `run`."""
         robots = self._robots_capture(q.url)
         if not self._allowed(q.url):
             return Step(robots, Capture(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor,
                                         note="robots.txt disallows it: not fetched"), [])
         cap = self._fetch(q.url, q.depth)
         cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        return Step(robots, cap, self._found(q, cap))
+
+    def run(self) -> Iterator[Capture]:
+        """Every URL crawled or refused, breadth first from the site, as it happens.
+
+        With page readers (settings.readers processes), the next queued URLs are fetched while
+        earlier pages are read; their links still join the frontier in fetch order, and only URLs
+        already queued are fetched ahead, so the crawl's order — and what it finds — is the one
+        of reading every page before the next fetch (a FIFO queue puts a page's links behind them)."""
+        queue: deque[Queued] = deque([Queued(self.site, 0)])
+        seen = {fingerprint(self.site)}
+        variants: Counter[tuple[str, str]] = Counter()
+        ahead: deque[_Ahead] = deque()
+        with _readers(self.settings.readers) as pool:
+            limit = READ_AHEAD * self.settings.readers if pool is not None else 1
+            self._later = True
+            try:
+                while queue or ahead:
+                    if queue and self.pages < self.max_pages and len(ahead) < limit:
+                        ahead.extend(self._fetch_next(queue.popleft(), pool))
+                        continue
+                    if not ahead:
+                        break
+                    q, cap, reading = ahead.popleft()
+                    if reading is not None:
+                        cap.page = reading.result()
+                        cap.error = cap.error or cap.page.problem
+                    for f in self._found(q, cap) if q is not None else []:
+                        key = fingerprint(f.url)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        trap = variant(f.url)
+                        if trap is not None:
+                            variants[trap] += 1
+                            if variants[trap] > self.settings.max_variants:
+                                continue  # a calendar or ?page=N trap ends here
+                        queue.append(f)
+                    yield cap
+            finally:
+                self._later = False
+                self.close()
+
+    def _fetch_next(self, q: Queued, pool: Executor | None) -> list[_Ahead]:
+        """The host's robots.txt (once), then the queued URL fetched — or refused by robots.txt —
+        with its page read here or handed to a reader."""
+        out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_capture(q.url)]
+        if not self._allowed(q.url):
+            return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
+                                         note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
+        cap = self._fetch(q.url, q.depth)
+        cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
+        self.pages += cap.response is not None
+        return [*out, (q, cap, self._reading(cap, q.list_date, pool))]
+
+    @staticmethod
+    def _reading(cap: Capture, list_date: tuple[dt.datetime, bool] | None,
+                 pool: Executor | None) -> Future[extract.Page] | None:
+        """Read a fetched page's body: here (None), or by a reader (its future)."""
+        body, cap.unread = cap.unread, None
+        if body is None:
+            return None
+        if pool is not None:
+            return pool.submit(extract.read_page, body, cap.mime, cap.url, list_date)
+        cap.page = extract.read_page(body, cap.mime, cap.url, list_date)
+        cap.error = cap.error or cap.page.problem
+        return None
+
+    def _found(self, q: Queued, cap: Capture) -> list[Queued]:
+        """A read page's date and title from the link that led to it, and the URLs it leads to
+        (http(s) links of the site's hosts, before the frontier drops those already seen)."""
         if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
             cap.page.published_at, cap.page.has_time = q.list_date
             cap.page.date_source = "list"
@@ -426,30 +507,21 @@ class Crawler:
             channel = cap.page.title or cap.page.channel
             found = [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
                      for link in cap.page.links]
-        return Step(robots, cap, [f for f in found if urlsplit(f.url).scheme in ("http", "https")
-                                  and netloc(f.url) in self.hosts])
+        return [f for f in found if urlsplit(f.url).scheme in ("http", "https") and netloc(f.url) in self.hosts]
 
-    def run(self) -> Iterator[Capture]:
-        """Every URL crawled or refused, breadth first from the site, as it happens."""
-        queue: deque[Queued] = deque([Queued(self.site, 0)])
-        seen = {fingerprint(self.site)}
-        variants: Counter[tuple[str, str]] = Counter()
-        try:
-            while queue and self.pages < self.max_pages:
-                done = self.step(queue.popleft())
-                self.pages += done.capture.response is not None
-                for f in done.found:
-                    key = fingerprint(f.url)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    trap = variant(f.url)
-                    if trap is not None:
-                        variants[trap] += 1
-                        if variants[trap] > self.settings.max_variants:
-                            continue  # a calendar or ?page=N trap ends here
-                    queue.append(f)
-                yield from done.robots
-                yield done.capture
-        finally:
-            self.close()
+
+READ_AHEAD = 8  # pages fetched ahead of their reading, per reader process
+_Ahead = tuple[Queued | None, Capture, "Future[extract.Page] | None"]  # (queued as, capture, its reading)
+
+
+@contextmanager
+def _readers(count: int) -> Iterator[Executor | None]:
+    """Processes reading pages beside the crawl (bytes in, Page out); None: read in the crawl's thread.
+    Forked from a server that has imported the reader once (the crawl itself has threads)."""
+    if count < 1:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["scoring.collect.extract"])
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        yield pool

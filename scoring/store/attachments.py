@@ -11,9 +11,10 @@ imported later, are the same file).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +32,7 @@ class LocalStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._folders: set[Path] = set()  # made (or found) already: a crawl puts thousands of records
 
     def _path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -42,12 +44,24 @@ class LocalStore:
         path = self._path(sha)
         if path.exists():
             return sha
+        # a name of this process and thread alone (a stale one of a dead process is overwritten)
+        tmp = path.parent / f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-                tmp.write(data)
-            os.replace(tmp.name, path)
+            if path.parent not in self._folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(path.parent)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                rest = memoryview(data)
+                while rest:
+                    rest = rest[os.write(fd, rest):]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
         except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self._folders.discard(path.parent)
             raise GongkaiError(f"cannot store an attachment under {self.root}: {e.strerror}") from None
         return sha
 

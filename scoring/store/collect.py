@@ -20,11 +20,19 @@ def add_crawl(session: Session, crawl: Crawl, captures: list[Capture]) -> int:
     session.add(crawl)
     session.flush()
     assert crawl.id is not None
+    add_captures(session, crawl_id=crawl.id, captures=captures)
+    return crawl.id
+
+
+def add_captures(session: Session, *, crawl_id: int, captures: list[Capture]) -> None:
+    """Store a batch of a crawl's captures (they get their ids) and let the session forget them: a
+    crawl of many pages is stored batch by batch without the session holding every page's text."""
     for c in captures:
-        c.crawl_id = crawl.id
+        c.crawl_id = crawl_id
     session.add_all(captures)
     session.flush()
-    return crawl.id
+    for c in captures:
+        session.expunge(c)
 
 
 def add_proposals(session: Session, *, crawl_id: int, rows: pd.DataFrame) -> int:

@@ -3,10 +3,11 @@ proposals as evidence through the one import workflow, verify a crawl's archive.
 acting `Actor`, re-checks it (a firm: only bodies it is assigned) and audits under its name.
 
 A crawl runs outside any transaction (it takes minutes; the database stays free for others): the
-account is checked first, every WARC record goes to the attachment store as it is fetched, and the
-crawl, its captures and proposals are stored — and audited — together at the end. With
-screenshots, each proposed page is then rendered once more in a headless browser and its PNG kept
-beside the capture's WARC record.
+account is checked first, every WARC record goes to the attachment store as it is fetched, the capture
+rows wait in a temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
+its captures and proposals are stored — and audited — together at the end. With screenshots, each
+proposed page is then rendered once more in a headless browser and its PNG kept beside the
+capture's WARC record.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import pickle
+import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -94,8 +97,9 @@ def _capture_row(f: Fetched) -> Capture:
 
 @dataclass
 class Gathered:
-    """What a crawl gathered, by either engine: the capture rows in order, their CDXJ lines, the
-    hosts it kept to, and (the queued engine) how many URLs each worker handled."""
+    """What a crawl gathered, by either engine: the capture rows in order (the queued engine's; the
+    local crawl's wait in its CaptureSpool), their CDXJ lines, the hosts it kept to, and (the queued
+    engine) how many URLs each worker handled."""
 
     rows: list[Capture]
     lines: list[str]
@@ -128,40 +132,45 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
     started = now()
     hosts = {netloc(s) for s in scheme.body(body).sites}
     store = store_for(resolve_url(db))
-    if engine == "redis":
-        from scoring.workflows import collect_engine
+    with CaptureSpool() as spool:  # every WARC record written (or the crawl fails) before anything is stored
+        if engine == "redis":
+            from scoring.workflows import collect_engine
 
-        got = collect_engine.gather(site=site, hosts=hosts, max_pages=max_pages, rate=rate, settings=settings,
-                                    store=store, progress=progress)
-        crawler = None
-    else:
-        crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
-        got = _gather(crawler, store, progress)
-    rows = got.rows
-    index = archive.cdxj(got.lines)
-    with transaction(db) as session:
-        who = _as(session, actor, "collect")
-        done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
-                       ended_at=now(), pages=sum(r.response_sha256 != "" for r in rows),
-                       bytes=sum(r.size for r in rows), errors=sum(r.error != "" for r in rows),
-                       index_sha256=store.put(index) if index else "",
-                       settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
-                                            "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
-                                            "timeout": settings.timeout, "hosts": sorted(got.hosts),
-                                            "screenshots": screenshots}
-                                           | ({"engine": engine, "queue": settings.queue, "workers": got.workers}
-                                              if got.workers is not None else {}),
-                                           ensure_ascii=False))
-        crawl_id = stored.add_crawl(session, done, rows)
-        proposed = match.propose(scheme, body, _pages(rows))
-        stored.add_proposals(session, crawl_id=crawl_id, rows=proposed)
-        audit(session, who=who.name, action="collect_crawl", scheme_id=scheme.id, sha256=done.index_sha256,
-              detail=f"crawl {crawl_id}: {body} {site}: {done.pages} pages, {done.bytes} bytes, "
-                     f"{done.errors} errors, {len(proposed)} proposals")
-        result = CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed),
-                             sum(r.note.startswith("robots.txt") for r in rows))
-        chosen = set(proposed["capture_id"].astype(int))
-        pages = {r.id: (r.url, r.kind) for r in rows if r.id is not None and r.id in chosen}
+            got = collect_engine.gather(site=site, hosts=hosts, max_pages=max_pages, rate=rate, settings=settings,
+                                        store=store, progress=progress)
+            crawler = None
+            for row in got.rows:  # the workers' rows came back through Redis
+                spool.add(row)
+            got.rows.clear()
+        else:
+            crawler = Crawler(site, hosts, settings=settings, max_pages=max_pages, rate=rate)
+            got = _gather(crawler, store, progress, spool)
+        index = archive.cdxj(got.lines)
+        with transaction(db) as session:
+            who = _as(session, actor, "collect")
+            done = Crawl(scheme_id=scheme.id, body=body, site=site, account=who.name, started_at=started,
+                         ended_at=now(), pages=spool.pages, bytes=spool.bytes, errors=spool.errors,
+                         index_sha256=store.put(index) if index else "",
+                         settings=json.dumps({"max_pages": max_pages, "rate": rate, "user_agent": settings.user_agent,
+                                              "max_bytes": settings.max_bytes, "max_depth": settings.max_depth,
+                                              "timeout": settings.timeout, "hosts": sorted(got.hosts),
+                                              "screenshots": screenshots}
+                                             | ({"engine": engine, "queue": settings.queue, "workers": got.workers}
+                                                if got.workers is not None else {}),
+                                             ensure_ascii=False))
+            crawl_id = stored.add_crawl(session, done, [])
+            page_rows = []
+            for batch in spool.batches():
+                stored.add_captures(session, crawl_id=crawl_id, captures=batch)
+                page_rows += _page_rows(batch)
+            proposed = match.propose(scheme, body, pd.DataFrame(page_rows, columns=match.PAGE_COLUMNS))
+            stored.add_proposals(session, crawl_id=crawl_id, rows=proposed)
+            audit(session, who=who.name, action="collect_crawl", scheme_id=scheme.id, sha256=done.index_sha256,
+                  detail=f"crawl {crawl_id}: {body} {site}: {done.pages} pages, {done.bytes} bytes, "
+                         f"{done.errors} errors, {len(proposed)} proposals")
+            result = CrawlResult(crawl_id, done.pages, done.bytes, done.errors, len(proposed), spool.skipped)
+            chosen = set(proposed["capture_id"].astype(int))
+            pages = {p["capture_id"]: (p["url"], p["kind"]) for p in page_rows if p["capture_id"] in chosen}
     if not browser:
         return result
     refused: list[str] = []
@@ -219,16 +228,16 @@ def _screenshots(browser: str, crawler: Crawler, pages: dict[int, tuple[str, str
     return out
 
 
-def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], None] | None) -> Gathered:
-    """The single-process crawl: the crawler's captures archived as they come."""
-    rows: list[Capture] = []
+def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], None] | None,
+            spool: CaptureSpool) -> Gathered:
+    """The single-process crawl: the crawler's captures archived as they come, their rows into `spool`."""
     with Archiver(store) as keep:
         for f in crawler.run():
             keep(f)
-            rows.append(_capture_row(f))
+            spool.add(_capture_row(f))
             if progress:
                 progress(f.url)
-    return Gathered(rows, keep.lines, crawler.hosts)
+    return Gathered([], keep.lines, crawler.hosts)
 
 
 def cdxj_lines(f: Fetched) -> list[str]:
@@ -238,26 +247,72 @@ def cdxj_lines(f: Fetched) -> list[str]:
             for record in (f.request, f.response) if record is not None]
 
 
+SPOOL_BATCH = 500  # capture rows stored (and held) at a time
+
+
+class CaptureSpool:
+    """A crawl's capture rows in a temporary file until the crawl is stored, and their tallies: a
+    crawl keeps up to 100,000 characters of text a page, so its memory would grow with its pages.
+    Read back in batches, in the order they came, inside the crawl's one storing transaction."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="gongkai-crawl-")  # noqa: SIM115 — closed on leaving
+        self.count = 0
+        self.pages = self.bytes = self.errors = self.skipped = 0
+
+    def __enter__(self) -> CaptureSpool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def add(self, row: Capture) -> None:
+        pickle.dump(row.model_dump(), self.file, protocol=pickle.HIGHEST_PROTOCOL)  # our own file, read back by us
+        self.count += 1
+        self.pages += row.response_sha256 != ""
+        self.bytes += row.size
+        self.errors += row.error != ""
+        self.skipped += row.note.startswith("robots.txt")
+
+    def batches(self) -> Iterator[list[Capture]]:
+        self.file.seek(0)
+        for start in range(0, self.count, SPOOL_BATCH):
+            yield [Capture(**pickle.load(self.file)) for _ in range(min(SPOOL_BATCH, self.count - start))]
+
+
 class Archiver:
-    """Puts each capture's WARC records in the attachment store, on a writer thread (file writes
-    overlap the next request), and keeps their CDXJ lines. Leaving it waits for every write and
-    raises the first failure."""
+    """Puts each capture's WARC records in the attachment store and keeps their CDXJ lines, on a
+    writer thread (file writes, hashing and the lines overlap the next request: the crawl's thread
+    mostly waits for the network). Leaving it waits for every write and raises the first failure."""
 
     def __init__(self, store: AttachmentStore):
         self.store, self.lines = store, list[str]()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-store")
         self.pending: list[Future] = []
+        self.batch: list[Fetched] = []  # handed over 16 at a time: waking the thread costs more than a record
 
     def __enter__(self) -> Archiver:
         return self
 
     def __call__(self, f: Fetched) -> None:
-        for record in (f.request, f.response):
-            if record is not None:
-                self.pending.append(self.pool.submit(self.store.put, record.data))
-        self.lines += cdxj_lines(f)
-        if len(self.pending) > 256:
+        if f.request is not None or f.response is not None:
+            self.batch.append(f)
+        if len(self.batch) >= 16:
+            self._hand_over()
+        if len(self.pending) > 16:
             self._settle()
+
+    def _hand_over(self) -> None:
+        if self.batch:
+            self.pending.append(self.pool.submit(self._keep, self.batch))
+            self.batch = []
+
+    def _keep(self, batch: list[Fetched]) -> None:
+        for f in batch:
+            for record in (f.request, f.response):
+                if record is not None:
+                    self.store.put(record.data)
+            self.lines += cdxj_lines(f)
 
     def _settle(self) -> None:
         done, self.pending = self.pending, []
@@ -266,19 +321,19 @@ class Archiver:
 
     def __exit__(self, *exc) -> None:
         try:
+            self._hand_over()
             self._settle()
         finally:
             self.pool.shutdown(wait=True)
 
 
-def _pages(rows: list[Capture]) -> pd.DataFrame:
-    """The captured pages in match.PAGE_COLUMNS form."""
-    return pd.DataFrame([{"capture_id": r.id, "url": r.url, "title": r.title, "channel": r.channel,
-                          "referrer_channel": r.referrer_channel, "published_at": r.published_at,
-                          "has_time": r.has_time, "date_source": r.date_source, "kind": r.kind,
-                          "is_list": r.is_list, "capture": r.response_sha256}
-                         for r in rows if r.response_sha256 and not r.error and r.status == 200],
-                        columns=match.PAGE_COLUMNS)
+def _page_rows(rows: list[Capture]) -> list[dict]:
+    """The captured pages (stored: they have their ids) in match.PAGE_COLUMNS form, without their text."""
+    return [{"capture_id": r.id, "url": r.url, "title": r.title, "channel": r.channel,
+             "referrer_channel": r.referrer_channel, "published_at": r.published_at,
+             "has_time": r.has_time, "date_source": r.date_source, "kind": r.kind,
+             "is_list": r.is_list, "capture": r.response_sha256}
+            for r in rows if r.response_sha256 and not r.error and r.status == 200]
 
 
 def _visible_crawls(session, who: Actor, crawl_id: int | None) -> list[int]:
