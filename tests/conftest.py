@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import tempfile
+import types
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +52,15 @@ def make_scheme(header: dict | None = None, bodies: list | None = None,
         o.setdefault("source", "—")
     return parse_scheme(yaml.safe_dump(doc, allow_unicode=True), "case")
 
+
+
+@pytest.fixture(autouse=True)
+def _plain_main(monkeypatch):
+    """A process a test starts by spawn or forkserver (the crawl's page readers, the 整改通知书 pool)
+    runs the parent's `__main__` again from its file; under the full suite a dashboard test
+    (Streamlit's AppTest) leaves dashboard/app.py there, and the child dies re-running the app. A
+    user's `__main__` is the CLI's entry point or a guarded script: each test stands in for one."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 @pytest.fixture(scope="session")
 def scheme_2017() -> Scheme:
