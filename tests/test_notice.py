@@ -370,7 +370,7 @@ def test_rectification_notices_across_processes_are_the_same_documents(final, tm
     assert "未发布" in _text(one[0])
 
 
-def test_a_molded_document_is_the_document_python_docx_lays_out():
+def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):
     """Each 整改通知書 is rendered from one python-docx layout (`gongwen._mold`) by joining texts into
     its XML: the result must be the document python-docx itself makes — every paragraph, run, table,
     keep-with-next and property — with texts that need escaping, a tab, an empty paragraph, tables of
@@ -410,3 +410,9 @@ def test_a_molded_document_is_the_document_python_docx_lays_out():
     # document; the mold drops the character and the document opens
     molded = _mold(head, title, issued).render("济南市：", [("url", "证据：http://x/\x01a\x0bb")])
     assert "证据：http://x/ab" in [p.text for p in Document(io.BytesIO(molded)).paragraphs]
+    # a table wider than the mold's widest is laid out by python-docx itself
+    from scoring.report.gongwen import _WIDEST, write_docx
+
+    wide = [Table([[f"列{i}" for i in range(_WIDEST + 2)], [str(i) for i in range(_WIDEST + 2)]])]
+    written = write_docx(head, title=title, to="济南市：", blocks=wide, issued=issued, path=tmp_path / "wide.docx")
+    assert [c.text for c in Document(str(written)).tables[0].rows[1].cells] == [str(i) for i in range(_WIDEST + 2)]

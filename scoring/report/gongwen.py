@@ -200,7 +200,11 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
     python-docx lays it out once per letterhead, title and date (`_mold`); each document is that
     layout with its own 主送 and body."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_mold(head, title, issued).render(to, blocks))
+    mold = _mold(head, title, issued)
+    if all(len(b.rows[0]) in mold.tables for b in blocks if isinstance(b, Table)):
+        path.write_bytes(mold.render(to, blocks))
+    else:   # a table wider than the mold's: laid out by python-docx itself
+        _compose(head, title=title, to=to, blocks=blocks, issued=issued).save(str(path))
     return path
 
 
@@ -250,7 +254,7 @@ def _compose(head: Letterhead, *, title: str, to: str, blocks: list[Block], issu
 
 # ---- the mold: one python-docx layout, thousands of documents ----------------------------------
 
-_MARK = "\u27e6{}\u27e7"           # ⟦…⟧: a sentinel text in the mold, where a document's own text goes
+_MARK = "\u27e6gongkai-mold:{}\u27e7"   # ⟦gongkai-mold:…⟧: a sentinel text in the mold, where a document's text goes
 _ROLES = ("body", "h", "h2")
 _WIDEST = 8                          # tables of 1 … 8 columns are laid out in the mold
 _OPEN_T = re.compile(r"<w:t(?: [^>]*)?$")   # a w:t's start tag, at the end of a piece
