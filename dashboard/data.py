@@ -202,13 +202,16 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
     return _whatif(db, scheme_id, as_of, state, points, share, _may(actor))
 
 
+REPORT_NAME = "gongkai-report"   # the downloads' name (the appendix apart: gongkai-report-附录.csv)
+
+
 def report_files(db: str, scheme_id: str, as_of: dt.date | None, fmts: list[str], lang: str,
                  actor: Actor) -> dict[str, tuple[bytes, str]]:
     """The report of the current run in each format asked for (the model built once for all of
     them): per format its bytes, or the reason it cannot be made here; at national scale also the
     appendix written apart (key ".csv")."""
     with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
-        paths = {fmt: Path(tmp) / f"report{fmt}" for fmt in fmts}
+        paths = {fmt: Path(tmp) / f"{REPORT_NAME}{fmt}" for fmt in fmts}   # the report names its appendix's CSV by it
         done = workflows.write_report(db, actor=actor, outs=list(paths.values()), scheme_id=scheme_id, as_of=as_of,
                                       lang=lang)
         problems = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in done.failed}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from scoring import SCHEME_FILE
@@ -968,6 +969,18 @@ def _print_error(e: GongkaiError) -> None:
         err.print(f"[bold red]error:[/] {escape(str(e))}")
 
 
+def _setting_problem(e: ValidationError) -> str:
+    """A settings class's refusal as one line naming the environment variable and its value."""
+    from pydantic_settings import BaseSettings
+
+    def every(cls: type[BaseSettings]) -> list[type[BaseSettings]]:
+        return [cls, *(c for sub in cls.__subclasses__() for c in every(sub))]
+    prefix = next((c.model_config.get("env_prefix", "") for c in every(BaseSettings) if c.__name__ == e.title), "")
+    first = e.errors()[0]
+    name = f"{prefix}{'_'.join(str(x) for x in first['loc'])}".upper()
+    return f"the setting {name}={shown(str(first.get('input', '')))!r} is not valid: {first['msg']}"
+
+
 def main() -> None:
     """Entry point: user mistakes become one clear message and exit 1 (2 for a bad option value, as
     click says it), never a traceback. Typer ≥ 0.29 carries its own copy of click: both are caught."""
@@ -979,6 +992,9 @@ def main() -> None:
             sys.exit(code)
     except GongkaiError as e:
         _print_error(e)
+        sys.exit(1)
+    except ValidationError as e:   # a GONGKAI_… setting in the environment that is not of its kind
+        err.print(f"error: {_setting_problem(e)}", markup=False)
         sys.exit(1)
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         err.print("aborted")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -58,7 +59,16 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
     truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
     page, leaving = [u for u in truth["url"] if u.endswith(".html")][:2]
     spy = f"http://127.0.0.2:{other_host.server_address[1]}"
-    for url, extra in ((page, f'<img src="{spy}/img.png"><img src="/img/moved.png"><script>fetch("{spy}/js")</script>'),
+    # WebRTC: a STUN request to an IP literal passes neither the route nor the resolver rules (UDP)
+    stun = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stun.bind(("127.0.0.2", 0))
+    stun.setblocking(False)
+    rtc = ("<script>try { const pc = new RTCPeerConnection({iceServers: [{urls: 'stun:127.0.0.2:"
+           f"{stun.getsockname()[1]}'}}]}});"
+           " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o)); } catch (e) {}"
+           "</script>")
+    for url, extra in ((page, f'<img src="{spy}/img.png"><img src="/img/moved.png"><script>fetch("{spy}/js")</script>'
+                              + rtc),
                        (leaving, f'<script>location.href = "{spy}/away"</script>')):
         html = (folder / url.lstrip("/")).read_text(encoding="utf-8")
         (folder / url.lstrip("/")).write_text(html.replace("</body>", extra + "</body>"), encoding="utf-8")
@@ -78,6 +88,9 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
         server.shutdown()
     assert any("/img/moved.png" in str(r) for r in server.requests)  # the redirect was served …
     assert other_host.seen == []  # … and the images, the script's fetch and its navigation never left the browser
+    with pytest.raises(BlockingIOError):  # nor did a STUN packet
+        stun.recv(2048)
+    stun.close()
     with Session(engine_for(db)) as session:
         captures = {c.id: c for c in stored.captures(session, crawl_id=1)}
         props = stored.proposals(session, crawl_ids=[1])

@@ -416,3 +416,10 @@ def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):
     wide = [Table([[f"列{i}" for i in range(_WIDEST + 2)], [str(i) for i in range(_WIDEST + 2)]])]
     written = write_docx(head, title=title, to="济南市：", blocks=wide, issued=issued, path=tmp_path / "wide.docx")
     assert [c.text for c in Document(str(written)).tables[0].rows[1].cells] == [str(i) for i in range(_WIDEST + 2)]
+    # a letterhead that carries the mold's sentinel, or a control character, still makes its document
+    for odd in (Letterhead(number="⟦gongkai-mold:to⟧"), Letterhead(office="⟦gongkai-mold:body⟧"),
+                Letterhead(office="机关\x01")):
+        made = write_docx(odd, title=title, to="济南市：", blocks=[("p", "正文\x01一")], issued=issued,
+                          path=tmp_path / "odd.docx")
+        texts = [p.text for p in Document(str(made)).paragraphs]
+        assert odd.document_number(issued) in texts and "正文一" in texts and "考核整改通知书" in "".join(texts)

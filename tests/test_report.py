@@ -433,6 +433,7 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
     from docx import Document
 
     from scoring import workflows
+    from scoring.intake.tables import spreadsheet_safe
     from scoring.report import write as writer
     from scoring.store.accounts import Actor
 
@@ -447,7 +448,11 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
     apart = pd.read_csv(tmp_path / "r-附录.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     expected = built.headed(built.appendix)
     assert list(apart.columns) == list(expected.columns) and len(apart) == rows
-    assert apart.values.tolist() == report.cells(expected)[0]
+    assert apart.values.tolist() == report.cells(spreadsheet_safe(expected))[0]
+    # the fixture's formula attack (a note and a URL) stays text, as in every CSV gongkai writes
+    assert "'" + HOSTILE_NOTE in apart[built.header("note")].tolist()
+    assert "'" + HOSTILE_URL in apart[built.header("url")].tolist()
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in apart.values.tolist() for c in row if c)
 
     writer.write(built, tmp_path / "r.docx")
     doc = Document(str(tmp_path / "r.docx"))
@@ -461,5 +466,10 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
     # the dashboard's report page offers the CSV beside the formats asked for
     from dashboard import data as dashboard_data
 
-    files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".xlsx"], "zh-Hans", Actor("local", None))
-    assert sorted(files) == [".csv", ".xlsx"] and files[".csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()
+    files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".html"], "zh-Hans", Actor("local", None))
+    assert sorted(files) == [".csv", ".html"] and files[".csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()
+    assert "gongkai-report-附录.csv" in files[".html"][0].decode("utf-8")   # the name the download carries
+    # two formats of one name: one CSV, listed once
+    done = workflows.write_report(demo_db, actor=Actor("local", None), outs=[tmp_path / "v" / "r.html",
+                                                                              tmp_path / "v" / "r.xlsx"])
+    assert done.written == [tmp_path / "v" / "r.html", tmp_path / "v" / "r-附录.csv", tmp_path / "v" / "r.xlsx"]

@@ -14,6 +14,6 @@ if st.button(t("report_generate"), type="primary", disabled=not formats):
         if problem:
             st.error(f"{fmt}: {plain(problem)}")
         else:
-            name = f"gongkai-report-{t('appendix_file')}.csv" if fmt == ".csv" else f"gongkai-report{fmt}"
+            name = f"{data.REPORT_NAME}-{t('appendix_file')}.csv" if fmt == ".csv" else f"{data.REPORT_NAME}{fmt}"
             st.download_button(f"{t('report_download')} {t('report_appendix') if fmt == '.csv' else fmt}", content,
                                file_name=name, key=f"dl{fmt}")

@@ -33,6 +33,7 @@ import certifi
 import httpcore
 import httpx
 from protego import Protego
+from pydantic import NonNegativeInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scoring.collect import archive, extract
@@ -53,7 +54,7 @@ class CollectSettings(BaseSettings):
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
-    readers: int = 0                   # processes reading pages while the crawl fetches (0: read in turn;
+    readers: NonNegativeInt = 0                   # processes reading pages while the crawl fetches (0: read in turn;
                                        # more only with idle cores: docs/performance.md, the collector)
     # the engine for scale (engine.py): several workers over Dramatiq and Redis
     engine: str = "local"              # local: this process alone, no server; redis: the workers' queue

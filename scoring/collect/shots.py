@@ -70,7 +70,11 @@ class Screenshots:
         try:
             self._browser = self._pw.chromium.launch(
                 executable_path=self.executable, headless=True,
-                args=["--no-proxy-server", f"--host-resolver-rules={resolver_rules(self.addresses)}"])
+                args=["--no-proxy-server", f"--host-resolver-rules={resolver_rules(self.addresses)}",
+                      # WebRTC's UDP (a STUN server at an IP literal) passes neither the route handler nor the
+                      # resolver rules: no UDP but through a proxy, and there is none
+                      "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+                      "--webrtc-ip-handling-policy=disable_non_proxied_udp"])
         except Error as e:
             self._pw.stop()
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -78,6 +82,9 @@ class Screenshots:
         context = self._browser.new_context(
             viewport={"width": WIDTH, "height": HEIGHT}, user_agent=self.user_agent, service_workers="block",
             accept_downloads=False, locale="zh-CN")
+        # and the page's scripts find no WebRTC to start
+        context.add_init_script("for (const k of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel',"
+                                " 'RTCIceTransport']) { try { delete window[k]; window[k] = undefined; } catch (e) {} }")
         context.route("**/*", self._route)
         context.route_web_socket("**/*", self._socket)
         self._page = context.new_page()

@@ -85,7 +85,12 @@ class _Hashed:
 
 def part_bytes() -> int:
     """The part size: PART_BYTES, or GONGKAI_IMPORT_PART_BYTES (tests read small files in parts)."""
-    return int(os.environ.get("GONGKAI_IMPORT_PART_BYTES", PART_BYTES))
+    raw = os.environ.get("GONGKAI_IMPORT_PART_BYTES", "").strip()
+    if not raw:
+        return PART_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise GongkaiError(f"GONGKAI_IMPORT_PART_BYTES={raw!r}: a number of bytes, 1 or more")
+    return int(raw)
 
 
 class Parted:

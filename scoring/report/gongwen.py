@@ -116,8 +116,16 @@ def _para(doc: DocumentType, text: str = "", *, role: str = "body", size: float 
     f.first_line_indent, f.right_indent = Pt(indent * BODY_PT), Pt(right * BODY_PT)
     p.alignment = align
     if text:
-        _font(p.add_run(text), role, size, color)
+        _font(p.add_run(_xml_text(text)), role, size, color)
     return p
+
+
+_UNWRITABLE = dict.fromkeys([*(c for c in range(0x20) if c not in (9, 10, 13)), 0xFFFE, 0xFFFF])
+
+
+def _xml_text(text: str) -> str:
+    """A text without the control characters XML cannot hold (a note or a setting may carry one)."""
+    return text.translate(_UNWRITABLE)
 
 
 def _border(p: Paragraph, side: str, size_eighths: int, color: str = "000000", space: int = 1) -> None:
@@ -200,10 +208,11 @@ def write_docx(head: Letterhead, *, title: str, to: str, blocks: list[Block], is
     python-docx lays it out once per letterhead, title and date (`_mold`); each document is that
     layout with its own 主送 and body."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mold = _mold(head, title, issued)
-    if all(len(b.rows[0]) in mold.tables for b in blocks if isinstance(b, Table)):
+    marked = _MARK.split("{")[0] in "".join((head.office, head.number, head.cc, head.to, title))
+    mold = None if marked else _mold(head, title, issued)   # a sentinel in the letterhead: no mold of it
+    if mold is not None and all(len(b.rows[0]) in mold.tables for b in blocks if isinstance(b, Table)):
         path.write_bytes(mold.render(to, blocks))
-    else:   # a table wider than the mold's: laid out by python-docx itself
+    else:   # a table wider than the mold's (or a marked letterhead): laid out by python-docx itself
         _compose(head, title=title, to=to, blocks=blocks, issued=issued).save(str(path))
     return path
 
@@ -220,7 +229,7 @@ def _compose(head: Letterhead, *, title: str, to: str, blocks: list[Block], issu
     heading = _para(doc, role="title", size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
     lines = title_lines(title)
     for i, line in enumerate(lines):
-        run = heading.add_run(line)
+        run = heading.add_run(_xml_text(line))
         _font(run, "title", TITLE_PT)
         if i < len(lines) - 1:
             run.add_break()
@@ -386,7 +395,7 @@ def _docx_row(row, texts: list[str], *, header: bool) -> None:
         cell.text = ""
         p = cell.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER if header else WD_ALIGN_PARAGRAPH.LEFT
-        _font(p.add_run(text), "h" if header else "body", MARK_PT)
+        _font(p.add_run(_xml_text(text)), "h" if header else "body", MARK_PT)
 
 
 # ---- print HTML -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from scoring.errors import GongkaiError
+from scoring.intake.tables import spreadsheet_safe
 from scoring.report.docx import write_docx
 from scoring.report.html import write_html, write_pdf
 from scoring.report.model import Report
@@ -37,7 +38,8 @@ def write(report: Report, path: Path) -> Path:
         raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if (apart := appendix_apart(report, path)) is not None:
-        report.headed(report.appendix).to_csv(apart, index=False, encoding="utf-8-sig")  # the BOM: Excel reads UTF-8
+        # the BOM: Excel reads it as UTF-8; a firm's note or URL never becomes a formula (as in every CSV written)
+        spreadsheet_safe(report.headed(report.appendix)).to_csv(apart, index=False, encoding="utf-8-sig")
         report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=apart.name,
                          appendix_rows=len(report.appendix))
     WRITERS[suffix](report, path)

@@ -64,7 +64,7 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
             on_step(f"writing {path.name}")
         try:
             written.append(write(built, path))
-            if (apart := appendix_apart(built, path)) is not None:
+            if (apart := appendix_apart(built, path)) is not None and apart not in written:
                 written.append(apart)
         except GongkaiError as e:
             failed.append(f"{path.name}: {e}")
