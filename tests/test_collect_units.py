@@ -392,3 +392,26 @@ def test_the_collector_tables_agree_with_the_migrations(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     dispose(url)
     assert diff == []
+
+
+@pytest.mark.parametrize(("site", "said"), [
+    ("ftp://www.example.gov.cn/", "--site 'ftp://www.example.gov.cn/': not an http(s) address"),
+    ("http://[::1", "--site 'http://[::1': not an address (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999/", "--site 'http://127.0.0.1:99999/': not an address (Port out of range 0-65535)"),
+])
+def test_a_site_that_is_not_an_address_is_one_line(site, said):
+    from scoring.errors import GongkaiError
+
+    with pytest.raises(GongkaiError) as e:
+        Crawler(site, set(), settings=CollectSettings(allow_private=True))
+    assert str(e.value) == said
+
+
+def test_a_rate_that_is_not_a_number_is_refused(tmp_path):
+    from scoring import workflows
+    from scoring.errors import GongkaiError
+    from scoring.store.accounts import Actor
+
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    with pytest.raises(GongkaiError, match=r"--rate nan: requests per second, 0 \(no limit\) or more"):
+        workflows.collect.crawl(db, actor=Actor("t", None), body="tongji", site="http://127.0.0.1:9/", rate=float("nan"))

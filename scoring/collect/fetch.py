@@ -213,7 +213,11 @@ class Crawler:
     _later: bool = False  # within run(): pages are read by the crawl loop, not as they are fetched
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.site)
+        try:
+            parts = urlsplit(self.site)
+            parts.port  # noqa: B018 — a port out of range or not a number is refused here, not mid-crawl
+        except ValueError as e:
+            raise GongkaiError(f"--site {self.site!r}: not an address ({e})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GongkaiError(f"--site {self.site!r}: not an http(s) address")
         self.hosts = {netloc(h) for h in self.hosts} | {netloc(self.site)}

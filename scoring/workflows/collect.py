@@ -124,7 +124,7 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
         raise GongkaiError(f"--engine {engine!r}: one of {', '.join(ENGINES)}")
     if max_pages < 1:
         raise GongkaiError(f"--max-pages {max_pages}: at least 1")
-    if rate < 0:
+    if not rate >= 0:   # NaN too
         raise GongkaiError(f"--rate {rate:g}: requests per second, 0 (no limit) or more")
     scheme, settings = _may_fetch(db, actor, body=body, scheme_id=scheme_id, allow_private=allow_private,
                                   settings=settings)
