@@ -17,14 +17,16 @@ from tests.conftest import SCHEME_2017
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
 
-def test_the_collect_page_lists_proposals_and_accepts_them(tmp_path, monkeypatch, scheme_2017):
+def _collect_page(tmp_path, monkeypatch, scheme_2017, *, filler: int, timeout: str, crawl: tuple[str, ...] = ()):
+    """The fixture site crawled (served on 127.0.0.1) into a fresh database, and the 採集 page open."""
     db = f"sqlite:///{tmp_path / 'dash.db'}"
-    write_site(scheme_2017, tmp_path / "site", body="tongji", seed=7, filler=5)
+    write_site(scheme_2017, tmp_path / "site", body="tongji", seed=7, filler=filler)
     server = SiteServer(tmp_path / "site").start()
-    env = clean_env(GONGKAI_COLLECT_ALLOW_PRIVATE="1", GONGKAI_COLLECT_TIMEOUT="1", GONGKAI_COLLECT_MAX_BYTES="1000000")
+    env = clean_env(GONGKAI_COLLECT_ALLOW_PRIVATE="1", GONGKAI_COLLECT_TIMEOUT=timeout, GONGKAI_COLLECT_MAX_BYTES="1000000")
     try:
         assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db, env=env).returncode == 0
-        r = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", "--db", db, env=env)
+        r = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", *crawl, "--db", db,
+                    env=env)
         assert r.returncode == 0, r.stderr
     finally:
         server.shutdown()
@@ -32,6 +34,11 @@ def test_the_collect_page_lists_proposals_and_accepts_them(tmp_path, monkeypatch
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/collect.py").run()
     assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_the_collect_page_lists_proposals_and_accepts_them(tmp_path, monkeypatch, scheme_2017):
+    at = _collect_page(tmp_path, monkeypatch, scheme_2017, filler=5, timeout="1")
     assert at.title[0].value == "采集"
     crawls, proposals = at.dataframe[0].value, at.dataframe[1].value
     assert crawls.iloc[0]["单位"] == "tongji" and crawls.iloc[0]["页面"] > 20
@@ -55,21 +62,7 @@ def test_the_collect_page_lists_proposals_and_accepts_them(tmp_path, monkeypatch
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
 def test_a_proposal_is_reviewed_as_its_screenshot_beside_its_text_and_date(tmp_path, monkeypatch, scheme_2017):
     pytest.importorskip("playwright")
-    db = f"sqlite:///{tmp_path / 'dash.db'}"
-    write_site(scheme_2017, tmp_path / "site", body="tongji", seed=7, filler=0)
-    server = SiteServer(tmp_path / "site").start()
-    env = clean_env(GONGKAI_COLLECT_ALLOW_PRIVATE="1", GONGKAI_COLLECT_TIMEOUT="2", GONGKAI_COLLECT_MAX_BYTES="1000000")
-    try:
-        assert gongkai("criteria", "load", str(SCHEME_2017), "--db", db, env=env).returncode == 0
-        r = gongkai("collect", "crawl", "--body", "tongji", "--site", server.url, "--rate", "0", "--screenshots",
-                    "--db", db, env=env)
-        assert r.returncode == 0, r.stderr
-    finally:
-        server.shutdown()
-    monkeypatch.setenv("GONGKAI_DATABASE_URL", db)
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("app_pages/collect.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = _collect_page(tmp_path, monkeypatch, scheme_2017, filler=0, timeout="2", crawl=("--screenshots",))
     first = at.dataframe[1].value.iloc[0]
     images = at.get("image")
     assert len(images) == 1 and images[0].proto.imgs[0].caption == first["网址"]

@@ -270,8 +270,7 @@ _OPEN_T = re.compile(r"<w:t(?: [^>]*)?$")   # a w:t's start tag, at the end of a
 # a text inside a w:t (opened with xml:space="preserve"): escaped, control characters dropped (XML
 # cannot hold them), a tab or a line break as Word's own elements — one str.translate a text
 _BREAK, _TAB = '</w:t><w:br/><w:t xml:space="preserve">', '</w:t><w:tab/><w:t xml:space="preserve">'
-_IN_WT = str.maketrans({**dict.fromkeys([*range(0x20), 0xFFFE, 0xFFFF]),
-                        ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
+_IN_WT = str.maketrans({**_UNWRITABLE, ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
                         ord("\t"): _TAB, ord("\n"): _BREAK, ord("\r"): _BREAK})
 
 
