@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text as sql
 from sqlmodel import Session
 
 from scoring.intake.evidence import validate
@@ -240,7 +241,7 @@ def test_traditional_report_keeps_traditional_names(demo_db, tmp_path):
 def test_no_raw_rule_or_outcome_codes(built, tmp_path):
     sheets = pd.read_excel(write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine")
     words = set(sheets["缺失与逾期"]["事项"]) | set(sheets["缺失与逾期"]["结果"])
-    words |= {w for b in built.bodies for col in ("rule", "item", "outcome") for w in b["findings"][col]}
+    words |= {w for col in ("rule", "item", "outcome") for w in built.findings[col]}
     assert [w for w in words if any(k in w for k in RULE_KINDS)] == []
     assert {"限期完成", "缺失", "逾期", "第三方评分"} <= words
     assert [w for w in sheets["指标"]["规则"] if any(k in w for k in RULE_KINDS)] == []
@@ -327,6 +328,48 @@ def test_each_firm_once_on_the_cover(tmp_path, scheme_2017):
     assert built.firms == ["乙公司", "甲公司"] and not built.synthetic
 
 
+def test_the_reports_records_are_every_stored_record_with_its_file(tmp_path, scheme_2017, monkeypatch):
+    """The report reads its scored records from the run's evidence state and only the rest row by row:
+    the records, rejected and pending ones included, each with its url, note and preserved file, are
+    exactly every stored record's (id order), as one read of the table gives them."""
+    monkeypatch.setenv(store.SNAPSHOTS, "off")   # the rows are changed by hand below, unaudited
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    with Session(engine_for(url)) as s:
+        store.save_scheme(s, scheme=scheme_2017, who="test")
+        data = demo.generate(scheme_2017).head(300).to_csv(index=False).encode()
+        ev = validate(read_table(data, "demo"), scheme_2017, "demo")
+        store.import_evidence(s, who="test", scheme=scheme_2017, evidence=ev, file_name="demo", sha256="x")
+        s.execute(sql("UPDATE evidence SET rejected = 'wrong page' WHERE id % 7 = 0"))
+        s.execute(sql("UPDATE evidence SET pending = 1 WHERE id % 11 = 0"))
+        s.execute(sql("UPDATE evidence SET attachment = 'ab' || id, captured_at = '2017-05-0' || (id % 9 + 1) "
+                             "|| ' 10:00:00.000000' WHERE id % 5 = 0"))
+        s.commit()
+        summary = store.evidence_summary(s, scheme_id=scheme_2017.id)
+        whole = store._typed(store._raw(s, "evidence", [*summary.evidence.columns], scheme_id=scheme_2017.id))
+    dispose(url)
+    assert len(whole) == summary.records == 300
+    assert whole["attachment"].str.startswith("ab").sum() == 60
+    got = summary.evidence.astype({c: str for c in ("body", "obligation", "period", "event", "step", "assessor")})
+    pd.testing.assert_frame_equal(got, whole, check_dtype=False)
+
+
+def test_each_appendix_row_quotes_the_first_published_record_of_its_item(built):
+    """The appendix's url, note and file of a missing or late item are those of its body's record of
+    that obligation and item published first (the lowest id among equals), as a plain merge finds."""
+    from scoring.method.explain import evidence_item
+
+    ev = built.evidence.evidence.astype({c: str for c in ("body", "obligation", "period", "event", "step")})
+    ev = ev.assign(item=evidence_item(ev)).sort_values("published_at", kind="stable")
+    first = ev.drop_duplicates(["body", "obligation", "item"]).set_index(["body", "obligation", "item"])
+    f = built.card.findings
+    f = f[f["outcome"].isin(["missing", "late"])].sort_values(["body", "obligation", "due"])
+    keys = list(zip(f["body"].astype(str), f["obligation"].astype(str), f["item"].astype(str), strict=True))
+    expected = first["url"].reindex(keys).fillna("").tolist()
+    assert sum(u != "" for u in expected) > 50   # late items and items published after the as-of date
+    assert built.appendix["url"].tolist() == expected
+    assert built.appendix["sha"].tolist() == first["attachment"].reindex(keys).fillna("").tolist()
+
+
 def test_word_has_the_robustness_section_of_the_html_report(built, docx_file):
     """The same section, numbered and placed as in html (after the rankings, before the charts), with
     every body's rank interval and grade certainty, the uncertain ones flagged."""
@@ -361,7 +404,8 @@ def test_charts_name_bodies_in_the_script_of_the_tables(built):
 def _model_tables(r) -> list[tuple[list[str], list[list[str]]]]:
     """The model's tables in the report's order, each as (headers, rows of cell text)."""
     frames = [r.summary, *r.rankings.values(), r.robustness,
-              *(f for b in r.bodies if len(b["gaps"]) for f in (b["gaps"], b["findings"])), r.method, r.appendix]
+              *(r.body_table(b, part) for b in r.bodies if b["gaps_cells"] for part in ("gaps", "findings")), r.method,
+              r.appendix]
     return [([r.header(k) for k in f.columns], report.cells(f)[0]) for f in frames]
 
 
@@ -415,14 +459,16 @@ def test_one_pass_sections_are_each_bodys_explanation(built):
     card = built.card
     assert len(built.bodies) == card.scores["score"].notna().sum()
     for b in built.bodies:
+        findings, gaps_shown = built.body_table(b, "findings"), built.body_table(b, "gaps")
+        assert (report.cells(findings)[0], report.cells(gaps_shown)[0]) == (b["findings_cells"], b["gaps_cells"])
         alone = explained(card, b["body"])
         alone = alone[alone["lost"] > 1e-12].head(12)
-        assert b["findings"]["obligation"].tolist() == alone["obligation"].tolist(), b["body"]
-        assert b["findings"]["lost"].tolist() == alone["lost"].round(2).tolist(), b["body"]
-        assert b["findings"]["item"].tolist() == [report.item_text(str(i), "zh-Hans") for i in alone["item"]]
+        assert findings["obligation"].tolist() == alone["obligation"].tolist(), b["body"]
+        assert findings["lost"].tolist() == alone["lost"].round(2).tolist(), b["body"]
+        assert findings["item"].tolist() == [report.item_text(str(i), "zh-Hans") for i in alone["item"]]
         gaps = card.gaps_of(b["body"])
-        assert b["gaps"]["obligation"].tolist() == gaps["obligation"].tolist()
-        assert b["gaps"]["lost"].tolist() == gaps["gap"].round(2).tolist()
+        assert gaps_shown["obligation"].tolist() == gaps["obligation"].tolist()
+        assert gaps_shown["lost"].tolist() == gaps["gap"].round(2).tolist()
 
 
 def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):

@@ -60,9 +60,9 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
         "bodies": [{"heading": f"{b['name']}（{b['kind']}） {t('score')} {b['score']:.2f} · {t('rank')} {b['rank']} · "
                                f"{t('grade')} {b['grade']}",
                     "veto": f"{t('veto')}: {b['veto']}" if b["veto"] else "",
-                    "gaps": _rows(b["gaps"], ["obligation", "title", "lost"]),
-                    "findings": _rows(b["findings"], ["obligation", "rule", "item", "due", "published", "outcome",
-                                                      "late", "lost"])} for b in report.bodies],
+                    "gaps": [dict(zip(report.gaps.columns, r, strict=True)) for r in b["gaps_cells"]],
+                    "findings": [dict(zip(report.findings.columns, r, strict=True)) for r in b["findings_cells"]]}
+                   for b in report.bodies],
         "method": _rows(report.method, ["obligation", "section", "title", "points", "rules", "quote"]),
         "appendix": [r | {"file": f"{r['file']} SHA-256 {r['sha']}" if r["sha"] else r["file"]}
                      for r in _rows(report.appendix, ["name", "obligation", "item", "due", "published", "outcome",

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from scoring.errors import GongkaiError
 from scoring.report.images import INSTALL_HINT, chromium, figures, images
-from scoring.report.model import Report, cells, header
+from scoring.report.model import Report, cells, header, numeric_columns
 from scoring.report.quality import CHART
 
 SCREEN_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -36,11 +36,12 @@ BREAKING = ("url", "sha")  # may break anywhere
 _ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
-def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
+def _table(frame: pd.DataFrame, lang: str, headed: bool = False, rows: list[list[str]] | None = None) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
     per column, numbers right-aligned, short columns on one line; columns known by their keys
-    (`headed`: a section's table that carries its headers in the report's words already)."""
-    rows, numeric = cells(frame)
+    (`headed`: a section's table that carries its headers in the report's words already; `rows`:
+    its cells, when the model has them already)."""
+    rows, numeric = cells(frame) if rows is None else (rows, numeric_columns(frame))
     kinds = ["num" if n else "brk" if c in BREAKING else "wrap" if c in WRAPPING else "nw"
              for c, n in zip(frame.columns, numeric, strict=True)]
     head = "".join(f'<th class="{k}">{escape(c if headed else header(c, lang))}</th>'
@@ -63,8 +64,9 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
     t = report.t
     lang = report.lang
     quality_chart = charts.pop(CHART, None)
-    bodies = [{**b, "gaps_html": _table(b["gaps"], lang) if len(b["gaps"]) else "",
-               "findings_html": _table(b["findings"], lang) if len(b["findings"]) else ""} for b in report.bodies]
+    bodies = [{**b, "gaps_html": _table(report.gaps, lang, rows=b["gaps_cells"]) if b["gaps_cells"] else "",
+               "findings_html": _table(report.findings, lang, rows=b["findings_cells"]) if b["findings_cells"] else ""}
+              for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",

@@ -87,24 +87,36 @@ def rule_text(kind: str, label: str | None, lang: str) -> str:
 def decimals(values: pd.Series) -> int:
     """The decimals a number column is shown with: the fewest (0–2) that show every value rounded
     to 2 places, so one column has one format (27.87 beside 0.00, never beside 0)."""
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    v = np.round(v[~np.isnan(v)], 2)
-    for d in (0, 1):
-        if (np.round(v * 10**d, 6) % 1 == 0).all():
-            return d
-    return 2
+    return int(_decimals_needed(values).max(initial=0))
 
 
-def cells(frame: pd.DataFrame) -> tuple[list[list[str]], list[bool]]:
-    """A table's cells as text, one number format per column, and which columns are numbers."""
-    columns, numeric = [], []
-    for _, col in frame.items():
-        is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        numeric.append(is_num)
+def _decimals_needed(values: pd.Series) -> np.ndarray:
+    """Per value, the decimals (0–2) it needs rounded to 2 places; 0 for no value."""
+    v = np.round(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan), 2)
+    need = np.where(np.round(v, 6) % 1 == 0, 0, np.where(np.round(v * 10, 6) % 1 == 0, 1, 2))
+    need[np.isnan(v)] = 0
+    return need
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    """Which of a table's columns are numbers (shown right-aligned, one format each)."""
+    return [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes]
+
+
+def cells(frame: pd.DataFrame, groups: np.ndarray | None = None) -> tuple[list[list[str]], list[bool]]:
+    """A table's cells as text, one number format per column, and which columns are numbers.
+    `groups`: the first row of each of the tables `frame` holds one after the other (every body's
+    findings at once): each table's columns get their own format, as if each were passed alone."""
+    columns, numeric = [], numeric_columns(frame)
+    starts = np.asarray(groups if groups is not None else [0], dtype=np.int64)
+    for is_num, (_, col) in zip(numeric, frame.items(), strict=True):
         values = col.tolist()   # plain Python values: iterating an Arrow-backed column is slow
         if is_num:
-            d = decimals(col)
-            columns.append(["" if v is None or v is pd.NA or v != v else f"{float(v):.{d}f}" for v in values])
+            formats = [f"{{:.{d}f}}" for d in range(3)]
+            need = _decimals_needed(col)
+            per_row = np.repeat(np.maximum.reduceat(need, starts), np.diff([*starts, len(col)])) if len(col) else need
+            columns.append(["" if v is None or v is pd.NA or v != v else formats[d].format(float(v))
+                            for v, d in zip(values, per_row.tolist(), strict=True)])
         else:
             columns.append(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values])
     return [list(r) for r in zip(*columns, strict=True)] if columns else [], numeric
@@ -121,7 +133,7 @@ class Report:
     evidence: EvidenceSummary
     summary: pd.DataFrame
     rankings: dict[str, pd.DataFrame]
-    bodies: list[dict]
+    bodies: list[dict]          # per scored body: name, score … and its rows of `gaps` and `findings`
     method: pd.DataFrame
     appendix: pd.DataFrame
 
@@ -136,6 +148,12 @@ class Report:
     # the appendix written apart (a CSV beside the report, `write.APPENDIX_INLINE`): its file and rows
     appendix_file: str = ""
     appendix_rows: int = 0
+    gaps: pd.DataFrame = field(default_factory=pd.DataFrame)       # every body's gaps, largest first
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)   # every body's costliest findings
+
+    def body_table(self, section: dict, part: str) -> pd.DataFrame:
+        """A body's gaps or findings (`part`) as its own table."""
+        return getattr(self, part).iloc[section[part]].reset_index(drop=True)
 
     @property
     def appendix_note(self) -> str:
@@ -228,15 +246,21 @@ def _outcomes(v: pd.Series, lang: str) -> pd.Series:
 
 
 def _when(v: pd.Series) -> pd.Series:
-    return v.dt.strftime("%Y-%m-%d %H:%M").str.replace(" 23:59", "", regex=False).str.replace(
-        " 00:00", "", regex=False).fillna("")
+    """Times as a reader writes them (2017-05-31, 2017-05-31 14:30; none: ""), each distinct time
+    worded once (a nation's appendix has 431,534 rows and a few thousand distinct times)."""
+    codes, times = pd.factorize(v)
+    words = np.array([*times.strftime("%Y-%m-%d %H:%M").str.replace(" 23:59", "", regex=False).str.replace(
+        " 00:00", "", regex=False), ""], dtype=object)
+    return pd.Series(words[codes], index=v.index, dtype=object)   # code -1 (no time): the last, ""
 
 
 FINDINGS_SHOWN = 12   # a body's section lists its costliest findings
 
 
-def _body_sections(card: Scorecard, lang: str) -> list[dict]:
-    """Each scored body's gaps and costliest findings: one pass over every body's findings."""
+def _body_sections(card: Scorecard, lang: str) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+    """Each scored body's gaps and costliest findings: one pass over every body's findings. The
+    tables of all bodies (gaps, findings; grouped by body), and per body a section naming its rows
+    there (slices) and their cells as text (each body's table formatted as if alone)."""
     titles = {o.id: script(o.title, lang) for o in card.scheme.obligations}
     rules = {(o.id, n): rule_text(r.kind, r.label, lang) for o in card.scheme.obligations
              for n, r in enumerate(o.rules)}
@@ -254,25 +278,29 @@ def _body_sections(card: Scorecard, lang: str) -> list[dict]:
         "item": _items(found["item"], lang).to_numpy(), "due": _when(found["due"]).to_numpy(),
         "published": _when(found["published_at"]).to_numpy(), "outcome": _outcomes(found["outcome"], lang).to_numpy(),
         "late": late_texts(found, lang).to_numpy(), "lost": found["lost"].round(2).to_numpy()})
-    gaps_of, found_of = by_body(gaps), by_body(found)
-    no_gaps, none_found = gaps.iloc[:0].drop(columns="body"), found.iloc[:0].drop(columns="body")
+    gap_rows, found_rows = by_body(gaps), by_body(found)
+    gaps, found = gaps.drop(columns="body"), found.drop(columns="body")
+    gap_cells, found_cells = cells(gaps, _starts(gap_rows)), cells(found, _starts(found_rows))
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
+        g, f = gap_rows.get(str(row.body), slice(0, 0)), found_rows.get(str(row.body), slice(0, 0))
         sections.append({
             "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
             "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
-            "veto": row.veto, "gaps": gaps_of.get(str(row.body), no_gaps), "findings": found_of.get(str(row.body), none_found)})
-    return sections
+            "veto": row.veto, "gaps": g, "findings": f, "gaps_cells": gap_cells[0][g], "findings_cells": found_cells[0][f]})
+    return sections, gaps, found
 
 
-def by_body(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A table of every body's rows, grouped by body, as one table per body without the body column
-    (each its own 0… index)."""
+def by_body(frame: pd.DataFrame) -> dict[str, slice]:
+    """Where each body's rows are in a table of every body's rows grouped by body."""
     body = frame["body"].to_numpy()
     starts = np.flatnonzero(np.r_[True, body[1:] != body[:-1]]) if len(frame) else np.array([], dtype=np.int64)
     bounds = [*starts.tolist(), len(frame)]
-    rest = frame.drop(columns="body")   # once, not once a body
-    return {str(body[a]): rest.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+    return {str(body[a]): slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+
+
+def _starts(rows: dict[str, slice]) -> np.ndarray:
+    return np.array([s.start for s in rows.values()], dtype=np.int64)
 
 
 def _method(card: Scorecard, lang: str) -> pd.DataFrame:
@@ -284,19 +312,18 @@ def _method(card: Scorecard, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFrame:
+def _appendix(card: Scorecard, lang: str, evidence: EvidenceSummary) -> pd.DataFrame:
     f = card.findings[card.findings["outcome"].isin(["missing", "late"])]
-    f = f.merge(lateness(card), on=["body", "obligation", "rule", "item"], how="left")
-    names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
-    if not evidence.empty:
-        ev = evidence.assign(item=evidence_item(evidence))  # as the engine reads it (a rubric's check: its step)
-        ev = ev.sort_values("published_at").drop_duplicates(["body", "obligation", "item"])
-        ev = ev.reindex(columns=[*ev.columns, *(c for c in _FILE if c not in ev.columns)])
-        f = f.merge(ev[["body", "obligation", "item", "url", "note", *_FILE]], on=["body", "obligation", "item"],
-                    how="left")
-    else:
-        f = f.assign(url="", note="", **dict.fromkeys(_FILE))
+    f = f.join(lateness(card, f)[["late_working_days", "late_hours"]])   # the late rows, by their index
     f = f.sort_values(["body", "obligation", "due"]).reset_index(drop=True)
+    ev = evidence.evidence
+    at = _earliest_record(f, ev)
+    f = f.assign(**{c: _taken(ev[c], at) if c in ev else np.full(len(f), None, dtype=object)
+                    for c in ("url", "note", "attachment", "captured_at")})
+    files = evidence.files.drop_duplicates("attachment").set_index("attachment") if len(evidence.files) else None
+    for c in ("file", "size"):   # of the findings' preserved files only
+        f[c] = f["attachment"].map(files[c]) if files is not None else None
+    names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
     return pd.DataFrame({
         "name": f["body"].astype(str).map(names), "obligation": f["obligation"], "item": _items(f["item"], lang),
         "due": _when(f["due"]), "published": _when(f["published_at"]), "outcome": _outcomes(f["outcome"], lang),
@@ -305,7 +332,47 @@ def _appendix(card: Scorecard, lang: str, evidence: pd.DataFrame) -> pd.DataFram
     }).reset_index(drop=True)
 
 
-_FILE = ["attachment", "captured_at", "file", "size"]  # an evidence record's preserved file (see cycle.py)
+def _earliest_record(findings: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
+    """Per finding, the row of `evidence` of its body, obligation and item published first (the
+    lowest id among equals), or -1. On integer codes: each distinct body, obligation and
+    period/event/step is looked at once, never each of a million records' texts."""
+    if evidence.empty:
+        return np.full(len(findings), -1, dtype=np.int64)
+    ev = evidence[["body", "obligation", "period", "event", "step"]].astype("category")
+    p, e, s = (ev[c].cat.codes.to_numpy(np.int64) for c in ("period", "event", "step"))
+    n_e, n_s = len(ev["event"].cat.categories), len(ev["step"].cat.categories)
+    combo, kinds = pd.factorize((p * n_e + e) * n_s + s)   # each distinct period/event/step once
+    labels = pd.DataFrame({"period": ev["period"].cat.categories.to_numpy(object)[kinds // (n_e * n_s)],
+                           "event": ev["event"].cat.categories.to_numpy(object)[kinds // n_s % n_e],
+                           "step": ev["step"].cat.categories.to_numpy(object)[kinds % n_s]})
+    item_words = evidence_item(labels).astype(str)   # as the engine reads it (a rubric's check: its step)
+    key = np.zeros(len(ev), dtype=np.int64)
+    want = np.zeros(len(findings), dtype=np.int64)
+    known = np.ones(len(ev), dtype=bool)
+    for col, words, code in (("body", ev["body"].cat.categories.astype(str), ev["body"].cat.codes.to_numpy()),
+                             ("obligation", ev["obligation"].cat.categories.astype(str),
+                              ev["obligation"].cat.codes.to_numpy()),
+                             ("item", item_words, combo)):
+        found = findings[col].astype("category")
+        mapped = pd.Index(found.cat.categories.astype(str)).get_indexer(words)[code]   # in the findings' codes
+        known &= mapped >= 0
+        key = key * len(found.cat.categories) + mapped
+        want = want * len(found.cat.categories) + found.cat.codes.to_numpy(np.int64)
+    order = np.argsort(evidence["published_at"].to_numpy(), kind="stable")   # no date (NaT): last
+    order = order[known[order]]
+    keys, first = np.unique(key[order], return_index=True)   # each key's first record in publication order
+    if not len(keys):
+        return np.full(len(findings), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    return np.where(keys[pos] == want, order[first][pos], -1)
+
+
+def _taken(column: pd.Series, at: np.ndarray) -> np.ndarray:
+    """A column's values at rows `at` (-1: None), the column read only at those rows."""
+    out = np.full(len(at), None, dtype=object)
+    rows = at >= 0
+    out[rows] = column.iloc[at[rows]].to_numpy(dtype=object)
+    return out
 
 
 def file_size(size: float) -> str:
@@ -376,9 +443,10 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
     the year-over-year section too; `quality`: the sample and self-assessments (none: says so)."""
     share = share_status(card, lang)
     quality = quality or quality_section.QualityInputs()
+    bodies, gaps, findings = _body_sections(card, lang)
     return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
-                  bodies=_body_sections(card, lang), method=_method(card, lang),
-                  appendix=_appendix(card, lang, evidence.evidence), synthetic=demo.FIRM in evidence.firms,
+                  bodies=bodies, gaps=gaps, findings=findings, method=_method(card, lang),
+                  appendix=_appendix(card, lang, evidence), synthetic=demo.FIRM in evidence.firms,
                   robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang),
                   quality_inputs=quality, sections=quality_section.sections(quality, card.scheme, lang))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -58,7 +59,8 @@ class EvidenceSummary:
     batches: int
     first_import: dt.datetime | None = None
     last_import: dt.datetime | None = None
-    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url and note per evidence key
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url, note and preserved file of every record
+    files: pd.DataFrame = field(default_factory=pd.DataFrame)     # the preserved files' names and sizes (attachment, file, size)
 
 
 def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
@@ -130,16 +132,17 @@ def _stored(session: Session, scheme_id: str, *, of_items: bool = False) -> pd.D
                        joined=f" JOIN {ITEMS} i ON i.body = t.body AND i.obligation = t.obligation" if of_items else ""))
 
 
-def _raw(session: Session, table: str, cols: list[str], *, scheme_id: str, joined: str = "") -> pd.DataFrame:
+def _raw(session: Session, table: str, cols: list[str], *, scheme_id: str, joined: str = "",
+         where: str = "") -> pd.DataFrame:
     """A table's rows of one scheme, these columns, in id order, read through the DB-API cursor
     itself: a million rows skip SQLAlchemy's per-row Row objects (and pandas' look at each).
-    `joined`: a JOIN that keeps only some rows (the table is `t`)."""
+    `joined`: a JOIN that keeps only some rows (the table is `t`); `where`: more conditions (` AND …`)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.cursor()
     try:
         cursor.execute(f"SELECT {', '.join('t.' + c for c in cols)} FROM {table} t{joined} "
-                       f"WHERE t.scheme_id = {mark} ORDER BY t.id", (scheme_id,))
+                       f"WHERE t.scheme_id = {mark}{where} ORDER BY t.id", (scheme_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -947,17 +950,46 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
 
 def evidence_summary(session: Session, *, scheme_id: str):
     """What a report says of its evidence: records, firms, import batches and dates, and the url,
-    note and preserved file of every record (for the appendix)."""
+    note and preserved file of every record (for the appendix). The scored records come from the
+    state's snapshot (`evidence_state`, as the run was scored); only the records kept but not scored
+    (rejected, or re-sent and pending) and the preserved files' columns are read row by row."""
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
+    e = Evidence.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
-    ev = _typed(_raw(session, "evidence", ["body", "obligation", "period", "event", "step", "published_at", "url",
-                                           "note", "assessor", "attachment", "captured_at"], scheme_id=scheme_id))
+    records = session.execute(select(func.count()).where(e.scheme_id == scheme_id)).scalar_one()
+    assessors = session.execute(select(e.assessor).where(e.scheme_id == scheme_id).distinct()).scalars().all()
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
-    firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(ev["assessor"]) - {""})
+    firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(assessors) - {"", None})
     dates = [d for _, d in batches]
-    return EvidenceSummary(records=len(ev), firms=firms, batches=len(batches),
+    return EvidenceSummary(records=records, firms=firms, batches=len(batches),
                            first_import=min(dates) if dates else None, last_import=max(dates) if dates else None,
-                           evidence=ev)
+                           evidence=_summary_records(session, scheme_id))
+
+
+_SUMMARY = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]
+_CODED = ["body", "obligation", "period", "event", "step", "assessor"]   # categoricals, as the snapshot holds them
+
+
+def _summary_records(session: Session, scheme_id: str) -> pd.DataFrame:
+    """Every stored record (id order) with its url, note and preserved file (attachment, captured_at);
+    names and labels are categoricals (a million records, a few thousand distinct values)."""
+    scored, _ = evidence_state(session, scheme_id=scheme_id)
+    ev = scored.rename(columns={"row": "id"})[["id", *_SUMMARY]].astype({c: "category" for c in _CODED})
+    kept = _typed(_raw(session, "evidence", ["id", *_SUMMARY], scheme_id=scheme_id,
+                       where=" AND (t.rejected != '' OR t.pending)"))
+    if len(kept):
+        both = [ev, kept.astype({c: "category" for c in _CODED})]
+        ev = pd.DataFrame({c: union_categoricals([f[c] for f in both]) if c in _CODED
+                           else pd.concat([f[c] for f in both], ignore_index=True) for c in ev.columns})
+        ev = ev.sort_values("id", kind="stable", ignore_index=True)
+    files = _typed(_raw(session, "evidence", ["id", *ATTACHED], scheme_id=scheme_id, where=" AND t.attachment != ''"))
+    at = pd.Index(files["id"].to_numpy(np.int64)).get_indexer(ev["id"].to_numpy(np.int64))
+    has = at >= 0
+    attachment = np.full(len(ev), "", dtype=object)
+    attachment[has] = files["attachment"].to_numpy(dtype=object)[at[has]]
+    captured = np.full(len(ev), np.datetime64("NaT"), dtype="datetime64[ns]")
+    captured[has] = files["captured_at"].to_numpy(dtype="datetime64[ns]")[at[has]]
+    return ev.drop(columns="id").assign(attachment=attachment, captured_at=captured)
 
 
 def score_and_record(session: Session, *, scheme_id: str | None, as_of: dt.date | None,

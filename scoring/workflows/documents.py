@@ -43,8 +43,7 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
         summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
-        files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].tolist())
-        summary.evidence = summary.evidence.merge(files, on="attachment", how="left")
+        summary.files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].unique().tolist())
         yoy = _year_over_year(session, card)
         from scoring.workflows.quality import report_inputs  # it imports this package
 
