@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scoring.intake.evidence import validate
 from scoring.intake.tables import read_table
 from scoring.method.engine import score
+from scoring.method import robustness as R
+from scoring.method.compiled import compiled
 from scoring.method.robustness import Spread, robustness
 from tests.cli import gongkai
 from tests.conftest import make_scheme
+from tests.test_engine_summary import HOSTILE, hostile_evidence, hostile_rows
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +88,78 @@ def test_the_annual_report_has_a_robustness_section(tmp_path):
     assert 'id="report_robustness"' in page and "名次区间（5%–95%）" in page and "等次不确定" in page
     sheet = pd.read_excel(xlsx, sheet_name="排名稳健性", engine="calamine")
     assert list(sheet.columns) == ["单位", "类别", "名次", "名次区间（5%–95%）", "等次", "等次保持概率"]
+
+
+# ---- the matrix form of a draw equals the tally-by-tally one --------------------------------------
+
+def tally_by_tally(card, t, points: np.ndarray, late_credit: np.ndarray,
+            rating_noise: np.ndarray) -> np.ndarray:
+    """The draws' scores worked out tally by tally (the form before the matrix one): the oracle."""
+    h = card.scheme.scheme
+    n_body = len(compiled(card.scheme).bodies)
+    rated = ~np.isnan(t.rating)
+    rating = np.clip(np.where(rated, t.rating, 0.0) + rating_noise, 0.0, 100.0)
+    credit = np.where(rated, rating / 100 * t.rated / t.n,  # a period without a grade counts 0
+                      (t.on_time + late_credit[:, None] * t.late + t.other) / t.n)
+    deducted_rule = t.fixed_deduction + t.d_missing * (t.rated * (1 - rating / 100) + (t.n - t.rated))
+    starts = np.flatnonzero(np.r_[True, t.pair[1:] != t.pair[:-1]])
+    pair_credit = np.add.reduceat(credit, starts, axis=1) / t.rules_in_pair
+    pair_deducted = np.add.reduceat(deducted_rule, starts, axis=1)
+    p = points[:, t.pair_ob]
+    earned = np.where(t.deduction, np.maximum(0.0, p - pair_deducted), p * pair_credit)
+    base_rows = ~t.bonus
+    e_sum = R._per_body(earned[:, base_rows], t.pair_body[base_rows], n_body)
+    p_sum = R._per_body(p[:, base_rows], t.pair_body[base_rows], n_body)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(p_sum > 0, 100 * e_sum / p_sum, np.nan)
+    score = base
+    if t.bonus.any():
+        bonus = R._per_body(earned[:, ~base_rows], t.pair_body[~base_rows], n_body)
+        if h.bonus is not None:
+            bonus = np.where(base >= h.bonus.gate, np.minimum(bonus, h.bonus.cap), 0.0)
+        score = base + bonus
+    if h.rollup is not None:
+        w = h.rollup.counties
+        for city, counties in t.rollup:
+            score[:, city] = (1 - w) * score[:, city] + w * np.nanmean(score[:, counties], axis=1)
+    return score
+
+
+DEDUCTED_RATING = make_scheme(
+    {"rollup": {"counties": 0.3}, "bonus": {"cap": 2, "gate": 50}, "issued": "2016-12-01"},
+    [{"id": "c0", "name": "甲市", "kind": "city"}, {"id": "c1", "name": "乙市", "kind": "city"},
+     {"id": "x0", "name": "丙縣", "kind": "county", "parent": "c0"}],
+    [{"id": "R", "applies_to": ["city", "county"], "points": 5, "mode": "deduction", "rules": [
+        {"kind": "rating", "frequency": "quarterly", "deduct": {"missing": 0.5}},
+        {"kind": "periodic", "frequency": "quarterly", "deduct": {"missing": 0.25, "late": 0.1}}]},
+     {"id": "P", "applies_to": ["city", "county"], "points": 3, "rules": [
+         {"kind": "rating", "frequency": "quarterly"}, {"kind": "periodic", "frequency": "quarterly"}]},
+     {"id": "B", "applies_to": ["city"], "points": 2, "bonus": True, "rules": [{"kind": "rating"}]}])
+DEDUCTED_ROWS = """單位,任務編號,期間,發佈時間,分值
+甲市,R,2017-Q1,2017-04-03,70
+甲市,R,2017-Q2,2017-08-20,55
+乙市,R,2017-Q1,2017-04-03,90
+丙縣,R,2017-Q3,2017-10-09,
+甲市,P,2017-Q1,2017-04-05,88
+乙市,P,2017-Q2,2017-09-01,61
+丙縣,P,2017-Q1,2017-04-05,40
+甲市,B,,2017-12-01,80
+"""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_rows(), st.dates(dt.date(2017, 3, 1), dt.date(2018, 3, 1)), st.integers(0, 2**31))
+def test_a_draw_scores_as_tally_by_tally(rows, as_of, seed):
+    """Bonus, roll-up, deduction mode (with and without ratings), late credits and ratings: the matrix
+    form gives every draw the scores the per-tally formula gives, on the engine's hostile scheme and
+    on one whose deduction-mode obligation is rated."""
+    rated = score(DEDUCTED_RATING, validate(read_table(DEDUCTED_ROWS.encode(), "d.csv"), DEDUCTED_RATING, "d.csv"),
+                  as_of)
+    for card in (score(HOSTILE, hostile_evidence(rows), as_of), rated):
+        t = R._tallies(card)
+        rng = np.random.default_rng(seed)
+        n_ob = len(compiled(card.scheme).obligations)
+        points = rng.uniform(0.5, 6, size=(7, n_ob))
+        late, noise = rng.uniform(0, 1, size=7), rng.uniform(-30, 30, size=(7, len(t.n)))
+        np.testing.assert_allclose(R._scores(card, t, points, late, noise), tally_by_tally(card, t, points, late, noise),
+                                   rtol=1e-12, atol=1e-9)

@@ -60,15 +60,15 @@ def _tallies(card: Scorecard) -> _Tallies:
     f = card.findings
     tables = compiled(card.scheme)
     rules = tables.rules
-    outcome = f["outcome"].astype(str).to_numpy()
-    kind = f["kind"].astype(str).to_numpy()
     w = f["weight"].to_numpy(float)
-    timed = np.isin(kind, named(lambda k: k.perturb == "time"))  # late credit varies
-    graded = np.isin(kind, named(lambda k: k.perturb == "grade"))  # the grade varies
+    # compared as categoricals (codes), never a million findings' texts
+    timed = f["kind"].isin(named(lambda k: k.perturb == "time")).to_numpy()  # late credit varies
+    graded = f["kind"].isin(named(lambda k: k.perturb == "grade")).to_numpy()  # the grade varies
+    on_time, late = (f["outcome"] == "on_time").to_numpy(), (f["outcome"] == "late").to_numpy()
     frame = pd.DataFrame({
         "body": f["body"].cat.codes.to_numpy(np.int64), "ob": f["obligation"].cat.codes.to_numpy(np.int64),
         "rule": f["rule_id"].to_numpy(np.int64), "w": w,
-        "on_time": w * (timed & (outcome == "on_time")), "late": w * (timed & (outcome == "late")),
+        "on_time": w * (timed & on_time), "late": w * (timed & late),
         "other": np.where(~timed & ~graded, w * f["credit"].to_numpy(float), 0.0),
         "rating": np.where(graded, f["value"], np.nan),
         "fixed": np.where(graded, 0.0, f["deduction"]),
@@ -102,38 +102,110 @@ def _rollup(card: Scorecard) -> list[tuple[int, np.ndarray]]:
     return [(int(codes[city]), codes[group].to_numpy()) for city, group in counties.groupby("parent").groups.items()]
 
 
+@dataclass(frozen=True)
+class _Linear:
+    """What a draw's scores are made of, split so that only what varies per draw is worked out per
+    draw. A pair not in deduction mode earns points × (A + late credit × B + R): A and B from its
+    unrated tallies, R from its rated ones; per body, Σ points × A and Σ points × B over obligations
+    are matrix products of the draws' points (draws × obligations) with (obligations × bodies)
+    tables. Rated tallies and deduction-mode pairs (earned = max(0, points − deducted)) are summed
+    per draw on their own, few columns."""
+
+    on_time: np.ndarray      # (obligations × bodies) Σ A of base pairs, and of bonus pairs below
+    late: np.ndarray
+    weight: np.ndarray       # (obligations × bodies) 1 where a base pair is: Σ points per body
+    bonus_on_time: np.ndarray
+    bonus_late: np.ndarray
+    rated: np.ndarray        # rated tallies of pairs not in deduction mode
+    rated_pair: np.ndarray   # their pairs
+    deducted: np.ndarray     # pairs in deduction mode
+    fixed: np.ndarray        # their deductions that do not vary (Σ of items that are not ratings)
+    rated_deductions: np.ndarray  # rating rules of pairs in deduction mode (their deduction varies)
+    rated_deductions_at: np.ndarray  # their first position per pair, and that pair's position among `deducted`
+    rated_deductions_pair: np.ndarray
+
+
+def _linear(t: _Tallies, n_ob: int, n_body: int) -> _Linear:
+    rated = ~np.isnan(t.rating)
+    a = np.where(rated, 0.0, (t.on_time + t.other) / t.n)
+    b = np.where(rated, 0.0, t.late / t.n)
+    pair_a = np.bincount(t.pair, weights=a, minlength=len(t.pair_ob)) / t.rules_in_pair
+    pair_b = np.bincount(t.pair, weights=b, minlength=len(t.pair_ob)) / t.rules_in_pair
+
+    def table(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_ob, n_body))
+        out[t.pair_ob[rows], t.pair_body[rows]] = values[rows]
+        return out
+    base = ~t.bonus & ~t.deduction
+    bonus = t.bonus & ~t.deduction
+    ones = np.ones(len(t.pair_ob))
+    deduction = np.flatnonzero(t.deduction)
+    in_deduction = t.deduction[t.pair]
+    varies = np.flatnonzero(in_deduction & (t.d_missing != 0))
+    starts = np.flatnonzero(np.r_[True, t.pair[varies][1:] != t.pair[varies][:-1]]) if len(varies) else varies
+    return _Linear(
+        on_time=table(pair_a, base), late=table(pair_b, base), weight=table(ones, ~t.bonus),
+        bonus_on_time=table(pair_a, bonus), bonus_late=table(pair_b, bonus),
+        rated=np.flatnonzero(rated & ~in_deduction), rated_pair=t.pair[rated & ~in_deduction],
+        deducted=deduction,
+        fixed=np.bincount(t.pair, weights=t.fixed_deduction, minlength=len(t.pair_ob))[deduction],
+        rated_deductions=varies, rated_deductions_at=starts,
+        rated_deductions_pair=np.searchsorted(deduction, t.pair[varies][starts]))
+
+
 def _scores(card: Scorecard, t: _Tallies, points: np.ndarray, late_credit: np.ndarray,
-            rating_noise: np.ndarray) -> np.ndarray:
+            rating_noise: np.ndarray, lin: _Linear | None = None) -> np.ndarray:
     """Scores (draws × bodies) for draws of points (draws × obligations), late credit (draws) and
     rating noise (draws × tallies)."""
     h = card.scheme.scheme
     n_body = len(compiled(card.scheme).bodies)
-    rated = ~np.isnan(t.rating)
-    rating = np.clip(np.where(rated, t.rating, 0.0) + rating_noise, 0.0, 100.0)
-    credit = np.where(rated, rating / 100 * t.rated / t.n,  # a period without a grade counts 0
-                      (t.on_time + late_credit[:, None] * t.late + t.other) / t.n)
-    deducted_rule = t.fixed_deduction + t.d_missing * (t.rated * (1 - rating / 100) + (t.n - t.rated))
-    starts = np.flatnonzero(np.r_[True, t.pair[1:] != t.pair[:-1]])
-    pair_credit = np.add.reduceat(credit, starts, axis=1) / t.rules_in_pair
-    pair_deducted = np.add.reduceat(deducted_rule, starts, axis=1)
-    p = points[:, t.pair_ob]
-    earned = np.where(t.deduction, np.maximum(0.0, p - pair_deducted), p * pair_credit)
-    base_rows = ~t.bonus
-    e_sum = _per_body(earned[:, base_rows], t.pair_body[base_rows], n_body)
-    p_sum = _per_body(p[:, base_rows], t.pair_body[base_rows], n_body)
+    lin = lin or _linear(t, points.shape[1], n_body)
+    lc = late_credit[:, None]
+    e_sum = points @ lin.on_time + lc * (points @ lin.late)
+    p_sum = points @ lin.weight
+    bonus = points @ lin.bonus_on_time + lc * (points @ lin.bonus_late)
+    # rated tallies (a pair's rated rules' credit: the rating's share of 100, a period without a grade 0)
+    r = lin.rated
+    rating = np.clip(t.rating[r] + rating_noise[:, r], 0.0, 100.0)
+    earned = points[:, t.pair_ob[lin.rated_pair]] * (rating / 100 * t.rated[r] / t.n[r]
+                                                      / t.rules_in_pair[lin.rated_pair])
+    _add_per_body(e_sum, bonus, earned, lin.rated_pair, t)
+    # pairs in deduction mode: points less their deductions, at least 0
+    d = lin.deducted
+    deducted = np.repeat(lin.fixed[None, :], len(points), axis=0)
+    q = lin.rated_deductions
+    if len(q):   # a rating's deduction per missing grade, for each grade short of 100 and each period ungraded
+        rating = np.clip(np.where(np.isnan(t.rating[q]), 0.0, t.rating[q]) + rating_noise[:, q], 0.0, 100.0)
+        per_rule = t.d_missing[q] * (t.rated[q] * (1 - rating / 100) + (t.n[q] - t.rated[q]))
+        deducted[:, lin.rated_deductions_pair] += np.add.reduceat(per_rule, lin.rated_deductions_at, axis=1)
+    _add_per_body(e_sum, bonus, np.maximum(0.0, points[:, t.pair_ob[d]] - deducted), d, t)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = np.where(p_sum > 0, 100 * e_sum / p_sum, np.nan)
     score = base
     if t.bonus.any():
-        bonus = _per_body(earned[:, ~base_rows], t.pair_body[~base_rows], n_body)
         if h.bonus is not None:
             bonus = np.where(base >= h.bonus.gate, np.minimum(bonus, h.bonus.cap), 0.0)
         score = base + bonus
     if h.rollup is not None:
         w = h.rollup.counties
-        for city, counties in t.rollup:
-            score[:, city] = (1 - w) * score[:, city] + w * np.nanmean(score[:, counties], axis=1)
+        if t.rollup:   # each city with the mean of its scored counties: all cities at once
+            cities = np.array([city for city, _ in t.rollup])
+            counties = np.concatenate([group for _, group in t.rollup])
+            starts = np.cumsum([0, *(len(group) for _, group in t.rollup[:-1])])
+            values = score[:, counties]
+            scored = ~np.isnan(values)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = (np.add.reduceat(np.where(scored, values, 0.0), starts, axis=1)
+                        / np.add.reduceat(scored, starts, axis=1))
+            score[:, cities] = (1 - w) * score[:, cities] + w * mean
     return score
+
+
+def _add_per_body(base: np.ndarray, bonus: np.ndarray, earned: np.ndarray, pairs: np.ndarray, t: _Tallies) -> None:
+    """Add earned points (draws × columns of `pairs`, sorted by body) to each body's base or bonus sum."""
+    for into, keep in ((base, ~t.bonus[pairs]), (bonus, t.bonus[pairs])):
+        if keep.any():
+            into += _per_body(earned[:, keep], t.pair_body[pairs[keep]], into.shape[1])
 
 
 def _per_body(values: np.ndarray, body: np.ndarray, n_body: int) -> np.ndarray:
@@ -178,12 +250,13 @@ def robustness(card: Scorecard, *, draws: int = 1000, seed: int = 0, spread: Spr
     rank_draws = np.zeros((draws, len(bodies)), dtype=np.int64)
     same_grade = np.zeros(len(bodies))
     chunk = max(1, min(draws, 2_000_000 // max(len(t.n), 1)))
+    lin = _linear(t, len(base_points), len(bodies))
     for start in range(0, draws, chunk):
         d = min(chunk, draws - start)
         points = base_points * rng.uniform(1 - spread.points, 1 + spread.points, size=(d, len(base_points)))
         late = rng.uniform(*spread.late_credit, size=d)
         noise = rng.uniform(-spread.rating, spread.rating, size=(d, len(t.n)))
-        s = _scores(card, t, points, late, noise)
+        s = _scores(card, t, points, late, noise, lin)
         for k in np.unique(kind):
             cols = np.flatnonzero(kind == k)
             rank_draws[start:start + d, cols] = _ranks(s[:, cols])
