@@ -4,6 +4,7 @@ network), and as PDF: the same page with chart images, printed by the system's c
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 import subprocess
 import tempfile
 from pathlib import Path
@@ -36,20 +37,28 @@ BREAKING = ("url", "sha")  # may break anywhere
 _ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
-def _table(frame: pd.DataFrame, lang: str, headed: bool = False, rows: list[list[str]] | None = None) -> Markup:
+def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
     per column, numbers right-aligned, short columns on one line; columns known by their keys
-    (`headed`: a section's table that carries its headers in the report's words already; `rows`:
-    its cells, when the model has them already)."""
-    rows, numeric = cells(frame) if rows is None else (rows, numeric_columns(frame))
+    (`headed`: a section's table that carries its headers in the report's words already)."""
+    rows, numeric = cells(frame)
+    return _tables(frame, lang, numeric, headed)(rows)
+
+
+def _tables(frame: pd.DataFrame, lang: str, numeric: list[bool], headed: bool = False) -> Callable[[list], Markup]:
+    """The HTML of tables with `frame`'s columns, from their cells (`cells`): its head worked out once
+    for every body's table of that kind."""
     kinds = ["num" if n else "brk" if c in BREAKING else "wrap" if c in WRAPPING else "nw"
              for c, n in zip(frame.columns, numeric, strict=True)]
     head = "".join(f'<th class="{k}">{escape(c if headed else header(c, lang))}</th>'
                    for c, k in zip(frame.columns, kinds, strict=True))
     opened = [f'<td class="{k}">' for k in kinds]
-    body = "".join("<tr>" + "".join(o + v.translate(_ESCAPED) + "</td>" for v, o in zip(r, opened, strict=True))
-                   + "</tr>" for r in rows)
-    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+    def table(rows: list[list[str]]) -> Markup:
+        body = "".join("<tr>" + "".join(o + v.translate(_ESCAPED) + "</td>" for v, o in zip(r, opened, strict=True))
+                       + "</tr>" for r in rows)
+        return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return table
 
 
 def _quality(report: Report, chart: Markup | None) -> list[dict]:
@@ -64,9 +73,9 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
     t = report.t
     lang = report.lang
     quality_chart = charts.pop(CHART, None)
-    bodies = [{**b, "gaps_html": _table(report.gaps, lang, rows=b["gaps_cells"]) if b["gaps_cells"] else "",
-               "findings_html": _table(report.findings, lang, rows=b["findings_cells"]) if b["findings_cells"] else ""}
-              for b in report.bodies]
+    gaps, findings = (_tables(f, lang, numeric_columns(f)) for f in (report.gaps, report.findings))
+    bodies = [{**b, "gaps_html": gaps(b["gaps_cells"]) if b["gaps_cells"] else "",
+               "findings_html": findings(b["findings_cells"]) if b["findings_cells"] else ""} for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",

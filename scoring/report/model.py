@@ -228,21 +228,28 @@ def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.Data
     return out
 
 
+def _worded(v: pd.Series, word) -> pd.Series:
+    """`word` of each value, worked out once per distinct value (no value stays as it is)."""
+    codes, distinct = pd.factorize(v)
+    words = np.array([*(word(x) for x in distinct), None], dtype=object)
+    out = words[codes]   # code -1 (no value): the last, None
+    if (codes < 0).any():
+        out = np.where(codes < 0, v.to_numpy(dtype=object), out)
+    return pd.Series(out, index=v.index, dtype=object)
+
+
 def _s(v: pd.Series, lang: str) -> pd.Series:
     """Names or quotations in the report's script, each distinct value converted once."""
-    words = {x: script(x, lang) for x in v.dropna().unique() if isinstance(x, str)}
-    return v.map(lambda x: words.get(x, x) if isinstance(x, str) else x)
+    return _worded(v, lambda x: script(x, lang) if isinstance(x, str) else x)
 
 
 def _items(v: pd.Series, lang: str) -> pd.Series:
     """Items in words (`item_text`), each distinct item worded once."""
-    v = v.astype(str)
-    words = {i: item_text(i, lang) for i in v.unique()}
-    return v.map(words)
+    return _worded(v.astype(str), lambda i: item_text(i, lang))
 
 
 def _outcomes(v: pd.Series, lang: str) -> pd.Series:
-    return v.astype(str).map({o: text(f"outcome_{o}", lang) for o in v.astype(str).unique()})
+    return _worded(v.astype(str), lambda o: text(f"outcome_{o}", lang))
 
 
 def _when(v: pd.Series) -> pd.Series:
@@ -325,7 +332,8 @@ def _appendix(card: Scorecard, lang: str, evidence: EvidenceSummary) -> pd.DataF
         f[c] = f["attachment"].map(files[c]) if files is not None else None
     names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
     return pd.DataFrame({
-        "name": f["body"].astype(str).map(names), "obligation": f["obligation"], "item": _items(f["item"], lang),
+        "name": _worded(f["body"], lambda b: names[str(b)]), "obligation": f["obligation"],
+        "item": _items(f["item"], lang),
         "due": _when(f["due"]), "published": _when(f["published_at"]), "outcome": _outcomes(f["outcome"], lang),
         "late": late_texts(f, lang), "url": f["url"].fillna(""), "note": _s(f["note"].fillna(""), lang),
         "file": _file_texts(f, lang), "sha": f["attachment"].fillna("").astype(str),

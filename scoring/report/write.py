@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from scoring.errors import GongkaiError
-from scoring.intake.tables import spreadsheet_safe
+from scoring.intake.tables import csv_bytes, spreadsheet_safe
 from scoring.report.docx import write_docx
 from scoring.report.html import write_html, write_pdf
 from scoring.report.model import Report
@@ -39,7 +40,7 @@ def write(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if (apart := appendix_apart(report, path)) is not None:
         # the BOM: Excel reads it as UTF-8; a firm's note or URL never becomes a formula (as in every CSV written)
-        spreadsheet_safe(report.headed(report.appendix)).to_csv(apart, index=False, encoding="utf-8-sig")
+        apart.write_bytes(codecs.BOM_UTF8 + csv_bytes(spreadsheet_safe(report.headed(report.appendix))))
         report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=apart.name,
                          appendix_rows=len(report.appendix))
     WRITERS[suffix](report, path)
