@@ -952,37 +952,37 @@ def evidence_summary(session: Session, *, scheme_id: str):
     """What a report says of its evidence: records, firms, import batches and dates, and the url,
     note and preserved file of every record (for the appendix). The scored records come from the
     state's snapshot (`evidence_state`, as the run was scored); only the records kept but not scored
-    (rejected, or re-sent and pending) and the preserved files' columns are read row by row."""
+    (rejected, or re-sent and pending) and those with a preserved file are read row by row, in one
+    pass over the table."""
     b = ImportBatch.__table__.c  # type: ignore[attr-defined]
-    e = Evidence.__table__.c  # type: ignore[attr-defined]
     batches = session.execute(select(b.firm, b.imported_at).where(b.scheme_id == scheme_id)).all()
-    records = session.execute(select(func.count()).where(e.scheme_id == scheme_id)).scalar_one()
-    assessors = session.execute(select(e.assessor).where(e.scheme_id == scheme_id).distinct()).scalars().all()
+    scored, _ = evidence_state(session, scheme_id=scheme_id)
+    rest = _typed(_raw(session, "evidence", ["id", *_SUMMARY, "rejected", "pending", *ATTACHED], scheme_id=scheme_id,
+                       where=" AND (t.rejected != '' OR t.pending OR t.attachment != '')"))
+    kept = rest[(rest["rejected"] != "").to_numpy() | rest["pending"].to_numpy()]
+    assessors = {*scored["assessor"].unique().tolist(), *kept["assessor"]}
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
-    firms = sorted({name for f, _ in batches if f for name in f.split("、")} | set(assessors) - {"", None})
+    firms = sorted({name for f, _ in batches if f for name in f.split("、")} | assessors - {""})
     dates = [d for _, d in batches]
-    return EvidenceSummary(records=records, firms=firms, batches=len(batches),
+    return EvidenceSummary(records=len(scored) + len(kept), firms=firms, batches=len(batches),
                            first_import=min(dates) if dates else None, last_import=max(dates) if dates else None,
-                           evidence=_summary_records(session, scheme_id))
+                           evidence=_summary_records(scored, kept, rest[rest["attachment"] != ""]))
 
 
 _SUMMARY = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]
 _CODED = ["body", "obligation", "period", "event", "step", "assessor"]   # categoricals, as the snapshot holds them
 
 
-def _summary_records(session: Session, scheme_id: str) -> pd.DataFrame:
-    """Every stored record (id order) with its url, note and preserved file (attachment, captured_at);
-    names and labels are categoricals (a million records, a few thousand distinct values)."""
-    scored, _ = evidence_state(session, scheme_id=scheme_id)
+def _summary_records(scored: pd.DataFrame, kept: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """Every stored record (id order: the scored, and those `kept` but not scored) with its url, note
+    and preserved file (attachment, captured_at, from `files`); names and labels are categoricals (a
+    million records, a few thousand distinct values)."""
     ev = scored.rename(columns={"row": "id"})[["id", *_SUMMARY]].astype({c: "category" for c in _CODED})
-    kept = _typed(_raw(session, "evidence", ["id", *_SUMMARY], scheme_id=scheme_id,
-                       where=" AND (t.rejected != '' OR t.pending)"))
     if len(kept):
-        both = [ev, kept.astype({c: "category" for c in _CODED})]
+        both = [ev, kept[["id", *_SUMMARY]].astype({c: "category" for c in _CODED})]
         ev = pd.DataFrame({c: union_categoricals([f[c] for f in both]) if c in _CODED
                            else pd.concat([f[c] for f in both], ignore_index=True) for c in ev.columns})
         ev = ev.sort_values("id", kind="stable", ignore_index=True)
-    files = _typed(_raw(session, "evidence", ["id", *ATTACHED], scheme_id=scheme_id, where=" AND t.attachment != ''"))
     at = pd.Index(files["id"].to_numpy(np.int64)).get_indexer(ev["id"].to_numpy(np.int64))
     has = at >= 0
     attachment = np.full(len(ev), "", dtype=object)
