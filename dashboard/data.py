@@ -202,22 +202,22 @@ def whatif(db: str, scheme_id: str, as_of: dt.date | None, state: tuple[str, int
     return _whatif(db, scheme_id, as_of, state, points, share, _may(actor))
 
 
-REPORT_NAME = "gongkai-report"   # the downloads' name (the appendix apart: gongkai-report-附录.csv)
+REPORT_NAME = "gongkai-report"   # the downloads' name (a part apart: gongkai-report-附录.csv …)
 
 
 def report_files(db: str, scheme_id: str, as_of: dt.date | None, fmts: list[str], lang: str,
                  actor: Actor) -> dict[str, tuple[bytes, str]]:
     """The report of the current run in each format asked for (the model built once for all of
     them): per format its bytes, or the reason it cannot be made here; at national scale also the
-    appendix written apart (key ".csv")."""
+    parts written apart (the appendix, the body sections), each under its file name (….csv)."""
     with tempfile.TemporaryDirectory(prefix="gongkai-report-") as tmp:
         paths = {fmt: Path(tmp) / f"{REPORT_NAME}{fmt}" for fmt in fmts}   # the report names its appendix's CSV by it
         done = workflows.write_report(db, actor=actor, outs=list(paths.values()), scheme_id=scheme_id, as_of=as_of,
                                       lang=lang)
         problems = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in done.failed}
         files = {fmt: (b"", problems[p.name]) if p.name in problems else (p.read_bytes(), "") for fmt, p in paths.items()}
-        apart = [p for p in done.written if p.suffix == ".csv"]   # the appendix of every format is the same file
-        return files | ({".csv": (apart[0].read_bytes(), "")} if apart else {})
+        # parts written apart, by their file names (every format's appendix is the same file)
+        return files | {p.name: (p.read_bytes(), "") for p in done.written if p.suffix == ".csv"}
 
 
 def audit_trail(db: str, actor: Actor) -> pd.DataFrame:

@@ -183,6 +183,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "appendix_apart": ("附录共 {rows} 行，篇幅过大，不在本报告内排印，另存为与本报告同目录的 {file}（CSV，UTF-8，列同本表）。",
                        "The appendix has {rows} rows, too many to print here: it is written beside this report as "
                        "{file} (CSV, UTF-8, the same columns)."),
+    "bodies_gaps_file": ("各单位失分指标", "gaps"),
+    "bodies_findings_file": ("各单位失分事项", "findings"),
+    "bodies_apart": ("{bodies} 个单位的逐单位差距与失分事项篇幅过大，不在本报告内排印，另存为与本报告同目录的 {gaps}"
+                     "（各单位失分的指标）与 {findings}（各单位失分最多的事项，每单位至多 {shown} 项），CSV，UTF-8，"
+                     "每行注明单位，单位按本报告排名顺序。",
+                     "The sections of the {bodies} bodies are too many to print here: they are written beside this "
+                     "report as {gaps} (each body's gaps) and {findings} (each body's costliest findings, at most "
+                     "{shown} a body), CSV, UTF-8, each row naming its body, the bodies in this report's order."),
     "share_compliance": ("4%规则达标", "4% rule met"),
     "report_toc": ("目录", "Contents"),
     "report_cover_synthetic": ("本报告由合成示例数据生成，不是真实的考核结果。",

@@ -471,6 +471,52 @@ def test_one_pass_sections_are_each_bodys_explanation(built):
         assert gaps_shown["lost"].tolist() == gaps["gap"].round(2).tolist()
 
 
+def test_a_nations_body_sections_are_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):
+    """Over BODIES_INLINE bodies (a nation's 3,237: 5,751 printed pages) the documents that print the
+    body sections (html, docx, pdf) say where they are instead: two CSVs beside the report, every
+    body's gaps and costliest findings with its name, the bodies in the report's order; the workbook
+    keeps its sheet of every body's gaps; `write_report` and the dashboard name the CSVs."""
+    import lxml.html
+    from docx import Document
+
+    from scoring import workflows
+    from scoring.intake.tables import spreadsheet_safe
+    from scoring.report import write as writer
+    from scoring.store.accounts import Actor
+
+    monkeypatch.setattr(writer, "BODIES_INLINE", 5)
+    n = len(built.bodies)
+    note = (f"{n:,} 个单位的逐单位差距与失分事项篇幅过大，不在本报告内排印，另存为与本报告同目录的 r-各单位失分指标.csv"
+            "（各单位失分的指标）与 r-各单位失分事项.csv（各单位失分最多的事项，每单位至多 12 项），CSV，UTF-8，"
+            "每行注明单位，单位按本报告排名顺序。")
+    page = lxml.html.fromstring(writer.write(built, tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert note in page.text_content() and page.find_class("body") == []
+    for part, name in (("gaps", "r-各单位失分指标.csv"), ("findings", "r-各单位失分事项.csv")):
+        got = pd.read_csv(tmp_path / name, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        expected = built.headed(built.every_body(part))
+        assert list(got.columns) == list(expected.columns)
+        assert got.values.tolist() == spreadsheet_safe(expected).astype(str).values.tolist()   # numbers as numbers
+        # each body's rows are those its section printed
+        assert got.iloc[:, 0].tolist() == [b["name"] for b in built.bodies for _ in b[f"{part}_cells"]]
+        assert got.iloc[:, 1].tolist() == [row[0] for b in built.bodies for row in b[f"{part}_cells"]]
+    assert got[built.header("name")].unique().tolist() == [b["name"] for b in built.bodies if b["findings_cells"]]
+
+    doc = Document(str(writer.write(built, tmp_path / "r.docx")))
+    assert note in [p.text for p in doc.paragraphs]
+    assert not any(p.text.startswith(built.bodies[0]["name"] + "（") for p in doc.paragraphs)
+    sheets = pd.read_excel(writer.write(built, tmp_path / "r.xlsx"), sheet_name=None, engine="calamine")
+    assert len(sheets["差距"]) == len(built.gaps) > 0   # the workbook is unchanged
+
+    done = workflows.write_report(demo_db, actor=Actor("local", None), outs=[tmp_path / "w" / "r.html",
+                                                                              tmp_path / "w" / "r.xlsx"])
+    assert done.written == [tmp_path / "w" / "r.html", tmp_path / "w" / "r-各单位失分指标.csv",
+                            tmp_path / "w" / "r-各单位失分事项.csv", tmp_path / "w" / "r.xlsx"]
+    from dashboard import data as dashboard_data
+
+    files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".html"], "zh-Hans", Actor("local", None))
+    assert sorted(files) == [".html", "gongkai-report-各单位失分事项.csv", "gongkai-report-各单位失分指标.csv"]
+
+
 def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):
     """An appendix longer than APPENDIX_INLINE rows (a nation's 431,534) is not printed in the report:
     it is a CSV beside each report file, with the report's headers and every row, and each format says
@@ -513,7 +559,8 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
     from dashboard import data as dashboard_data
 
     files = dashboard_data.report_files(demo_db, built.card.scheme.id, None, [".html"], "zh-Hans", Actor("local", None))
-    assert sorted(files) == [".csv", ".html"] and files[".csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()
+    assert sorted(files) == [".html", "gongkai-report-附录.csv"]
+    assert files["gongkai-report-附录.csv"][0] == (tmp_path / "w" / "r-附录.csv").read_bytes()
     assert "gongkai-report-附录.csv" in files[".html"][0].decode("utf-8")   # the name the download carries
     # two formats of one name: one CSV, listed once
     done = workflows.write_report(demo_db, actor=Actor("local", None), outs=[tmp_path / "v" / "r.html",

@@ -13,7 +13,9 @@ if st.button(t("report_generate"), type="primary", disabled=not formats):
     for fmt, (content, problem) in data.report_files(c.db, c.scheme_id, c.as_of, formats, c.lang, c.actor).items():
         if problem:
             st.error(f"{fmt}: {plain(problem)}")
+        elif fmt.endswith(".csv"):   # a part written apart (appendix, body sections): under its own name
+            part = fmt.removeprefix(f"{data.REPORT_NAME}-").removesuffix(".csv")
+            st.download_button(f"{t('report_download')} {part} (CSV)", content, file_name=fmt, key=f"dl{fmt}")
         else:
-            name = f"{data.REPORT_NAME}-{t('appendix_file')}.csv" if fmt == ".csv" else f"{data.REPORT_NAME}{fmt}"
-            st.download_button(f"{t('report_download')} {t('report_appendix') if fmt == '.csv' else fmt}", content,
-                               file_name=name, key=f"dl{fmt}")
+            st.download_button(f"{t('report_download')} {fmt}", content, file_name=f"{data.REPORT_NAME}{fmt}",
+                               key=f"dl{fmt}")

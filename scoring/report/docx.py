@@ -73,7 +73,7 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
                                              "previous": "yoy_previous", "change": "yoy_change", "arrow": "yoy_rank",
                                              "comparable": "yoy_comparable"}) if len(report.year_over_year) else [],
         "yoy_caption": t("report_yoy_caption").format(previous=report.previous),
-        "appendix_note": report.appendix_note,
+        "appendix_note": report.appendix_note, "bodies_note": report.bodies_note,
     }
 
 

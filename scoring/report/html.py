@@ -84,7 +84,7 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
                 "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
                 "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
         charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart),
-        appendix_note=report.appendix_note)
+        appendix_note=report.appendix_note, bodies_note=report.bodies_note)
 
 
 def write_html(report: Report, path: Path) -> None:

@@ -148,6 +148,9 @@ class Report:
     # the appendix written apart (a CSV beside the report, `write.APPENDIX_INLINE`): its file and rows
     appendix_file: str = ""
     appendix_rows: int = 0
+    # the body sections written apart (`write.BODIES_INLINE`): their two files, and how many bodies
+    bodies_files: tuple[str, str] = ("", "")
+    bodies_apart: int = 0
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)       # every body's gaps, largest first
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)   # every body's costliest findings
 
@@ -160,6 +163,22 @@ class Report:
         """Where the appendix is when it is not in the report itself ("" when it is)."""
         return self.t("appendix_apart").format(rows=f"{self.appendix_rows:,}", file=self.appendix_file) \
             if self.appendix_file else ""
+
+    @property
+    def bodies_note(self) -> str:
+        """Where the body sections are when they are not in the report itself ("" when they are)."""
+        gaps, findings = self.bodies_files
+        return self.t("bodies_apart").format(bodies=f"{self.bodies_apart:,}", gaps=gaps, findings=findings,
+                                             shown=FINDINGS_SHOWN) if self.bodies_apart else ""
+
+    def every_body(self, part: str) -> pd.DataFrame:
+        """Every body's gaps or findings (`part`) as one table, each row naming its body (`name`),
+        the bodies in the report's order."""
+        parts = [b[part] for b in self.bodies]
+        rows = np.concatenate([np.arange(p.start, p.stop) for p in parts]) if parts else np.array([], dtype=int)
+        names = np.repeat([b["name"] for b in self.bodies], [p.stop - p.start for p in parts])
+        table = getattr(self, part)
+        return table.iloc[rows].reset_index(drop=True).assign(name=names)[["name", *table.columns]]
 
     def t(self, key: str) -> str:
         return text(key, self.lang)

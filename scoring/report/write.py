@@ -23,25 +23,43 @@ FORMATS = tuple(WRITERS)
 # the report (thousands of pages nobody pages through): it is written beside it as a CSV, which a
 # reader filters in a spreadsheet, and the report says where it is
 APPENDIX_INLINE = 10_000
+# so are the body sections of more bodies than this (a nation's 3,237: 5,751 printed pages) in the
+# documents that print them (html, docx, pdf); the workbook keeps its one sheet of every body's gaps
+BODIES_INLINE = 1_000
+PRINTS_BODIES = (".html", ".docx", ".pdf")
 
 
-def appendix_apart(report: Report, path: Path) -> Path | None:
-    """The CSV beside the report at `path` that holds its appendix, when the appendix is longer than
-    APPENDIX_INLINE rows (None: the appendix is in the report)."""
-    return path.with_name(f"{path.stem}-{report.t('appendix_file')}.csv") if len(report.appendix) > APPENDIX_INLINE \
-        else None
+def apart(report: Report, path: Path) -> dict[str, Path]:
+    """The CSVs beside the report at `path` that hold its parts too long to print, by part: the
+    appendix (over APPENDIX_INLINE rows), every body's gaps and findings (over BODIES_INLINE bodies)."""
+    def beside(key: str) -> Path:
+        return path.with_name(f"{path.stem}-{report.t(key)}.csv")
+    files = {"appendix": beside("appendix_file")} if len(report.appendix) > APPENDIX_INLINE else {}
+    if len(report.bodies) > BODIES_INLINE and path.suffix.lower() in PRINTS_BODIES:
+        files |= {"gaps": beside("bodies_gaps_file"), "findings": beside("bodies_findings_file")}
+    return files
+
+
+def _csv(frame, path: Path) -> None:
+    # the BOM: Excel reads it as UTF-8; a firm's note or URL never becomes a formula (as in every CSV written)
+    path.write_bytes(codecs.BOM_UTF8 + csv_bytes(spreadsheet_safe(frame)))
 
 
 def write(report: Report, path: Path) -> Path:
-    """Write the report in the format its suffix names (and its appendix apart: `appendix_apart`)."""
+    """Write the report in the format its suffix names (and its parts too long to print apart: `apart`)."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if (apart := appendix_apart(report, path)) is not None:
-        # the BOM: Excel reads it as UTF-8; a firm's note or URL never becomes a formula (as in every CSV written)
-        apart.write_bytes(codecs.BOM_UTF8 + csv_bytes(spreadsheet_safe(report.headed(report.appendix))))
-        report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=apart.name,
+    files = apart(report, path)
+    if "appendix" in files:
+        _csv(report.headed(report.appendix), files["appendix"])
+        report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=files["appendix"].name,
                          appendix_rows=len(report.appendix))
+    if "gaps" in files:
+        for part in ("gaps", "findings"):
+            _csv(report.headed(report.every_body(part)), files[part])
+        report = replace(report, bodies=[], bodies_files=(files["gaps"].name, files["findings"].name),
+                         bodies_apart=len(report.bodies))
     WRITERS[suffix](report, path)
     return path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -62,11 +61,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         _sheet(book, t("sheet_summary"), info, h(report.summary))
         for kind, table in report.rankings.items():
             _sheet(book, f"{t('page_rankings')}-{t('kind_' + kind)}", h(table))
-        parts = [b["gaps"] for b in report.bodies]   # every body's gaps, in the report's order
-        rows = np.concatenate([np.arange(p.start, p.stop) for p in parts]) if parts else np.array([], dtype=int)
-        names = np.repeat([b["name"] for b in report.bodies], [p.stop - p.start for p in parts])
-        _sheet(book, t("page_gaps"), h(report.gaps.iloc[rows].reset_index(drop=True).assign(name=names)[
-            ["name", *report.gaps.columns]]))
+        _sheet(book, t("page_gaps"), h(report.every_body("gaps")))
         _sheet(book, t("sheet_appendix"), pd.DataFrame(columns=[report.appendix_note]) if report.appendix_note
                else h(report.appendix))
         _sheet(book, t("page_scheme"), h(report.method))

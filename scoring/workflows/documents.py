@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.report.model import build as build_report
-from scoring.report.write import FORMATS, appendix_apart, write
+from scoring.report.write import FORMATS, apart, write
 from scoring.store import cycle, documents
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
@@ -63,8 +63,7 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
             on_step(f"writing {path.name}")
         try:
             written.append(write(built, path))
-            if (apart := appendix_apart(built, path)) is not None and apart not in written:
-                written.append(apart)
+            written += [f for f in apart(built, path).values() if f not in written]
         except GongkaiError as e:
             failed.append(f"{path.name}: {e}")
     return Written(run_id, card.as_of, written, failed)

@@ -155,6 +155,9 @@ def build() -> None:
     doc.add_paragraph("{{ c }}")
     doc.add_paragraph("{%p endfor %}")
     doc.add_heading("{{ h.bodies_section }}", level=1)
+    doc.add_paragraph("{%p if bodies_note %}")   # at national scale the body sections are CSVs beside the report
+    doc.add_paragraph("{{ bodies_note }}")
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p for b in bodies %}")
     doc.add_heading("{{ b.heading }}", level=2)
     doc.add_paragraph("{{ b.veto }}")
