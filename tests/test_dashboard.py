@@ -163,6 +163,19 @@ def test_report_page_offers_the_workbook(app):
     assert "下载 .xlsx" in [b.label for b in at.get("download_button")]
 
 
+def test_report_page_offers_each_part_written_apart(app, monkeypatch):
+    """A nation's body sections are CSVs beside the report: the page offers each under its own name."""
+    from scoring.report import write as writer
+
+    monkeypatch.setattr(writer, "BODIES_INLINE", 5)
+    at = page(app, "report")
+    at.multiselect[0].set_value([".html"]).run()
+    at.button[0].click().run()
+    assert not at.error
+    assert [b.label for b in at.get("download_button")] == ["下载 .html", "下载 各单位失分指标 (CSV)",
+                                                            "下载 各单位失分事项 (CSV)"]
+
+
 def test_audit_page_shows_the_demo_import_and_the_run(app):
     at = page(app, "audit")
     trail = at.dataframe[0].value
