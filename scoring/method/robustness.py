@@ -65,17 +65,27 @@ def _tallies(card: Scorecard) -> _Tallies:
     timed = f["kind"].isin(named(lambda k: k.perturb == "time")).to_numpy()  # late credit varies
     graded = f["kind"].isin(named(lambda k: k.perturb == "grade")).to_numpy()  # the grade varies
     on_time, late = (f["outcome"] == "on_time").to_numpy(), (f["outcome"] == "late").to_numpy()
-    frame = pd.DataFrame({
-        "body": f["body"].cat.codes.to_numpy(np.int64), "ob": f["obligation"].cat.codes.to_numpy(np.int64),
-        "rule": f["rule_id"].to_numpy(np.int64), "w": w,
-        "on_time": w * (timed & on_time), "late": w * (timed & late),
-        "other": np.where(~timed & ~graded, w * f["credit"].to_numpy(float), 0.0),
-        "rating": np.where(graded, f["value"], np.nan),
-        "fixed": np.where(graded, 0.0, f["deduction"]),
-    })
-    g = frame.groupby(["body", "ob", "rule"], sort=True).agg(
-        n=("w", "sum"), on_time=("on_time", "sum"), late=("late", "sum"), other=("other", "sum"),
-        rating=("rating", "mean"), rated=("rating", "count"), fixed=("fixed", "sum")).reset_index()
+    # per (body, obligation, rule), in that order: sums by np.bincount over one sorted key (8M findings
+    # of 21,700 bodies: a pandas groupby of them held gigabytes)
+    n_ob, n_rules = len(tables.obligations), len(rules)
+    key = ((f["body"].cat.codes.to_numpy(np.int64) * n_ob + f["obligation"].cat.codes.to_numpy(np.int64)) * n_rules
+           + f["rule_id"].to_numpy(np.int64))
+    keys, group = np.unique(key, return_inverse=True)
+    del key
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=values, minlength=len(keys))
+    value = np.where(graded, f["value"].to_numpy(float), np.nan)
+    graded_value = ~np.isnan(value)
+    rated = total(graded_value.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rating = np.where(rated > 0, total(np.where(graded_value, value, 0.0)) / rated, np.nan)
+    g = pd.DataFrame({
+        "body": keys // n_rules // n_ob, "ob": keys // n_rules % n_ob, "rule": keys % n_rules, "n": total(w),
+        "on_time": total(w * (timed & on_time)), "late": total(w * (timed & late)),
+        "other": total(np.where(~timed & ~graded, w * f["credit"].to_numpy(float), 0.0)),
+        "rating": mean_rating, "rated": rated,
+        "fixed": total(np.where(graded, 0.0, np.nan_to_num(f["deduction"].to_numpy(float))))})
     pairs, pair = np.unique(g["body"].to_numpy() * len(tables.obligations) + g["ob"].to_numpy(), return_inverse=True)
     by_id = {o.id: o for o in card.scheme.obligations}
     obs = [by_id[i] for i in tables.obligations]
