@@ -19,16 +19,43 @@ def losses(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFram
     the points actually deducted. Both × 100 / Σp of the body, so a body's losses add up to its gaps.
     """
     f = card.findings if findings is None else findings
-    f = f.merge(card.obligations[["body", "obligation", "points", "earned", "mode", "bonus"]], on=["body", "obligation"])
-    f = f.merge(card.scores[["body", "points_base"]], on="body")
-    per_rule = f.groupby(["body", "obligation", "rule_no"])["weight"].transform("sum")
-    rules = f.groupby(["body", "obligation"])["rule_no"].transform("nunique")
-    proportional = f["points"] * (1 - f["credit"]) * f["weight"] / (rules * per_rule)
-    total_deducted = f.groupby(["body", "obligation"])["deduction"].transform("sum")
-    lost_points = np.where(total_deducted > 0, f["deduction"] / total_deducted * (f["points"] - f["earned"]), 0.0)
-    f["lost"] = np.where(f["mode"] == "deduction", lost_points, proportional) * 100 / f["points_base"]
-    f.loc[f["bonus"], "lost"] = 0.0
-    return f.drop(columns=["points", "earned", "mode", "bonus", "points_base"])
+    body_names, ob_names = f["body"].cat.categories.astype(str), f["obligation"].cat.categories.astype(str)
+    body, ob = f["body"].cat.codes.to_numpy(np.int64), f["obligation"].cat.codes.to_numpy(np.int64)
+    # each (body, obligation)'s points, earned points, mode and bonus, and each body's Σp, looked up
+    # by the findings' codes (merging 8M findings of 21,700 bodies held gigabytes)
+    o = card.obligations
+    at = (pd.Index(body_names).get_indexer(o["body"].astype(str)) * len(ob_names)
+          + pd.Index(ob_names).get_indexer(o["obligation"].astype(str)))
+    known = (at >= 0) & ~o["body"].isna().to_numpy()
+
+    def by_pair(values, fill) -> np.ndarray:
+        table = np.full(len(body_names) * len(ob_names), fill)
+        table[at[known]] = np.asarray(values)[known]
+        return table
+    pair = body * len(ob_names) + ob
+    points, earned = by_pair(o["points"].to_numpy(float), np.nan)[pair], by_pair(o["earned"].to_numpy(float), np.nan)[pair]
+    deduction_mode = by_pair((o["mode"] == "deduction").to_numpy(), False)[pair]
+    bonus = by_pair(o["bonus"].to_numpy(bool), False)[pair]
+    scored = np.full(len(body_names), np.nan)
+    scored[pd.Index(body_names).get_indexer(card.scores["body"].astype(str))] = card.scores["points_base"].to_numpy(float)
+    base = scored[body]
+    keep = ~np.isnan(points) & ~np.isnan(base)   # as an inner join on both would keep
+    # per rule: Σ weight of its items; per (body, obligation): rules with findings, Σ deductions
+    rule_no = f["rule_no"].to_numpy(np.int64)
+    rules, rule_group = np.unique(pair * (int(rule_no.max(initial=0)) + 1) + rule_no, return_inverse=True)
+    weight = f["weight"].to_numpy(float)
+    per_rule = np.bincount(rule_group, weights=weight, minlength=len(rules))[rule_group]
+    pairs_of_rules = rules // (int(rule_no.max(initial=0)) + 1)
+    n_rules = np.bincount(pairs_of_rules, minlength=len(body_names) * len(ob_names))[pair]
+    deducted = np.nan_to_num(f["deduction"].to_numpy(float))
+    total_deducted = np.bincount(pair, weights=deducted * keep, minlength=len(body_names) * len(ob_names))[pair]
+    proportional = points * (1 - f["credit"].to_numpy(float)) * weight / (n_rules * per_rule)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lost_points = np.where(total_deducted > 0, deducted / total_deducted * (points - earned), 0.0)
+    lost = np.where(deduction_mode, lost_points, proportional) * 100 / base
+    lost[bonus] = 0.0
+    # body and obligation as text, as a merge on them gave them (readers sort ties by the id's text)
+    return f[keep].assign(lost=lost[keep]).astype({"body": str, "obligation": str}).reset_index(drop=True)
 
 
 def lateness(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFrame:
