@@ -33,29 +33,35 @@ def losses(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFram
         table[at[known]] = np.asarray(values)[known]
         return table
     pair = body * len(ob_names) + ob
-    points, earned = by_pair(o["points"].to_numpy(float), np.nan)[pair], by_pair(o["earned"].to_numpy(float), np.nan)[pair]
-    deduction_mode = by_pair((o["mode"] == "deduction").to_numpy(), False)[pair]
-    bonus = by_pair(o["bonus"].to_numpy(bool), False)[pair]
-    scored = np.full(len(body_names), np.nan)
-    scored[pd.Index(body_names).get_indexer(card.scores["body"].astype(str))] = card.scores["points_base"].to_numpy(float)
-    base = scored[body]
+    del body, ob
+    n_pairs = len(body_names) * len(ob_names)
+    points = by_pair(o["points"].to_numpy(float), np.nan)[pair]
+    base = np.full(len(body_names), np.nan)
+    base[pd.Index(body_names).get_indexer(card.scores["body"].astype(str))] = card.scores["points_base"].to_numpy(float)
+    base = base[f["body"].cat.codes.to_numpy()]
     keep = ~np.isnan(points) & ~np.isnan(base)   # as an inner join on both would keep
     # per rule: Σ weight of its items; per (body, obligation): rules with findings, Σ deductions
     rule_no = f["rule_no"].to_numpy(np.int64)
-    rules, rule_group = np.unique(pair * (int(rule_no.max(initial=0)) + 1) + rule_no, return_inverse=True)
+    width = int(rule_no.max(initial=0)) + 1
+    rules, rule_group = np.unique(pair * width + rule_no, return_inverse=True)
+    del rule_no
     weight = f["weight"].to_numpy(float)
-    per_rule = np.bincount(rule_group, weights=weight, minlength=len(rules))[rule_group]
-    pairs_of_rules = rules // (int(rule_no.max(initial=0)) + 1)
-    n_rules = np.bincount(pairs_of_rules, minlength=len(body_names) * len(ob_names))[pair]
-    deducted = np.nan_to_num(f["deduction"].to_numpy(float))
-    total_deducted = np.bincount(pair, weights=deducted * keep, minlength=len(body_names) * len(ob_names))[pair]
-    proportional = points * (1 - f["credit"].to_numpy(float)) * weight / (n_rules * per_rule)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lost_points = np.where(total_deducted > 0, deducted / total_deducted * (points - earned), 0.0)
-    lost = np.where(deduction_mode, lost_points, proportional) * 100 / base
-    lost[bonus] = 0.0
-    # body and obligation as text, as a merge on them gave them (readers sort ties by the id's text)
-    return f[keep].assign(lost=lost[keep]).astype({"body": str, "obligation": str}).reset_index(drop=True)
+    lost = points * (1 - f["credit"].to_numpy(float)) * weight   # proportional: p × (1 − credit) × w / (rules × Σw)
+    lost /= np.bincount(rule_group, weights=weight, minlength=len(rules))[rule_group]
+    del rule_group
+    lost /= np.bincount(rules // width, minlength=n_pairs)[pair]
+    deduction_mode = by_pair((o["mode"] == "deduction").to_numpy(), False)[pair]
+    if deduction_mode.any():   # deduction: its share of the points actually deducted
+        deducted = np.nan_to_num(f["deduction"].to_numpy(float))
+        total = np.bincount(pair, weights=deducted * keep, minlength=n_pairs)[pair]
+        earned = by_pair(o["earned"].to_numpy(float), np.nan)[pair]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lost = np.where(deduction_mode, np.where(total > 0, deducted / total * (points - earned), 0.0), lost)
+    lost *= 100
+    lost /= base
+    lost[by_pair(o["bonus"].to_numpy(bool), False)[pair]] = 0.0
+    kept = f.assign(lost=lost) if keep.all() else f[keep].assign(lost=lost[keep])   # no copy of 8M rows for nothing
+    return kept.astype({"body": str, "obligation": str}).reset_index(drop=True)
 
 
 def lateness(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFrame:
