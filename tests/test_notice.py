@@ -390,6 +390,10 @@ def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):
          ("url", "证据：http://x/?a=1&b=2"), ("h3", "1. 1.2 标题")],
         [("p", "只有一段"), Table([["一", "二"], ["1", "2"], ["3", "4"]])],
         [],
+        # texts escaped together: plain ones (the three XML escapes only), a text holding the
+        # separator itself (NUL) and one with a noncharacter — each dropped as python-docx drops them
+        [("url", "证据：a&b<c>{0}"), Table([["事项", "结果"], ["x>y", "&"]])],
+        [("p", "零\x00字符"), ("url", "证据：http://x/?a=1&b=2"), ("p", "\ufffe非字符")],
     ]
 
     def document_xml(docx: bytes) -> str:
