@@ -6,11 +6,13 @@ Chinese, every word in one script (zh-Hans; zh-Hant by OpenCC)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,6 +218,20 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: I
             return list(pool.map(_write_job, jobs, chunksize=chunk))
     except BrokenProcessPool:  # a worker could not start or died (its environment, memory): the same documents, here
         return [_write(*job[:-1], path=job[-1]) for job in jobs]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while the 整改通知書 are made: their millions of records,
+    rows and texts hold no cycles (reference counting frees them), and each full collection walked
+    all of them again — 2–3 s of ≈ 12 s CPU for the nation's 3,237 documents."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[str, str], list[list[str]]]:
