@@ -940,10 +940,12 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
 
 
 def evidence_links(session: Session, *, scheme_id: str) -> list[tuple[str, str, str, str]]:
-    """Each stored evidence record's (body, obligation, url, attachment sha256), in the order
-    `evidence_with_provenance` gives them: what a 整改通知書 quotes, read without the provenance
-    (plain tuples: a million rows are only grouped and quoted, never a frame)."""
-    return _raw_rows(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id)
+    """The (body, obligation, url, attachment sha256) of each stored evidence record that has an
+    address or a preserved file, in the order `evidence_with_provenance` gives them: what a 整改通知書
+    quotes, read without the provenance (plain tuples: the rows are only grouped and quoted) and
+    without the records it has nothing to quote from."""
+    return _raw_rows(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id,
+                     where=" AND (t.url != '' OR t.attachment != '')")
 
 
 def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:
