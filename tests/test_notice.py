@@ -84,6 +84,28 @@ def test_rectification_notices_one_per_body(final, tmp_path):
     assert "6.7 制定" not in jinan
 
 
+def test_a_rectification_notice_quotes_the_evidence_that_has_an_address(tmp_path, monkeypatch):
+    """Each lost obligation's records with an address are quoted under its table (证据：…, the address
+    as it is); a record with neither address nor preserved file gives no line."""
+    from tests.conftest import SCHEME_2017
+
+    monkeypatch.setenv("GONGKAI_ATTACHMENTS", str(tmp_path / "store"))
+    url, drop = fresh_database("sqlite", tmp_path)
+    root = Actor("setup", None)
+    workflows.load_scheme_file(url, actor=root, path=SCHEME_2017)
+    late = "http://qd.example/gk?a=1&b=<2>"
+    workflows.import_file(url, actor=root, name="ev.csv", data=(
+        "單位,任務編號,發佈時間,網址\n青島市,6.7,2017-12-01," + late + "\n濟南市,6.7,2017-06-10,\n"
+        "青島市,6.1,2017-06-10,\n").encode())
+    workflows.publish(url, actor=root, stage="preliminary", today=dt.date(2018, 2, 1))
+    workflows.publish(url, actor=root, stage="final", today=dt.date(2018, 2, 1))
+    workflows.write_rectifications(url, actor=root, out=tmp_path / "r")
+    quoted = [p.text for p in Document(str(tmp_path / "r" / "qingdao-整改通知书.docx")).paragraphs
+              if p.text.startswith("证据：")]
+    assert quoted == [f"证据：{late}"]
+    drop()
+
+
 def test_tracking_open_rectified_verified(final, tmp_path):
     url, pub, _ = final
     mine = workflows.problems(url, actor=QD)
@@ -390,6 +412,10 @@ def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):
          ("url", "证据：http://x/?a=1&b=2"), ("h3", "1. 1.2 标题")],
         [("p", "只有一段"), Table([["一", "二"], ["1", "2"], ["3", "4"]])],
         [],
+        # texts escaped together: plain ones (the three XML escapes only), a text holding the
+        # separator itself (NUL) and one with a noncharacter — each dropped as python-docx drops them
+        [("url", "证据：a&b<c>{0}"), Table([["事项", "结果"], ["x>y", "&"]])],
+        [("p", "零\x00字符"), ("url", "证据：http://x/?a=1&b=2"), ("p", "\ufffe非字符")],
     ]
 
     def document_xml(docx: bytes) -> str:

@@ -137,17 +137,23 @@ def _raw(session: Session, table: str, cols: list[str], *, scheme_id: str, joine
     """A table's rows of one scheme, these columns, in id order, read through the DB-API cursor
     itself: a million rows skip SQLAlchemy's per-row Row objects (and pandas' look at each).
     `joined`: a JOIN that keeps only some rows (the table is `t`); `where`: more conditions (` AND …`)."""
+    rows = _raw_rows(session, table, cols, scheme_id=scheme_id, joined=joined, where=where)
+    return pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
+                        else {c: [] for c in cols})
+
+
+def _raw_rows(session: Session, table: str, cols: list[str], *, scheme_id: str, joined: str = "",
+              where: str = "") -> list[tuple]:
+    """`_raw`'s rows as the driver gives them (tuples), for a reader that wants no frame."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.cursor()
     try:
         cursor.execute(f"SELECT {', '.join('t.' + c for c in cols)} FROM {table} t{joined} "
                        f"WHERE t.scheme_id = {mark}{where} ORDER BY t.id", (scheme_id,))
-        rows = cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
-    return pd.DataFrame(dict(zip(cols, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows
-                        else {c: [] for c in cols})
 
 
 _STR = pd.Series([], dtype=str).dtype
@@ -933,10 +939,13 @@ def evidence_with_provenance(session: Session, *, scheme_id: str) -> pd.DataFram
     return frame
 
 
-def evidence_links(session: Session, *, scheme_id: str) -> pd.DataFrame:
-    """Each stored evidence record's body, obligation, url and attachment (sha256), in the order
-    `evidence_with_provenance` gives them: what a 整改通知書 quotes, read without the provenance."""
-    return _raw(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id)
+def evidence_links(session: Session, *, scheme_id: str) -> list[tuple[str, str, str, str]]:
+    """The (body, obligation, url, attachment sha256) of each stored evidence record that has an
+    address or a preserved file, in the order `evidence_with_provenance` gives them: what a 整改通知書
+    quotes, read without the provenance (plain tuples: the rows are only grouped and quoted) and
+    without the records it has nothing to quote from."""
+    return _raw_rows(session, "evidence", ["body", "obligation", "url", "attachment"], scheme_id=scheme_id,
+                     where=" AND (t.url != '' OR t.attachment != '')")
 
 
 def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) -> int | None:

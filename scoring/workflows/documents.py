@@ -98,9 +98,10 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
     """One 整改通知書 (.docx, or .pdf with `suffix`) per body with a 整改 problem of the final result."""
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--format {suffix.lstrip('.')}: a 整改通知書 is docx or pdf")
+    from scoring.report.notice import collector_paused
     from scoring.report.notice import write_rectifications as write
 
-    with transaction(db) as session:
+    with transaction(db) as session, collector_paused():
         who = _as(session, actor, "publish")
         scheme, final = _final(session, scheme_id)
         card = cycle.published_card(final)
