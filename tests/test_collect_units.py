@@ -308,6 +308,36 @@ def test_a_pinned_https_connection_keeps_the_name_for_host_sni_and_the_certifica
         assert cap.status is None and "CERTIFICATE_VERIFY_FAILED" in cap.error and server.seen == []
 
 
+class _Cookied(BaseHTTPRequestHandler):
+    """A site whose home page sets a cookie (the other pages set none); logs the Cookie header of each GET."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append((self.path, self.headers.get("Cookie", "")))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        if self.path == "/":
+            self.send_header("Set-Cookie", "visit=abc; Path=/")
+        self.end_headers()
+        self.wfile.write(b'<html><body><a href="/a.html">a</a><a href="/b.html">b</a></body></html>')
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_cookie_the_site_sets_is_sent_back():
+    """The crawler keeps what a Set-Cookie gives (its jar reads only the responses that set one)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Cookied)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        caps = list(Crawler(url, set(), settings=CollectSettings(allow_private=True), rate=0).run())
+    finally:
+        server.shutdown()
+    assert [c.url.removeprefix(url) for c in caps] == ["robots.txt", "", "a.html", "b.html"]
+    assert server.seen == [("/robots.txt", ""), ("/", ""), ("/a.html", "visit=abc"), ("/b.html", "visit=abc")]
+
+
 class _Robots(BaseHTTPRequestHandler):
     """Serves `server.routes`: path → (status, Location or body)."""
 

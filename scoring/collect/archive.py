@@ -12,6 +12,7 @@ import io
 import json
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -33,6 +34,7 @@ class Record:
     type: str
 
 
+@lru_cache(maxsize=2)  # a capture's request and response records share their time
 def _warc_date(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -43,6 +45,9 @@ def _sha1(*parts: bytes) -> str:
     for part in parts:
         digest.update(part)
     return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+NO_PAYLOAD = _sha1(b"")  # a request record's payload digest
 
 
 def _gzip(data: bytes) -> bytes:
@@ -61,7 +66,7 @@ def _write(url: str, kind: str, payload: bytes, http: StatusAndHeaders, headers:
     head = http.to_ascii_bytes()
     record_id = StatusAndHeadersParser.make_warc_id()
     fields = [*headers.items(), ("WARC-Type", kind), ("WARC-Record-ID", record_id), ("WARC-Target-URI", url),
-              ("WARC-Payload-Digest", _sha1(payload)), ("WARC-Block-Digest", _sha1(head, payload)),
+              ("WARC-Payload-Digest", _sha1(payload) if payload else NO_PAYLOAD), ("WARC-Block-Digest", _sha1(head, payload)),
               ("Content-Type", RecordBuilder.WARC_RECORDS[kind]), ("Content-Length", str(len(head) + len(payload)))]
     envelope = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n"
     data = _gzip(b"".join((envelope.encode("utf-8"), head, payload, b"\r\n\r\n")))
@@ -90,6 +95,7 @@ def response_record(url: str, *, status: int, reason: str, headers: list[tuple[s
     return _write(url, "response", body, http, extra)
 
 
+@lru_cache(maxsize=1 << 12)  # a capture's request and response records share their URL
 def surt(url: str) -> str:
     """The sort-friendly URL key of CDXJ: host labels reversed, then path and query (lower case)."""
     parts = urlsplit(url)

@@ -88,19 +88,23 @@ def find_date(text: str) -> tuple[dt.datetime, bool] | None:
 def decode(body: bytes, content_type: str = "") -> tuple[str, str]:
     """(text, encoding): UTF-8 when the bytes are valid UTF-8, else the declared charset (header,
     then `<meta charset>`) when they are valid in it, else GB18030 (which reads GBK and GB2312)."""
+    try:  # valid UTF-8 is UTF-8 whatever is declared (GBK text hardly ever is)
+        return body.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
     declared = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type or "", re.I)
     names = [declared.group(1)] if declared else []
     meta = CHARSET.search(body[:4096])
     if meta:
         names.append(meta.group(1).decode("ascii", "replace"))
-    tried = []
-    for name in ["utf-8", *names, "gb18030"]:  # valid UTF-8 is UTF-8 whatever is declared (GBK text hardly ever is)
+    tried = ["utf-8"]
+    for name in [*names, "gb18030"]:
         enc = ENCODING_NAMES.get(name.lower(), name.lower())
         if enc in tried:
             continue
         tried.append(enc)
         try:
-            return body.decode("utf-8-sig" if enc == "utf-8" else enc), enc
+            return body.decode(enc), enc
         except (LookupError, UnicodeDecodeError):
             continue
     return body.decode("gb18030", errors="replace"), "gb18030"
