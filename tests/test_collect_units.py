@@ -211,6 +211,21 @@ class _Logged(BaseHTTPRequestHandler):
         pass
 
 
+def test_a_page_that_is_only_an_address_is_not_fetched_by_the_date_reader():
+    """htmldate takes a string that looks like a URL for one to download: a page whose whole text is
+    an address (here one on 127.0.0.1) would have it fetched past every check of the crawl."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Logged)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = read_page(f"http://127.0.0.1:{server.server_address[1]}/secret".encode(), "text/html",
+                         "http://x.gov.cn/a.html")
+    finally:
+        server.shutdown()
+    assert server.seen == []  # type: ignore[attr-defined]
+    assert (page.kind, page.published_at, page.date_source) == ("html", None, "")
+
+
 def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_address(monkeypatch):
     """DNS rebinding: the check sees a public address, a second lookup would give 127.0.0.1 (where a
     server listens): the connection goes to the address checked, and the name is looked up once."""

@@ -240,9 +240,13 @@ def _page_date(source_html: str, table: dict[str, str], meta: dict[str, str], te
 
 
 def _htmldate(source_html: str) -> dt.datetime | None:
-    """htmldate's reading of the page's own metadata (no guessing from the text: that is ours)."""
+    """htmldate's reading of the page's own metadata (no guessing from the text: that is ours). A page
+    whose whole text looks like an address is not asked about: htmldate would download that address
+    itself (its own HTTP pool, past the crawl's address checks and robots.txt)."""
     from htmldate import find_date as html_date
 
+    if source_html.startswith("http") and " " not in source_html:  # htmldate's test for "a URL, download it"
+        return None
     try:
         found = html_date(source_html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate on a malformed tree: no date from it
