@@ -3,8 +3,9 @@ proposals as evidence through the one import workflow, verify a crawl's archive.
 acting `Actor`, re-checks it (a firm: only bodies it is assigned) and audits under its name.
 
 A crawl runs outside any transaction (it takes minutes; the database stays free for others): the
-account is checked first, every WARC record goes to the attachment store as it is fetched, the capture
-rows wait in a temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
+account is checked first, every WARC record is appended to the crawl's WARC file as it is fetched
+(stored in the attachment store, under its sha256, when the crawl ends), the capture rows wait in a
+temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
 its captures and proposals are stored — and audited — together at the end. With screenshots, each
 proposed page is then rendered once more in a headless browser and its PNG kept beside the
 capture's WARC record.
