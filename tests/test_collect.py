@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
+from scoring.collect import archive
 from scoring.collect.match import COLUMNS
 from scoring.store import collect as stored
 from scoring.store.attachments import LocalStore
@@ -132,7 +133,22 @@ def test_robots_txt_and_the_traps(tongji):
         assert json.loads(crawl.settings)["max_pages"] == 600
 
 
+def index_of(db: str, crawl_id: int, store: LocalStore) -> list[dict]:
+    """The entries of a stored crawl's CDXJ index."""
+    with Session(engine_for(db)) as session:
+        return archive.index_entries(store.get(stored.get_crawl(session, crawl_id=crawl_id).index_sha256))
+
+
+def flip(store: LocalStore, sha256: str, at: int) -> None:
+    path = store._path(sha256)
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
 def test_verify_names_a_flipped_byte(tmp_path, scheme):
+    """A crawl's records are one WARC file in the store, each a gzip member the CDXJ index places (file,
+    offset, length, the record's sha256): a byte flipped inside one is named by that record."""
     db, server, _, crawl_id = crawled(tmp_path, scheme, "tongji", 13, filler=5)
     server.shutdown()
     ok = gongkai("collect", "verify", str(crawl_id), "--db", db, env=env())
@@ -141,14 +157,43 @@ def test_verify_names_a_flipped_byte(tmp_path, scheme):
     assert checked >= 2 * len(proposals(db, crawl_id))
     capture = proposals(db, crawl_id).iloc[0]
     store = LocalStore(tmp_path / "attachments")
-    path = store._path(capture["capture"])
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    path.write_bytes(bytes(data))
+    entries = index_of(db, crawl_id, store)
+    assert len(entries) == checked and len({e["filename"] for e in entries}) == 1  # one WARC file
+    assert not store.has(capture["capture"])  # no file per record
+    entry = next(e for e in entries if e["record_sha256"] == capture["capture"])
+    flip(store, entry["filename"], entry["offset"] + entry["length"] // 2)
     bad = gongkai("collect", "verify", str(crawl_id), "--db", db, env=env())
     assert bad.returncode == 1
     assert f"changed: response record of {capture['url']} ({capture['capture'][:12]}…)" in bad.stderr
     assert f"crawl {crawl_id}: 1 record of {checked} changed since the crawl" in bad.stderr
+
+
+def test_a_crawl_stored_a_file_per_record_still_verifies_and_accepts(tmp_path, scheme):
+    """Crawls stored before the one WARC file per crawl (and the queued engine's) keep each record as a
+    file of its own, named in the index by its sha256 at offset 0: verified and accepted as before."""
+    db, server, _, crawl_id = crawled(tmp_path, scheme, "tongji", 13, filler=5)
+    server.shutdown()
+    store = LocalStore(tmp_path / "attachments")
+    entries = index_of(db, crawl_id, store)
+    for e in entries:  # the layout of before: a file per record, no record_sha256 in the index
+        assert store.put(store.read(e["filename"], e["offset"], e["length"])) == e["record_sha256"]
+    lines = [f"{e['key']} {e['timestamp']} " + json.dumps(
+        {k: v for k, v in e.items() if k not in ("key", "timestamp", "record_sha256")} | {"filename": e["record_sha256"],
+                                                                                          "offset": 0},
+        ensure_ascii=False, sort_keys=True) for e in entries]
+    store._path(entries[0]["filename"]).unlink()
+    with Session(engine_for(db)) as session:
+        stored.get_crawl(session, crawl_id=crawl_id).index_sha256 = store.put(archive.cdxj(lines))
+        session.commit()
+    ok = gongkai("collect", "verify", str(crawl_id), "--db", db, env=env())
+    assert ok.returncode == 0 and f": {len(entries)} WARC records verified, all unchanged" in ok.stdout, ok.stderr
+    capture = proposals(db, crawl_id).iloc[0]
+    flip(store, capture["capture"], 40)
+    bad = gongkai("collect", "verify", str(crawl_id), "--db", db, env=env())
+    assert f"changed: response record of {capture['url']} ({capture['capture'][:12]}…)" in bad.stderr
+    flip(store, capture["capture"], 40)
+    acc = gongkai("collect", "accept", "--crawl", str(crawl_id), "--db", db, env=env())
+    assert acc.returncode == 0, acc.stderr
 
 
 def test_accepted_proposals_score_like_the_same_rows_imported(tmp_path, scheme):

@@ -61,7 +61,8 @@ def _get(crawler: Crawler, url: str, role: str, name: str) -> tuple[PolledPage, 
             if record is not None:
                 page.records.append(record)
                 response = record is cap.response
-                page.lines.append(archive.cdxj_line(url, cap.fetched_at, record, status=cap.status if response else None,
+                page.lines.append(archive.cdxj_line(url, cap.fetched_at, archive.alone(record),
+                                                    status=cap.status if response else None,
                                                     mime=cap.mime if response else ""))
         page.status, page.error = cap.status, cap.error
         page.request = cap.request.sha256 if cap.request else ""

@@ -3,8 +3,9 @@ proposals as evidence through the one import workflow, verify a crawl's archive.
 acting `Actor`, re-checks it (a firm: only bodies it is assigned) and audits under its name.
 
 A crawl runs outside any transaction (it takes minutes; the database stays free for others): the
-account is checked first, every WARC record goes to the attachment store as it is fetched, the capture
-rows wait in a temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
+account is checked first, every WARC record is appended to the crawl's WARC file as it is fetched
+(stored in the attachment store, under its sha256, when the crawl ends), the capture rows wait in a
+temporary file (a crawl's memory does not grow with its pages' text), and the crawl,
 its captures and proposals are stored — and audited — together at the end. With screenshots, each
 proposed page is then rendered once more in a headless browser and its PNG kept beside the
 capture's WARC record.
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import json
 import pickle
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ from scoring.store import accounts
 from scoring.store import collect as stored
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, PermissionDenied
-from scoring.store.attachments import AttachmentStore, store_for
+from scoring.store.attachments import AttachmentStore, NewFile, store_for
 from scoring.store.audit import audit, now
 from scoring.store.db import resolve_url
 from scoring.store.models import Capture, Crawl
@@ -241,8 +242,8 @@ def _gather(crawler: Crawler, store: AttachmentStore, progress: Callable[[str], 
 
 
 def cdxj_lines(f: Fetched) -> list[str]:
-    """The CDXJ lines of a capture's WARC records (request, response)."""
-    return [archive.cdxj_line(f.url, f.fetched_at, record, status=f.status if record is f.response else None,
+    """The CDXJ lines of a capture's WARC records (request, response), each kept as a file of its own."""
+    return [archive.cdxj_line(f.url, f.fetched_at, archive.alone(record), status=f.status if record is f.response else None,
                               mime=f.mime if record is f.response else "")
             for record in (f.request, f.response) if record is not None]
 
@@ -281,50 +282,42 @@ class CaptureSpool:
 
 
 class Archiver:
-    """Puts each capture's WARC records in the attachment store and keeps their CDXJ lines, on a
-    writer thread (file writes, hashing and the lines overlap the next request: the crawl's thread
-    mostly waits for the network). Leaving it waits for every write and raises the first failure."""
+    """Appends each capture's WARC records (a gzip member each) to the crawl's one WARC file in the
+    attachment store, as they come, and keeps the CDXJ line placing each (file, offset, length, the
+    record's sha256); leaving it without an error stores the file, with one, drops it. In the crawl's
+    own thread: a writer thread beside it (one file per record, then) made the crawl wait for the
+    interpreter lock after each request it sent — docs/performance.md, the collector."""
 
     def __init__(self, store: AttachmentStore):
         self.store, self.lines = store, list[str]()
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-store")
-        self.pending: list[Future] = []
-        self.batch: list[Fetched] = []  # handed over 16 at a time: waking the thread costs more than a record
+        self.file: NewFile | None = None
+        self.kept: list[tuple] = []  # per record: url, time, status and media type (a response's), type, id, sha256, offset, length
+        self.warc = ""  # the WARC file's sha256, once stored
 
     def __enter__(self) -> Archiver:
         return self
 
     def __call__(self, f: Fetched) -> None:
-        if f.request is not None or f.response is not None:
-            self.batch.append(f)
-        if len(self.batch) >= 16:
-            self._hand_over()
-        if len(self.pending) > 16:
-            self._settle()
+        for record in (f.request, f.response):
+            if record is not None:
+                if self.file is None:
+                    self.file = self.store.new_file()
+                offset = self.file.write(record.data)
+                described = (f.status, f.mime) if record is f.response else (None, "")
+                self.kept.append((f.url, f.fetched_at, *described, record.type, record.record_id, record.sha256,
+                                  offset, len(record.data)))
 
-    def _hand_over(self) -> None:
-        if self.batch:
-            self.pending.append(self.pool.submit(self._keep, self.batch))
-            self.batch = []
-
-    def _keep(self, batch: list[Fetched]) -> None:
-        for f in batch:
-            for record in (f.request, f.response):
-                if record is not None:
-                    self.store.put(record.data)
-            self.lines += cdxj_lines(f)
-
-    def _settle(self) -> None:
-        done, self.pending = self.pending, []
-        for future in done:
-            future.result()
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self._hand_over()
-            self._settle()
-        finally:
-            self.pool.shutdown(wait=True)
+    def __exit__(self, exc_type, *exc) -> None:
+        if self.file is None:
+            return
+        if exc_type is not None:
+            self.file.discard()
+            return
+        self.warc = self.file.finish()
+        self.lines = [archive.cdxj_line(url, at, archive.Placed(kind, record_id, sha, self.warc, offset, length),
+                                        status=status, mime=mime)
+                      for url, at, status, mime, kind, record_id, sha, offset, length in self.kept]
+        self.kept.clear()
 
 
 def _page_rows(rows: list[Capture]) -> list[dict]:
@@ -385,9 +378,10 @@ def review(db: str | None, *, actor: Actor, crawl_id: int, proposal_id: int) -> 
         sha = str(row["capture"].iloc[0])
         page = next(c for c in stored.captures(session, crawl_id=crawl_id) if c.response_sha256 == sha)
         shot, shot_error, text, source = page.screenshot_sha256, page.screenshot_error, page.text, page.date_source
+        index_sha = stored.get_crawl(session, crawl_id=crawl_id).index_sha256
     store = store_for(resolve_url(db))
     return Reviewed(proposal_id, str(row["url"].iloc[0]), str(row["title"].iloc[0]), str(row["published_at"].iloc[0]),
-                    source, text, store.get(shot) if shot else b"", shot_error, store.get(sha))
+                    source, text, store.get(shot) if shot else b"", shot_error, _records(store, index_sha, [sha])[sha])
 
 
 @dataclass(frozen=True)
@@ -406,7 +400,8 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     with transaction(db) as session:
         who = _as(session, actor, "collect")
         _visible_crawls(session, who, crawl_id)
-        scheme_id = stored.get_crawl(session, crawl_id=crawl_id).scheme_id
+        crawled = stored.get_crawl(session, crawl_id=crawl_id)
+        scheme_id, index_sha = crawled.scheme_id, crawled.index_sha256
         table = stored.proposals(session, crawl_ids=[crawl_id])
         kept = stored.captures(session, crawl_id=crawl_id)
         captured = {c.response_sha256: c.screenshot_at if c.screenshot_sha256 and c.screenshot_at else c.fetched_at
@@ -425,7 +420,8 @@ def accept(db: str | None, *, actor: Actor, crawl_id: int, min_confidence: float
     if table.empty:
         raise GongkaiError(f"crawl {crawl_id}: no proposal left to accept with these choices")
     store = store_for(resolve_url(db))
-    files = {s: (screenshots[s], store.get(screenshots[s])) if s in screenshots else (s, store.get(s))
+    records = _records(store, index_sha, [s for s in table["capture"].unique() if s not in screenshots])
+    files = {s: (screenshots[s], store.get(screenshots[s])) if s in screenshots else (s, records[s])
              for s in table["capture"].unique()}
     bundle = _bundle(crawl_id, table, files, captured, scheme.scheme.timezone, "" if firm else who.name)
     try:
@@ -478,7 +474,7 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
         _visible_crawls(session, who, crawl_id)
         rec = stored.get_crawl(session, crawl_id=crawl_id)
         scheme_id, index_sha = rec.scheme_id, rec.index_sha256
-        records = [{"filename": s, "url": c.url, "type": t} for c in stored.captures(session, crawl_id=crawl_id)
+        records = [{"record_sha256": s, "url": c.url, "type": t} for c in stored.captures(session, crawl_id=crawl_id)
                    for s, t in ((c.request_sha256, "request"), (c.response_sha256, "response")) if s]
     store = store_for(resolve_url(db))
     problems: list[str] = []
@@ -486,11 +482,11 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
         entries = archive.index_entries(store.get(index_sha)) if index_sha else []
     except GongkaiError as e:
         problems.append(f"the CDXJ index {index_sha[:12]}…: {e}")
-        entries = records
+        entries = _placed_despite(store, index_sha, records)
     for entry in entries:
-        sha = entry["filename"]
+        sha = archive.record_sha256(entry)
         try:
-            fault = archive.check_record(store.get(sha))
+            fault = archive.check_record(_record(store, entry))
         except GongkaiError as e:
             fault = str(e)
         if fault:
@@ -499,6 +495,36 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
         audit(session, who=_as(session, actor, "collect").name, action="collect_verify", scheme_id=scheme_id,
               detail=f"crawl {crawl_id}: {len(entries)} records, {len(problems)} changed")
     return len(entries), problems
+
+
+def _records(store: AttachmentStore, index_sha: str, shas: list[str]) -> dict[str, bytes]:
+    """The bytes of a crawl's WARC records (by their sha256), from where its CDXJ index places them."""
+    placed = {archive.record_sha256(e): e for e in archive.index_entries(store.get(index_sha))} if shas else {}
+    return {sha: _record(store, placed.get(sha, {"record_sha256": sha})) for sha in shas}
+
+
+def _record(store: AttachmentStore, entry: dict) -> bytes:
+    """A WARC record's bytes: where its CDXJ entry places it (the crawl's WARC file), checked against
+    its sha256; an entry without a place, a record stored as a file of its own."""
+    sha = archive.record_sha256(entry)
+    if "offset" not in entry:
+        return store.get(sha)
+    data = store.read(entry["filename"], int(entry["offset"]), int(entry["length"]))
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise GongkaiError(f"its bytes (file {entry['filename'][:12]}…, from byte {int(entry['offset']):,}) no "
+                           "longer match its sha256: altered")
+    return data
+
+
+def _placed_despite(store: AttachmentStore, index_sha: str, records: list[dict]) -> list[dict]:
+    """A crawl's records (from its capture rows) when its CDXJ index was altered: each where a line of
+    the index that still reads places it, else as a file of its own."""
+    try:
+        lines = archive.index_entries(store.read(index_sha), readable_only=True)
+    except GongkaiError:
+        lines = []
+    placed = {e["record_sha256"]: e for e in lines if {"record_sha256", "filename", "offset", "length"} <= e.keys()}
+    return [placed.get(r["record_sha256"], {}) | r for r in records]
 
 
 def crawls(db: str | None, *, actor: Actor) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The web collector against a bare fetch loop: crawling the fixture site on 127.0.0.1 (rate
-unlimited; robots.txt, WARC records into a content-addressed store, page reading, link following)
-beside plain httpx GETs of the same URLs; and the peak memory of a whole `gongkai collect crawl`
-process (database included) at a fifth of the pages and at all of them. The site has
+unlimited; robots.txt, WARC records into the crawl's one WARC file in a content-addressed store,
+page reading, link following) beside plain httpx GETs of the same URLs; and the peak memory of a
+whole `gongkai collect crawl` process (database included) at a fifth of the pages and at all of them. The site has
 `GONGKAI_BENCH_SITE_PAGES` filler pages (default 200; 10,000 with GONGKAI_BENCH=full). Its slow-page
 trap is left out: both would wait."""
 
@@ -154,4 +154,4 @@ def test_crawl_memory_is_flat_in_pages(benchmark, site, tmp_path):
     growth = (large - small) / (many - few) * 1000
     benchmark.extra_info["traced_peak_growth_mb_per_1000_pages"] = round(growth, 2)
     assert many >= PAGES
-    assert growth < 6  # 2.9 MB per 1,000 pages of this site from 200 to 10,000; 10.3 with every row kept
+    assert growth < 6  # 2.4–2.9 MB per 1,000 pages of this site from 2,000 to 10,758; 10.3 with every row kept
