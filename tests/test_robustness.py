@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from scoring.intake.evidence import validate
 from scoring.intake.tables import read_table
-from scoring.method.engine import score
 from scoring.method import robustness as R
 from scoring.method.compiled import compiled
+from scoring.method.engine import score
 from scoring.method.robustness import Spread, robustness
 from tests.cli import gongkai
 from tests.conftest import make_scheme

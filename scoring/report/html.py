@@ -4,9 +4,9 @@ network), and as PDF: the same page with chart images, printed by the system's c
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
