@@ -471,6 +471,28 @@ def test_one_pass_sections_are_each_bodys_explanation(built):
         assert gaps_shown["lost"].tolist() == gaps["gap"].round(2).tolist()
 
 
+def test_printed_tables_are_split_into_tables_of_a_thousand_rows(built):
+    """chromium prints nothing for a page of 21,307-row tables: the printed page holds them as tables
+    of at most PRINTED_ROWS_PER_TABLE rows, each with its head, the rows in order (here 7 a table)."""
+    import lxml.html
+
+    from scoring.report.html import render
+
+    def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
+        return [([th.text_content() for th in t.iter("th")],
+                 [[td.text_content() for td in tr.iter("td")] for tr in t.iter("tr") if tr.find("td") is not None])
+                for t in lxml.html.fromstring(page).iter("table") if "meta" not in (t.get("class") or "")]
+    whole, split = tables(render(built, {})), tables(render(built, {}, rows_per_table=7))
+    assert max(len(rows) for _, rows in split) == 7 and len(split) > len(whole)
+    joined: list[tuple[list[str], list[list[str]]]] = []
+    for head, rows in split:   # a table of the same head right after another: its continuation
+        if joined and joined[-1][0] == head and len(joined[-1][1]) % 7 == 0 and len(joined[-1][1]) and rows:
+            joined[-1][1].extend(rows)
+        else:
+            joined.append((head, list(rows)))
+    assert joined == whole
+
+
 def test_a_nations_body_sections_are_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):
     """Over BODIES_INLINE bodies (a nation's 3,237: 5,751 printed pages) the documents that print the
     body sections (html, docx, pdf) say where they are instead: two CSVs beside the report, every

@@ -7,6 +7,7 @@ import base64
 import subprocess
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -37,17 +38,24 @@ BREAKING = ("url", "sha")  # may break anywhere
 _ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
-def _table(frame: pd.DataFrame, lang: str, headed: bool = False) -> Markup:
+def _table(frame: pd.DataFrame, lang: str, headed: bool = False, rows_per_table: int | None = None) -> Markup:
     """An escaped HTML table (evidence notes and URLs are text, never markup): one number format
     per column, numbers right-aligned, short columns on one line; columns known by their keys
     (`headed`: a section's table that carries its headers in the report's words already)."""
     rows, numeric = cells(frame)
-    return _tables(frame, lang, numeric, headed)(rows)
+    return _tables(frame, lang, numeric, headed, rows_per_table)(rows)
 
 
-def _tables(frame: pd.DataFrame, lang: str, numeric: list[bool], headed: bool = False) -> Callable[[list], Markup]:
+# chromium prints no PDF at all (it exits, silently) for a page whose tables run to tens of thousands
+# of rows each (21,700 bodies' rankings and robustness); split into tables of this many rows, each
+# with its head, the same page prints — and a printed table repeats its head on every page anyway
+PRINTED_ROWS_PER_TABLE = 1_000
+
+
+def _tables(frame: pd.DataFrame, lang: str, numeric: list[bool], headed: bool = False,
+            rows_per_table: int | None = None) -> Callable[[list], Markup]:
     """The HTML of tables with `frame`'s columns, from their cells (`cells`): its head worked out once
-    for every body's table of that kind."""
+    for every body's table of that kind; `rows_per_table`: longer tables as several, one after the other."""
     kinds = ["num" if n else "brk" if c in BREAKING else "wrap" if c in WRAPPING else "nw"
              for c, n in zip(frame.columns, numeric, strict=True)]
     head = "".join(f'<th class="{k}">{escape(c if headed else header(c, lang))}</th>'
@@ -55,35 +63,43 @@ def _tables(frame: pd.DataFrame, lang: str, numeric: list[bool], headed: bool = 
     opened = [f'<td class="{k}">' for k in kinds]
 
     def table(rows: list[list[str]]) -> Markup:
-        body = "".join("<tr>" + "".join(o + v.translate(_ESCAPED) + "</td>" for v, o in zip(r, opened, strict=True))
+        step = rows_per_table or max(len(rows), 1)
+        return Markup("".join(f"<table><thead><tr>{head}</tr></thead><tbody>{body(rows[i:i + step])}</tbody></table>"
+                              for i in range(0, max(len(rows), 1), step)))
+
+    def body(rows: list[list[str]]) -> str:
+        return "".join("<tr>" + "".join(o + v.translate(_ESCAPED) + "</td>" for v, o in zip(r, opened, strict=True))
                        + "</tr>" for r in rows)
-        return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return table
 
 
-def _quality(report: Report, chart: Markup | None) -> list[dict]:
+def _quality(report: Report, chart: Markup | None, table: Callable[..., Markup]) -> list[dict]:
     """The quality sections with their tables as HTML and the heat map in place."""
     return [{"key": s.key, "title": s.title(report.lang),
              "blocks": [{"kind": b.kind, "text": b.text,
-                         "html": _table(b.table, report.lang, headed=True) if b.table is not None else chart or ""}
+                         "html": table(b.table, report.lang, headed=True) if b.table is not None else chart or ""}
                         for b in s.blocks if b.kind != "chart" or chart]} for s in report.sections]
 
 
-def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS) -> str:
+def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts: str = SCREEN_FONTS,
+           rows_per_table: int | None = None) -> str:
+    """The report's page (`rows_per_table`: long tables split, for printing)."""
+    table = partial(_table, rows_per_table=rows_per_table)
     t = report.t
     lang = report.lang
     quality_chart = charts.pop(CHART, None)
-    gaps, findings = (_tables(f, lang, numeric_columns(f)) for f in (report.gaps, report.findings))
+    gaps, findings = (_tables(f, lang, numeric_columns(f), rows_per_table=rows_per_table)
+                      for f in (report.gaps, report.findings))
     bodies = [{**b, "gaps_html": gaps(b["gaps_cells"]) if b["gaps_cells"] else "",
                "findings_html": findings(b["findings_cells"]) if b["findings_cells"] else ""} for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",
-        tables={"summary": _table(report.summary, lang), "method": _table(report.method, lang),
-                "appendix": "" if report.appendix_note else _table(report.appendix, lang), "robustness": _table(report.robustness, lang),
-                "yoy": _table(report.year_over_year, lang) if len(report.year_over_year) else "",
-                "rankings": [(t(f"kind_{k}"), _table(v, lang)) for k, v in report.rankings.items()]},
-        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart),
+        tables={"summary": table(report.summary, lang), "method": table(report.method, lang),
+                "appendix": "" if report.appendix_note else table(report.appendix, lang), "robustness": table(report.robustness, lang),
+                "yoy": table(report.year_over_year, lang) if len(report.year_over_year) else "",
+                "rankings": [(t(f"kind_{k}"), table(v, lang)) for k, v in report.rankings.items()]},
+        charts=list(charts.values()), bodies=bodies, previous=report.previous, quality=_quality(report, quality_chart, table),
         appendix_note=report.appendix_note, bodies_note=report.bodies_note)
 
 
@@ -102,7 +118,8 @@ def write_pdf(report: Report, path: Path) -> None:
         charts = {name: Markup(f'<img alt="{name}" src="data:image/png;base64,'
                                f'{base64.b64encode(p.read_bytes()).decode()}">') for name, p in pngs.items()}
         page = Path(tmp) / "report.html"
-        page.write_text(render(report, charts, fonts=PRINT_FONTS), encoding="utf-8")
+        page.write_text(render(report, charts, fonts=PRINT_FONTS, rows_per_table=PRINTED_ROWS_PER_TABLE),
+                        encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--no-pdf-header-footer",
                "--generate-pdf-document-outline",  # bookmarks from the headings
