@@ -15,11 +15,12 @@ from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.intake.attachments import FILE_TYPES, Attached, suffix
+from scoring.intake.schemes import parse_scheme_cached
 from scoring.local_time import local_day
 from scoring.method import LOST
 from scoring.method.compiled import with_calendar
 from scoring.method.engine import Scorecard, score
-from scoring.method.scheme import Scheme, parse_scheme
+from scoring.method.scheme import Scheme
 from scoring.store import calendar
 from scoring.store.accounts import Actor, PermissionDenied
 from scoring.store.attachments import AttachmentStore
@@ -189,7 +190,7 @@ def publication_of_run(session: Session, *, run_id: int) -> Publication | None:
 def frozen_scheme(pub: Publication) -> Scheme:
     """The scheme frozen with a publication, on the calendar frozen with it (the years loaded then)."""
     years = calendar.thaw(pub.calendar_text)
-    scheme = parse_scheme(pub.scheme_text, f"publication {pub.id}")
+    scheme = parse_scheme_cached(pub.scheme_text, f"publication {pub.id}")   # parsed once per text, as a stored scheme
     return with_calendar(scheme, years, hashlib.sha256(pub.calendar_text.encode()).hexdigest())
 
 
@@ -313,7 +314,8 @@ def problems(session: Session, *, publication_id: int, body: str | None = None) 
             .where(r.publication_id == publication_id))
     if body is not None:
         stmt = stmt.where(r.body == body)
-    return pd.DataFrame(session.execute(stmt.order_by(r.id)).all(), columns=PROBLEM_COLUMNS)
+    rows = [tuple(row) for row in session.execute(stmt.order_by(r.id))]   # plain tuples: pandas looks at no Row
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
 
 def publication(session: Session, *, publication_id: int) -> Publication:
