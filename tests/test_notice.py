@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -390,6 +392,15 @@ def test_rectification_notices_across_processes_are_the_same_documents(final, tm
     assert [p.name for p in one] == [p.name for p in two] == sorted(f"{b}-整改通知书.docx" for b in set(todo["body"]))
     assert [_text(p) for p in one] == [_text(p) for p in two]
     assert "未发布" in _text(one[0])
+    # a nation's bodies are done in parts (their rows held a part at a time): the same documents, part for part
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(notice, "BODIES_AT_ONCE", 3)
+        parts = notice.write_rectifications(**args, out=tmp_path / "parts", workers=1)
+
+    def unzipped(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            return {name: z.read(name) for name in z.namelist()}
+    assert len(one) > 3 and [unzipped(p) for p in parts] == [unzipped(p) for p in one]
 
 
 def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):

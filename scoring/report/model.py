@@ -297,7 +297,7 @@ def _body_sections(card: Scorecard, lang: str) -> tuple[list[dict], pd.DataFrame
     found = losses(card)
     found = worst_first(found[found["lost"] > LOST], by_body=True)
     found = found[found.groupby("body", observed=True).cumcount() < FINDINGS_SHOWN]
-    found = found.merge(lateness(card, found), on=["body", "obligation", "rule", "item"], how="left")  # the shown only
+    found = found.join(lateness(card, found)[["late_working_days", "late_hours"]])  # of the shown only, by row
     found = pd.DataFrame({
         "body": found["body"].astype(str).to_numpy(), "obligation": found["obligation"].to_numpy(),
         "rule": [rules[(o, n)] for o, n in zip(found["obligation"], found["rule_no"], strict=True)],
