@@ -567,6 +567,10 @@ def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_pa
     assert "'" + HOSTILE_NOTE in apart[built.header("note")].tolist()
     assert "'" + HOSTILE_URL in apart[built.header("url")].tolist()
     assert not any(c.startswith(("=", "+", "-", "@")) for row in apart.values.tolist() for c in row if c)
+    whole = (tmp_path / "r-附录.csv").read_bytes()
+    monkeypatch.setattr(writer, "CSV_ROWS_AT_ONCE", 4)   # millions of rows are written in parts: the same file
+    writer.write(built, tmp_path / "r.html")
+    assert (tmp_path / "r-附录.csv").read_bytes() == whole
 
     writer.write(built, tmp_path / "r.docx")
     doc = Document(str(tmp_path / "r.docx"))
