@@ -166,6 +166,13 @@ def test_verify_names_a_flipped_byte(tmp_path, scheme):
     assert bad.returncode == 1
     assert f"changed: response record of {capture['url']} ({capture['capture'][:12]}…)" in bad.stderr
     assert f"crawl {crawl_id}: 1 record of {checked} changed since the crawl" in bad.stderr
+    flip(store, entry["filename"], entry["offset"] + entry["length"] // 2)   # as it was
+    path = store._path(entry["filename"])
+    path.write_bytes(path.read_bytes() + b"WARC/1.1\r\n")   # bytes after the last record change no record
+    grown = gongkai("collect", "verify", str(crawl_id), "--db", db, env=env())
+    assert grown.returncode == 1
+    assert f"the crawl's WARC file {entry['filename'][:12]}…: bytes outside its records were added or changed" \
+        in grown.stderr
 
 
 def test_a_crawl_stored_a_file_per_record_still_verifies_and_accepts(tmp_path, scheme):

@@ -483,6 +483,7 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
     except GongkaiError as e:
         problems.append(f"the CDXJ index {index_sha[:12]}…: {e}")
         entries = _placed_despite(store, index_sha, records)
+    altered: set[str] = set()
     for entry in entries:
         sha = archive.record_sha256(entry)
         try:
@@ -491,10 +492,33 @@ def verify(db: str | None, *, actor: Actor, crawl_id: int) -> tuple[int, list[st
             fault = str(e)
         if fault:
             problems.append(f"{entry['type']} record of {entry['url']} ({sha[:12]}…): {fault}")
+            altered.add(entry.get("filename", ""))
+    # the crawl's WARC file as a whole: bytes added after its last record (or between records) change
+    # no record, but the file is no longer the one stored under its sha256
+    for name in sorted({e["filename"] for e in entries if "offset" in e} - altered):
+        if not _file_unchanged(store, name):
+            problems.append(f"the crawl's WARC file {name[:12]}…: bytes outside its records were added or changed")
     with transaction(db) as session:
         audit(session, who=_as(session, actor, "collect").name, action="collect_verify", scheme_id=scheme_id,
               detail=f"crawl {crawl_id}: {len(entries)} records, {len(problems)} changed")
     return len(entries), problems
+
+
+def _file_unchanged(store: AttachmentStore, sha256: str, part: int = 8 << 20) -> bool:
+    """Whether a stored file still hashes to its name, read a part at a time (a crawl's WARC file)."""
+    digest, at = hashlib.sha256(), 0
+    try:
+        while True:
+            try:
+                chunk = store.read(sha256, at, part)
+            except GongkaiError:   # fewer than `part` bytes are left: the rest, to the end
+                digest.update(store.read(sha256, at))
+                break
+            digest.update(chunk)
+            at += len(chunk)
+    except GongkaiError:   # not in the store at all
+        return False
+    return digest.hexdigest() == sha256
 
 
 def _records(store: AttachmentStore, index_sha: str, shas: list[str]) -> dict[str, bytes]:
