@@ -121,7 +121,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "templates": ("导入模板（每种规则一个，含中文表头和示例行）", "Import templates (one per rule kind, Chinese headers, an example row)"),
     "tree": ("任务树（原文引用、分值、规则）", "Obligation tree (quotes, points, rules)"),
     "points": ("分值", "Points"),
-    "obligation_title": ("任务", "Obligation"),
+    "obligation_title": ("任务", "Title"),   # beside 任务编号 "Obligation": two columns, two headers
     "rules": ("规则", "Rules"),
     "leads": ("牵头单位", "Leads"),
     "applies": ("适用于全部", "Applies to every"),

@@ -539,6 +539,22 @@ def test_a_nations_body_sections_are_written_beside_the_report(built, demo_db, t
     assert sorted(files) == [".html", "gongkai-report-各单位失分事项.csv", "gongkai-report-各单位失分指标.csv"]
 
 
+def test_parts_apart_in_english_name_their_columns_apart(built, tmp_path, monkeypatch):
+    """In English the report's body sections apart are r-gaps.csv and r-findings.csv, their headers
+    each a column's own (the obligation's number and its title were both "Obligation": the CSV was
+    refused with a pandas error)."""
+    from dataclasses import replace
+
+    from scoring.report import write as writer
+
+    monkeypatch.setattr(writer, "BODIES_INLINE", 5)
+    english = replace(built, lang="en")
+    writer.write(english, tmp_path / "r.html")
+    gaps = pd.read_csv(tmp_path / "r-gaps.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(gaps.columns) == ["Body", "Obligation", "Title", "Lost"] and len(gaps) == len(built.gaps)
+    assert (tmp_path / "r-findings.csv").exists()
+
+
 def test_a_national_appendix_is_written_beside_the_report(built, demo_db, tmp_path, monkeypatch):
     """An appendix longer than APPENDIX_INLINE rows (a nation's 431,534) is not printed in the report:
     it is a CSV beside each report file, with the report's headers and every row, and each format says

@@ -204,12 +204,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (=, +, -, @ …) get a leading apostrophe,
     the spreadsheet convention for "this is text"; `read_table` removes it again."""
     out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype(str)
-            risky = text.str.startswith(FORMULA_START) & out[col].notna()
+    for i in range(out.shape[1]):   # by position: two headers may read alike (two "Obligation" in English)
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            text = col.astype(str)
+            risky = text.str.startswith(FORMULA_START) & col.notna()
             if risky.any():  # only those cells are rewritten
-                out[col] = out[col].where(~risky, "'" + text.where(risky, ""))
+                out.isetitem(i, col.where(~risky, "'" + text.where(risky, "")))
     return out
 
 
