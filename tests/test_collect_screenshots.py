@@ -68,7 +68,7 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
            " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o)); } catch (e) {}"
            "</script>")
     for url, extra in ((page, f'<img src="{spy}/img.png"><img src="/img/moved.png"><script>fetch("{spy}/js")</script>'
-                              + rtc),
+                              '<img src="/private/shot.png">' + rtc),   # robots.txt: Disallow: /private/
                        (leaving, f'<script>location.href = "{spy}/away"</script>')):
         html = (folder / url.lstrip("/")).read_text(encoding="utf-8")
         (folder / url.lstrip("/")).write_text(html.replace("</body>", extra + "</body>"), encoding="utf-8")
@@ -87,6 +87,7 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
     finally:
         server.shutdown()
     assert any("/img/moved.png" in str(r) for r in server.requests)  # the redirect was served …
+    assert not any("/private/" in str(r) for r in server.requests)  # … the image robots.txt disallows was not asked for
     assert other_host.seen == []  # … and the images, the script's fetch and its navigation never left the browser
     with pytest.raises(BlockingIOError):  # nor did a STUN packet
         stun.recv(2048)
@@ -95,7 +96,8 @@ def test_every_proposal_has_a_png_of_its_page_and_accept_carries_it(tmp_path, sc
         captures = {c.id: c for c in stored.captures(session, crawl_id=1)}
         props = stored.proposals(session, crawl_ids=[1])
         [audited] = session.exec(select(AuditEntry.detail).where(AuditEntry.action == "collect_screenshots")).all()
-    assert audited.endswith(", 3 requests of the pages refused (another host, or a refused address)")  # img, fetch, navigation
+    assert audited.endswith(", 4 requests of the pages refused (another host, a refused address, or robots.txt)")
+    # the other host's image, fetch and navigation; the disallowed image
     by_capture = {c.response_sha256: c for c in captures.values()}
     proposed = [by_capture[s] for s in props["capture"].unique() if by_capture[s].kind == "html"]
     assert len(proposed) >= 5 and f"{len(proposed) - 1} screenshots, 1 pages not rendered" in r.stdout

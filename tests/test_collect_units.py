@@ -259,12 +259,16 @@ def test_a_name_that_answers_differently_the_second_time_reaches_only_the_first_
 
 
 def test_what_a_screenshot_page_may_request(monkeypatch):
-    """The screenshot browser's rule (Crawler.refusal): the site's hosts over http(s), at public addresses."""
+    """The screenshot browser's rule (Crawler.refusal): the site's hosts over http(s), at public addresses,
+    what their robots.txt allows (the crawl fetched it; here it is given: nothing is sent)."""
     table = {"www.example.gov.cn": "93.184.215.14", "intra.example.gov.cn": "10.1.2.3"}
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))])
     crawler = Crawler("https://www.example.gov.cn/", {"intra.example.gov.cn"}, settings=CollectSettings())
+    crawler._set_robots(netloc("https://www.example.gov.cn/"), "User-agent: *\nDisallow: /private/\n")
     assert crawler.refusal("https://www.example.gov.cn/css/a.css") == ""
+    assert crawler.refusal("https://www.example.gov.cn/private/a.png") == \
+        "https://www.example.gov.cn/private/a.png: robots.txt disallows it"
     assert crawler.refusal("http://cdn.example.com/x.js") == "cdn.example.com: another host than the site's"
     assert crawler.refusal("ftp://www.example.gov.cn/x") == "ftp://www.example.gov.cn/x: not an http(s) address"
     assert crawler.refusal("https://intra.example.gov.cn/api").startswith(

@@ -407,7 +407,8 @@ class Crawler:
 
     def refusal(self, url: str) -> str:
         """Why a request of a page's own (a screenshot's scripts, images, styles) may not be sent ('' when
-        it may): only http(s) of the site's hosts, at the addresses the crawl checked (public unless allowed)."""
+        it may): only http(s) of the site's hosts, at the addresses the crawl checked (public unless
+        allowed), and what the host's robots.txt lets this crawler fetch."""
         p = urlsplit(url)
         if p.scheme not in ("http", "https") or not p.hostname:
             return f"{url[:80]}: not an http(s) address"
@@ -417,6 +418,8 @@ class Crawler:
             self.pin(p.hostname, p.port or (443 if p.scheme == "https" else 80))
         except AddressRefused as e:
             return str(e)
+        if not self.allowed(url):
+            return f"{url[:80]}: robots.txt disallows it"
         return ""
 
     def addresses(self) -> dict[str, str]:

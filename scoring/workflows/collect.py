@@ -189,7 +189,7 @@ def crawl(db: str | None, *, actor: Actor, body: str, site: str, scheme_id: str 
         taken, failed = sum(bool(s) for s, _, _ in shots.values()), sum(bool(e) for _, _, e in shots.values())
         audit(session, who=_as(session, actor, "collect").name, action="collect_screenshots", scheme_id=scheme.id,
               detail=f"crawl {crawl_id}: {taken} screenshots, {failed} pages not rendered, "
-                     f"{len(refused)} requests of the pages refused (another host, or a refused address)")
+                     f"{len(refused)} requests of the pages refused (another host, a refused address, or robots.txt)")
     return dataclasses.replace(result, screenshots=taken, screenshot_errors=failed)
 
 
