@@ -247,7 +247,7 @@ def _rankings(card: Scorecard, lang: str, share: pd.Series) -> dict[str, pd.Data
     return out
 
 
-def _worded(v: pd.Series, word) -> pd.Series:
+def worded(v: pd.Series, word) -> pd.Series:
     """`word` of each value, worked out once per distinct value (no value stays as it is)."""
     codes, distinct = pd.factorize(v)
     words = np.array([*(word(x) for x in distinct), None], dtype=object)
@@ -259,16 +259,16 @@ def _worded(v: pd.Series, word) -> pd.Series:
 
 def _s(v: pd.Series, lang: str) -> pd.Series:
     """Names or quotations in the report's script, each distinct value converted once."""
-    return _worded(v, lambda x: script(x, lang) if isinstance(x, str) else x)
+    return worded(v, lambda x: script(x, lang) if isinstance(x, str) else x)
 
 
 def _items(v: pd.Series, lang: str) -> pd.Series:
     """Items in words (`item_text`), each distinct item worded once."""
-    return _worded(v.astype(str), lambda i: item_text(i, lang))
+    return worded(v.astype(str), lambda i: item_text(i, lang))
 
 
 def _outcomes(v: pd.Series, lang: str) -> pd.Series:
-    return _worded(v.astype(str), lambda o: text(f"outcome_{o}", lang))
+    return worded(v.astype(str), lambda o: text(f"outcome_{o}", lang))
 
 
 def _when(v: pd.Series) -> pd.Series:
@@ -351,7 +351,7 @@ def _appendix(card: Scorecard, lang: str, evidence: EvidenceSummary) -> pd.DataF
         f[c] = f["attachment"].map(files[c]) if files is not None else None
     names = {b.id: script(b.name, lang) for b in card.scheme.bodies}
     return pd.DataFrame({
-        "name": _worded(f["body"], lambda b: names[str(b)]), "obligation": f["obligation"],
+        "name": worded(f["body"], lambda b: names[str(b)]), "obligation": f["obligation"],
         "item": _items(f["item"], lang),
         "due": _when(f["due"]), "published": _when(f["published_at"]), "outcome": _outcomes(f["outcome"], lang),
         "late": late_texts(f, lang), "url": f["url"].fillna(""), "note": _s(f["note"].fillna(""), lang),

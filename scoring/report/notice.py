@@ -26,7 +26,7 @@ from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import costed
 from scoring.report.gongwen import Block, Letterhead, Table, write_docx, write_pdf
-from scoring.report.model import item_text
+from scoring.report.model import item_text, worded
 
 KIND_LABEL = {"city": "设区市政府", "county": "县（市、区）政府", "department": "省政府部门和单位"}
 OUTCOME = {"missing": "未发布", "late": "逾期发布", "short": "未达到", "fail": "未达标", "rated": "评分"}
@@ -258,12 +258,11 @@ def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[s
     # each (body, obligation) together, worst first within it (what worst_first orders per body)
     found = found.sort_values(["body", "obligation", "lost", "item"], ascending=[True, True, False, True],
                               ignore_index=True)
-    items = found["item"].astype(str)
-    words = {i: script(item_text(i, lang), lang) for i in items.unique()}
-    results = found["kind"].astype(str) + "\t" + found["outcome"].astype(str)  # an outcome in its kind's words
-    said = {r: script(_outcome(*r.split("\t")), lang) for r in results.unique()}
-    cells = list(map(list, zip(items.map(words).tolist(), _day(found["due"]), _day(found["published_at"]),
-                               results.map(said).tolist(), strict=True)))
+    items = worded(found["item"].astype(str), lambda i: script(item_text(i, lang), lang))
+    results = worded(found["kind"].astype(str) + "\t" + found["outcome"].astype(str),   # an outcome in its kind's words
+                     lambda r: script(_outcome(*r.split("\t")), lang))
+    cells = list(map(list, zip(items.tolist(), _day(found["due"]), _day(found["published_at"]), results.tolist(),
+                               strict=True)))
     body, obligation = found["body"].astype(str), found["obligation"].astype(str)
     starts = np.flatnonzero((body != body.shift()) | (obligation != obligation.shift()))
     ends = [*starts[1:], len(found)]
