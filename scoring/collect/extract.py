@@ -216,7 +216,8 @@ def _channel(doc, meta: dict[str, str], title: str) -> str:
 
 
 def _page_date(source_html: str, table: dict[str, str], meta: dict[str, str], text: str,
-               list_date: tuple[dt.datetime, bool] | None) -> tuple[tuple[dt.datetime, bool] | None, str]:
+               list_date: tuple[dt.datetime, bool] | None,
+               is_list: bool = False) -> tuple[tuple[dt.datetime, bool] | None, str]:
     for label in PUBLISHED_LABELS:
         if label in table and (d := find_date(table[label])):
             return d, "table"
@@ -229,7 +230,7 @@ def _page_date(source_html: str, table: dict[str, str], meta: dict[str, str], te
             return d, "label"
     if list_date is not None:
         return list_date, "list"
-    found = _htmldate(source_html)
+    found = _htmldate(source_html) if not is_list else None  # a list page's dates are its items'
     if found is not None:
         return (found, False), "htmldate"
     for label in WRITTEN_LABELS:
@@ -291,8 +292,8 @@ def read_page(body: bytes, content_type: str, url: str,
     body_el = doc.find("body")
     page_text = _clean(_text_of(body_el if body_el is not None else doc))[:MAX_TEXT]
     title = _title(doc, table, meta)
-    date, source = _page_date(text, table, meta, page_text, list_date)
-    dated_links = sum(link.date is not None for link in links)
+    is_list = sum(link.date is not None for link in links) >= 3
+    date, source = _page_date(text, table, meta, page_text, list_date, is_list)
     return Page("html", title=title, text=page_text, published_at=date[0] if date else None,
                 has_time=bool(date and date[1]), date_source=source, channel=_channel(doc, meta, title),
-                encoding=encoding, links=links, is_list=dated_links >= 3)
+                encoding=encoding, links=links, is_list=is_list)

@@ -14,24 +14,25 @@ crawl runs (engine.py keeps the frontier and the politeness in Redis instead).""
 from __future__ import annotations
 
 import datetime as dt
+import http.client
+import http.cookiejar
 import ipaddress
 import multiprocessing
 import socket
 import ssl
 import time
+import urllib.request
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import certifi
-import httpcore
-import httpx
 from protego import Protego
 from pydantic import NonNegativeInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,12 @@ def fingerprint(url: str) -> str:
     return urlunsplit((p.scheme.lower(), host + port, p.path or "/", query, ""))
 
 
+@lru_cache(maxsize=1 << 10)
+def _ascii_host(host: str) -> str:
+    """A host name as sent (Host header, TLS SNI): an IDN in its ASCII (punycode) form."""
+    return host if host.isascii() else host.encode("idna").decode("ascii")
+
+
 @lru_cache(maxsize=1 << 16)
 def is_web(url: str) -> bool:
     """Whether a URL is http(s) (asked of every link of every page: cached, as fingerprint and netloc are)."""
@@ -137,40 +144,44 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
-class _PinnedBackend(httpcore.SyncBackend):
-    """Opens each connection to the address its host name was checked at (`pin`), not to whatever a
-    second lookup answers: a name that gives the check a public address and the connection a private
-    one (DNS rebinding) reaches only the first. The URL keeps the name, so the Host header, the TLS
-    SNI and the certificate check are on the name."""
+class _Pinned:
+    """Connects to the address its host name was checked at (`address`), not to whatever a second
+    lookup answers: a name that gives the check a public address and the connection a private one
+    (DNS rebinding) reaches only the first. The connection keeps the name, so the Host header, the
+    TLS SNI and the certificate check are on the name."""
 
-    def __init__(self, pin: Callable[[str, int], str]):
-        self.pin = pin
+    _address: str
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return super().connect_tcp(self.pin(host, port), port, timeout=timeout, local_address=local_address,
-                                   socket_options=socket_options)
-
-
-class PinnedTransport(httpx.HTTPTransport):
-    """httpx's transport (one connection, keep-alive, TLS with certifi's roots) over `_PinnedBackend`."""
-
-    def __init__(self, pin: Callable[[str, int], str], limits: httpx.Limits):
-        super().__init__(verify=_tls(), trust_env=False, limits=limits)
-        self._pool = httpcore.ConnectionPool(  # as HTTPTransport makes it, with the pinned backend
-            ssl_context=_tls(), max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PinnedBackend(pin))
+    def _pinned(self, where: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        """http.client's `_create_connection`, to the address checked."""
+        try:
+            return socket.create_connection((self._address, where[1]), *args, **kwargs)
+        except TimeoutError:
+            raise
+        except OSError as e:
+            raise ConnectFailed(f"ConnectError: {e}") from None
 
 
-class _SetCookies(httpx.Cookies):
-    """httpx's cookie jar, reading only the responses that set a cookie: for every other one, httpx
-    builds the standard library's request and response views only to find nothing (≈ 5 % of a
-    crawl's CPU on a site of small pages)."""
+class _HTTP(_Pinned, http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+        self._create_connection = self._pinned
 
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
+
+class _HTTPS(_Pinned, http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=_tls())
+        self._address = address
+        self._create_connection = self._pinned
+
+
+class ConnectFailed(OSError):
+    """The connection to a host could not be opened (refused, unreachable, TLS handshake)."""
+
+
+# a request's path and query as sent: non-ASCII and spaces percent-encoded (UTF-8), escapes kept
+_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 def robots_text(cap: Capture) -> str | None:
@@ -242,11 +253,8 @@ class Crawler:
                                "ASCII text only (name the firm in Latin letters or pinyin)")
         # the start address is checked before anything is sent (and every connection goes to it)
         self.pin(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=False, trust_env=False,
-            transport=PinnedTransport(self.pin, httpx.Limits(max_connections=1, max_keepalive_connections=1)),
-            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"})
-        self.client._cookies = _SetCookies()  # the client's jar (httpx offers no setter keeping the class)
+        self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._cookies = http.cookiejar.CookieJar()
 
     def pin(self, host: str, port: int) -> str:
         """The address a host is reached at: looked up and checked once a crawl, then always that one."""
@@ -255,7 +263,18 @@ class Crawler:
         return self._resolved[host, port]
 
     def close(self) -> None:
-        self.client.close()
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+    def _connection(self, scheme: str, host: str, port: int, ip: str) -> http.client.HTTPConnection:
+        """The host's one keep-alive connection (http.client's: a local page's GET costs a third of
+        httpx's in CPU, and the crawl fetches each URL as its bare loop does)."""
+        key = (scheme, host, port)
+        if key not in self._connections:
+            kind = _HTTPS if scheme == "https" else _HTTP
+            self._connections[key] = kind(host, port, ip, self.settings.timeout)
+        return self._connections[key]
 
     # ---- politeness ----------------------------------------------------------------------------
 
@@ -332,13 +351,15 @@ class Crawler:
             self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip)
-            except httpx.TimeoutException:
+            except TimeoutError:
+                self._drop(url)
                 cap.error = f"no answer within {self.settings.timeout:g} s"
                 return cap  # a slow page stays slow: not retried
-            except AddressRefused as e:  # a name the connection looked up afresh (an IDN's ASCII form)
+            except ConnectFailed as e:
+                self._drop(url)
                 cap.error = str(e)
-                return cap
-            except httpx.HTTPError as e:
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                self._drop(url)
                 cap.error = f"{type(e).__name__}: {e}"
             else:
                 if cap.status not in RETRY_STATUS:
@@ -349,34 +370,74 @@ class Crawler:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
         return cap
 
+    def _drop(self, url: str) -> None:
+        """Close the connection a failed request used (the next one opens afresh)."""
+        p = urlsplit(url)
+        connection = self._connections.pop(
+            (p.scheme, _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)), None)
+        if connection is not None:
+            connection.close()
+
+    def _send(self, cap: Capture, ip: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, list]:
+        """The GET sent on the host's connection (once more on a fresh one when a kept-alive
+        connection turns out closed by the server): the connection, the response, the headers sent."""
+        p = urlsplit(cap.url)
+        host, port = _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)
+        target = quote((p.path or "/") + (f"?{p.query}" if p.query else ""), safe=_TARGET_SAFE)
+        sent = [("Host", host if p.port is None else f"{host}:{p.port}"), ("User-Agent", self.settings.user_agent),
+                ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate")]
+        if self._cookies:  # the jar speaks urllib's Request
+            asking = urllib.request.Request(cap.url)
+            self._cookies.add_cookie_header(asking)
+            if cookie := asking.get_header("Cookie"):
+                sent.append(("Cookie", cookie))
+        for attempt in (0, 1):
+            connection = self._connection(p.scheme, host, port, ip)
+            reused = connection.sock is not None
+            try:
+                connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+                for k, v in sent:
+                    connection.putheader(k, v)
+                connection.endheaders()
+                return connection, connection.getresponse(), sent
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._drop(cap.url)
+                if not reused or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
     def _get(self, cap: Capture, ip: str) -> None:
         start = time.monotonic()
         cap.error, cap.fetched_at = "", dt.datetime.now(dt.UTC)
         cap_bytes = self.settings.max_bytes
-        with self.client.stream("GET", cap.url) as r:
-            raw, truncated = bytearray(), ""
-            for chunk in r.iter_raw():
-                raw += chunk
-                if len(raw) > cap_bytes:
-                    truncated, cap.error = "length", f"larger than the size cap of {cap_bytes} bytes: truncated"
-                    break
-                if time.monotonic() - start > 4 * self.settings.timeout:
-                    truncated, cap.error = "time", f"still sending after {4 * self.settings.timeout:g} s: truncated"
-                    break
-            sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.request.headers.raw]
-            got = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.headers.raw]
-            cap.status, cap.mime, body = r.status_code, r.headers.get("content-type", ""), bytes(raw)
-            cap.request = archive.request_record(cap.url, sent, cap.fetched_at)
-            cap.response = archive.response_record(
-                cap.url, status=r.status_code, reason=r.reason_phrase, headers=got, body=body,
-                at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
-            cap.size = len(raw)
-            if r.is_redirect and r.headers.get("location"):
-                cap.redirect = urljoin(cap.url, r.headers["location"])
-            elif not truncated and 200 <= r.status_code < 300:
-                self._read(cap, body, r.headers.get("content-encoding", ""))
-            elif r.status_code >= 400:
-                cap.error = cap.error or f"HTTP {r.status_code} {r.reason_phrase}".strip()
+        connection, r, sent = self._send(cap, ip)
+        raw, truncated = bytearray(), ""
+        while chunk := r.read(65536):
+            raw += chunk
+            if len(raw) > cap_bytes:
+                truncated, cap.error = "length", f"larger than the size cap of {cap_bytes} bytes: truncated"
+                break
+            if time.monotonic() - start > 4 * self.settings.timeout:
+                truncated, cap.error = "time", f"still sending after {4 * self.settings.timeout:g} s: truncated"
+                break
+        if truncated:
+            self._drop(cap.url)  # the rest of the body is still on the way: the connection cannot serve another
+        got = r.msg.items()
+        if "Set-Cookie" in r.msg or "Set-Cookie2" in r.msg:
+            self._cookies.extract_cookies(r, urllib.request.Request(cap.url))
+        reason, location, body = r.reason or "", r.getheader("location"), bytes(raw)
+        cap.status, cap.mime = r.status, r.getheader("content-type") or ""
+        cap.request = archive.request_record(cap.url, sent, cap.fetched_at)
+        cap.response = archive.response_record(
+            cap.url, status=r.status, reason=reason, headers=got, body=body,
+            at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
+        cap.size = len(raw)
+        if r.status in (301, 302, 303, 307, 308) and location:
+            cap.redirect = urljoin(cap.url, location)
+        elif not truncated and 200 <= r.status < 300:
+            self._read(cap, body, r.getheader("content-encoding") or "")
+        elif r.status >= 400:
+            cap.error = cap.error or f"HTTP {r.status} {reason}".strip()
 
     def _read(self, cap: Capture, raw: bytes, encoding: str) -> None:
         """Decode (bounded: a decompression bomb stops at the size cap) and read the page."""
