@@ -357,6 +357,44 @@ def test_a_cookie_the_site_sets_is_sent_back():
     assert server.seen == [("/robots.txt", ""), ("/", ""), ("/a.html", "visit=abc"), ("/b.html", "visit=abc")]
 
 
+class _Closing(BaseHTTPRequestHandler):
+    """A keep-alive site (HTTP/1.1, Content-Length) that closes every connection after one answer
+    without saying so — as a server does whose idle timeout is shorter than the crawl's pause — and
+    links a page by a path in Chinese with a space."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        body = '<html><body><a href="/公开/通知 一.html">通知</a><a href="/b.html">b</a></body></html>'.encode()
+        self.send_response(200 if self.path != "/robots.txt" else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_connection_the_site_closed_is_opened_again_and_paths_are_sent_encoded():
+    """Each request after the first finds its kept-alive connection closed by the site: it is sent
+    again, once, on a new one (each page fetched, none twice, no error); a link's Chinese path goes
+    out percent-encoded in UTF-8, as a browser sends it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Closing)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        caps = list(Crawler(url, set(), settings=CollectSettings(allow_private=True, retries=0), rate=0).run())
+    finally:
+        server.shutdown()
+    assert [(c.url.removeprefix(url), c.status, c.error) for c in caps] == [
+        ("robots.txt", 404, "HTTP 404 Not Found"), ("", 200, ""), ("公开/通知 一.html", 200, ""), ("b.html", 200, "")]
+    assert server.seen == ["/robots.txt", "/", "/%E5%85%AC%E5%BC%80/%E9%80%9A%E7%9F%A5%20%E4%B8%80.html", "/b.html"]
+
+
 class _Robots(BaseHTTPRequestHandler):
     """Serves `server.routes`: path → (status, Location or body)."""
 

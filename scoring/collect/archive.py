@@ -20,7 +20,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
-# hop-by-hop framing the stored payload no longer has (httpx hands over the de-chunked body)
+# hop-by-hop framing the stored payload no longer has (http.client hands over the de-chunked body)
 DROPPED = {"transfer-encoding"}
 
 
@@ -73,10 +73,13 @@ def _write(url: str, kind: str, payload: bytes, http: StatusAndHeaders, headers:
     return Record(data, hashlib.sha256(data).hexdigest(), record_id, kind)
 
 
-def request_record(url: str, headers: list[tuple[str, str]], at: dt.datetime, method: str = "GET") -> Record:
-    """The WARC request record of a GET as sent."""
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+def request_record(url: str, headers: list[tuple[str, str]], at: dt.datetime, method: str = "GET",
+                   target: str = "") -> Record:
+    """The WARC request record of a GET as sent (`target`: the request line's path and query as sent,
+    percent-encoded; by default the URL's)."""
+    if not target:
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     http = StatusAndHeaders(f"{method} {target} HTTP/1.1", headers, is_http_request=True)
     return _write(url, "request", b"", http, {"WARC-Date": _warc_date(at)})
 
