@@ -37,7 +37,7 @@ def crawl(server: SiteServer, readers: int) -> list[tuple]:
     for c in Crawler(server.url, set(), settings=settings, max_pages=600, rate=0).run():
         p = c.page
         page = None if p is None else (p.kind, p.title, p.text, p.published_at, p.has_time, p.date_source, p.channel,
-                                       p.encoding, p.is_list, p.problem, [tuple(vars(link).values()) for link in p.links])
+                                       p.encoding, p.is_list, p.problem, [tuple(link) for link in p.links])
         out.append((c.url, c.depth, c.status, c.mime, None if "truncated" in c.error else c.size, c.error, c.note,
                     c.redirect, c.anchor, c.referrer_channel, c.response is not None, page))
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -38,10 +39,10 @@ ENCODING_NAMES = {"gbk": "gb18030", "gb2312": "gb18030", "x-gbk": "gb18030", "gb
                   "utf8": "utf-8"}
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A link on a page: absolute URL (fragment removed), its text, the date beside it, if any, and
-    the rest of its list row's text (a message board's 已回复/未回复)."""
+    the rest of its list row's text (a message board's 已回复/未回复). A tuple: a list page of a
+    large column has hundreds (its pager), made as fast as Python makes anything."""
 
     url: str
     text: str
@@ -156,10 +157,27 @@ def _meta(doc) -> dict[str, str]:
     return out
 
 
+ROW_TAGS = frozenset(("li", "tr", "dd", "p"))
+
+
+def _row(a) -> object | None:
+    """The list item or table row a link sits in (up to three levels up), or None."""
+    row = a.getparent()
+    for _ in range(3):
+        if row is None or row.tag in ROW_TAGS:
+            break
+        row = row.getparent()
+    return row if row is not None and row.tag in ROW_TAGS else None
+
+
 def _links(doc, base: str) -> list[Link]:
+    """Every link with its text, and with the date and words printed beside it in its list row. Per
+    link only what differs: the row of links sharing a parent (a pager's hundreds) is found once, an
+    anchor of plain text is read without XPath."""
     out = []
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
+    rows: dict[object, object | None] = {}
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
@@ -169,16 +187,14 @@ def _links(doc, base: str) -> list[Link]:
             url = urldefrag(url)[0] if "#" in url else url
         except ValueError:
             continue
-        text = _clean(_text_of(a)) or _clean(a.get("title") or "")
-        row = a.getparent()
-        for _ in range(3):  # up from the link to its list item or table row
-            if row is None or row.tag in ("li", "tr", "dd", "p"):
-                break
-            row = row.getparent()
-        date, beside = None, ""
-        if row is not None and row.tag in ("li", "tr", "dd", "p"):
-            beside = _clean(_text_of(row)).replace(text, " ", 1)
-            date = find_date(beside)
+        text = _clean(_text_of(a) if len(a) else a.text or "") or _clean(a.get("title") or "")
+        parent = a.getparent()
+        row = rows[parent] if parent in rows else rows.setdefault(parent, _row(a))
+        if row is None:
+            out.append(Link(url, text))
+            continue
+        beside = _clean(_text_of(row)).replace(text, " ", 1)
+        date = find_date(beside)
         at, has_time = date or (None, False)
         out.append(Link(url, text, at, has_time, beside.strip()[:200]))
     return out

@@ -28,7 +28,7 @@ import time
 import urllib.request
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -536,9 +536,9 @@ class Crawler:
                     if reading is not None:
                         cap.page = reading.result()
                         cap.error = cap.error or cap.page.problem
-                    for f in self._found(q, cap) if q is not None else []:
+                    for f in self._found(q, cap, unseen=lambda url: fingerprint(url) not in seen) if q is not None else []:
                         key = fingerprint(f.url)
-                        if key in seen:
+                        if key in seen:  # a page links a new URL twice
                             continue
                         seen.add(key)
                         trap = variant(f.url)
@@ -577,9 +577,10 @@ class Crawler:
         cap.error = cap.error or cap.page.problem
         return None
 
-    def _found(self, q: Queued, cap: Capture) -> list[Queued]:
+    def _found(self, q: Queued, cap: Capture, unseen: Callable[[str], bool] | None = None) -> list[Queued]:
         """A read page's date and title from the link that led to it, and the URLs it leads to
-        (http(s) links of the site's hosts, before the frontier drops those already seen)."""
+        (http(s) links of the site's hosts; `unseen`: the frontier's test of a URL, applied before
+        anything is made of a link — a large column's pager repeats hundreds of known pages)."""
         if cap.page is not None and q.list_date is not None and cap.page.date_source in ("", "htmldate", "written", "text"):
             cap.page.published_at, cap.page.has_time = q.list_date
             cap.page.date_source = "list"
@@ -594,10 +595,11 @@ class Crawler:
             else:
                 cap.note = f"redirect to another host, not followed: {cap.redirect}"
         elif cap.page is not None and cap.page.kind == "html" and q.depth < self.settings.max_depth:
-            channel = cap.page.title or cap.page.channel
-            found = [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
-                     for link in cap.page.links]
-        return [f for f in found if is_web(f.url) and netloc(f.url) in self.hosts]
+            channel, hosts = cap.page.title or cap.page.channel, self.hosts
+            return [Queued(link.url, q.depth + 1, link.text, (link.date, link.has_time) if link.date else None, channel)
+                    for link in cap.page.links
+                    if (unseen is None or unseen(link.url)) and is_web(link.url) and netloc(link.url) in hosts]
+        return [f for f in found if is_web(f.url) and netloc(f.url) in self.hosts and (unseen is None or unseen(f.url))]
 
 
 READ_AHEAD = 8  # pages fetched ahead of their reading, per reader process
