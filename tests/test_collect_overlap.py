@@ -60,6 +60,18 @@ def test_a_crawl_stops_at_its_page_cap_with_readers_too(site):
     assert all(c.unread is None for c in caps)  # every body read (and let go)
 
 
+def test_the_request_sent_ahead_is_the_next_the_crawl_fetches(site):
+    """The next queued URL's request goes out while a page is read: the site sees exactly the crawl's
+    requests, in the crawl's order, each once, none past the page cap."""
+    before = len(site.requests)
+    caps = list(Crawler(site.url, set(), settings=CollectSettings(allow_private=True, timeout=2, readers=0),
+                        max_pages=40, rate=0).run())
+    sent = [c.url.removeprefix(site.url.rstrip("/")) for c in caps if c.request is not None]
+    assert sum(c.response is not None for c in caps if not c.url.endswith("/robots.txt")) == 40
+    assert [path for path, _ in site.requests[before:]] == sent
+    assert len(set(sent)) == len(sent)
+
+
 def test_in_memory_warc_records_read_back(site):
     caps = list(Crawler(site.url, set(), settings=CollectSettings(allow_private=True, readers=0), max_pages=5, rate=0).run())
     records = [r for c in caps for r in (c.request, c.response) if r is not None]

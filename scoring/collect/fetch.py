@@ -206,6 +206,19 @@ def variant(url: str) -> tuple[str, str] | None:
 
 
 @dataclass
+class _Sent:
+    """A request on its way: the connection it went out on, its target and headers as sent, whether
+    the connection had served a request before, and when it was sent."""
+
+    connection: http.client.HTTPConnection
+    target: str
+    headers: list[tuple[str, str]]
+    reused: bool
+    at: dt.datetime
+    start: float
+
+
+@dataclass
 class Queued:
     """A URL waiting in the frontier, with what the page that linked it said about it."""
 
@@ -341,7 +354,8 @@ class Crawler:
 
     # ---- one request ---------------------------------------------------------------------------
 
-    def _fetch(self, url: str, depth: int) -> Capture:
+    def _fetch(self, url: str, depth: int, sent: _Sent | None = None) -> Capture:
+        """One URL fetched (with retries); `sent`: its request, already sent (`_send_ahead`)."""
         now = dt.datetime.now(dt.UTC)
         cap = Capture(url, depth, now)
         p = urlsplit(url)
@@ -352,9 +366,10 @@ class Crawler:
             cap.error = str(e)
             return cap
         for attempt in range(self.settings.retries + 1):
-            self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
+            if sent is None:
+                self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
-                self._get(cap, ip)
+                self._get(cap, ip, sent)
             except TimeoutError:
                 self._drop(url)
                 cap.error = f"no answer within {self.settings.timeout:g} s"
@@ -369,6 +384,7 @@ class Crawler:
                 if cap.status not in RETRY_STATUS:
                     return cap
             finally:
+                sent = None
                 self._done(netloc(url))
             if attempt < self.settings.retries:
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
@@ -382,39 +398,70 @@ class Crawler:
         if connection is not None:
             connection.close()
 
-    def _send(self, cap: Capture, ip: str) -> tuple[http.client.HTTPResponse, str, list[tuple[str, str]]]:
+    def _request(self, url: str, ip: str) -> _Sent:
         """The GET sent on the host's connection (once more on a fresh one when a kept-alive
-        connection turns out closed by the server): the response, the request's target and headers."""
-        p = urlsplit(cap.url)
+        connection turns out closed by the server); its answer is read by `_answer`."""
+        p = urlsplit(url)
         host, port = _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)
         target = quote((p.path or "/") + (f"?{p.query}" if p.query else ""), safe=_TARGET_SAFE)
-        sent = [("Host", host if p.port is None else f"{host}:{p.port}"), ("User-Agent", self.settings.user_agent),
-                ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate")]
+        headers = [("Host", host if p.port is None else f"{host}:{p.port}"), ("User-Agent", self.settings.user_agent),
+                   ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate")]
         if self._cookies:  # the jar speaks urllib's Request
-            asking = urllib.request.Request(cap.url)
+            asking = urllib.request.Request(url)
             self._cookies.add_cookie_header(asking)
             if cookie := asking.get_header("Cookie"):
-                sent.append(("Cookie", cookie))
+                headers.append(("Cookie", cookie))
+        at, start = dt.datetime.now(dt.UTC), time.monotonic()
         for attempt in (0, 1):
             connection = self._connection(p.scheme, host, port, ip)
             reused = connection.sock is not None
             try:
                 connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
-                for k, v in sent:
+                for k, v in headers:
                     connection.putheader(k, v)
                 connection.endheaders()
-                return connection.getresponse(), target, sent
+                return _Sent(connection, target, headers, reused, at, start)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self._drop(cap.url)
+                self._drop(url)
                 if not reused or attempt:
                     raise
         raise AssertionError("unreachable")
 
-    def _get(self, cap: Capture, ip: str) -> None:
-        start = time.monotonic()
-        cap.error, cap.fetched_at = "", dt.datetime.now(dt.UTC)
+    def _answer(self, url: str, ip: str, sent: _Sent) -> tuple[http.client.HTTPResponse, _Sent]:
+        """The response to a sent request; a kept-alive connection the server had closed meanwhile
+        gets the request again on a new one."""
+        try:
+            return sent.connection.getresponse(), sent
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self._drop(url)
+            if not sent.reused:
+                raise
+        again = self._request(url, ip)
+        return again.connection.getresponse(), again
+
+    def _send_ahead(self, q: Queued) -> _Sent | None:
+        """The next queued URL's request sent before the page in hand is read, so the site prepares
+        its answer meanwhile (on another core: the crawl need not wait for it); None when it is not
+        for now — its host's robots.txt not yet read, a refusal to record, or a failure the fetch
+        proper will meet and retry."""
+        host = netloc(q.url)
+        if host not in self._robots or not self._allowed(q.url):
+            return None
+        p = urlsplit(q.url)
+        try:
+            ip = self.pin(p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
+            self._wait(host)
+            return self._request(q.url, ip)
+        except (AddressRefused, OSError, http.client.HTTPException, ValueError):
+            self._drop(q.url)
+            return None
+
+    def _get(self, cap: Capture, ip: str, sent: _Sent | None = None) -> None:
+        sent = sent if sent is not None else self._request(cap.url, ip)
+        cap.error, cap.fetched_at, start = "", sent.at, sent.start
+        r, sent = self._answer(cap.url, ip, sent)
+        target, headers = sent.target, sent.headers
         cap_bytes = self.settings.max_bytes
-        r, target, sent = self._send(cap, ip)
         raw, truncated = bytearray(), ""
         while chunk := r.read(65536):
             raw += chunk
@@ -431,7 +478,7 @@ class Crawler:
             self._cookies.extract_cookies(r, urllib.request.Request(cap.url))
         reason, location, body = r.reason or "", r.getheader("location"), bytes(raw)
         cap.status, cap.mime = r.status, r.getheader("content-type") or ""
-        cap.request = archive.request_record(cap.url, sent, cap.fetched_at, target=target)
+        cap.request = archive.request_record(cap.url, headers, cap.fetched_at, target=target)
         cap.response = archive.response_record(
             cap.url, status=r.status, reason=reason, headers=got, body=body,
             at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
@@ -514,28 +561,38 @@ class Crawler:
     def run(self) -> Iterator[Capture]:
         """Every URL crawled or refused, breadth first from the site, as it happens.
 
-        With page readers (settings.readers processes), the next queued URLs are fetched while
-        earlier pages are read; their links still join the frontier in fetch order, and only URLs
-        already queued are fetched ahead, so the crawl's order — and what it finds — is the one
-        of reading every page before the next fetch (a FIFO queue puts a page's links behind them)."""
+        Before a page is read, the next queued URL's request is sent, so the site prepares its answer
+        while the crawl reads (on a machine with a core to spare, the crawl does not wait for it);
+        with page readers (settings.readers processes), the next queued URLs are fetched while
+        earlier pages are read. Either way their links join the frontier in fetch order, and only
+        URLs already queued are fetched ahead, so the crawl's order — and what it finds, and where
+        max_pages stops it — is the one of reading every page before the next fetch (a FIFO queue
+        puts a page's links behind them)."""
         queue: deque[Queued] = deque([Queued(self.site, 0)])
         seen = {fingerprint(self.site)}
         variants: Counter[tuple[str, str]] = Counter()
         ahead: deque[_Ahead] = deque()
+        early: tuple[Queued, _Sent] | None = None  # the next URL, its request sent while a page is read
         with _readers(self.settings.readers) as pool:
             limit = READ_AHEAD * self.settings.readers if pool is not None else 1
             self._later = True
             try:
-                while queue or ahead:
-                    if queue and self.pages < self.max_pages and len(ahead) < limit:
-                        ahead.extend(self._fetch_next(queue.popleft(), pool))
+                while queue or ahead or early:
+                    if (early or queue) and self.pages < self.max_pages and len(ahead) < limit:
+                        (following, sent), early = early or (queue.popleft(), None), None
+                        ahead.extend(self._fetch_next(following, pool, sent))
                         continue
                     if not ahead:
                         break
                     q, cap, reading = ahead.popleft()
+                    if cap.unread is not None and early is None and queue and self.pages < self.max_pages:
+                        sent = self._send_ahead(queue[0])  # the site answers it while this page is read
+                        early = (queue.popleft(), sent) if sent is not None else None
                     if reading is not None:
                         cap.page = reading.result()
                         cap.error = cap.error or cap.page.problem
+                    elif cap.unread is not None:
+                        self._reading(cap, q.list_date if q is not None else None, None)
                     for f in self._found(q, cap, unseen=lambda url: fingerprint(url) not in seen) if q is not None else []:
                         key = fingerprint(f.url)
                         if key in seen:  # a page links a new URL twice
@@ -552,17 +609,17 @@ class Crawler:
                 self._later = False
                 self.close()
 
-    def _fetch_next(self, q: Queued, pool: Executor | None) -> list[_Ahead]:
+    def _fetch_next(self, q: Queued, pool: Executor | None, sent: _Sent | None = None) -> list[_Ahead]:
         """The host's robots.txt (once), then the queued URL fetched — or refused by robots.txt —
-        with its page read here or handed to a reader."""
+        with its page handed to a reader, or left for the crawl loop to read."""
         out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_capture(q.url)]
         if not self._allowed(q.url):
             return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
                                          note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
-        cap = self._fetch(q.url, q.depth)
+        cap = self._fetch(q.url, q.depth, sent)
         cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
         self.pages += cap.response is not None
-        return [*out, (q, cap, self._reading(cap, q.list_date, pool))]
+        return [*out, (q, cap, self._reading(cap, q.list_date, pool) if pool is not None else None)]
 
     @staticmethod
     def _reading(cap: Capture, list_date: tuple[dt.datetime, bool] | None,
