@@ -163,3 +163,45 @@ def test_a_draw_scores_as_tally_by_tally(rows, as_of, seed):
         late, noise = rng.uniform(0, 1, size=7), rng.uniform(-30, 30, size=(7, len(t.n)))
         np.testing.assert_allclose(R._scores(card, t, points, late, noise), tally_by_tally(card, t, points, late, noise),
                                    rtol=1e-12, atol=1e-9)
+
+
+def test_the_report_reads_the_rank_intervals_kept_with_its_run(tmp_path, monkeypatch):
+    """The report's rank intervals are a function of the run alone: worked out when the result is
+    published, kept beside the database's snapshots under the run's identity, and read by every
+    report of that run (1,000 draws are not drawn again); a new evidence state is a new run, with
+    intervals of its own."""
+    from scoring import workflows
+    from scoring.report import model
+    from scoring.store.accounts import Actor
+
+    db = tmp_path / "r.db"
+    url, actor = f"sqlite:///{db}", Actor("t", None)
+    workflows.load_demo(url, actor=actor)
+    workflows.publish(url, actor=actor, stage="preliminary", today=dt.date(2018, 1, 5))
+    kept = sorted((tmp_path / "r.db.snapshots" / "derived").glob("*.parquet"))
+    assert len(kept) == 1
+    card, _ = workflows.score_current(url, actor=actor)
+    pd.testing.assert_frame_equal(pd.read_parquet(kept[0]), model.rank_intervals(card))
+
+    def drawn_again(*args, **kwargs):
+        raise AssertionError("the run's rank intervals drawn again")
+
+    monkeypatch.setattr(model, "robustness", drawn_again)
+    for lang in ("zh-Hans", "en"):
+        done = workflows.write_report(url, actor=actor, outs=[tmp_path / f"r-{lang}.html"], lang=lang)
+        assert done.failed == []
+    assert 'id="report_robustness"' in (tmp_path / "r-zh-Hans.html").read_text(encoding="utf-8")
+    monkeypatch.undo()
+    workflows.import_file(url, actor=actor, name="more.csv", data=_one_more_record(card))
+    workflows.write_report(url, actor=actor, outs=[tmp_path / "r2.html"])
+    assert len(list((tmp_path / "r.db.snapshots" / "derived").glob("*.parquet"))) == 2
+
+
+def _one_more_record(card) -> bytes:
+    """An import file restating the demo's first record a day later (a new evidence state)."""
+    from scoring import workflows
+
+    frame, _ = workflows.demo_evidence(card.scheme)
+    row = frame.iloc[:1].copy()  # the demo's file, as a firm writes it (headed in the document's words)
+    row["發佈時間"] = (pd.to_datetime(row["發佈時間"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
+    return row.to_csv(index=False).encode()

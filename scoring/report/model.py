@@ -436,10 +436,22 @@ def _file_text(row, lang: str) -> str:
     return "，".join(parts) if lang != "en" else ", ".join(parts)
 
 
-def _robustness(card: Scorecard, lang: str) -> pd.DataFrame:
+# the report's rank intervals: 1,000 seeded re-scorings (and the name they are kept by, `derived_file`)
+RANK_DRAWS, RANK_SEED = 1000, 0
+RANK_INTERVALS_NAME = f"robustness draws={RANK_DRAWS} seed={RANK_SEED}"
+
+
+def rank_intervals(card: Scorecard) -> pd.DataFrame:
+    """`robustness` as the report shows it (a function of the run alone: kept with it, see
+    `workflows.documents`)."""
+    return robustness(card, draws=RANK_DRAWS, seed=RANK_SEED)
+
+
+def _robustness(card: Scorecard, lang: str, r: pd.DataFrame | None = None) -> pd.DataFrame:
     """How sure each rank is: 1,000 seeded re-scorings with points ±20%, late credit 0.3–0.7 and
-    ratings ±5 (docs/method.md §7); a grade kept in under 80% of them is flagged."""
-    r = robustness(card, draws=1000, seed=0)
+    ratings ±5 (docs/method.md §7); a grade kept in under 80% of them is flagged. `r`: the run's
+    rank intervals as kept (`rank_intervals`), else worked out here."""
+    r = rank_intervals(card) if r is None else r
     names = card.scores.set_index("body")["name"]
     return pd.DataFrame({
         "name": _s(r["body"].map(names), lang), "body_kind": r["kind"].map(lambda k: text(f"kind_{k}", lang)),
@@ -465,8 +477,9 @@ def _year_over_year(changes: pd.DataFrame | None, lang: str) -> pd.DataFrame:
 
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans",
           previous: str = "", changes: pd.DataFrame | None = None,
-          quality: quality_section.QualityInputs | None = None) -> Report:
-    """Assemble the report of one scoring run; with `previous` and its `changes` (lineage.compare),
+          quality: quality_section.QualityInputs | None = None, intervals: pd.DataFrame | None = None) -> Report:
+    """Assemble the report of one scoring run (`intervals`: its rank intervals as kept with the run);
+    with `previous` and its `changes` (lineage.compare),
     the year-over-year section too; `quality`: the sample and self-assessments (none: says so)."""
     share = share_status(card, lang)
     quality = quality or quality_section.QualityInputs()
@@ -475,5 +488,5 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=bodies, gaps=gaps, findings=findings, method=_method(card, lang),
                   appendix=_appendix(card, lang, evidence), synthetic=demo.FIRM in evidence.firms,
-                  robustness=_robustness(card, lang), previous=previous, year_over_year=_year_over_year(changes, lang),
+                  robustness=_robustness(card, lang, intervals), previous=previous, year_over_year=_year_over_year(changes, lang),
                   quality_inputs=quality, sections=quality_section.sections(quality, card.scheme, lang))

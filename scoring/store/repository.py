@@ -957,6 +957,42 @@ def run_for(session: Session, *, scheme: Scheme, as_of: dt.date, digest: str) ->
     return session.execute(stmt.order_by(r.id.desc())).scalars().first()
 
 
+def derived_file(session: Session, *, run_id: int, name: str) -> Path | None:
+    """Where a frame derived from a stored run alone is kept (`name` says what, with its parameters:
+    the rank intervals of 1,000 seeded re-scorings …): beside the evidence snapshots, named by the
+    run's whole identity — scheme and its sha256, as-of date, evidence digest, engine, calendar — so
+    a database made again at the same path never reads another's. None without a snapshot folder
+    (an in-memory database, GONGKAI_SNAPSHOTS=off) or for an unknown run."""
+    folder = _snapshot_dir(session)
+    r = ScoringRun.__table__.c  # type: ignore[attr-defined]
+    run = session.execute(select(r.scheme_id, r.scheme_sha256, r.as_of, r.evidence_digest, r.engine_version,
+                                 r.calendar_digest).where(r.id == run_id)).first()
+    if folder is None or run is None:
+        return None
+    identity = "|".join([*(str(v) for v in run), name])
+    return folder / "derived" / f"{hashlib.sha256(identity.encode()).hexdigest()[:24]}.parquet"
+
+
+def derived(path: Path | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The frame kept at `path` (`derived_file`), or `compute`d and kept there (atomically; a
+    read-only or full disk only means it is computed again next time)."""
+    if path is not None:
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError):
+            pass  # not kept yet (or unreadable): computed
+    frame = compute()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            pass
+    return frame
+
+
 def evidence_summary(session: Session, *, scheme_id: str):
     """What a report says of its evidence: records, firms, import batches and dates, and the url,
     note and preserved file of every record (for the appendix). The scored records come from the

@@ -15,6 +15,7 @@ from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme
+from scoring.report.model import RANK_INTERVALS_NAME, rank_intervals
 from scoring.store import cycle
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, PermissionDenied
@@ -151,7 +152,11 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
               detail=f"publication {pub.id}: run {run_id}, as of {card.as_of}"
                      + (f", feedback window to {end}{mark} ({days} working days)" if stage == Stage.PRELIMINARY else
                         f", frozen; {opened} 整改 problems due {end}{mark}"))
-        return _published(pub, opened, end if stage == Stage.FINAL else None)
+        published = _published(pub, opened, end if stage == Stage.FINAL else None)
+        kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+    # the report's rank intervals, a function of the run alone, worked out once: here, not per report
+    repo.derived(kept, lambda: rank_intervals(card))
+    return published
 
 
 @_refusals_audited("publications", only=PermissionDenied)

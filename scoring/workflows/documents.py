@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from scoring.errors import GongkaiError
+from scoring.report.model import RANK_INTERVALS_NAME, rank_intervals
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, apart, write
 from scoring.store import cycle, documents
@@ -48,10 +49,12 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         from scoring.workflows.quality import report_inputs  # it imports this package
 
         quality = report_inputs(session, card)
+        kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
     if on_step:
         on_step("building the report")
+    intervals = repo.derived(kept, lambda: rank_intervals(card))  # worked out once a run (at publish, or here)
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
-                         changes=yoy.changes if yoy else None, quality=quality)
+                         changes=yoy.changes if yoy else None, quality=quality, intervals=intervals)
     # the website inspection's section (issue 24), when sites were polled
     from scoring.workflows.inspection import report_section
 
