@@ -613,7 +613,7 @@ class Crawler:
         """The host's robots.txt (once), then the queued URL fetched — or refused by robots.txt —
         with its page handed to a reader, or left for the crawl loop to read."""
         out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_capture(q.url)]
-        if not self._allowed(q.url):
+        if sent is None and not self._allowed(q.url):  # a request sent ahead was allowed before it went
             return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
                                          note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
         cap = self._fetch(q.url, q.depth, sent)
