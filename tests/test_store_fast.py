@@ -186,6 +186,24 @@ def test_the_evidence_snapshot_follows_every_change(db_url, monkeypatch, tmp_pat
         assert len(list(folder.glob("*.parquet"))) == 1  # the scheme's older states are dropped
 
 
+def test_a_state_is_read_once_a_transaction_and_again_once_it_changes(db_url, monkeypatch, tmp_path):
+    """A report scores the evidence state and then summarises it, in one transaction: the state is
+    read once there; a change within the transaction (an import, audited) is a new state, read anew."""
+    monkeypatch.setenv(repo.SNAPSHOTS, str(tmp_path / "snapshots"))
+    workflows.load_scheme_file(db_url, actor=LOCAL, path=SCHEME_2017)
+    _import(db_url, A, "a.csv")
+    reads = []
+    monkeypatch.setattr(repo, "_evidence_state", lambda *a, _orig=repo._evidence_state: reads.append(1) or _orig(*a))
+    with Session(engine_for(db_url)) as s:
+        first = repo.evidence_state(s, scheme_id="shandong-2017")
+        assert repo.evidence_state(s, scheme_id="shandong-2017")[0] is first[0] and reads == [1]
+        scheme = repo.get_scheme(s, scheme_id="shandong-2017")
+        ev = validate(read_table(C.encode(), "c.csv"), scheme, "c.csv")
+        repo.import_evidence(s, scheme=scheme, evidence=ev, file_name="c.csv", sha256="cd" * 32, who="local")
+        after = repo.evidence_state(s, scheme_id="shandong-2017")
+        assert reads == [1, 1] and after[1] != first[1]
+
+
 def test_a_change_asked_while_an_import_compares_waits_and_the_snapshot_follows(db_url, monkeypatch, tmp_path):
     """Another account rejects a record while an import compares: the rejection waits for the import
     (writers of a scheme's evidence take turns, scoring/store/locks.py), then lands; the snapshot the

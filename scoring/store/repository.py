@@ -240,6 +240,17 @@ def evidence_state(session: Session, *, scheme_id: str) -> tuple[pd.DataFrame, s
     commands, other processes) read the snapshot, columnar, and never re-hash the rows. Any change to
     stored evidence is audited, which moves the state key: a stale snapshot is never read."""
     key = _state_key(session, scheme_id)
+    held = session.info.setdefault("gongkai_evidence_state", {})  # a state read once a transaction (a report
+    if key is not None and (scheme_id, key) in held:             # scores it, then summarises it)
+        return held[scheme_id, key]
+    frame, digest = _evidence_state(session, scheme_id, key)
+    if key is not None:
+        held.clear()
+        held[scheme_id, key] = frame, digest
+    return frame, digest
+
+
+def _evidence_state(session: Session, scheme_id: str, key: str | None) -> tuple[pd.DataFrame, str]:
     folder = _snapshot_dir(session)
     name = None
     if folder is not None and key is not None:
