@@ -395,6 +395,37 @@ def test_a_connection_the_site_closed_is_opened_again_and_paths_are_sent_encoded
     assert server.seen == ["/robots.txt", "/", "/%E5%85%AC%E5%BC%80/%E9%80%9A%E7%9F%A5%20%E4%B8%80.html", "/b.html"]
 
 
+class _HostLogged(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.server.seen.append(self.headers["Host"])  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<html><body>x</body></html>")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_ipv6_site_is_named_in_brackets_in_the_host_header():
+    class V6(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        server = V6(("::1", 0), _HostLogged)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://[::1]:{server.server_address[1]}/"
+        caps = list(Crawler(url, set(), settings=CollectSettings(allow_private=True), rate=0).run())
+    finally:
+        server.shutdown()
+    assert [(c.status, c.error) for c in caps] == [(200, ""), (200, "")]
+    assert server.seen == [f"[::1]:{server.server_address[1]}"] * 2
+
+
 class _Robots(BaseHTTPRequestHandler):
     """Serves `server.routes`: path → (status, Location or body)."""
 

@@ -404,7 +404,8 @@ class Crawler:
         p = urlsplit(url)
         host, port = _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)
         target = quote((p.path or "/") + (f"?{p.query}" if p.query else ""), safe=_TARGET_SAFE)
-        headers = [("Host", host if p.port is None else f"{host}:{p.port}"), ("User-Agent", self.settings.user_agent),
+        named = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in the Host header
+        headers = [("Host", named if p.port is None else f"{named}:{p.port}"), ("User-Agent", self.settings.user_agent),
                    ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate")]
         if self._cookies:  # the jar speaks urllib's Request
             asking = urllib.request.Request(url)
