@@ -12,7 +12,6 @@ GONGKAI_COLLECT_QUEUE: only workers and a queued crawl import it."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import socket
 import sys
@@ -38,7 +37,6 @@ from scoring.workflows.collect import Gathered, _capture_row, cdxj_lines
 SETTINGS = CollectSettings()
 broker = RedisBroker(url=SETTINGS.broker)
 dramatiq.set_broker(broker)
-logging.getLogger("httpx").setLevel(logging.WARNING)  # Dramatiq's worker logs at INFO: not a line per request
 _threads = threading.local()
 
 
