@@ -426,6 +426,54 @@ def test_an_ipv6_site_is_named_in_brackets_in_the_host_header():
     assert server.seen == [f"[::1]:{server.server_address[1]}"] * 2
 
 
+class _Trickling(BaseHTTPRequestHandler):
+    """A page whose body comes a few bytes at a time (each within the timeout), for ever."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        import time
+
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(10_000_000))
+        self.end_headers()
+        try:
+            for _ in range(200):
+                self.wfile.write(b"<p>x</p>")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_body_that_trickles_is_cut_at_four_timeouts():
+    """Bytes that keep coming, each well within the timeout, do not hold the crawl: the response is
+    cut (and archived as truncated) once it has taken four timeouts."""
+    import time
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        start = time.monotonic()
+        cap = Crawler(url, set(), settings=CollectSettings(allow_private=True, timeout=0.25), rate=0).fetch(url)
+        took = time.monotonic() - start
+    finally:
+        server.shutdown()
+    assert cap.status == 200 and cap.error == "still sending after 1 s: truncated"
+    assert 1.0 <= took < 3.0 and 0 < cap.size < 200 * 8
+    assert cap.response is not None and b"WARC-Truncated: time" in zlib.decompress(cap.response.data, 47)
+
+
 class _Robots(BaseHTTPRequestHandler):
     """Serves `server.routes`: path → (status, Location or body)."""
 

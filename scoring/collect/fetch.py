@@ -464,7 +464,7 @@ class Crawler:
         target, headers = sent.target, sent.headers
         cap_bytes = self.settings.max_bytes
         raw, truncated = bytearray(), ""
-        while chunk := r.read(65536):
+        while chunk := r.read1(65536):  # what has arrived: a trickling body meets the time cap between reads
             raw += chunk
             if len(raw) > cap_bytes:
                 truncated, cap.error = "length", f"larger than the size cap of {cap_bytes} bytes: truncated"
