@@ -474,6 +474,8 @@ class Crawler:
                 break
         if truncated:
             self._drop(cap.url)  # the rest of the body is still on the way: the connection cannot serve another
+        else:
+            r.close()  # read to its end (read1 leaves a body of known length open): the connection serves the next
         got = r.msg.items()
         if "Set-Cookie" in r.msg or "Set-Cookie2" in r.msg:
             self._cookies.extract_cookies(r, urllib.request.Request(cap.url))
