@@ -163,6 +163,10 @@ def test_a_gaps_page_explains_one_body_without_listing_every_item(scheme_2017, d
     whole = whole[whole["body"] == body].merge(lateness(card), on=["body", "obligation", "rule", "item"], how="left")
     assert len(found) == len(whole) and found["lost"].sum() == pytest.approx(whole["lost"].sum())
     assert found["lost"].sum() == pytest.approx(card.obligations.loc[card.obligations["body"] == body, "gap"].sum())
+    # only those that lost more than a threshold (the 整改通知書's rows): the same rows of the whole
+    every = losses(card)
+    pd.testing.assert_frame_equal(losses(card, lost_over=0.01),
+                                  every[every["lost"] > 0.01].reset_index(drop=True))
 
 
 # --- hostile review (issue 13): rules sharing labels, narrowed bodies, hours, merged periods beside

@@ -460,3 +460,28 @@ def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):
                           path=tmp_path / "odd.docx")
         texts = [p.text for p in Document(str(made)).paragraphs]
         assert odd.document_number(issued) in texts and "正文一" in texts and "考核整改通知书" in "".join(texts)
+
+
+def test_a_molded_package_is_the_zip_zipfile_writes(monkeypatch):
+    """A 整改通知書's .docx is put together from the mold's zipped parts and its own deflated
+    document.xml: byte for byte what zipfile writes appending that document.xml to the parts (at
+    the same moment), and a zip every reader opens."""
+    import io
+    import struct
+    import time
+
+    from scoring.report.gongwen import Letterhead, Table, _mold
+
+    monkeypatch.setattr(time, "time", lambda: 1_543_210_987.0)   # zipfile and the mold stamp the part alike
+    mold = _mold(Letterhead("山东省人民政府办公厅"), "考核整改通知书", dt.date(2018, 2, 1))
+    made = mold.render("济南市：", [("p", "x < y & z"), Table([["事项", "结果"], ["a", "未发布"]])])
+    with zipfile.ZipFile(io.BytesIO(made)) as z:
+        assert z.testzip() is None
+        document = z.read("word/document.xml")
+        assert z.namelist()[-1] == "word/document.xml" and len(z.namelist()) == mold.entries + 1
+    package = io.BytesIO(mold.records + mold.directory + struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, mold.entries, mold.entries, len(mold.directory), len(mold.records), 0))
+    with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("word/document.xml", document)
+    assert package.getvalue() == made
+    assert Document(io.BytesIO(made)).paragraphs[-2].text.startswith("抄送：")

@@ -11,9 +11,10 @@ from scoring.method.engine import Scorecard
 from scoring.method.scheme import ChecklistRule
 
 
-def losses(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFrame:
+def losses(card: Scorecard, findings: pd.DataFrame | None = None, lost_over: float | None = None) -> pd.DataFrame:
     """Findings with `lost`: the score points each one cost its body (`findings`: some bodies' own,
-    every one of theirs; default all).
+    every one of theirs; default all); with `lost_over`, only those that cost more (kept before the
+    body and obligation are written out as text: a nation's 1M findings, half of them lost).
 
     Proportional: p × (1 − credit) / (rules scored × items of its rule); deduction: its share of
     the points actually deducted. Both × 100 / Σp of the body, so a body's losses add up to its gaps.
@@ -60,6 +61,8 @@ def losses(card: Scorecard, findings: pd.DataFrame | None = None) -> pd.DataFram
     lost *= 100
     lost /= base
     lost[by_pair(o["bonus"].to_numpy(bool), False)[pair]] = 0.0
+    if lost_over is not None:
+        keep &= lost > lost_over
     kept = f.assign(lost=lost) if keep.all() else f[keep].assign(lost=lost[keep])   # no copy of 8M rows for nothing
     return kept.astype({"body": str, "obligation": str}).reset_index(drop=True)
 

@@ -24,7 +24,7 @@ from scoring.i18n import script
 from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
-from scoring.method.explain import costed
+from scoring.method.explain import losses
 from scoring.report.gongwen import Block, Letterhead, Table, write_docx, write_pdf
 from scoring.report.model import item_text, worded
 
@@ -249,20 +249,20 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[str, str], list[list[str]]]:
+def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[str, str], list[tuple[str, ...]]]:
     """Per (body, obligation) the findings that lost points, worst first, as table rows in words:
-    item, due, published, result — each distinct item and result worded once."""
+    item, due, published, result — each distinct item, result and day worded once. (How late a
+    finding was is not printed: not worked out.)"""
     f = card.findings
     wanted = f["body"].isin(bodies)
-    found = costed(card, f if wanted.all() else f[wanted], lost_over=LOST)   # a nation's 8M findings not copied for nothing
+    found = losses(card, f if wanted.all() else f[wanted], lost_over=LOST)   # a nation's 8M findings not copied for nothing
     # each (body, obligation) together, worst first within it (what worst_first orders per body)
     found = found.sort_values(["body", "obligation", "lost", "item"], ascending=[True, True, False, True],
                               ignore_index=True)
     items = worded(found["item"].astype(str), lambda i: script(item_text(i, lang), lang))
     results = worded(found["kind"].astype(str) + "\t" + found["outcome"].astype(str),   # an outcome in its kind's words
                      lambda r: script(_outcome(*r.split("\t")), lang))
-    cells = list(map(list, zip(items.tolist(), _day(found["due"]), _day(found["published_at"]), results.tolist(),
-                               strict=True)))
+    cells: list[tuple[str, ...]] = list(zip(items.tolist(), _day(found["due"]), _day(found["published_at"]), results.tolist(), strict=True))
     body, obligation = found["body"].astype(str), found["obligation"].astype(str)
     starts = np.flatnonzero((body != body.shift()) | (obligation != obligation.shift()))
     ends = [*starts[1:], len(found)]
@@ -285,7 +285,11 @@ def _evidence_lines(evidence: Iterable[tuple[str, str, str, str]], wanted: set[t
 
 
 def _day(v: pd.Series) -> list[str]:
-    return pd.to_datetime(v).dt.strftime("%Y-%m-%d").fillna("").tolist()
+    """Days as 2017-05-31 (none: ""), each distinct time written once (a nation's 462,257 lost
+    findings have a few hundred)."""
+    codes, distinct = pd.factorize(pd.to_datetime(v))
+    days = np.array([*pd.DatetimeIndex(distinct).strftime("%Y-%m-%d"), ""], dtype=object)
+    return days[codes].tolist()   # code -1 (no time): the last, ""
 
 
 def _write_job(job: tuple) -> Path:
