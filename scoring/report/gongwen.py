@@ -379,8 +379,8 @@ class _Filling:
     def put(self, parts: list[bytes], rows: Sequence[Sequence[str]], *, paragraph: bool = False) -> None:
         """A frame (`parts`: the XML around its n texts) once per row of n texts."""
         n = len(parts) - 1
-        if any(len(r) != n for r in rows):
-            raise ValueError(f"a frame of {n} texts given rows of {sorted({len(r) for r in rows})}")
+        if widths := set(map(len, rows)) - {n}:
+            raise ValueError(f"a frame of {n} texts given rows of {sorted(widths)}")
         if not rows:
             return
         self.literal(parts[0], paragraph=paragraph)

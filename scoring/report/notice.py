@@ -217,7 +217,8 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: I
                      out / f"{body}-整改通知书{suffix}") for body in part]
             del rows
             written += _write_all(jobs, pool, workers)
-            gc.collect()   # with the collector paused, a part's frames (pandas keeps cycles) would stay till the end
+            if start + BODIES_AT_ONCE < len(bodies):   # after the last part the collector runs again anyway
+                gc.collect()   # with the collector paused, a part's frames (pandas keeps cycles) would stay till the end
     return written
 
 
