@@ -260,15 +260,20 @@ def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[s
     # each (body, obligation) together, worst first within it (what worst_first orders per body)
     found = found.sort_values(["body", "obligation", "lost", "item"], ascending=[True, True, False, True],
                               ignore_index=True)
-    items = worded(found["item"].astype(str), lambda i: script(item_text(i, lang), lang))
-    results = worded(found["kind"].astype(str) + "\t" + found["outcome"].astype(str),   # an outcome in its kind's words
-                     lambda r: script(_outcome(*r.split("\t")), lang))
-    cells: list[tuple[str, ...]] = list(zip(items.tolist(), _day(found["due"]), _day(found["published_at"]), results.tolist(), strict=True))
-    body, obligation = found["body"].astype(str), found["obligation"].astype(str)
-    starts = np.flatnonzero((body != body.shift()) | (obligation != obligation.shift()))
+    # each distinct item, and (kind, outcome) pair, worded once: factorized by their categories' codes,
+    # not written out as 462,257 texts first (a nation's lost findings)
+    items = worded(found["item"], lambda i: script(item_text(str(i), lang), lang))
+    pair, distinct = pd.MultiIndex.from_arrays([found["kind"], found["outcome"]]).factorize()
+    results = np.array([script(_outcome(str(k), str(o)), lang) for k, o in distinct], dtype=object)[pair]
+    cells: list[tuple[str, ...]] = list(zip(items.tolist(), _day(found["due"]), _day(found["published_at"]), results.tolist(),
+                                            strict=True))
+    # where each (body, obligation) starts: by the codes of each, compared with the row before
+    body, obligation = (pd.factorize(found[c])[0] for c in ("body", "obligation"))
+    starts = np.flatnonzero(np.r_[True, (body[1:] != body[:-1]) | (obligation[1:] != obligation[:-1])][:len(found)])
     ends = [*starts[1:], len(found)]
-    body_at, obligation_at = body.tolist(), obligation.tolist()
-    return {(body_at[s], obligation_at[s]): cells[s:e] for s, e in zip(starts, ends, strict=True)}
+    keys = zip(found["body"].to_numpy(dtype=object)[starts].tolist(),
+               found["obligation"].to_numpy(dtype=object)[starts].tolist(), strict=True)
+    return {key: cells[s:e] for key, s, e in zip(keys, starts, ends, strict=True)}
 
 
 def _evidence_lines(evidence: Iterable[tuple[str, str, str, str]], wanted: set[tuple[str, str]],
