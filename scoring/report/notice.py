@@ -182,9 +182,10 @@ def _write(head: Letterhead, title: str, to: str, blocks: list[Block], issued: d
     return write_pdf(head, title=title, to=to, blocks=blocks, issued=issued, path=path)
 
 
-# documents: from this many on, rendered by a pool of processes (a document is ≈ 1.5 ms from its mold; a
+# documents: from this many on, rendered by a pool of processes (a document is ≈ 0.8 ms from its mold; a
 # spawned worker costs seconds to start: at 3,237 documents one process is faster, 12.1 s against 15.3 s;
-# a forked pool of 2 wrote them in 10.5 s against 5.3 s in one process, load ≈ 3.5)
+# a forked pool of 2 wrote them in 10.5 s against 5.3 s in one process, load ≈ 3.5; again 2026-12-05 with a
+# crawl on the other core, load 2.1–3.1: one process 3.6–5.2 s, forked pool of 2 4.1–6.5 s, forkserver 7.4 s)
 PARALLEL_FROM = 10_000
 
 
