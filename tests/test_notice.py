@@ -386,21 +386,32 @@ def test_rectification_notices_across_processes_are_the_same_documents(final, tm
         card = cycle.published_card(pub)
         todo = cycle.problems(session, publication_id=pub.id)
         ev = repo.evidence_links(session, scheme_id=scheme.id)
-    args = dict(card=card, problems=todo, evidence=ev, issued=dt.date(2018, 2, 1))
-    one = notice.write_rectifications(**args, out=tmp_path / "one", workers=1)
-    two = notice.write_rectifications(**args, out=tmp_path / "two", workers=2)
+    args = dict(problems=todo, evidence=ev, issued=dt.date(2018, 2, 1))
+    one = notice.write_rectifications(notice.rectifying(card), **args, out=tmp_path / "one", workers=1)
+    two = notice.write_rectifications(notice.rectifying(card), **args, out=tmp_path / "two", workers=2)
     assert [p.name for p in one] == [p.name for p in two] == sorted(f"{b}-整改通知书.docx" for b in set(todo["body"]))
     assert [_text(p) for p in one] == [_text(p) for p in two]
     assert "未发布" in _text(one[0])
-    # a nation's bodies are done in parts (their rows held a part at a time): the same documents, part for part
+    # a nation's bodies are done in parts (their lost findings worked out, their rows held, a part at a
+    # time): the same documents, part for part
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(notice, "BODIES_AT_ONCE", 3)
-        parts = notice.write_rectifications(**args, out=tmp_path / "parts", workers=1)
+        parts = notice.write_rectifications(notice.rectifying(card), **args, out=tmp_path / "parts", workers=1)
 
     def unzipped(path: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(path) as z:
             return {name: z.read(name) for name in z.namelist()}
     assert len(one) > 3 and [unzipped(p) for p in parts] == [unzipped(p) for p in one]
+    # what they are made of was kept with the final run when it was published: `rectify` reads it and
+    # does not score the frozen result again — the same documents
+    from scoring.workflows.documents import rectifying_kept
+
+    with pytest.MonkeyPatch.context() as mp, transaction(url) as session:
+        mp.setattr(cycle, "published_card", lambda pub: pytest.fail("the frozen result scored again"))
+        assert len(workflows.write_rectifications(url, actor=EVA, out=tmp_path / "exported")) == len(one)
+        kept = notice.write_rectifications(rectifying_kept(session, _final(session, None)[1]), **args,
+                                           out=tmp_path / "kept", workers=1)
+    assert [unzipped(p) for p in kept] == [unzipped(p) for p in one]
 
 
 def test_a_molded_document_is_the_document_python_docx_lays_out(tmp_path):

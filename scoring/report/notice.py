@@ -25,6 +25,7 @@ from scoring.method import LOST
 from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard
 from scoring.method.explain import losses
+from scoring.method.scheme import Scheme
 from scoring.report.gongwen import Block, Letterhead, Table, write_docx, write_pdf
 from scoring.report.model import item_text, worded
 
@@ -189,17 +190,48 @@ def _write(head: Letterhead, title: str, to: str, blocks: list[Block], issued: d
 PARALLEL_FROM = 10_000
 
 
-def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: Iterable[tuple[str, str, str, str]],
+@dataclass(frozen=True)
+class Rectifying:
+    """What the 整改通知書 of a final result are made of — its scheme, each body's standing (body,
+    score, rank, grade) and the findings that lost points (`losses` kept over LOST) — a function of
+    the published run alone: kept with it (workflows.documents), not scored again per export."""
+
+    scheme: Scheme
+    standing: pd.DataFrame
+    lost: pd.DataFrame
+
+
+STANDING = ["body", "score", "rank", "grade"]
+
+
+def rectifying(card: Scorecard) -> Rectifying:
+    """A final result's `Rectifying`, its lost findings worked out in parts of BODIES_AT_ONCE bodies
+    (a nation's 8M findings are not copied whole)."""
+    return Rectifying(card.scheme, card.scores[STANDING].reset_index(drop=True), lost_findings(card))
+
+
+def lost_findings(card: Scorecard) -> pd.DataFrame:
+    """`losses(card, lost_over=LOST)`, worked out BODIES_AT_ONCE bodies at a time."""
+    f = card.findings
+    bodies = sorted(f["body"].astype(str).unique())
+    if len(bodies) <= BODIES_AT_ONCE:
+        return losses(card, f, lost_over=LOST).reset_index(drop=True)
+    parts = [losses(card, f[f["body"].isin(bodies[i:i + BODIES_AT_ONCE])], lost_over=LOST)
+             for i in range(0, len(bodies), BODIES_AT_ONCE)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_rectifications(result: Rectifying, *, problems: pd.DataFrame, evidence: Iterable[tuple[str, str, str, str]],
                          issued: dt.date, out: Path, suffix: str = ".docx", lang: str = "zh-Hans",
                          head: Letterhead | None = None, workers: int | None = None) -> list[Path]:
     """Every body's 整改通知書 (`problems`: the final result's, with body, due_on and provisional;
     `evidence`: (body, obligation, url, attachment) records) in `out`, named BODY-整改通知书.docx|.pdf:
-    the findings costed and worded in one pass for all bodies (each distinct text in the document's
-    script once), and the documents rendered across processes when there are many."""
+    the findings worded in one pass for all bodies (each distinct text in the document's script
+    once), and the documents rendered across processes when there are many."""
     bodies = sorted(problems["body"].unique())
     lines = _evidence_lines(evidence, set(zip(problems["body"], problems["obligation"], strict=True)), lang)
-    standing = {b: (s, r, g) for b, s, r, g in zip(card.scores["body"], card.scores["score"], card.scores["rank"],
-                                                    card.scores["grade"], strict=True)}
+    s = result.standing
+    standing = {b: (v, r, g) for b, v, r, g in zip(s["body"], s["score"], s["rank"], s["grade"], strict=True)}
     mine: dict[str, list[tuple]] = {}
     for p in zip(*(problems[c].tolist() for c in ("body", "obligation", "lost", "id", "due_on", "provisional")),
                  strict=True):
@@ -212,8 +244,9 @@ def write_rectifications(card: Scorecard, *, problems: pd.DataFrame, evidence: I
             if workers > 1 else None
         for start in range(0, len(bodies), BODIES_AT_ONCE):
             part = bodies[start:start + BODIES_AT_ONCE]
-            rows = _finding_rows(card, part, lang)
-            jobs = [(*_rectification(card, body=body, problems=mine[body], rows=rows, lines=lines,
+            lost = result.lost
+            rows = _finding_rows(lost[lost["body"].isin(part)], lang)
+            jobs = [(*_rectification(result.scheme, body=body, problems=mine[body], rows=rows, lines=lines,
                                      standing=standing[body], issued=issued, lang=lang, head=head),
                      out / f"{body}-整改通知书{suffix}") for body in part]
             del rows
@@ -251,13 +284,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _finding_rows(card: Scorecard, bodies: list[str], lang: str) -> dict[tuple[str, str], list[tuple[str, ...]]]:
-    """Per (body, obligation) the findings that lost points, worst first, as table rows in words:
-    item, due, published, result — each distinct item, result and day worded once. (How late a
-    finding was is not printed: not worked out.)"""
-    f = card.findings
-    wanted = f["body"].isin(bodies)
-    found = losses(card, f if wanted.all() else f[wanted], lost_over=LOST)   # a nation's 8M findings not copied for nothing
+def _finding_rows(found: pd.DataFrame, lang: str) -> dict[tuple[str, str], list[tuple[str, ...]]]:
+    """Per (body, obligation) the findings that lost points (`lost_findings`' rows of some bodies),
+    worst first, as table rows in words: item, due, published, result — each distinct item, result
+    and day worded once. (How late a finding was is not printed: not worked out.)"""
     # each (body, obligation) together, worst first within it (what worst_first orders per body)
     found = found.sort_values(["body", "obligation", "lost", "item"], ascending=[True, True, False, True],
                               ignore_index=True)
@@ -303,13 +333,13 @@ def _write_job(job: tuple) -> Path:
     return _write(*job[:-1], path=job[-1])
 
 
-def _rectification(card: Scorecard, *, body: str, problems: list[tuple], rows: dict, lines: dict,
+def _rectification(scheme: Scheme, *, body: str, problems: list[tuple], rows: dict, lines: dict,
                    standing: tuple, issued: dt.date, lang: str, head: Letterhead | None) -> tuple:
     """A 整改通知书's letterhead, title, 主送 and blocks (what `_write` renders); `problems`: the body's
     (obligation, lost, id, due_on, provisional) in the final result's order; `rows` and `lines`: per
     (body, obligation) the lost findings worst first, in words and script, and the evidence quoted."""
-    h = card.scheme.scheme
-    titles = {o.id: o.title for o in card.scheme.obligations}
+    h = scheme.scheme
+    titles = {o.id: o.title for o in scheme.obligations}
     score, rank, grade = standing
     due_on, provisional = min(p[3] for p in problems), any(p[4] for p in problems)
     blocks: list[Block] = [
@@ -325,5 +355,5 @@ def _rectification(card: Scorecard, *, body: str, problems: list[tuple], rows: d
         blocks.append(Table([head_row, *rows.get((body, obligation), [])]))   # rows: in the script already
         blocks += [("url", line) for line in lines.get((body, obligation), [])]
     title = f"{h.title}考核整改通知书"
-    return (_head(head or Letterhead(), lang), script(title, lang), script(card.scheme.body(body).name + "：", lang),
+    return (_head(head or Letterhead(), lang), script(title, lang), script(scheme.body(body).name + "：", lang),
             blocks, issued)

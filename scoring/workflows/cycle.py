@@ -154,6 +154,10 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
                         f", frozen; {opened} 整改 problems due {end}{mark}"))
         published = _published(pub, opened, end if stage == Stage.FINAL else None)
         kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+        if stage == Stage.FINAL:   # what its 整改通知书 are made of, kept with the run (documents.rectifying_kept)
+            from scoring.workflows.documents import rectifying_kept
+
+            rectifying_kept(session, pub, card)
     # the report's rank intervals, a function of the run alone, worked out once: here, not per report
     repo.derived(kept, lambda: rank_intervals(card))
     return published

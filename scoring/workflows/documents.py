@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from scoring.errors import GongkaiError
+from scoring.method import LOST
+from scoring.method.engine import Scorecard
 from scoring.report.model import RANK_INTERVALS_NAME, rank_intervals
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, apart, write
@@ -17,9 +20,13 @@ from scoring.store import cycle, documents
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
 from scoring.store.audit import audit
+from scoring.store.models import Publication
 from scoring.workflows._base import _as, _refusals_audited, transaction
 from scoring.workflows.cycle import _final, _today
 from scoring.workflows.results import _year_over_year
+
+if TYPE_CHECKING:
+    from scoring.report.notice import Rectifying
 
 
 @dataclass(frozen=True)
@@ -107,15 +114,38 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
     with transaction(db) as session, collector_paused():
         who = _as(session, actor, "publish")
         scheme, final = _final(session, scheme_id)
-        card = cycle.published_card(final)
         assert final.id is not None
+        result = rectifying_kept(session, final)
         todo = cycle.problems(session, publication_id=final.id)
         ev = repo.evidence_links(session, scheme_id=scheme.id)
-        written = write(card, problems=todo, evidence=ev, issued=_today(scheme, None), out=out, suffix=suffix,
+        written = write(result, problems=todo, evidence=ev, issued=_today(scheme, None), out=out, suffix=suffix,
                         lang=lang, head=_letterhead(session, scheme.id))
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
               detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
         return written
+
+
+STANDING_KEPT, LOST_KEPT = "standing of a final result", f"lost findings over {LOST}"
+
+
+def rectifying_kept(session: Session, final: Publication, card: Scorecard | None = None) -> Rectifying:
+    """What the final result's 整改通知書 are made of (`notice.Rectifying`), kept with its run: worked
+    out once (at publish, `card` the run's scorecard; or here, from the frozen evidence) and read by
+    every later `rectify` — the frozen result is not scored again for each export."""
+    from scoring.report.notice import STANDING, Rectifying, lost_findings
+
+    scored = card
+
+    def published() -> Scorecard:
+        nonlocal scored
+        scored = scored if scored is not None else cycle.published_card(final)
+        return scored
+
+    standing = repo.derived(repo.derived_file(session, run_id=final.run_id, name=STANDING_KEPT),
+                            lambda: published().scores[STANDING].reset_index(drop=True))
+    lost = repo.derived(repo.derived_file(session, run_id=final.run_id, name=LOST_KEPT),
+                        lambda: lost_findings(published()))
+    return Rectifying(cycle.frozen_scheme(final), standing, lost)
 
 
 def _letterhead(session: Session, scheme_id: str):
