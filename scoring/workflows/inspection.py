@@ -140,7 +140,8 @@ def inspect(db: str | None, *, actor: Actor, body: str | None = None, as_of: dt.
         until = _naive(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz))
         since = _naive(dt.datetime.combine(judging.earliest(inspection, day), dt.time(), tzinfo=tz))
         rows = stored.polls(session, scheme_id=scheme.id, bodies=[body] if body else None, since=since, until=until)
-        visible = {b.id for b in scheme.bodies if accounts.may_collect(session, actor=who, scheme=scheme, body=b.id)}
+        visible = {b for b in {p.body for p, _ in rows}   # asked of the polled bodies only (a nation has 3,237)
+                   if accounts.may_collect(session, actor=who, scheme=scheme, body=b)}
         by_site: dict[tuple[str, str], list[judging.Poll]] = {}
         for p, pages in rows:
             if p.body in visible:
