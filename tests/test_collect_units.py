@@ -602,6 +602,8 @@ def test_the_collector_tables_agree_with_the_migrations(tmp_path):
 @pytest.mark.parametrize(("site", "said"), [
     ("ftp://www.example.gov.cn/", "--site 'ftp://www.example.gov.cn/': not an http(s) address"),
     ("http://[::1", "--site 'http://[::1': not an address (Invalid IPv6 URL)"),
+    ("http://" + "例" * 64 + ".cn/", "例" * 64 + ".cn: not a host name (encoding with 'idna' codec failed "
+     "(UnicodeError: label empty or too long))"),
     ("http://127.0.0.1:99999/", "--site 'http://127.0.0.1:99999/': not an address (Port out of range 0-65535)"),
 ])
 def test_a_site_that_is_not_an_address_is_one_line(site, said):

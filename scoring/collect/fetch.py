@@ -136,6 +136,8 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise AddressRefused(f"{host}: cannot resolve ({e.strerror})") from None
+    except UnicodeError as e:   # a name IDNA cannot write (a label over 63 characters …)
+        raise AddressRefused(f"{host[:80]}: not a host name ({e})") from None
     addresses = sorted({str(i[4][0]) for i in infos})
     if not allow_private:
         for a in addresses:
@@ -393,8 +395,11 @@ class Crawler:
     def _drop(self, url: str) -> None:
         """Close the connection a failed request used (the next one opens afresh)."""
         p = urlsplit(url)
-        connection = self._connections.pop(
-            (p.scheme, _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)), None)
+        try:
+            key = (p.scheme, _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80))
+        except (UnicodeError, ValueError):   # a name with no ASCII form never had a connection
+            return
+        connection = self._connections.pop(key, None)
         if connection is not None:
             connection.close()
 
