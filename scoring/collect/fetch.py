@@ -20,8 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import http.cookiejar
+import io
 import ipaddress
 import multiprocessing
+import select
 import socket
 import ssl
 import time
@@ -46,6 +48,8 @@ from scoring.errors import GongkaiError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: "at least five consecutive redirects"
+DEADLINE = 5  # timeouts an answer may take in all, head included (its body is cut at four: Crawler._get)
+INTERIM = 20  # interim (1xx) answers skipped before the answer; more: the request fails
 
 
 class CollectSettings(BaseSettings):
@@ -136,6 +140,8 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise AddressRefused(f"{host}: cannot resolve ({e.strerror})") from None
+    except ValueError as e:  # a name that cannot be encoded (a label over 63 characters, an empty one)
+        raise AddressRefused(f"{host[:200]}: cannot resolve (not a host name: {e})") from None
     addresses = sorted({str(i[4][0]) for i in infos})
     if not allow_private:
         for a in addresses:
@@ -148,6 +154,46 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+class _Deadlined(socket.SocketIO):
+    """The socket as an answer reads it: no read past the answer's deadline (a read waits the
+    timeout at most, and less when the deadline is nearer), so bytes that keep coming, each within
+    the timeout, end there wherever http.client reads them — an endless run of 1xx answers, a head
+    trickled a byte at a time, an endless chunked trailer."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        super().__init__(sock, "rb")
+        sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts it: the socket's close waits for this reader's
+        self._socket, self._until, self._wait = sock, deadline, timeout
+
+    def readinto(self, b: Any) -> int | None:
+        left = self._until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer is still coming after its deadline")
+        self._socket.settimeout(min(self._wait, left))
+        try:
+            return super().readinto(b)
+        finally:
+            self._socket.settimeout(self._wait)
+
+
+class _Answer(http.client.HTTPResponse):
+    """http.client's response, read within its deadline, its interim (1xx) answers skipped:
+    http.client skips a 100 only, and took a 103 Early Hints for the answer (an empty one), leaving
+    the real answer on the connection for the next request."""
+
+    def __init__(self, sock: socket.socket, *args: Any, deadline: float, timeout: float, **kwargs: Any):
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(_Deadlined(sock, deadline, timeout))
+
+    def _read_status(self) -> tuple[str, int, str]:
+        for _ in range(INTERIM):
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # an interim answer has a head only
+        raise http.client.HTTPException(f"more than {INTERIM} interim (1xx) answers")
+
+
 class _Pinned:
     """Connects to the address its host name was checked at (`address`), not to whatever a second
     lookup answers: a name that gives the check a public address and the connection a private one
@@ -155,6 +201,12 @@ class _Pinned:
     TLS SNI and the certificate check are on the name."""
 
     _address: str
+    _timeout: float
+    deadline: float = 0.0  # when the answer to the request sent last must have come (time.monotonic)
+
+    def _answer(self, sock: socket.socket, *args: Any, **kwargs: Any) -> _Answer:
+        """http.client's `response_class`: the answer read within the request's deadline."""
+        return _Answer(sock, *args, deadline=self.deadline, timeout=self._timeout, **kwargs)
 
     def _pinned(self, where: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         """http.client's `_create_connection`, to the address checked."""
@@ -169,15 +221,42 @@ class _Pinned:
 class _HTTP(_Pinned, http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._address, self._timeout = address, timeout
         self._create_connection = self._pinned
+        self.response_class = self._answer  # type: ignore[assignment]
 
 
 class _HTTPS(_Pinned, http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout, context=_tls())
-        self._address = address
+        self._address, self._timeout = address, timeout
         self._create_connection = self._pinned
+        self.response_class = self._answer  # type: ignore[assignment]
+
+
+def _stirring(sock: socket.socket) -> bool:
+    """Whether an idle kept-alive connection has something to read: an answer nobody asked for
+    (which the next request would take for its own) or the site's close. Over TLS, records of TLS's
+    own (a session ticket) are not HTTP's: a byte of the stream is read to tell (the connection is
+    dropped anyway when there is one)."""
+    tls = isinstance(sock, ssl.SSLSocket)
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0) and not (tls and sock.pending()):  # type: ignore[attr-defined]
+        return False
+    if not tls:
+        return True
+    waits = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # a byte of an answer, or b"": the close
+        return True
+    except ssl.SSLWantReadError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(waits)
 
 
 class ConnectFailed(OSError):
@@ -415,12 +494,16 @@ class Crawler:
         at, start = dt.datetime.now(dt.UTC), time.monotonic()
         for attempt in (0, 1):
             connection = self._connection(p.scheme, host, port, ip)
+            if connection.sock is not None and _stirring(connection.sock):
+                self._drop(url)  # bytes nobody asked for (or the site's close): never the next URL's answer
+                connection = self._connection(p.scheme, host, port, ip)
             reused = connection.sock is not None
             try:
                 connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
                 for k, v in headers:
                     connection.putheader(k, v)
                 connection.endheaders()
+                connection.deadline = time.monotonic() + DEADLINE * self.settings.timeout  # type: ignore[attr-defined]
                 return _Sent(connection, target, headers, reused, at, start)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self._drop(url)

@@ -1,0 +1,253 @@
+"""The collector's HTTP client against a hostile (or merely odd) server on 127.0.0.1: answers that
+shift onto the next request (an interim 1xx answer, bytes sent after an answer), answers that never
+end before their body (endless 1xx, a trickled head, an endless chunked trailer), and names that
+are not names. The server is a raw socket speaking scripted bytes, so nothing is tidied on the way."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from scoring.collect import archive
+from scoring.collect.fetch import Capture, CollectSettings, Crawler
+
+# a script: the request's path → the pieces to send (bytes; a float: a pause of that many seconds)
+Script = Callable[[str], Iterator[bytes | float]]
+
+
+def ok(body: bytes, extra: str = "") -> bytes:
+    return f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+class RawServer:
+    """Reads each request's head on a kept-alive connection and sends what the script gives."""
+
+    def __init__(self, script: Script, tls: ssl.SSLContext | None = None):
+        self.script, self.seen, self.tls, self.connections = script, [], tls, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        self.connections += 1
+        data = b""
+        try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            while not self.stop.is_set():
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                head, data = data.split(b"\r\n\r\n", 1)
+                path = head.split(b" ")[1].decode()
+                self.seen.append(path)
+                for piece in self.script(path):
+                    if self.stop.is_set():
+                        return
+                    if isinstance(piece, float):
+                        time.sleep(piece)
+                    else:
+                        conn.sendall(piece)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def body(cap) -> bytes:
+    assert cap.response is not None, cap.error
+    return archive.payload(cap.response.data)[1]
+
+
+def crawler(port: int, **settings) -> Crawler:
+    return Crawler(f"http://127.0.0.1:{port}/", set(),
+                   settings=CollectSettings(allow_private=True, retries=0, **settings), rate=0)
+
+
+def test_an_interim_1xx_answer_is_not_the_answer_and_does_not_shift_the_next():
+    """A 103 Early Hints before the page's 200: http.client skips only a 100, so the 103 was taken
+    for the answer (an empty one) and the 200 left on the connection became the next URL's."""
+    def script(path: str) -> Iterator[bytes | float]:
+        if path == "/a":
+            yield b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+            yield ok(b"AAAAA")
+        else:
+            yield ok(b"BBBBB")
+
+    server = RawServer(script)
+    try:
+        c = crawler(server.port, timeout=2)
+        a, b = c.fetch(f"http://127.0.0.1:{server.port}/a"), c.fetch(f"http://127.0.0.1:{server.port}/b")
+        c.close()
+    finally:
+        server.close()
+    assert (a.status, body(a)) == (200, b"AAAAA")
+    assert (b.status, body(b)) == (200, b"BBBBB")
+
+
+@pytest.fixture
+def tls_site(tmp_path, monkeypatch):
+    """https://pinned.example.gov.cn (a certificate for it, the name answered with 127.0.0.1)."""
+    from scoring.collect import fetch
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    name = "pinned.example.gov.cn"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+                   check=True, capture_output=True)
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+
+    def getaddrinfo(host, at, *args, **kwargs):
+        assert host in (name, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", at))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(fetch, "_tls", lambda: ssl.create_default_context(cafile=str(cert)))
+    return name, served
+
+
+def _two(script: Script, tls_site=None, pause: float = 0.5) -> tuple[RawServer, Capture, Capture]:
+    name, served = tls_site or ("127.0.0.1", None)
+    server = RawServer(script, served)
+    site = f"{'https' if served else 'http'}://{name}:{server.port}/"
+    try:
+        c = Crawler(site, set(), settings=CollectSettings(allow_private=True, retries=0, timeout=2), rate=0)
+        a = c.fetch(site + "a")
+        time.sleep(pause)
+        b = c.fetch(site + "b")
+        c.close()
+    finally:
+        server.close()
+    return server, a, b
+
+
+def _answer_then_another(path: str) -> Iterator[bytes | float]:
+    if path == "/a":
+        yield ok(b"AAAAA")
+        yield 0.2
+        yield ok(b"EVIL!")
+    else:
+        yield ok(b"BBBBB")
+
+
+def _answers(path: str) -> Iterator[bytes | float]:
+    yield ok(path.encode() * 3)
+
+
+def test_bytes_sent_after_an_answer_are_not_the_next_urls_answer():
+    """An answer, then (unasked) a second one on the kept-alive connection: the next URL's request
+    took it for its own (the request sent ahead in a crawl goes out on the same connection)."""
+    server, a, b = _two(_answer_then_another)
+    assert body(a) == b"AAAAA"
+    assert (b.status, body(b)) == (200, b"BBBBB") and server.connections == 2
+
+
+def test_bytes_sent_after_an_answer_over_tls_are_not_the_next_urls_answer(tls_site):
+    server, a, b = _two(_answer_then_another, tls_site)
+    assert body(a) == b"AAAAA"
+    assert (b.status, body(b)) == (200, b"BBBBB") and server.connections == 2
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_quiet_kept_alive_connection_is_still_kept(tls, request):
+    """What held: a connection with nothing unasked on it serves the next request (over TLS too,
+    where the server's session tickets arrive after the handshake: TLS's own, not an answer)."""
+    server, a, b = _two(_answers, request.getfixturevalue("tls_site") if tls else None)
+    assert (body(a), body(b)) == (b"/a/a/a", b"/b/b/b") and server.connections == 1
+
+
+def _endless_continue(path: str) -> Iterator[bytes | float]:
+    for _ in range(200):
+        yield b"HTTP/1.1 100 Continue\r\n\r\n"
+        yield 0.05
+
+
+def _trickled_head(path: str) -> Iterator[bytes | float]:
+    yield b"HTTP/1.1 200 OK\r\nX-Slow: "
+    for _ in range(200):
+        yield b"a"
+        yield 0.05
+
+
+def _endless_trailer(path: str) -> Iterator[bytes | float]:
+    yield b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+    for _ in range(200):
+        yield b"X-Trailer: y\r\n"
+        yield 0.05
+
+
+@pytest.mark.parametrize("script", [_endless_continue, _trickled_head, _endless_trailer])
+def test_an_answer_that_never_ends_before_its_body_is_cut(script):
+    """Bytes that keep coming, each within the timeout, before the body or after its last chunk
+    (endless 100 Continue answers, a header trickled a byte at a time, an endless chunked trailer):
+    read by http.client beyond the crawl's four-timeout cut of a body, they held the crawl as long
+    as the server liked (here 10 s; a real one: for ever)."""
+    server = RawServer(script)
+    try:
+        c = crawler(server.port, timeout=0.25)
+        start = time.monotonic()
+        cap = c.fetch(f"http://127.0.0.1:{server.port}/a")
+        took = time.monotonic() - start
+        c.close()
+    finally:
+        server.close()
+    assert took < 3.0
+    assert cap.error
+
+
+def test_a_robots_redirect_to_a_name_that_is_not_one_is_refused_not_a_crash(monkeypatch):
+    """robots.txt may redirect to any host (RFC 9309): one whose name cannot be encoded (a label
+    over 63 characters, an empty label) made the lookup raise UnicodeError, which ended the crawl."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # 127.0.0.1 only; any other name fails as DNS would
+        if host == "127.0.0.1":
+            return real(host, port, *args, **kwargs)
+        host.encode("idna")  # what the real one does first (and raises on)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for bad in ("a" * 64 + ".example.gov.cn", "a..example.gov.cn"):
+        def script(path: str, bad: str = bad) -> Iterator[bytes | float]:
+            if path == "/robots.txt":
+                yield f"HTTP/1.1 301 Moved\r\nLocation: http://{bad}/robots.txt\r\nContent-Length: 0\r\n\r\n".encode()
+            else:
+                yield ok(b"<html>page</html>", "Content-Type: text/html\r\n")
+
+        server = RawServer(script)
+        try:
+            c = crawler(server.port, timeout=2)
+            caps = c._robots_capture(f"http://127.0.0.1:{server.port}/")
+            page = c.fetch(f"http://127.0.0.1:{server.port}/p")
+            c.close()
+        finally:
+            server.close()
+        assert len(caps) == 2 and "cannot resolve" in caps[1].error
+        assert page.status == 200
