@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from scoring.collect import archive
-from scoring.collect.fetch import Capture, CollectSettings, Crawler
+from scoring.collect.fetch import AddressRefused, Capture, CollectSettings, Crawler, resolve
 
 # a script: the request's path → the pieces to send (bytes; a float: a pause of that many seconds)
 Script = Callable[[str], Iterator[bytes | float]]
@@ -251,3 +251,25 @@ def test_a_robots_redirect_to_a_name_that_is_not_one_is_refused_not_a_crash(monk
             server.close()
         assert len(caps) == 2 and "cannot resolve" in caps[1].error
         assert page.status == 200
+
+
+@pytest.mark.parametrize("address", [
+    "100.100.100.200",           # Alibaba Cloud's metadata service, in the shared space 100.64.0.0/10 (not "private")
+    "100.64.0.1",
+    "::ffff:100.100.100.200",    # the same, IPv4-mapped
+    "64:ff9b::6464:64c8",        # the same, through a NAT64 gateway
+    "2002:a9fe:a9fe::1",         # 6to4 of 169.254.169.254
+    "2002:7f00:1::1",            # 6to4 of 127.0.0.1
+    "fec0::1",                   # IPv6 site-local
+])
+def test_addresses_that_are_not_public_but_not_named_private_are_refused(address):
+    """The guard asked loopback, private, link-local, reserved, multicast, unspecified: addresses
+    outside those and still not public (a cloud's metadata service among them) passed. An address
+    literal, as a site or a page's link may name: getaddrinfo answers it without a lookup."""
+    with pytest.raises(AddressRefused, match="address: refused"):
+        resolve(address, 80, allow_private=False)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "2002:5db8:d70e::1"])
+def test_public_addresses_pass(address):
+    assert resolve(address, 80, allow_private=False) == address

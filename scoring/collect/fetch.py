@@ -134,6 +134,23 @@ def netloc(url: str) -> str:
     return host + (f":{p.port}" if p.port and p.port != {"http": 80, "https": 443}.get(p.scheme) else "")
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in its last 32 bits, reached through the gateway
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is a public one: global (not 100.64.0.0/10, the shared space where clouds
+    keep their metadata services — Alibaba Cloud's 100.100.100.200 — nor any other special-purpose
+    block), not multicast or IPv6 site-local, and an IPv4 address carried in an IPv6 one (mapped,
+    6to4, NAT64) public itself."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if carried is not None:
+            return _public(carried)
+        if ip.is_site_local:
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
 def resolve(host: str, port: int, allow_private: bool) -> str:
     """The address to connect to; refused when any address the name has is not a public one."""
     try:
@@ -146,11 +163,12 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     if not allow_private:
         for a in addresses:
             ip = ipaddress.ip_address(a.split("%")[0])
-            for what in ("loopback", "private", "link_local", "reserved", "multicast", "unspecified"):
-                if getattr(ip, f"is_{what}"):
-                    raise AddressRefused(
-                        f"{host} resolves to {a}, a {what.replace('_', '-')} address: refused (a crawl reaches "
-                        "public sites only; --allow-private, for admin or evaluator accounts, allows it)")
+            what = next((w for w in ("loopback", "private", "link_local", "reserved", "multicast", "unspecified")
+                         if getattr(ip, f"is_{w}")), "" if _public(ip) else "non-public")
+            if what:
+                raise AddressRefused(
+                    f"{host} resolves to {a}, a {what.replace('_', '-')} address: refused (a crawl reaches "
+                    "public sites only; --allow-private, for admin or evaluator accounts, allows it)")
     return addresses[0]
 
 
