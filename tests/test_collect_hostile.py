@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,8 +19,8 @@ import pytest
 from scoring.collect import archive
 from scoring.collect.fetch import AddressRefused, Capture, CollectSettings, Crawler, resolve
 
-# a script: the request's path → the pieces to send (bytes; a float: a pause of that many seconds)
-Script = Callable[[str], Iterator[bytes | float]]
+# a script: the request's path → the pieces to send (bytes; a float: a pause of that many seconds; None: close)
+Script = Callable[[str], Iterator[bytes | float | None]]
 
 
 def ok(body: bytes, extra: str = "") -> bytes:
@@ -65,6 +66,8 @@ class RawServer:
                 self.seen.append(path)
                 for piece in self.script(path):
                     if self.stop.is_set():
+                        return
+                    if piece is None:  # the server closes the connection
                         return
                     if isinstance(piece, float):
                         time.sleep(piece)
@@ -275,3 +278,45 @@ def test_addresses_that_are_not_public_but_not_named_private_are_refused(address
 @pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "2002:5db8:d70e::1"])
 def test_public_addresses_pass(address):
     assert resolve(address, 80, allow_private=False) == address
+
+
+def _folded_cookie(path: str) -> Iterator[bytes | float]:
+    if path == "/a":  # a header folded onto the cookie's line (obs-fold): the value keeps CR LF TAB
+        yield b"HTTP/1.1 200 OK\r\nSet-Cookie: s=1\r\n\tX-Injected: yes\r\nSet-Cookie: t=2\r\nContent-Length: 2\r\n\r\nok"
+    else:
+        yield ok(b"ok")
+
+
+def test_a_folded_set_cookie_is_not_written_back_onto_the_wire():
+    """A hostile Set-Cookie folded over two lines came back in the next request's Cookie header with
+    its CR LF: a header line of the site's choosing in what the crawl sends (and archives)."""
+    server = RawServer(_folded_cookie)
+    try:
+        c = crawler(server.port, timeout=2)
+        c.fetch(f"http://127.0.0.1:{server.port}/a")
+        b = c.fetch(f"http://127.0.0.1:{server.port}/b")
+        c.close()
+    finally:
+        server.close()
+    assert b.request is not None
+    sent = dict(archive_request_head(b.request.data))
+    assert sent.get("Cookie") == "t=2"  # the clean cookie still goes back; the folded one does not
+    assert b"X-Injected" not in zlib.decompress(b.request.data, 47)
+
+
+def archive_request_head(data: bytes) -> list[tuple[str, str]]:
+    text = zlib.decompress(data, 47).split(b"\r\n\r\n")[1].decode()
+    return [tuple(line.split(": ", 1)) for line in text.split("\r\n")[1:] if ": " in line]  # type: ignore[misc]
+
+
+def test_an_http_1_0_answer_is_archived_as_one():
+    """The response record is what was received: an HTTP/1.0 status line was archived as HTTP/1.1."""
+    server = RawServer(lambda path: iter([b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nold", None]))
+    try:
+        c = crawler(server.port, timeout=2)
+        cap = c.fetch(f"http://127.0.0.1:{server.port}/a")
+        c.close()
+    finally:
+        server.close()
+    assert cap.response is not None and body(cap) == b"old"
+    assert b"\r\n\r\nHTTP/1.0 200 OK\r\n" in zlib.decompress(cap.response.data, 47)

@@ -23,6 +23,7 @@ import http.cookiejar
 import io
 import ipaddress
 import multiprocessing
+import re
 import select
 import socket
 import ssl
@@ -283,6 +284,7 @@ class ConnectFailed(OSError):
 
 # a request's path and query as sent: non-ASCII and spaces percent-encoded (UTF-8), escapes kept
 _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_CLEAN = re.compile(r"[^\x00-\x1f\x7f]*")  # a cookie's name and value: no control characters
 
 
 def robots_text(cap: Capture) -> str | None:
@@ -580,12 +582,16 @@ class Crawler:
         got = r.msg.items()
         if "Set-Cookie" in r.msg or "Set-Cookie2" in r.msg:
             self._cookies.extract_cookies(r, urllib.request.Request(cap.url))
+            for c in list(self._cookies):  # a folded Set-Cookie keeps its line break: never sent on (RFC 6265: no CTLs)
+                if not _CLEAN.fullmatch(c.name + (c.value or "")):
+                    self._cookies.clear(c.domain, c.path, c.name)
         reason, location, body = r.reason or "", r.getheader("location"), bytes(raw)
         cap.status, cap.mime = r.status, r.getheader("content-type") or ""
         cap.request = archive.request_record(cap.url, headers, cap.fetched_at, target=target)
         cap.response = archive.response_record(
             cap.url, status=r.status, reason=reason, headers=got, body=body,
-            at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
+            at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated,
+            protocol="HTTP/1.0" if r.version == 10 else "HTTP/1.1")
         cap.size = len(raw)
         if r.status in (301, 302, 303, 307, 308) and location:
             cap.redirect = urljoin(cap.url, location)
