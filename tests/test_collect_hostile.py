@@ -224,7 +224,7 @@ def test_an_answer_that_never_ends_before_its_body_is_cut(script):
     finally:
         server.close()
     assert took < 3.0
-    assert cap.error
+    assert cap.error in ("still answering after 1.25 s: cut", "HTTPException: more than 20 interim (1xx) answers")
 
 
 def test_a_robots_redirect_to_a_name_that_is_not_one_is_refused_not_a_crash(monkeypatch):

@@ -173,6 +173,10 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+class _Late(TimeoutError):
+    """An answer still coming (each read within the timeout) when its deadline passed."""
+
+
 class _Deadlined(socket.SocketIO):
     """The socket as an answer reads it: no read past the answer's deadline (a read waits the
     timeout at most, and less when the deadline is nearer), so bytes that keep coming, each within
@@ -187,10 +191,14 @@ class _Deadlined(socket.SocketIO):
     def readinto(self, b: Any) -> int | None:
         left = self._until - time.monotonic()
         if left <= 0:
-            raise TimeoutError("the answer is still coming after its deadline")
+            raise _Late("the answer is still coming after its deadline")
         self._socket.settimeout(min(self._wait, left))
         try:
             return super().readinto(b)
+        except TimeoutError:
+            if left < self._wait:  # the deadline came first
+                raise _Late("the answer is still coming after its deadline") from None
+            raise
         finally:
             self._socket.settimeout(self._wait)
 
@@ -469,9 +477,10 @@ class Crawler:
                 self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip, sent)
-            except TimeoutError:
+            except TimeoutError as e:
                 self._drop(url)
-                cap.error = f"no answer within {self.settings.timeout:g} s"
+                cap.error = (f"still answering after {DEADLINE * self.settings.timeout:g} s: cut" if isinstance(e, _Late)
+                             else f"no answer within {self.settings.timeout:g} s")
                 return cap  # a slow page stays slow: not retried
             except ConnectFailed as e:
                 self._drop(url)
