@@ -320,3 +320,29 @@ def test_an_http_1_0_answer_is_archived_as_one():
         server.close()
     assert cap.response is not None and body(cap) == b"old"
     assert b"\r\n\r\nHTTP/1.0 200 OK\r\n" in zlib.decompress(cap.response.data, 47)
+
+
+def _site(path: str) -> Iterator[bytes | float | None]:
+    if path == "/robots.txt":
+        yield b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    elif path == "/":
+        yield ok(b'<html><body><a href="/a">a</a><a href="/b">b</a></body></html>', "Content-Type: text/html\r\n")
+    else:
+        yield ok(f"<html><body>{path}</body></html>".encode(), "Content-Type: text/html\r\n")
+
+
+def test_a_crawl_stopped_with_a_request_sent_ahead_leaves_no_answer_behind():
+    """What held: the consumer stops the crawl while the next URL's request is on its way (sent
+    before the page in hand was read); the crawler's next fetch gets its own answer, not that one."""
+    server = RawServer(_site)
+    try:
+        c = crawler(server.port, timeout=2)
+        crawl = c.run()
+        got = [next(crawl).url for _ in range(3)]  # robots.txt, /, /a: /b's request sent ahead while /a is read
+        crawl.close()
+        cap = c.fetch(f"http://127.0.0.1:{server.port}/c")
+        c.close()
+    finally:
+        server.close()
+    assert [g.rsplit("/", 1)[1] for g in got] == ["robots.txt", "", "a"]
+    assert "/b" in server.seen and body(cap) == b"<html><body>/c</body></html>"
