@@ -346,3 +346,41 @@ def test_a_crawl_stopped_with_a_request_sent_ahead_leaves_no_answer_behind():
         server.close()
     assert [g.rsplit("/", 1)[1] for g in got] == ["robots.txt", "", "a"]
     assert "/b" in server.seen and body(cap) == b"<html><body>/c</body></html>"
+
+
+def _many_headers(path: str) -> Iterator[bytes | float | None]:
+    yield b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 200_000 + b"Content-Length: 2\r\n\r\nok"
+
+
+def _long_status_line(path: str) -> Iterator[bytes | float | None]:
+    yield b"HTTP/1.1 200 " + b"O" * 1_000_000 + b"\r\nContent-Length: 2\r\n\r\nok"
+
+
+def _long_header(path: str) -> Iterator[bytes | float | None]:
+    yield b"HTTP/1.1 200 OK\r\nX-A: " + b"b" * 1_000_000 + b"\r\nContent-Length: 2\r\n\r\nok"
+
+
+def _chunked_forever(path: str) -> Iterator[bytes | float | None]:
+    yield b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n"
+    for _ in range(100):
+        yield b"8000\r\n" + b"x" * 0x8000 + b"\r\n"
+
+
+@pytest.mark.parametrize("script,error", [
+    (_many_headers, "got more than 100 headers"),
+    (_long_status_line, "LineTooLong"),
+    (_long_header, "LineTooLong"),
+    (_chunked_forever, "larger than the size cap of 100000 bytes: truncated"),
+])
+def test_heads_and_chunked_bodies_are_bounded(script, error):
+    """What held: http.client's limits on a head (100 headers, 64 KB a line) and the size cap on a
+    chunked body (it has no length to refuse up front)."""
+    server = RawServer(script)
+    try:
+        c = crawler(server.port, timeout=2, max_bytes=100_000)
+        cap = c.fetch(f"http://127.0.0.1:{server.port}/a")
+        c.close()
+    finally:
+        server.close()
+    assert error in cap.error
+    assert cap.size <= 100_000 + 65536
