@@ -93,11 +93,13 @@ def request_record(url: str, headers: list[tuple[str, str]], at: dt.datetime, me
 
 
 def response_record(url: str, *, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-                    at: dt.datetime, concurrent_to: str, ip: str = "", truncated: str = "") -> Record:
+                    at: dt.datetime, concurrent_to: str, ip: str = "", truncated: str = "",
+                    protocol: str = "HTTP/1.1") -> Record:
     """The WARC response record of a response as received (body as sent on the wire, compressed
-    if it was); `truncated` names why it stops short (WARC-Truncated: length, time)."""
+    if it was; `protocol`: the status line's, HTTP/1.0 or HTTP/1.1); `truncated` names why it stops
+    short (WARC-Truncated: length, time)."""
     kept = [(k, v) for k, v in headers if k.lower() not in DROPPED]
-    http = StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol="HTTP/1.1")
+    http = StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol=protocol)
     extra = {"WARC-Date": _warc_date(at), "WARC-Concurrent-To": concurrent_to}
     if ip:
         extra["WARC-IP-Address"] = ip

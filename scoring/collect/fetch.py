@@ -20,8 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import http.cookiejar
+import io
 import ipaddress
 import multiprocessing
+import re
+import select
 import socket
 import ssl
 import time
@@ -46,6 +49,8 @@ from scoring.errors import GongkaiError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: "at least five consecutive redirects"
+DEADLINE = 5  # timeouts an answer may take in all, head included (its body is cut at four: Crawler._get)
+INTERIM = 20  # interim (1xx) answers skipped before the answer; more: the request fails
 
 
 class CollectSettings(BaseSettings):
@@ -130,24 +135,90 @@ def netloc(url: str) -> str:
     return host + (f":{p.port}" if p.port and p.port != {"http": 80, "https": 443}.get(p.scheme) else "")
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in its last 32 bits, reached through the gateway
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is a public one: global (not 100.64.0.0/10, the shared space where clouds
+    keep their metadata services — Alibaba Cloud's 100.100.100.200 — nor any other special-purpose
+    block), not multicast or IPv6 site-local, and an IPv4 address carried in an IPv6 one (mapped,
+    6to4, NAT64) public itself."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if carried is not None:
+            return _public(carried)
+        if ip.is_site_local:
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
 def resolve(host: str, port: int, allow_private: bool) -> str:
     """The address to connect to; refused when any address the name has is not a public one."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise AddressRefused(f"{host}: cannot resolve ({e.strerror})") from None
-    except UnicodeError as e:   # a name IDNA cannot write (a label over 63 characters …)
+    except ValueError as e:  # a name IDNA cannot write (UnicodeError: a label over 63 characters, an empty one)
         raise AddressRefused(f"{host[:80]}: not a host name ({e})") from None
     addresses = sorted({str(i[4][0]) for i in infos})
     if not allow_private:
         for a in addresses:
             ip = ipaddress.ip_address(a.split("%")[0])
-            for what in ("loopback", "private", "link_local", "reserved", "multicast", "unspecified"):
-                if getattr(ip, f"is_{what}"):
-                    raise AddressRefused(
-                        f"{host} resolves to {a}, a {what.replace('_', '-')} address: refused (a crawl reaches "
-                        "public sites only; --allow-private, for admin or evaluator accounts, allows it)")
+            what = next((w for w in ("loopback", "private", "link_local", "reserved", "multicast", "unspecified")
+                         if getattr(ip, f"is_{w}")), "" if _public(ip) else "non-public")
+            if what:
+                raise AddressRefused(
+                    f"{host} resolves to {a}, a {what.replace('_', '-')} address: refused (a crawl reaches "
+                    "public sites only; --allow-private, for admin or evaluator accounts, allows it)")
     return addresses[0]
+
+
+class _Late(TimeoutError):
+    """An answer still coming (each read within the timeout) when its deadline passed."""
+
+
+class _Deadlined(socket.SocketIO):
+    """The socket as an answer reads it: no read past the answer's deadline (a read waits the
+    timeout at most, and less when the deadline is nearer), so bytes that keep coming, each within
+    the timeout, end there wherever http.client reads them — an endless run of 1xx answers, a head
+    trickled a byte at a time, an endless chunked trailer."""
+
+    def __init__(self, sock: socket.socket, deadline: float, timeout: float):
+        super().__init__(sock, "rb")
+        sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts it: the socket's close waits for this reader's
+        self._socket, self._until, self._wait = sock, deadline, timeout
+
+    def readinto(self, b: Any) -> int | None:
+        left = self._until - time.monotonic()
+        if left <= 0:
+            raise _Late("the answer is still coming after its deadline")
+        self._socket.settimeout(min(self._wait, left))
+        try:
+            return super().readinto(b)
+        except TimeoutError:
+            if left < self._wait:  # the deadline came first
+                raise _Late("the answer is still coming after its deadline") from None
+            raise
+        finally:
+            self._socket.settimeout(self._wait)
+
+
+class _Answer(http.client.HTTPResponse):
+    """http.client's response, read within its deadline, its interim (1xx) answers skipped:
+    http.client skips a 100 only, and took a 103 Early Hints for the answer (an empty one), leaving
+    the real answer on the connection for the next request."""
+
+    def __init__(self, sock: socket.socket, *args: Any, deadline: float, timeout: float, **kwargs: Any):
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(_Deadlined(sock, deadline, timeout))
+
+    def _read_status(self) -> tuple[str, int, str]:
+        for _ in range(INTERIM):
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # an interim answer has a head only
+        raise http.client.HTTPException(f"more than {INTERIM} interim (1xx) answers")
 
 
 class _Pinned:
@@ -157,6 +228,12 @@ class _Pinned:
     TLS SNI and the certificate check are on the name."""
 
     _address: str
+    _timeout: float
+    deadline: float = 0.0  # when the answer to the request sent last must have come (time.monotonic)
+
+    def _answer(self, sock: socket.socket, *args: Any, **kwargs: Any) -> _Answer:
+        """http.client's `response_class`: the answer read within the request's deadline."""
+        return _Answer(sock, *args, deadline=self.deadline, timeout=self._timeout, **kwargs)
 
     def _pinned(self, where: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         """http.client's `_create_connection`, to the address checked."""
@@ -171,15 +248,42 @@ class _Pinned:
 class _HTTP(_Pinned, http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._address, self._timeout = address, timeout
         self._create_connection = self._pinned
+        self.response_class = self._answer  # type: ignore[assignment]
 
 
 class _HTTPS(_Pinned, http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout, context=_tls())
-        self._address = address
+        self._address, self._timeout = address, timeout
         self._create_connection = self._pinned
+        self.response_class = self._answer  # type: ignore[assignment]
+
+
+def _stirring(sock: socket.socket) -> bool:
+    """Whether an idle kept-alive connection has something to read: an answer nobody asked for
+    (which the next request would take for its own) or the site's close. Over TLS, records of TLS's
+    own (a session ticket) are not HTTP's: a byte of the stream is read to tell (the connection is
+    dropped anyway when there is one)."""
+    tls = isinstance(sock, ssl.SSLSocket)
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0) and not (tls and sock.pending()):  # type: ignore[attr-defined]
+        return False
+    if not tls:
+        return True
+    waits = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # a byte of an answer, or b"": the close
+        return True
+    except ssl.SSLWantReadError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(waits)
 
 
 class ConnectFailed(OSError):
@@ -188,6 +292,7 @@ class ConnectFailed(OSError):
 
 # a request's path and query as sent: non-ASCII and spaces percent-encoded (UTF-8), escapes kept
 _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_CLEAN = re.compile(r"[^\x00-\x1f\x7f]*")  # a cookie's name and value: no control characters
 
 
 def robots_text(cap: Capture) -> str | None:
@@ -372,9 +477,10 @@ class Crawler:
                 self._wait(netloc(url))  # a retry too waits its turn (1/rate, Crawl-delay) after its backoff
             try:
                 self._get(cap, ip, sent)
-            except TimeoutError:
+            except TimeoutError as e:
                 self._drop(url)
-                cap.error = f"no answer within {self.settings.timeout:g} s"
+                cap.error = (f"still answering after {DEADLINE * self.settings.timeout:g} s: cut" if isinstance(e, _Late)
+                             else f"no answer within {self.settings.timeout:g} s")
                 return cap  # a slow page stays slow: not retried
             except ConnectFailed as e:
                 self._drop(url)
@@ -420,12 +526,16 @@ class Crawler:
         at, start = dt.datetime.now(dt.UTC), time.monotonic()
         for attempt in (0, 1):
             connection = self._connection(p.scheme, host, port, ip)
+            if connection.sock is not None and _stirring(connection.sock):
+                self._drop(url)  # bytes nobody asked for (or the site's close): never the next URL's answer
+                connection = self._connection(p.scheme, host, port, ip)
             reused = connection.sock is not None
             try:
                 connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
                 for k, v in headers:
                     connection.putheader(k, v)
                 connection.endheaders()
+                connection.deadline = time.monotonic() + DEADLINE * self.settings.timeout  # type: ignore[attr-defined]
                 return _Sent(connection, target, headers, reused, at, start)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self._drop(url)
@@ -484,12 +594,16 @@ class Crawler:
         got = r.msg.items()
         if "Set-Cookie" in r.msg or "Set-Cookie2" in r.msg:
             self._cookies.extract_cookies(r, urllib.request.Request(cap.url))
+            for c in list(self._cookies):  # a folded Set-Cookie keeps its line break: never sent on (RFC 6265: no CTLs)
+                if not _CLEAN.fullmatch(c.name + (c.value or "")):
+                    self._cookies.clear(c.domain, c.path, c.name)
         reason, location, body = r.reason or "", r.getheader("location"), bytes(raw)
         cap.status, cap.mime = r.status, r.getheader("content-type") or ""
         cap.request = archive.request_record(cap.url, headers, cap.fetched_at, target=target)
         cap.response = archive.response_record(
             cap.url, status=r.status, reason=reason, headers=got, body=body,
-            at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated)
+            at=cap.fetched_at, concurrent_to=cap.request.record_id, ip=ip, truncated=truncated,
+            protocol="HTTP/1.0" if r.version == 10 else "HTTP/1.1")
         cap.size = len(raw)
         if r.status in (301, 302, 303, 307, 308) and location:
             cap.redirect = urljoin(cap.url, location)
