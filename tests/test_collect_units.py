@@ -622,3 +622,27 @@ def test_a_rate_that_is_not_a_number_is_refused(tmp_path):
     db = f"sqlite:///{tmp_path / 'g.db'}"
     with pytest.raises(GongkaiError, match=r"--rate nan: requests per second, 0 \(no limit\) or more"):
         workflows.collect.crawl(db, actor=Actor("t", None), body="tongji", site="http://127.0.0.1:9/", rate=float("nan"))
+
+
+def test_a_crawl_delay_over_the_limit_keeps_the_host_out_not_the_crawl_waiting():
+    """robots.txt asking an hour between requests: obeyed by not crawling the host (a shorter wait
+    would not be polite, a day's would hold the crawl for ever); every URL says why, nothing waits."""
+    import time
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Robots)
+    server.seen = []  # type: ignore[attr-defined]
+    server.routes = {"/robots.txt": (200, "User-agent: *\nCrawl-delay: 3600\n"),  # type: ignore[attr-defined]
+                     "/": (200, '<a href="/a.html">a</a>')}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        start = time.monotonic()
+        caps = list(Crawler(url, set(), settings=CollectSettings(allow_private=True), rate=0).run())
+        took = time.monotonic() - start
+    finally:
+        server.shutdown()
+    assert took < 5 and server.seen == ["/robots.txt"]
+    assert [(c.url.removeprefix(url), c.note) for c in caps] == [
+        ("robots.txt", ""),
+        ("", "robots.txt asks 3600 s between requests, more than the crawl's limit of 60 s "
+             "(GONGKAI_COLLECT_MAX_CRAWL_DELAY): not fetched")]

@@ -63,6 +63,7 @@ class CollectSettings(BaseSettings):
     max_bytes: int = 20 * 1024 * 1024  # a response's size cap, after decompression too
     max_depth: int = 12                # links from the start page
     max_variants: int = 50             # distinct query strings of one path (?page=N, calendars)
+    max_crawl_delay: float = 60.0      # seconds: a host whose robots.txt asks more is not crawled
     retries: int = 2                   # extra tries of a connection failure or a 429/5xx answer
     readers: NonNegativeInt = 0                   # processes reading pages while the crawl fetches (0: read in turn;
                                        # more only with idle cores: docs/performance.md, the collector)
@@ -359,6 +360,7 @@ class Crawler:
     pages: int = 0
     _robots: dict[str, Protego | None] = field(default_factory=dict)
     _delay: dict[str, float] = field(default_factory=dict)
+    _too_slow: dict[str, float] = field(default_factory=dict)  # hosts whose Crawl-delay is over the limit
     _last: dict[str, float] = field(default_factory=dict)
     _resolved: dict[tuple[str, int], str] = field(default_factory=dict)
     _later: bool = False  # within run(): pages are read by the crawl loop, not as they are fetched
@@ -448,14 +450,27 @@ class Crawler:
         return caps, robots_text(last)
 
     def _set_robots(self, host: str, text: str | None) -> None:
-        """A host's rules (None: everything allowed) and its Crawl-delay."""
+        """A host's rules (None: everything allowed) and its Crawl-delay; a delay over the crawl's
+        limit (`max_crawl_delay`) is obeyed by not crawling the host: a day between requests would
+        hold the crawl for ever, and a shorter wait than asked would not be polite."""
         rules = Protego.parse(text) if text is not None else None
         delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
         if delay:
             self._delay[host] = float(delay)
+            if float(delay) > self.settings.max_crawl_delay:
+                self._too_slow[host] = float(delay)
         self._robots[host] = rules
 
+    def _refusal_note(self, url: str) -> str:
+        """Why robots.txt keeps a URL from being fetched (its rules, or a Crawl-delay over the limit)."""
+        if (delay := self._too_slow.get(netloc(url))) is not None:
+            return (f"robots.txt asks {delay:g} s between requests, more than the crawl's limit of "
+                    f"{self.settings.max_crawl_delay:g} s (GONGKAI_COLLECT_MAX_CRAWL_DELAY): not fetched")
+        return "robots.txt disallows it: not fetched"
+
     def _allowed(self, url: str) -> bool:
+        if netloc(url) in self._too_slow:
+            return False
         rules = self._robots.get(netloc(url))
         return rules is None or rules.can_fetch(url, self.settings.user_agent)
 
@@ -675,7 +690,7 @@ class Crawler:
         robots = self._robots_capture(q.url)
         if not self._allowed(q.url):
             return Step(robots, Capture(q.url, q.depth, dt.datetime.now(dt.UTC), anchor=q.anchor,
-                                        note="robots.txt disallows it: not fetched"), [])
+                                        note=self._refusal_note(q.url)), [])
         cap = self._fetch(q.url, q.depth)
         cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
         return Step(robots, cap, self._found(q, cap))
@@ -737,7 +752,7 @@ class Crawler:
         out: list[_Ahead] = [(None, robots, self._reading(robots, None, None)) for robots in self._robots_capture(q.url)]
         if sent is None and not self._allowed(q.url):  # a request sent ahead was allowed before it went
             return [*out, (None, Capture(q.url, q.depth, dt.datetime.now(dt.UTC),
-                                         note="robots.txt disallows it: not fetched", anchor=q.anchor), None)]
+                                         note=self._refusal_note(q.url), anchor=q.anchor), None)]
         cap = self._fetch(q.url, q.depth, sent)
         cap.anchor, cap.referrer_channel = q.anchor, q.referrer_channel
         self.pages += cap.response is not None
