@@ -980,8 +980,13 @@ def derived_file(session: Session, *, run_id: int, name: str) -> Path | None:
                                  r.calendar_digest).where(r.id == run_id)).first()
     if folder is None or run is None:
         return None
-    identity = "|".join([*(str(v) for v in run), name])
+    identity = "|".join([*(str(v) for v in run), name, f"derived v{DERIVED_VERSION}"])
     return folder / "derived" / f"{hashlib.sha256(identity.encode()).hexdigest()[:24]}.parquet"
+
+
+# the shape of what `derived` keeps (its columns, their meaning): a change of it is a new version, so
+# a file kept by an earlier gongkai is never read as a later one's
+DERIVED_VERSION = 1
 
 
 def derived(path: Path | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
