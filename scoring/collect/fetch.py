@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import certifi
 from protego import Protego
@@ -115,6 +115,11 @@ def fingerprint(url: str) -> str:
     port = f":{p.port}" if p.port and p.port != {"http": 80, "https": 443}.get(p.scheme) else ""
     query = urlencode(sorted(parse_qsl(p.query, keep_blank_values=True)))
     return urlunsplit((p.scheme.lower(), host + port, p.path or "/", query, ""))
+
+
+def _port(p: SplitResult) -> int:
+    """A URL's port, its scheme's default when it names none."""
+    return p.port or (443 if p.scheme == "https" else 80)
 
 
 @lru_cache(maxsize=1 << 10)
@@ -230,7 +235,15 @@ class _Pinned:
 
     _address: str
     _timeout: float
+    response_class: Any   # http.client's, made `_answer` by `_pin_to`
     deadline: float = 0.0  # when the answer to the request sent last must have come (time.monotonic)
+
+    def _pin_to(self, address: str, timeout: float) -> None:
+        """http.client's connection (set up by its own __init__) made to connect to `address` and read
+        its answers as `_Answer`s."""
+        self._address, self._timeout = address, timeout
+        self._create_connection = self._pinned
+        self.response_class = self._answer
 
     def _answer(self, sock: socket.socket, *args: Any, **kwargs: Any) -> _Answer:
         """http.client's `response_class`: the answer read within the request's deadline."""
@@ -249,17 +262,13 @@ class _Pinned:
 class _HTTP(_Pinned, http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout)
-        self._address, self._timeout = address, timeout
-        self._create_connection = self._pinned
-        self.response_class = self._answer  # type: ignore[assignment]
+        self._pin_to(address, timeout)
 
 
 class _HTTPS(_Pinned, http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout, context=_tls())
-        self._address, self._timeout = address, timeout
-        self._create_connection = self._pinned
-        self.response_class = self._answer  # type: ignore[assignment]
+        self._pin_to(address, timeout)
 
 
 def _stirring(sock: socket.socket) -> bool:
@@ -378,7 +387,7 @@ class Crawler:
             raise GongkaiError(f"GONGKAI_COLLECT_USER_AGENT {self.settings.user_agent!r}: HTTP headers take "
                                "ASCII text only (name the firm in Latin letters or pinyin)")
         # the start address is checked before anything is sent (and every connection goes to it)
-        self.pin(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        self.pin(parts.hostname, _port(parts))
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
         self._cookies = http.cookiejar.CookieJar()
 
@@ -481,7 +490,7 @@ class Crawler:
         now = dt.datetime.now(dt.UTC)
         cap = Capture(url, depth, now)
         p = urlsplit(url)
-        where = (p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
+        where = (p.hostname or "", _port(p))
         try:  # a host's addresses are checked once a crawl; its connections go to the address checked
             ip = self.pin(*where)
         except AddressRefused as e:
@@ -517,7 +526,7 @@ class Crawler:
         """Close the connection a failed request used (the next one opens afresh)."""
         p = urlsplit(url)
         try:
-            key = (p.scheme, _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80))
+            key = (p.scheme, _ascii_host(p.hostname or ""), _port(p))
         except (UnicodeError, ValueError):   # a name with no ASCII form never had a connection
             return
         connection = self._connections.pop(key, None)
@@ -528,7 +537,7 @@ class Crawler:
         """The GET sent on the host's connection (once more on a fresh one when a kept-alive
         connection turns out closed by the server); its answer is read by `_answer`."""
         p = urlsplit(url)
-        host, port = _ascii_host(p.hostname or ""), p.port or (443 if p.scheme == "https" else 80)
+        host, port = _ascii_host(p.hostname or ""), _port(p)
         target = quote((p.path or "/") + (f"?{p.query}" if p.query else ""), safe=_TARGET_SAFE)
         named = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in the Host header
         headers = [("Host", named if p.port is None else f"{named}:{p.port}"), ("User-Agent", self.settings.user_agent),
@@ -580,7 +589,7 @@ class Crawler:
             return None
         p = urlsplit(q.url)
         try:
-            ip = self.pin(p.hostname or "", p.port or (443 if p.scheme == "https" else 80))
+            ip = self.pin(p.hostname or "", _port(p))
             self._wait(host)
             return self._request(q.url, ip)
         except (AddressRefused, OSError, http.client.HTTPException, ValueError):
@@ -664,7 +673,7 @@ class Crawler:
         if netloc(url) not in self.hosts:
             return f"{netloc(url)}: another host than the site's"
         try:
-            self.pin(p.hostname, p.port or (443 if p.scheme == "https" else 80))
+            self.pin(p.hostname, _port(p))
         except AddressRefused as e:
             return str(e)
         if not self.allowed(url):

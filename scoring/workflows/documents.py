@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,13 +135,7 @@ def rectifying_kept(session: Session, final: Publication, card: Scorecard | None
     every later `rectify` — the frozen result is not scored again for each export."""
     from scoring.report.notice import STANDING, Rectifying, lost_findings
 
-    scored = card
-
-    def published() -> Scorecard:
-        nonlocal scored
-        scored = scored if scored is not None else cycle.published_card(final)
-        return scored
-
+    published = cache(lambda: card if card is not None else cycle.published_card(final))  # scored once, if at all
     standing = repo.derived(repo.derived_file(session, run_id=final.run_id, name=STANDING_KEPT),
                             lambda: published().scores[STANDING].reset_index(drop=True))
     lost = repo.derived(repo.derived_file(session, run_id=final.run_id, name=LOST_KEPT),
