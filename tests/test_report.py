@@ -404,7 +404,7 @@ def test_charts_name_bodies_in_the_script_of_the_tables(built):
 def _model_tables(r) -> list[tuple[list[str], list[list[str]]]]:
     """The model's tables in the report's order, each as (headers, rows of cell text)."""
     frames = [r.summary, *r.rankings.values(), r.robustness,
-              *(r.body_table(b, part) for b in r.bodies if b["gaps_cells"] for part in ("gaps", "findings")), r.method,
+              *(r.body_table(b, part) for b in r.bodies if r.section_cells(b, "gaps") for part in ("gaps", "findings")), r.method,
               r.appendix]
     return [([r.header(k) for k in f.columns], report.cells(f)[0]) for f in frames]
 
@@ -460,7 +460,8 @@ def test_one_pass_sections_are_each_bodys_explanation(built):
     assert len(built.bodies) == card.scores["score"].notna().sum()
     for b in built.bodies:
         findings, gaps_shown = built.body_table(b, "findings"), built.body_table(b, "gaps")
-        assert (report.cells(findings)[0], report.cells(gaps_shown)[0]) == (b["findings_cells"], b["gaps_cells"])
+        assert (report.cells(findings)[0], report.cells(gaps_shown)[0]) == (built.section_cells(b, "findings"),
+                                                                            built.section_cells(b, "gaps"))
         alone = explained(card, b["body"])
         alone = alone[alone["lost"] > 1e-12].head(12)
         assert findings["obligation"].tolist() == alone["obligation"].tolist(), b["body"]
@@ -519,9 +520,10 @@ def test_a_nations_body_sections_are_written_beside_the_report(built, demo_db, t
         assert list(got.columns) == list(expected.columns)
         assert got.values.tolist() == spreadsheet_safe(expected).astype(str).values.tolist()   # numbers as numbers
         # each body's rows are those its section printed
-        assert got.iloc[:, 0].tolist() == [b["name"] for b in built.bodies for _ in b[f"{part}_cells"]]
-        assert got.iloc[:, 1].tolist() == [row[0] for b in built.bodies for row in b[f"{part}_cells"]]
-    assert got[built.header("name")].unique().tolist() == [b["name"] for b in built.bodies if b["findings_cells"]]
+        assert got.iloc[:, 0].tolist() == [b["name"] for b in built.bodies for _ in built.section_cells(b, part)]
+        assert got.iloc[:, 1].tolist() == [row[0] for b in built.bodies for row in built.section_cells(b, part)]
+    assert got[built.header("name")].unique().tolist() == [b["name"] for b in built.bodies
+                                                           if built.section_cells(b, "findings")]
 
     doc = Document(str(writer.write(built, tmp_path / "r.docx")))
     assert note in [p.text for p in doc.paragraphs]

@@ -178,10 +178,9 @@ def test_the_report_reads_the_rank_intervals_kept_with_its_run(tmp_path, monkeyp
     url, actor = f"sqlite:///{db}", Actor("t", None)
     workflows.load_demo(url, actor=actor)
     workflows.publish(url, actor=actor, stage="preliminary", today=dt.date(2018, 1, 5))
-    kept = sorted((tmp_path / "r.db.snapshots" / "derived").glob("*.parquet"))
-    assert len(kept) == 1
-    card, _ = workflows.score_current(url, actor=actor)
-    pd.testing.assert_frame_equal(pd.read_parquet(kept[0]), model.rank_intervals(card))
+    card, run_id = workflows.score_current(url, actor=actor)
+    kept = _intervals_file(url, run_id)
+    pd.testing.assert_frame_equal(pd.read_parquet(kept), model.rank_intervals(card))
 
     def drawn_again(*args, **kwargs):
         raise AssertionError("the run's rank intervals drawn again")
@@ -193,8 +192,20 @@ def test_the_report_reads_the_rank_intervals_kept_with_its_run(tmp_path, monkeyp
     assert 'id="report_robustness"' in (tmp_path / "r-zh-Hans.html").read_text(encoding="utf-8")
     monkeypatch.undo()
     workflows.import_file(url, actor=actor, name="more.csv", data=_one_more_record(card))
-    workflows.write_report(url, actor=actor, outs=[tmp_path / "r2.html"])
-    assert len(list((tmp_path / "r.db.snapshots" / "derived").glob("*.parquet"))) == 2
+    done = workflows.write_report(url, actor=actor, outs=[tmp_path / "r2.html"])
+    assert done.run_id != run_id and _intervals_file(url, done.run_id).exists() and kept.exists()
+
+
+def _intervals_file(url: str, run_id: int):
+    """Where the rank intervals of a run are kept."""
+    from sqlmodel import Session
+
+    from scoring.report import model
+    from scoring.store import repository as repo
+    from scoring.store.db import engine_for
+
+    with Session(engine_for(url)) as s:
+        return repo.derived_file(s, run_id=run_id, name=model.RANK_INTERVALS_NAME)
 
 
 def _one_more_record(card) -> bytes:

@@ -60,8 +60,9 @@ def context(report: Report, doc: DocxTemplate, charts: dict[str, Path]) -> dict:
         "bodies": [{"heading": f"{b['name']}（{b['kind']}） {t('score')} {b['score']:.2f} · {t('rank')} {b['rank']} · "
                                f"{t('grade')} {b['grade']}",
                     "veto": f"{t('veto')}: {b['veto']}" if b["veto"] else "",
-                    "gaps": [dict(zip(report.gaps.columns, r, strict=True)) for r in b["gaps_cells"]],
-                    "findings": [dict(zip(report.findings.columns, r, strict=True)) for r in b["findings_cells"]]}
+                    "gaps": [dict(zip(report.gaps.columns, r, strict=True)) for r in report.section_cells(b, "gaps")],
+                    "findings": [dict(zip(report.findings.columns, r, strict=True))
+                                 for r in report.section_cells(b, "findings")]}
                    for b in report.bodies],
         "method": _rows(report.method, ["obligation", "section", "title", "points", "rules", "quote"]),
         "appendix": [r | {"file": f"{r['file']} SHA-256 {r['sha']}" if r["sha"] else r["file"]}

@@ -90,8 +90,9 @@ def render(report: Report, charts: dict[str, Markup], plotly_js: str = "", fonts
     quality_chart = charts.pop(CHART, None)
     gaps, findings = (_tables(f, lang, numeric_columns(f), rows_per_table=rows_per_table)
                       for f in (report.gaps, report.findings))
-    bodies = [{**b, "gaps_html": gaps(b["gaps_cells"]) if b["gaps_cells"] else "",
-               "findings_html": findings(b["findings_cells"]) if b["findings_cells"] else ""} for b in report.bodies]
+    bodies = [{**b, "gaps_html": gaps(g) if (g := report.section_cells(b, "gaps")) else "",
+               "findings_html": findings(f) if (f := report.section_cells(b, "findings")) else ""}
+              for b in report.bodies]
     return _ENV.get_template("report.html.j2").render(
         lang=lang, t=t, fonts=Markup(fonts), title=report.title, document=report.document, cover=report.cover,
         synthetic=report.synthetic, plotly_js=Markup(plotly_js) if plotly_js else "",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -153,6 +155,18 @@ class Report:
     bodies_apart: int = 0
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)       # every body's gaps, largest first
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)   # every body's costliest findings
+    starts: dict[str, np.ndarray] = field(default_factory=dict)      # where each body's rows begin in them
+    kept_csv: dict[str, Path] = field(default_factory=dict)         # where a part's CSV is kept (`Kept.csv`)
+
+    def section_cells(self, section: dict, part: str) -> list[list[str]]:
+        """A body's gaps or findings (`part`) as the cells of its own table (`cells`)."""
+        return self._cells[part][section[part]]
+
+    @cached_property
+    def _cells(self) -> dict[str, list[list[str]]]:
+        """Every body's gaps and findings as cells, each body's columns formatted as if alone: worked
+        out once, and only by a writer that prints the body sections."""
+        return {part: cells(getattr(self, part), self.starts.get(part))[0] for part in ("gaps", "findings")}
 
     def body_table(self, section: dict, part: str) -> pd.DataFrame:
         """A body's gaps or findings (`part`) as its own table."""
@@ -283,10 +297,10 @@ def _when(v: pd.Series) -> pd.Series:
 FINDINGS_SHOWN = 12   # a body's section lists its costliest findings
 
 
-def _body_sections(card: Scorecard, lang: str) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
-    """Each scored body's gaps and costliest findings: one pass over every body's findings. The
-    tables of all bodies (gaps, findings; grouped by body), and per body a section naming its rows
-    there (slices) and their cells as text (each body's table formatted as if alone)."""
+def body_tables(card: Scorecard, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every scored body's gaps and costliest findings, in words, as two tables grouped by body (a
+    `body` column, bodies in id order): one pass over every body's findings. A function of the run and
+    the language alone (kept with the run: `workflows.documents`)."""
     titles = {o.id: script(o.title, lang) for o in card.scheme.obligations}
     rules = {(o.id, n): rule_text(r.kind, r.label, lang) for o in card.scheme.obligations
              for n, r in enumerate(o.rules)}
@@ -304,17 +318,25 @@ def _body_sections(card: Scorecard, lang: str) -> tuple[list[dict], pd.DataFrame
         "item": _items(found["item"], lang).to_numpy(), "due": _when(found["due"]).to_numpy(),
         "published": _when(found["published_at"]).to_numpy(), "outcome": _outcomes(found["outcome"], lang).to_numpy(),
         "late": late_texts(found, lang).to_numpy(), "lost": found["lost"].round(2).to_numpy()})
+    return gaps, found
+
+
+def _body_sections(card: Scorecard, lang: str, tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                   ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Each scored body's section: the tables of all bodies (gaps, findings: `body_tables`, or
+    `tables` as kept), per body a section naming its rows there (slices), and where each body's rows
+    begin in each table (their cells are worked out when printed: `Report.section_cells`)."""
+    gaps, found = tables if tables is not None else body_tables(card, lang)
     gap_rows, found_rows = by_body(gaps), by_body(found)
-    gaps, found = gaps.drop(columns="body"), found.drop(columns="body")
-    gap_cells, found_cells = cells(gaps, _starts(gap_rows)), cells(found, _starts(found_rows))
     sections = []
     for row in card.scores.dropna(subset=["score"]).itertuples():
-        g, f = gap_rows.get(str(row.body), slice(0, 0)), found_rows.get(str(row.body), slice(0, 0))
         sections.append({
             "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
             "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
-            "veto": row.veto, "gaps": g, "findings": f, "gaps_cells": gap_cells[0][g], "findings_cells": found_cells[0][f]})
-    return sections, gaps, found
+            "veto": row.veto, "gaps": gap_rows.get(str(row.body), slice(0, 0)),
+            "findings": found_rows.get(str(row.body), slice(0, 0))})
+    return (sections, gaps.drop(columns="body"), found.drop(columns="body"),
+            {"gaps": _starts(gap_rows), "findings": _starts(found_rows)})
 
 
 def by_body(frame: pd.DataFrame) -> dict[str, slice]:
@@ -338,7 +360,9 @@ def _method(card: Scorecard, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _appendix(card: Scorecard, lang: str, evidence: EvidenceSummary) -> pd.DataFrame:
+def appendix(card: Scorecard, lang: str, evidence: EvidenceSummary) -> pd.DataFrame:
+    """Every missing or late item with the first-published record of it (its url, note, preserved
+    file): a function of the run, the stored records and the language (kept: `workflows.documents`)."""
     f = card.findings[card.findings["outcome"].isin(["missing", "late"])]
     f = f.join(lateness(card, f)[["late_working_days", "late_hours"]])   # the late rows, by their index
     f = f.sort_values(["body", "obligation", "due"]).reset_index(drop=True)
@@ -475,18 +499,33 @@ def _year_over_year(changes: pd.DataFrame | None, lang: str) -> pd.DataFrame:
         "yoy_comparable": c["comparable_change"].map(lambda v: "—" if v != v else f"{v:+.2f}")}).reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """The report's tables that grow with the nation, as kept with its run: every body's gaps and
+    costliest findings (`body_tables`), the appendix, and where the CSV of each part written beside a
+    report (`write.apart`) is kept ("appendix", "gaps", "findings": a file there is copied, not written
+    again; one not there yet is kept when first written)."""
+
+    gaps: pd.DataFrame
+    findings: pd.DataFrame
+    appendix: pd.DataFrame
+    csv: dict[str, Path] = field(default_factory=dict)
+
+
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans",
           previous: str = "", changes: pd.DataFrame | None = None,
-          quality: quality_section.QualityInputs | None = None, intervals: pd.DataFrame | None = None) -> Report:
+          quality: quality_section.QualityInputs | None = None, intervals: pd.DataFrame | None = None,
+          kept: Kept | None = None) -> Report:
     """Assemble the report of one scoring run (`intervals`: its rank intervals as kept with the run);
     with `previous` and its `changes` (lineage.compare),
-    the year-over-year section too; `quality`: the sample and self-assessments (none: says so)."""
+    the year-over-year section too; `quality`: the sample and self-assessments (none: says so);
+    `kept`: the tables that grow with the nation as kept with the run (`Kept`), else worked out here."""
     share = share_status(card, lang)
     quality = quality or quality_section.QualityInputs()
-    bodies, gaps, findings = _body_sections(card, lang)
-    return Report(lang=lang, card=card, run_id=run_id, generated=dt.datetime.now().replace(microsecond=0),
+    bodies, gaps, findings, starts = _body_sections(card, lang, None if kept is None else (kept.gaps, kept.findings))
+    return Report(lang=lang, card=card, run_id=run_id, kept_csv=kept.csv if kept is not None else {}, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
-                  bodies=bodies, gaps=gaps, findings=findings, method=_method(card, lang),
-                  appendix=_appendix(card, lang, evidence), synthetic=demo.FIRM in evidence.firms,
+                  bodies=bodies, gaps=gaps, findings=findings, starts=starts, method=_method(card, lang),
+                  appendix=appendix(card, lang, evidence) if kept is None else kept.appendix, synthetic=demo.FIRM in evidence.firms,
                   robustness=_robustness(card, lang, intervals), previous=previous, year_over_year=_year_over_year(changes, lang),
                   quality_inputs=quality, sections=quality_section.sections(quality, card.scheme, lang))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from scoring.errors import GongkaiError
 from scoring.intake.tables import csv_bytes, spreadsheet_safe
@@ -43,7 +47,35 @@ def apart(report: Report, path: Path) -> dict[str, Path]:
 CSV_ROWS_AT_ONCE = 200_000   # a part's rows made safe and encoded at a time (21,700 bodies' appendix: 2.9M rows)
 
 
-def _csv(frame, path: Path) -> None:
+def _part(report: Report, part: str) -> pd.DataFrame:
+    """A part written apart (`apart`) as its CSV holds it: headed, every row naming its body."""
+    return report.headed(report.appendix if part == "appendix" else report.every_body(part))
+
+
+def _kept(report: Report, part: str) -> Path | None:
+    """The part's CSV where it is kept with the run (`Report.kept_csv`), written there first if it is
+    not yet (atomically); None if it is not kept (or cannot be: a read-only or full disk)."""
+    kept = report.kept_csv.get(part)
+    if kept is None or kept.exists():
+        return kept
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_suffix(f".{os.getpid()}.tmp")
+        _write_csv(_part(report, part), tmp)
+        os.replace(tmp, kept)
+    except OSError:
+        return None
+    return kept
+
+
+def keep_apart(report: Report) -> None:
+    """Keep the CSVs of every part a report of this size writes apart in any format (`apart`), so
+    that its reports copy them (`write`): at publish, once a run."""
+    for part in apart(report, Path("report.pdf")):   # a PDF writes apart every part any format does
+        _kept(report, part)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     """The BOM (Excel reads it as UTF-8), then the rows; a firm's note or URL never becomes a formula
     (as in every CSV written). Written in parts: the whole text of millions of rows is never held."""
     with path.open("wb") as out:
@@ -60,13 +92,19 @@ def write(report: Report, path: Path) -> Path:
         raise GongkaiError(f"--out {path.name}: unknown report format {suffix!r}; use one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     files = apart(report, path)
+    for part, at in files.items():   # a copy of the part's CSV kept with the run, else written here
+        kept = _kept(report, part)
+        try:
+            if kept is not None:
+                shutil.copyfile(kept, at)
+                continue
+        except OSError:
+            pass
+        _write_csv(_part(report, part), at)
     if "appendix" in files:
-        _csv(report.headed(report.appendix), files["appendix"])
         report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=files["appendix"].name,
                          appendix_rows=len(report.appendix))
     if "gaps" in files:
-        for part in ("gaps", "findings"):
-            _csv(report.headed(report.every_body(part)), files[part])
         report = replace(report, bodies=[], bodies_files=(files["gaps"].name, files["findings"].name),
                          bodies_apart=len(report.bodies))
     WRITERS[suffix](report, path)

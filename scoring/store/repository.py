@@ -61,6 +61,10 @@ class EvidenceSummary:
     last_import: dt.datetime | None = None
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # url, note and preserved file of every record
     files: pd.DataFrame = field(default_factory=pd.DataFrame)     # the preserved files' names and sizes (attachment, file, size)
+    # the stored records' state these were read in (None: not known): the scored records' state key
+    # and a hash of every record kept but not scored or with a preserved file — what a report's tables
+    # quoting them are kept by (`records_state`)
+    state: str | None = None
 
 
 def save_scheme(session: Session, *, scheme: Scheme, who: str) -> bool:
@@ -1025,9 +1029,21 @@ def evidence_summary(session: Session, *, scheme_id: str):
     # a batch's firm is its file's assessors joined with 、 (or the firm named on import): one name each
     firms = sorted({name for f, _ in batches if f for name in f.split("、")} | assessors - {""})
     dates = [d for _, d in batches]
+    key = _state_key(session, scheme_id)
+    state = None if key is None else hashlib.sha256(
+        key.encode() + pd.util.hash_pandas_object(rest, index=False).to_numpy().tobytes()).hexdigest()[:24]
     return EvidenceSummary(records=len(scored) + len(kept), firms=firms, batches=len(batches),
                            first_import=min(dates) if dates else None, last_import=max(dates) if dates else None,
-                           evidence=_summary_records(scored, kept, rest[rest["attachment"] != ""]))
+                           evidence=_summary_records(scored, kept, rest[rest["attachment"] != ""]), state=state)
+
+
+def records_state(summary: EvidenceSummary) -> str | None:
+    """The state of the stored records a summary quotes, with its preserved files' names and sizes
+    (`summary.files`): the same state, the same url, note and file of every record. None: not known."""
+    if summary.state is None:
+        return None
+    files = pd.util.hash_pandas_object(summary.files.astype(str), index=False).to_numpy().tobytes()
+    return hashlib.sha256(summary.state.encode() + files).hexdigest()[:24]
 
 
 _SUMMARY = ["body", "obligation", "period", "event", "step", "published_at", "url", "note", "assessor"]

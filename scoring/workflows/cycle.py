@@ -154,12 +154,16 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
                         f", frozen; {opened} 整改 problems due {end}{mark}"))
         published = _published(pub, opened, end if stage == Stage.FINAL else None)
         kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+        from scoring.workflows.documents import keep_report_tables
+
+        tables = keep_report_tables(session, card=card, run_id=run_id)
         if stage == Stage.FINAL:   # what its 整改通知书 are made of, kept with the run (documents.rectifying_kept)
             from scoring.workflows.documents import rectifying_kept
 
             rectifying_kept(session, pub, card)
-    # the report's rank intervals, a function of the run alone, worked out once: here, not per report
-    repo.derived(kept, lambda: rank_intervals(card))
+    # the report's rank intervals and its tables that grow with the nation (with the CSVs of its parts
+    # too long to print), functions of the run, worked out once: here, not per report
+    tables(repo.derived(kept, lambda: rank_intervals(card)))
     return published
 
 

@@ -9,14 +9,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from sqlmodel import Session
 
 from scoring.errors import GongkaiError
 from scoring.method import LOST
 from scoring.method.engine import Scorecard
-from scoring.report.model import RANK_INTERVALS_NAME, rank_intervals
+from scoring.report.model import RANK_INTERVALS_NAME, Kept, appendix, body_tables, rank_intervals
 from scoring.report.model import build as build_report
-from scoring.report.write import FORMATS, apart, write
+from scoring.report.write import FORMATS, apart, keep_apart, write
 from scoring.store import cycle, documents
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
@@ -51,18 +52,19 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
     with transaction(db) as session:
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
-        summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
-        summary.files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].unique().tolist())
+        summary = _summary(session, card)
         yoy = _year_over_year(session, card)
         from scoring.workflows.quality import report_inputs  # it imports this package
 
         quality = report_inputs(session, card)
         kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+        tables = report_tables_at(session, run_id=run_id, lang=lang, records=repo.records_state(summary))
     if on_step:
         on_step("building the report")
     intervals = repo.derived(kept, lambda: rank_intervals(card))  # worked out once a run (at publish, or here)
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
-                         changes=yoy.changes if yoy else None, quality=quality, intervals=intervals)
+                         changes=yoy.changes if yoy else None, quality=quality, intervals=intervals,
+                         kept=kept_tables(tables, card, summary, lang))
     # the website inspection's section (issue 24), when sites were polled
     from scoring.workflows.inspection import report_section
 
@@ -124,6 +126,48 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
         audit(session, who=who.name, action="rectify_notices", scheme_id=scheme.id,
               detail=f"{len(written)} 整改通知書 in {out}: final result {final.id}, {len(todo)} problems")
         return written
+
+
+def report_tables_at(session: Session, *, run_id: int, lang: str, records: str | None) -> dict[str, Path | None]:
+    """Where the report's tables that grow with the nation are kept with its run (`model.Kept`): every
+    body's gaps and findings by the run and language; the appendix, which quotes the stored records'
+    urls, notes and files, also by their state (`repo.records_state`; None: not kept)."""
+    at = {part: repo.derived_file(session, run_id=run_id, name=f"report {part} lang={lang}")
+          for part in ("gaps", "findings")}
+    at["appendix"] = None if records is None else repo.derived_file(
+        session, run_id=run_id, name=f"report appendix lang={lang} records={records}")
+    return at
+
+
+def kept_tables(at: dict[str, Path | None], card: Scorecard, summary: repo.EvidenceSummary, lang: str) -> Kept:
+    """The report's tables kept at `at` (`report_tables_at`), each worked out and kept there if it is
+    not yet: once a run (at publish, or by its first report), not for every report of it."""
+    bodies = cache(lambda: body_tables(card, lang))   # gaps and findings: one pass, if either is needed
+    return Kept(gaps=repo.derived(at["gaps"], lambda: bodies()[0]),
+                findings=repo.derived(at["findings"], lambda: bodies()[1]),
+                appendix=repo.derived(at["appendix"], lambda: appendix(card, lang, summary)),
+                csv={part: path.with_suffix(".csv") for part, path in at.items() if path is not None})
+
+
+def keep_report_tables(session: Session, *, card: Scorecard, run_id: int,
+                       lang: str = "zh-Hans") -> Callable[[pd.DataFrame], None]:
+    """What keeps the report's tables of a run being published and the CSVs of its parts written
+    apart (in the report's default language), called after the transaction with the run's rank
+    intervals: every report of the published result then reads them."""
+    summary = _summary(session, card)
+    at = report_tables_at(session, run_id=run_id, lang=lang, records=repo.records_state(summary))
+
+    def keep(intervals: pd.DataFrame) -> None:
+        keep_apart(build_report(card, summary, run_id, lang, kept=kept_tables(at, card, summary, lang),
+                                intervals=intervals))
+    return keep
+
+
+def _summary(session: Session, card: Scorecard) -> repo.EvidenceSummary:
+    """What the report says of the evidence, with the preserved files its records name."""
+    summary = repo.evidence_summary(session, scheme_id=card.scheme.id)
+    summary.files = cycle.attachment_files(session, sha256s=summary.evidence["attachment"].unique().tolist())
+    return summary
 
 
 STANDING_KEPT, LOST_KEPT = "standing of a final result", f"lost findings over {LOST}"

@@ -459,10 +459,13 @@ def report_inputs(session: Session, card: Scorecard) -> QualityInputs:
     """What the report's quality sections show (read in the report's transaction): the scheme's latest
     sample with both readings of its items, and every body's self-assessment beside the findings of
     the run the report shows."""
+    from scoring.method.self_assessment import COLUMNS as COMPARED
     from scoring.method.self_assessment import compare
 
     scheme = card.scheme
-    claims = compare(store.self_assessments(session, scheme_id=scheme.id), card.findings)
+    claims = store.self_assessments(session, scheme_id=scheme.id)
+    # the run's findings only when a body claimed something (a report of kept tables needs them for nothing else)
+    claims = compare(claims, card.findings) if len(claims) else pd.DataFrame([], columns=COMPARED)
     if store.samples(session, scheme_id=scheme.id).empty:
         return QualityInputs(None, pd.DataFrame(), claims)
     sample = store.get_sample(session, scheme_id=scheme.id, sample_id=None)
