@@ -20,6 +20,7 @@ from scoring.store import repository as repo
 from scoring.store.accounts import Actor
 from scoring.store.db import engine_for
 from scoring.workflows import documents
+from tests.test_report import needs_chromium
 
 ACTOR = Actor("t", None)
 PARTS = ("r-附录.csv", "r-各单位失分指标.csv", "r-各单位失分事项.csv")
@@ -117,3 +118,26 @@ def test_the_appendix_is_kept_by_the_state_of_the_records_it_quotes(published, t
     assert now["appendix"] != kept["appendix"] and now["appendix"].exists() and kept["appendix"].exists()
     pd.testing.assert_frame_equal(pd.read_parquet(now["appendix"]), _worked_out(published, "zh-Hans").appendix,
                                   check_dtype=False)   # text read back as pandas strings
+
+
+@needs_chromium
+def test_a_chart_rendered_once_is_not_rendered_again(published, tmp_path, monkeypatch):
+    """Chart images are kept named by what they draw: a second Word report of the run starts no
+    chromium for them and holds the same images; another language draws other charts."""
+    from docx import Document
+
+    from scoring.report import images
+
+    def images_of(path: Path) -> list[bytes]:
+        doc = Document(str(path))
+        return [r.target_part.blob for r in doc.part.rels.values() if "image" in r.reltype]
+    first = workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "a" / "r.docx"])
+    assert first.failed == []
+
+    def rendered(*args, **kwargs):
+        raise AssertionError("chromium started for a chart rendered before")
+    monkeypatch.setattr(images, "_render", rendered)
+    workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "b" / "r.docx"])
+    assert images_of(tmp_path / "b" / "r.docx") == images_of(tmp_path / "a" / "r.docx") != []
+    with pytest.raises(AssertionError, match="rendered before"):
+        workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "c" / "r.docx"], lang="en")

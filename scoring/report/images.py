@@ -3,11 +3,15 @@ system's chromium (set GONGKAI_CHROMIUM, or have `chromium` on PATH)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 
+import plotly
 import plotly.graph_objects as go
 
 from scoring.errors import GongkaiError
@@ -52,20 +56,67 @@ def figures(report: Report) -> dict[str, go.Figure]:
 
 
 def images(report: Report, folder: Path | None = None) -> dict[str, Path]:
-    """PNG files of the report's charts, rendered in one kaleido session on the system chromium."""
-    os.environ.setdefault("BROWSER_PATH", chromium())
-    import plotly.io as pio
-
+    """PNG files of the report's charts, rendered in one kaleido session on the system chromium. A
+    chart rendered before is copied from where its images are kept (`Report.kept_charts`), named by
+    what it draws: only charts never rendered start chromium."""
     figs = figures(report)
     folder = folder or Path(tempfile.mkdtemp(prefix="gongkai-charts-"))
     paths = {name: folder / f"{name}.png" for name in figs}
-    missing = list(paths)
+    kept = {name: report.kept_charts / f"{_drawn(fig)}.png" for name, fig in figs.items()} if report.kept_charts else {}
+    for name, at in kept.items():
+        with contextlib.suppress(OSError):   # not rendered yet: rendered below
+            shutil.copyfile(at, paths[name])
+    if missing := [n for n, p in paths.items() if not p.exists()]:
+        _render({n: figs[n] for n in missing}, paths)
+        for name in missing:
+            if name in kept:
+                _keep(paths[name], kept[name])
+    return paths
+
+
+WIDTH, SCALE = 1000, 2   # a chart image: 1,000 px wide, at twice that for print
+
+
+def _drawn(fig: go.Figure) -> str:
+    """What a chart's image shows, as a name: its figure (data, layout, the report's words), the
+    image's size and the plotly and kaleido that render it."""
+    seen = f"{fig.to_json()}|{WIDTH}|{SCALE}|plotly {plotly.__version__}|kaleido {_kaleido()}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+@cache
+def _kaleido() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kaleido")
+    except PackageNotFoundError:
+        return "none"
+
+
+def _keep(image: Path, at: Path) -> None:
+    """Keep a rendered image (atomically; a read-only or full disk only means it is rendered again)."""
+    try:
+        at.parent.mkdir(parents=True, exist_ok=True)
+        tmp = at.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(image, tmp)
+        os.replace(tmp, at)
+    except OSError:
+        pass
+
+
+def _render(figs: dict[str, go.Figure], paths: dict[str, Path]) -> None:
+    os.environ.setdefault("BROWSER_PATH", chromium())
+    import plotly.io as pio
+
+    missing = list(figs)
     for _ in range(2):  # a busy machine's chromium may drop an image without a word: once more for those
         try:
-            pio.write_images([figs[n] for n in missing], [paths[n] for n in missing], format="png", width=1000, scale=2)
+            pio.write_images([figs[n] for n in missing], [paths[n] for n in missing], format="png", width=WIDTH,
+                             scale=SCALE)
         except Exception as e:  # kaleido reports a missing or broken browser in several ways
             raise GongkaiError(f"could not render chart images with chromium ({e}); {INSTALL_HINT}") from None
-        missing = [n for n, p in paths.items() if not p.exists()]
+        missing = [n for n in figs if not paths[n].exists()]
         if not missing:
-            return paths
+            return
     raise GongkaiError(f"chromium rendered no image for {', '.join(missing)}; {INSTALL_HINT}")

@@ -157,6 +157,7 @@ class Report:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)   # every body's costliest findings
     starts: dict[str, np.ndarray] = field(default_factory=dict)      # where each body's rows begin in them
     kept_csv: dict[str, Path] = field(default_factory=dict)         # where a part's CSV is kept (`Kept.csv`)
+    kept_charts: Path | None = None                                  # where chart images are kept (`Kept.charts`)
 
     def section_cells(self, section: dict, part: str) -> list[list[str]]:
         """A body's gaps or findings (`part`) as the cells of its own table (`cells`)."""
@@ -510,6 +511,7 @@ class Kept:
     findings: pd.DataFrame
     appendix: pd.DataFrame
     csv: dict[str, Path] = field(default_factory=dict)
+    charts: Path | None = None   # where the images of its charts are kept, each named by what it draws
 
 
 def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None, lang: str = "zh-Hans",
@@ -523,7 +525,8 @@ def build(card: Scorecard, evidence: EvidenceSummary, run_id: int | None = None,
     share = share_status(card, lang)
     quality = quality or quality_section.QualityInputs()
     bodies, gaps, findings, starts = _body_sections(card, lang, None if kept is None else (kept.gaps, kept.findings))
-    return Report(lang=lang, card=card, run_id=run_id, kept_csv=kept.csv if kept is not None else {}, generated=dt.datetime.now().replace(microsecond=0),
+    return Report(lang=lang, card=card, run_id=run_id, kept_csv=kept.csv if kept is not None else {},
+                  kept_charts=kept.charts if kept is not None else None, generated=dt.datetime.now().replace(microsecond=0),
                   evidence=evidence, summary=_summary(card, lang, share), rankings=_rankings(card, lang, share),
                   bodies=bodies, gaps=gaps, findings=findings, starts=starts, method=_method(card, lang),
                   appendix=appendix(card, lang, evidence) if kept is None else kept.appendix, synthetic=demo.FIRM in evidence.firms,

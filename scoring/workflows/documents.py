@@ -146,7 +146,8 @@ def kept_tables(at: dict[str, Path | None], card: Scorecard, summary: repo.Evide
     return Kept(gaps=repo.derived(at["gaps"], lambda: bodies()[0]),
                 findings=repo.derived(at["findings"], lambda: bodies()[1]),
                 appendix=repo.derived(at["appendix"], lambda: appendix(card, lang, summary)),
-                csv={part: path.with_suffix(".csv") for part, path in at.items() if path is not None})
+                csv={part: path.with_suffix(".csv") for part, path in at.items() if path is not None},
+                charts=at["gaps"].with_name("charts") if at["gaps"] is not None else None)
 
 
 def keep_report_tables(session: Session, *, card: Scorecard, run_id: int,
