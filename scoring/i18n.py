@@ -68,6 +68,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "as_of": ("考核基准日", "Assessment date"),
     "ranking_chart": ("得分排名（按等次着色）", "Scores by rank (coloured by grade)"),
     "grade_chart": ("等次分布", "Grade distribution"),
+    "score_histogram": ("得分分布（每2分一档，按等次着色）", "Scores in 2-point bands (coloured by grade)"),
+    "body_count": ("单位数", "Bodies"),
     "pick_city": ("选择设区市", "Choose a city"),
     "pick_department": ("选择部门", "Choose a department"),
     "lost_points": ("失分（折算得分）", "Points lost (score points)"),

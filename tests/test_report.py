@@ -387,6 +387,30 @@ def test_word_has_the_robustness_section_of_the_html_report(built, docx_file):
     assert any(r[5].endswith("（等次不确定）") for r in rows) == any(built.robustness.iloc[:, 5].str.contains("不确定"))
 
 
+def test_a_kind_of_many_bodies_is_charted_as_its_scores_spread(built, monkeypatch):
+    """A bar per body is a chart metres long for a nation's 2,844 counties: over BARS_SHOWN bodies a
+    kind's chart counts its bodies per 2-point band, each grade its own colour, every body counted
+    once; the departments (fewer) keep a bar each."""
+    from scoring.report import images
+
+    monkeypatch.setattr(images, "BARS_SHOWN", 5)
+    figs = images.figures(built)
+    scores = built.card.scores.dropna(subset=["score"])
+    cities = scores[scores["kind"] == "city"]
+    assert len(cities) > 5 and {t.type for t in figs["ranking_city"].data} == {"histogram"}
+    def values(x) -> list[float]:   # plotly keeps numbers as a typed array (base64) once they pass JSON
+        import base64
+
+        import numpy as np
+        return np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).tolist() if isinstance(x, dict) else list(x)
+    counted = {t.name: sorted(values(t.x)) for t in figs["ranking_city"].data}
+    assert counted == {simplified(g): sorted(v.round(2)) for g, v in cities.groupby("grade")["score"]}
+    assert figs["ranking_city"].layout.title.text.startswith("得分分布")
+    assert figs["ranking_city"].data[0].xbins.size == 2
+    monkeypatch.setattr(images, "BARS_SHOWN", 100)
+    assert {t.type for t in images.figures(built)["ranking_city"].data} == {"bar"}
+
+
 def test_charts_name_bodies_in_the_script_of_the_tables(built):
     """Issue 26: the charts named bodies and grades in Traditional (萊蕪市, 優秀) beside Simplified tables."""
     from scoring.report.images import figures

@@ -40,6 +40,26 @@ def ranking_bar(scores: pd.DataFrame, grade_names: list[str], title: str, score_
     return _layout(fig, title, height=max(300, 24 * len(s) + 80))
 
 
+def score_histogram(scores: pd.DataFrame, grade_names: list[str], title: str, score_label: str = "score",
+                    count_label: str = "bodies") -> go.Figure:
+    """How many bodies scored in each 2-point band, stacked by grade: the ranking of a kind of too
+    many bodies for a bar each (a nation's 2,844 counties; every one is in the rankings table)."""
+    s = scores.dropna(subset=["score"])
+    colours = grade_colours(grade_names)
+    top = max(100.0, float(s["score"].max() if len(s) else 100))
+    fig = go.Figure()
+    for grade in grade_names:
+        part = s[s["grade"] == grade]
+        if len(part):
+            fig.add_histogram(x=part["score"].round(2), name=grade, marker_color=colours[grade],
+                              xbins={"start": 0, "end": top + 2, "size": 2},
+                              hovertemplate="%{x}: %{y}<extra>" + grade + "</extra>")
+    fig.update_layout(barmode="stack", bargap=0.05)
+    fig.update_xaxes(title=score_label, range=[0, top + 2])
+    fig.update_yaxes(title=count_label)
+    return _layout(fig, title, height=420)
+
+
 def grade_distribution(scores: pd.DataFrame, grade_names: list[str], title: str) -> go.Figure:
     """Number of bodies per grade band, per kind."""
     counts = scores.groupby(["kind", "grade"]).size().rename("n").reset_index()

@@ -32,6 +32,11 @@ def chromium() -> str:
                        "(or set GONGKAI_CHROMIUM); the .xlsx and .html reports work without it")
 
 
+# a kind of more bodies than this is charted as a histogram of its scores, not a bar per body (2,844
+# counties' bars: an image 68,000 px tall, metres long in the Word report); its table ranks every body
+BARS_SHOWN = 100
+
+
 def figures(report: Report) -> dict[str, go.Figure]:
     """The report's charts, keyed by a file-safe name."""
     card, t = report.card, report.t
@@ -40,7 +45,10 @@ def figures(report: Report) -> dict[str, go.Figure]:
     figs = {}
     for kind in ("city", "department", "county"):
         part = s[s["kind"] == kind]
-        if len(part):
+        if BARS_SHOWN < len(part):   # a bar each would be a chart metres long: how the scores spread
+            figs[f"ranking_{kind}"] = charts.score_histogram(part, grades, f"{t('score_histogram')} · {t('kind_' + kind)}",
+                                                             t("score"), t("body_count"))
+        elif len(part):
             figs[f"ranking_{kind}"] = charts.ranking_bar(part, grades, f"{t('ranking_chart')} · {t('kind_' + kind)}",
                                                          t("score"))
     figs["grades"] = charts.grade_distribution(s.assign(kind=s["kind"].map(lambda k: t(f"kind_{k}"))), grades,

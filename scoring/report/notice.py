@@ -252,7 +252,7 @@ def write_rectifications(result: Rectifying, *, problems: pd.DataFrame, evidence
             del rows
             written += _write_all(jobs, pool, workers)
             if start + BODIES_AT_ONCE < len(bodies):   # after the last part the collector runs again anyway
-                gc.collect()   # with the collector paused, a part's frames (pandas keeps cycles) would stay till the end
+                gc.collect(0)   # with the collector paused, a part's frames (pandas keeps cycles) would stay till the end
     return written
 
 
