@@ -45,7 +45,7 @@ def figures(report: Report) -> dict[str, go.Figure]:
     figs = {}
     for kind in ("city", "department", "county"):
         part = s[s["kind"] == kind]
-        if BARS_SHOWN < len(part):   # a bar each would be a chart metres long: how the scores spread
+        if len(part) > BARS_SHOWN:   # a bar each would be a chart metres long: how the scores spread
             figs[f"ranking_{kind}"] = charts.score_histogram(part, grades, f"{t('score_histogram')} · {t('kind_' + kind)}",
                                                              t("score"), t("body_count"))
         elif len(part):
