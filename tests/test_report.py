@@ -92,6 +92,23 @@ def test_excel_cells_never_become_formulas(built, tmp_path):
 
 
 @needs_chromium
+def test_a_line_break_or_tab_in_a_note_is_words_own_in_the_word_report(built, tmp_path):
+    """docxtpl's listing pass (skipped when no text holds a tab, line break, \\a or \\f) still turns a
+    note's line break and tab into Word's own break and tab."""
+    from dataclasses import replace
+
+    from docx import Document
+
+    appendix = built.appendix.copy()
+    appendix.loc[0, "note"] = "第一行\n第二行\t附注"
+    doc = Document(str(write(replace(built, appendix=appendix), tmp_path / "r.docx")))
+    cells = [c for t in doc.tables for row in t.rows for c in row.cells if "第一行" in c.text]
+    assert cells and cells[0].text.startswith("第一行\n第二行\t附注")
+    xml = cells[0]._tc.xml
+    assert "<w:br/>" in xml and "<w:tab/>" in xml
+
+
+@needs_chromium
 def test_word_tables_hold_the_engine_numbers(built, tmp_path):
     from docx import Document
 
