@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from docx.oxml import parse_xml
+from docx.oxml.ns import nsmap
+from docx.oxml.parser import element_class_lookup
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
@@ -83,10 +84,11 @@ _LISTED = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")   # a text holding what
 
 
 class _Template(DocxTemplate):
-    """docxtpl, its rendered body parsed as part of the document. docxtpl's own `map_tree` moves a
-    body parsed on its own into the document, and lxml then fixes the namespaces of every moved node
-    one by one: 137 s of 278 s for a national report (3,237 bodies' sections); parsing the document
-    with its new body takes seconds."""
+    """docxtpl, its rendered body parsed once, as part of the document. docxtpl parses the body to
+    widen tables whose columns a `{%tc %}` loop made (the report's template has none) and then moves
+    it into the document with `map_tree`, where lxml fixes the namespaces of every moved node one by
+    one: 137 s of 278 s for a national report (3,237 bodies' sections); parsing the document with its
+    new body, leniently as docxtpl does and into python-docx's element classes, takes a fraction."""
 
     def resolve_listing(self, xml: str) -> str:
         """docxtpl turns tabs, line breaks, \\a and \\f inside texts into Word's elements with three
@@ -94,12 +96,25 @@ class _Template(DocxTemplate):
         cells); a rendered part with none of those characters in a text (one scan) has nothing to turn."""
         return super().resolve_listing(xml) if _LISTED.search(xml) else xml
 
+    def fix_tables(self, xml: str):
+        opening = etree.tostring(self.docx.element, encoding="unicode").split("<w:body", 1)[0]
+        return etree.fromstring(opening + xml + "</w:document>", _PARSER)
+
+    def fix_docpr_ids(self, tree) -> None:
+        for elt in _DOCPR(tree):   # as docxtpl numbers them (python-docx's elements have their own xpath)
+            self.docx_ids_index += 1
+            elt.attrib["id"] = str(self.docx_ids_index)
+
     def map_tree(self, tree) -> None:
         document = self.docx
-        opening = etree.tostring(document.element, encoding="unicode").split("<w:body", 1)[0]
-        root = parse_xml(opening + etree.tostring(tree, encoding="unicode") + "</w:document>")
-        document.part._element = document._element = root
+        document.part._element = document._element = tree
         document._Document__body = None   # python-docx's body proxy, made again from the new element
+
+
+# as docxtpl's fix_tables parses a rendered body (recover) and python-docx a part (its element classes)
+_PARSER = etree.XMLParser(recover=True, remove_blank_text=True, resolve_entities=False)
+_PARSER.set_element_class_lookup(element_class_lookup)
+_DOCPR = etree.XPath("//wp:docPr", namespaces=nsmap)
 
 
 def write_docx(report: Report, path: Path) -> None:

@@ -330,12 +330,13 @@ def _body_sections(card: Scorecard, lang: str, tables: tuple[pd.DataFrame, pd.Da
     gaps, found = tables if tables is not None else body_tables(card, lang)
     gap_rows, found_rows = by_body(gaps), by_body(found)
     sections = []
-    for row in card.scores.dropna(subset=["score"]).itertuples():
+    scored = card.scores.dropna(subset=["score"])
+    for body, name, kind, score, rank, grade, veto in zip(
+            *(scored[c].tolist() for c in ("body", "name", "kind", "score", "rank", "grade", "veto")), strict=True):
         sections.append({
-            "body": row.body, "name": script(row.name, lang), "kind": text(f"kind_{row.kind}", lang),
-            "score": round(float(row.score), 2), "rank": int(row.rank), "grade": script(row.grade, lang),
-            "veto": row.veto, "gaps": gap_rows.get(str(row.body), slice(0, 0)),
-            "findings": found_rows.get(str(row.body), slice(0, 0))})
+            "body": body, "name": script(name, lang), "kind": text(f"kind_{kind}", lang),
+            "score": round(float(score), 2), "rank": int(rank), "grade": script(grade, lang),
+            "veto": veto, "gaps": gap_rows.get(str(body), slice(0, 0)), "findings": found_rows.get(str(body), slice(0, 0))})
     return (sections, gaps.drop(columns="body"), found.drop(columns="body"),
             {"gaps": _starts(gap_rows), "findings": _starts(found_rows)})
 
