@@ -23,6 +23,11 @@ def add_poll(session: Session, poll: Poll, pages: list[PollPage]) -> int:
     return poll.id
 
 
+def polled(session: Session, *, scheme_id: str) -> bool:
+    """Whether any site of the scheme's bodies was ever polled (one indexed row, not the polls)."""
+    return session.execute(select(Poll.id).where(Poll.scheme_id == scheme_id).limit(1)).first() is not None  # type: ignore[call-overload]
+
+
 def polls(session: Session, *, scheme_id: str, bodies: list[str] | None = None, since: dt.datetime | None = None,
           until: dt.datetime | None = None) -> list[tuple[Poll, list[PollPage]]]:
     """A scheme's polls (of the given bodies, with `since` ≤ at < `until`), by time, each with its pages."""

@@ -232,6 +232,9 @@ def report_section(db: str | None, *, actor: Actor, scheme_id: str, as_of: dt.da
     from scoring.i18n import script
     from scoring.report.inspection import SiteVerdict, section
 
+    with transaction(db) as session:   # no site polled (most assessments): nothing to judge, no scheme to read
+        if not stored.polled(session, scheme_id=scheme_id):
+            return None
     _, day, results = inspect(db, actor=actor, as_of=as_of, scheme_id=scheme_id)
     if not results:
         return None
