@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import NaiveDatetime
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -56,12 +56,19 @@ class ImportBatch(SQLModel, table=True):
     imported_by: str = ""
 
 
+KEPT_NOT_SCORED = "rejected != '' OR pending OR attachment != ''"   # a rejected or re-sent record, or one with a file
+
+
 class Evidence(SQLModel, table=True):
     """The current value of one evidence record; its key is unique per scheme (README, "Evidence files")."""
 
     __tablename__ = "evidence"
     __table_args__ = (UniqueConstraint("scheme_id", "body", "obligation", "period", "event", "step",
-                                       "assessor", "record", name="uq_evidence_key"),)
+                                       "assessor", "record", name="uq_evidence_key"),
+                      # the records kept but not scored, or with a preserved file (migration 0015): what a
+                      # report reads beside the scored records' snapshot, found without a scan
+                      Index("ix_evidence_kept", "scheme_id", "id", sqlite_where=text(KEPT_NOT_SCORED),
+                            postgresql_where=text(KEPT_NOT_SCORED)))
     id: int | None = Field(default=None, primary_key=True)
     # scheme and batch: foreign keys on SQLite; on PostgreSQL checked once per statement, the batch of the
     # row's scheme (migration 0006: per-row checks halved COPY's speed); the evidence key indexes scheme_id

@@ -14,7 +14,7 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-KEPT = "rejected != '' OR pending OR attachment != ''"   # as repository.KEPT_NOT_SCORED, unqualified
+KEPT = "rejected != '' OR pending OR attachment != ''"   # as models.KEPT_NOT_SCORED (a migration keeps its own copy)
 
 
 def upgrade() -> None:
