@@ -54,3 +54,22 @@ def test_the_workbooks_numbers_keep_their_columns_format(published, tmp_path):
     cells = _formats(tmp_path / "r.xlsx", 2)   # the first ranking: rank, name, score …
     scores = {ref: f for ref, f in cells.items() if re.fullmatch(r"C\d+", ref) and ref != "C1"}
     assert scores and {fmt for _, fmt in scores.values()} == {"0.00"}, sorted(scores.items())[:3]
+
+
+def test_a_kept_table_is_not_read_by_a_gongkai_whose_words_changed(published, tmp_path, monkeypatch):
+    """The kept tables hold the report's words (outcomes, rules, late texts, file sizes) and live with
+    the database for years: a gongkai upgraded since (a translation fixed: issue 26 was one) must not
+    print the words of the gongkai that kept them; the run's identity names none of the code."""
+    from scoring import i18n
+
+    first = workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "a" / "r.html"])
+    assert first.failed == [] and "缺失" in (tmp_path / "a" / "r.html").read_text(encoding="utf-8")
+    monkeypatch.setitem(i18n.STRINGS, "outcome_missing", ("未公开", "missing"))   # the upgrade's word
+    i18n.text.cache_clear()
+    try:
+        workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "b" / "r.html"])
+        page = (tmp_path / "b" / "r.html").read_text(encoding="utf-8")
+    finally:
+        monkeypatch.undo()
+        i18n.text.cache_clear()
+    assert "未公开" in page and ">缺失<" not in page
