@@ -8,7 +8,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from scoring import workflows
@@ -73,3 +72,59 @@ def test_a_kept_table_is_not_read_by_a_gongkai_whose_words_changed(published, tm
         monkeypatch.undo()
         i18n.text.cache_clear()
     assert "未公开" in page and ">缺失<" not in page
+
+
+def test_two_reports_of_a_dashboards_threads_keep_the_same_part_whole(published, tmp_path, monkeypatch):
+    """The dashboard (Streamlit) writes each session's report in a thread of one process: two reports
+    of a run whose part's CSV is not kept yet (English, never kept at publish) both write it. Their
+    temporary file was named by the process alone, so the second opened (emptied) the first's while
+    it was being written; the first then renamed it into place and copied it to its reader: a CSV of
+    NUL bytes where its rows were."""
+    import shutil
+    import threading
+
+    from scoring.report import write as writer
+
+    monkeypatch.setattr(writer, "APPENDIX_INLINE", 5)
+    monkeypatch.setattr(writer, "CSV_ROWS_AT_ONCE", 5)
+    b_opened, a_waiting, a_copied = threading.Event(), threading.Event(), threading.Event()
+    made, copied, calls = writer.csv_bytes, shutil.copyfile, {"A": 0, "B": 0}
+
+    def csv_bytes(frame):
+        who = threading.current_thread().name
+        if who in calls:
+            calls[who] += 1
+            if who == "A" and calls[who] == 15:   # A most of the way through its part (flushed) …
+                a_waiting.set()
+                b_opened.wait(10)                # … when B begins the same part
+            if who == "B" and calls[who] == 1:
+                b_opened.set()
+                a_copied.wait(10)
+        return made(frame)
+
+    def copyfile(src, dst, **kwargs):
+        out = copied(src, dst, **kwargs)
+        if threading.current_thread().name == "A" and str(dst).endswith(".csv"):
+            a_copied.set()
+        return out
+    monkeypatch.setattr(writer, "csv_bytes", csv_bytes)
+    monkeypatch.setattr(shutil, "copyfile", copyfile)
+    errors = []
+
+    def report(who: str) -> None:
+        try:
+            done = workflows.write_report(published, actor=ACTOR, outs=[tmp_path / who / "r.html"], lang="en")
+            assert done.failed == []
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+    a = threading.Thread(target=report, args=("A",), name="A")
+    a.start()
+    assert a_waiting.wait(60)
+    b = threading.Thread(target=report, args=("B",), name="B")
+    b.start()
+    a.join(60)
+    b.join(60)
+    assert errors == []
+    (csv,) = (tmp_path / "B").glob("*.csv")
+    got = (tmp_path / "A" / csv.name).read_bytes()
+    assert b"\x00" not in got and got == csv.read_bytes()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -58,12 +60,14 @@ def _kept(report: Report, part: str) -> Path | None:
     kept = report.kept_csv.get(part)
     if kept is None or kept.exists():
         return kept
+    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_suffix(f".{os.getpid()}.tmp")
         _write_csv(_part(report, part), tmp)
         os.replace(tmp, kept)
     except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written part
         return None
     return kept
 
