@@ -128,3 +128,27 @@ def test_two_reports_of_a_dashboards_threads_keep_the_same_part_whole(published,
     (csv,) = (tmp_path / "B").glob("*.csv")
     got = (tmp_path / "A" / csv.name).read_bytes()
     assert b"\x00" not in got and got == csv.read_bytes()
+
+
+def test_a_kept_folder_this_user_may_not_search_only_means_the_parts_are_written_here(published, tmp_path,
+                                                                                      monkeypatch):
+    """Another account (a umask of 077 on a shared server) made the run's kept folder: this user's
+    stat of a file in it fails with EACCES, which `Path.exists` raises (it hides only ENOENT and the
+    like). Every other read of the kept folder takes an OSError as "not kept"; the check for a kept
+    part's CSV did not, and the report failed where it was written before. (Emulated: the suite
+    runs as root, whom no folder refuses.)"""
+    import errno
+    import os
+
+    from scoring.report import write as writer
+
+    monkeypatch.setattr(writer, "APPENDIX_INLINE", 5)
+    real = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if "derived" in self.parts:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "stat", stat)
+    done = workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "out" / "r.html"], lang="en")
+    assert done.failed == [] and len(list((tmp_path / "out").glob("*.csv"))) == 1

@@ -58,8 +58,11 @@ def _kept(report: Report, part: str) -> Path | None:
     """The part's CSV where it is kept with the run (`Report.kept_csv`), written there first if it is
     not yet (atomically); None if it is not kept (or cannot be: a read-only or full disk)."""
     kept = report.kept_csv.get(part)
-    if kept is None or kept.exists():
-        return kept
+    try:
+        if kept is None or kept.exists():
+            return kept
+    except OSError:   # a folder this user may not search (another account's): not kept, for this user
+        return None
     tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
