@@ -8,6 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scoring import workflows
@@ -152,3 +153,17 @@ def test_a_kept_folder_this_user_may_not_search_only_means_the_parts_are_written
     monkeypatch.setattr(Path, "stat", stat)
     done = workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "out" / "r.html"], lang="en")
     assert done.failed == [] and len(list((tmp_path / "out").glob("*.csv"))) == 1
+
+
+def test_the_records_state_does_not_hang_on_the_order_the_database_lists_files_in():
+    """The preserved files are read without an ORDER BY (PostgreSQL lists an IN query's rows as its plan
+    finds them): the same files in another order are the same state, not a new national appendix
+    worked out and kept again beside the last."""
+    from scoring.store import repository as repo
+
+    files = pd.DataFrame({"attachment": ["b" * 64, "a" * 64], "file": ["二.pdf", "一.pdf"], "size": [2, 1]})
+    def summary(f: pd.DataFrame) -> repo.EvidenceSummary:
+        return repo.EvidenceSummary(records=2, firms=[], batches=1, state="s", files=f)
+    one = repo.records_state(summary(files))
+    assert one == repo.records_state(summary(files.iloc[::-1].reset_index(drop=True)))
+    assert one != repo.records_state(summary(files.iloc[:1]))

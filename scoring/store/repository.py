@@ -1045,7 +1045,8 @@ def records_state(summary: EvidenceSummary) -> str | None:
     (`summary.files`): the same state, the same url, note and file of every record. None: not known."""
     if summary.state is None:
         return None
-    files = pd.util.hash_pandas_object(summary.files.astype(str), index=False).to_numpy().tobytes()
+    files = summary.files.astype(str)   # in one order whatever order the database listed them in
+    files = pd.util.hash_pandas_object(files.sort_values(list(files.columns)), index=False).to_numpy().tobytes()
     return hashlib.sha256(summary.state.encode() + files).hexdigest()[:24]
 
 
