@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -104,13 +105,14 @@ def _kaleido() -> str:
 
 def _keep(image: Path, at: Path) -> None:
     """Keep a rendered image (atomically; a read-only or full disk only means it is rendered again)."""
+    tmp = at.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
     try:
         at.parent.mkdir(parents=True, exist_ok=True)
-        tmp = at.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(image, tmp)
         os.replace(tmp, at)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _render(figs: dict[str, go.Figure], paths: dict[str, Path]) -> None:

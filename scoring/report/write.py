@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -56,14 +58,19 @@ def _kept(report: Report, part: str) -> Path | None:
     """The part's CSV where it is kept with the run (`Report.kept_csv`), written there first if it is
     not yet (atomically); None if it is not kept (or cannot be: a read-only or full disk)."""
     kept = report.kept_csv.get(part)
-    if kept is None or kept.exists():
-        return kept
+    try:
+        if kept is None or kept.exists():
+            return kept
+    except OSError:   # a folder this user may not search (another account's): not kept, for this user
+        return None
+    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_suffix(f".{os.getpid()}.tmp")
         _write_csv(_part(report, part), tmp)
         os.replace(tmp, kept)
     except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written part
         return None
     return kept
 

@@ -29,11 +29,10 @@ def _sheet(book: xlsxwriter.Workbook, name: str, *frames: pd.DataFrame) -> None:
     to_excel styles every cell: 4M cells of a national appendix took minutes)."""
     ws = book.add_worksheet(name[:31])
     head_format = book.add_format(HEADER)
-    row = 0
     widths: dict[int, float] = {}
     formats: dict[int, str] = {}
+    tables = []
     for frame in frames:
-        ws.write_row(row, 0, [str(c) for c in frame.columns], head_format)
         columns = []
         for i, (head, col) in enumerate(frame.items()):   # by position: two headers may read alike
             text_width = max([len(str(head)), *(len(str(v)) for v in col.head(200))], default=8)
@@ -46,13 +45,20 @@ def _sheet(book: xlsxwriter.Workbook, name: str, *frames: pd.DataFrame) -> None:
             columns.append((i, ws.write_number if numeric else ws.write_string,
                             [None if v is None or (not isinstance(v, str) and pd.isna(v))   # an empty cell, as
                              else v if numeric else str(v) for v in values]))             # pandas leaves it
+        tables.append((frame, columns))
+    # a column's number format given to each of its cells as it is written: a row is flushed once the
+    # next begins (constant_memory), before a format set on the column could reach its cells
+    number = {i: book.add_format({"num_format": f}) for i, f in formats.items()}
+    for i, width in widths.items():
+        ws.set_column(i, i, width, number.get(i))
+    row = 0
+    for frame, columns in tables:
+        ws.write_row(row, 0, [str(c) for c in frame.columns], head_format)
         for r in range(len(frame)):   # row by row: the workbook keeps a row only until the next is begun
             for i, put, values in columns:
                 if (v := values[r]) is not None:
-                    put(row + 1 + r, i, v)
+                    put(row + 1 + r, i, v, number.get(i))
         row += len(frame) + 2
-    for i, width in widths.items():
-        ws.set_column(i, i, width, book.add_format({"num_format": formats[i]}) if i in formats else None)
     if len(frames) == 1:
         ws.freeze_panes(1, 0)
 

@@ -3,12 +3,14 @@ explicit session; only this module and models/db touch SQL."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1003,13 +1005,14 @@ def derived(path: Path | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFr
             pass  # not kept yet (or unreadable): computed
     frame = compute()
     if path is not None:
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             frame.to_parquet(tmp, index=False)
             os.replace(tmp, path)
         except (OSError, ValueError):
-            pass
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return frame
 
 
@@ -1042,7 +1045,8 @@ def records_state(summary: EvidenceSummary) -> str | None:
     (`summary.files`): the same state, the same url, note and file of every record. None: not known."""
     if summary.state is None:
         return None
-    files = pd.util.hash_pandas_object(summary.files.astype(str), index=False).to_numpy().tobytes()
+    files = summary.files.astype(str)   # in one order whatever order the database listed them in
+    files = pd.util.hash_pandas_object(files.sort_values(list(files.columns)), index=False).to_numpy().tobytes()
     return hashlib.sha256(summary.state.encode() + files).hexdigest()[:24]
 
 

@@ -132,11 +132,28 @@ def report_tables_at(session: Session, *, run_id: int, lang: str, records: str |
     """Where the report's tables that grow with the nation are kept with its run (`model.Kept`): every
     body's gaps and findings by the run and language; the appendix, which quotes the stored records'
     urls, notes and files, also by their state (`repo.records_state`; None: not kept)."""
-    at = {part: repo.derived_file(session, run_id=run_id, name=f"report {part} lang={lang}")
+    at = {part: repo.derived_file(session, run_id=run_id, name=f"report {part} lang={lang} words={_words()}")
           for part in ("gaps", "findings")}
     at["appendix"] = None if records is None else repo.derived_file(
-        session, run_id=run_id, name=f"report appendix lang={lang} records={records}")
+        session, run_id=run_id, name=f"report appendix lang={lang} words={_words()} records={records}")
     return at
+
+
+def _words() -> str:
+    """The words the kept tables are written in besides the run's own (its scheme's names and titles):
+    the gongkai that wrote them, its strings, headers and rule kinds' words, and the script converter.
+    The kept files outlive an upgrade; one whose words changed (a translation fixed) works them out again."""
+    import hashlib
+    from importlib.metadata import version
+
+    import scoring
+    from scoring import i18n
+    from scoring.method import kinds
+    from scoring.report.model import HEADERS
+
+    said = repr((scoring.__version__, version("opencc"), sorted(i18n.STRINGS.items()), sorted(HEADERS.items()),
+                 [(k.name, k.words, sorted(k.outcome_words.items())) for k in kinds.kinds()]))
+    return hashlib.sha256(said.encode()).hexdigest()[:16]
 
 
 def kept_tables(at: dict[str, Path | None], card: Scorecard, summary: repo.EvidenceSummary, lang: str) -> Kept:
