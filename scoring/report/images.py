@@ -8,7 +8,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import threading
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from scoring.errors import GongkaiError
 from scoring.in_script import figure
 from scoring.report import charts, quality
 from scoring.report.model import Report
+from scoring.store import kept
 
 INSTALL_HINT = "install Debian's chromium and CJK fonts: apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei"
 
@@ -71,15 +71,16 @@ def images(report: Report, folder: Path | None = None) -> dict[str, Path]:
     figs = figures(report)
     folder = folder or Path(tempfile.mkdtemp(prefix="gongkai-charts-"))
     paths = {name: folder / f"{name}.png" for name in figs}
-    kept = {name: report.kept_charts / f"{_drawn(fig)}.png" for name, fig in figs.items()} if report.kept_charts else {}
-    for name, at in kept.items():
+    drawn = {name: report.kept_charts / f"{_drawn(fig)}.png" for name, fig in figs.items()} if report.kept_charts else {}
+    for name, at in drawn.items():
         with contextlib.suppress(OSError):   # not rendered yet: rendered below
             shutil.copyfile(at, paths[name])
+            kept.used(at)
     if missing := [n for n, p in paths.items() if not p.exists()]:
         _render({n: figs[n] for n in missing}, paths)
         for name in missing:
-            if name in kept:
-                _keep(paths[name], kept[name])
+            if name in drawn:
+                _keep(paths[name], drawn[name])
     return paths
 
 
@@ -104,15 +105,8 @@ def _kaleido() -> str:
 
 
 def _keep(image: Path, at: Path) -> None:
-    """Keep a rendered image (atomically; a read-only or full disk only means it is rendered again)."""
-    tmp = at.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
-    try:
-        at.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(image, tmp)
-        os.replace(tmp, at)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    """Keep a rendered image (a read-only or full disk only means it is rendered again)."""
+    kept.put(at, lambda tmp: shutil.copyfile(image, tmp))
 
 
 def _render(figs: dict[str, go.Figure], paths: dict[str, Path]) -> None:

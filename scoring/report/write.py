@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
-import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +16,7 @@ from scoring.report.docx import write_docx
 from scoring.report.html import write_html, write_pdf
 from scoring.report.model import Report
 from scoring.report.xlsx import write_xlsx
+from scoring.store import kept
 
 WRITERS: dict[str, Callable[[Report, Path], None]] = {
     ".xlsx": write_xlsx, ".docx": write_docx, ".html": write_html, ".pdf": write_pdf}
@@ -56,23 +54,16 @@ def _part(report: Report, part: str) -> pd.DataFrame:
 
 def _kept(report: Report, part: str) -> Path | None:
     """The part's CSV where it is kept with the run (`Report.kept_csv`), written there first if it is
-    not yet (atomically); None if it is not kept (or cannot be: a read-only or full disk)."""
-    kept = report.kept_csv.get(part)
+    not yet (`kept.put`); None if it is not kept (or cannot be: a read-only or full disk)."""
+    at = report.kept_csv.get(part)
     try:
-        if kept is None or kept.exists():
-            return kept
+        if at is None or at.exists():
+            if at is not None:
+                kept.used(at)
+            return at
     except OSError:   # a folder this user may not search (another account's): not kept, for this user
         return None
-    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        _write_csv(_part(report, part), tmp)
-        os.replace(tmp, kept)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written part
-        return None
-    return kept
+    return at if kept.put(at, lambda tmp: _write_csv(_part(report, part), tmp)) else None
 
 
 def keep_apart(report: Report) -> None:

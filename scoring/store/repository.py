@@ -3,14 +3,12 @@ explicit session; only this module and models/db touch SQL."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from scoring.intake.schemes import parse_scheme_cached
 from scoring.method.compiled import compiled, with_calendar
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme
-from scoring.store import calendar
+from scoring.store import calendar, kept
 from scoring.store.audit import audit, now
 from scoring.store.models import (
     AuditEntry,
@@ -987,7 +985,7 @@ def derived_file(session: Session, *, run_id: int, name: str) -> Path | None:
     if folder is None or run is None:
         return None
     identity = "|".join([*(str(v) for v in run), name, f"derived v{DERIVED_VERSION}"])
-    return folder / "derived" / f"{hashlib.sha256(identity.encode()).hexdigest()[:24]}.parquet"
+    return folder / kept.FOLDER / f"{hashlib.sha256(identity.encode()).hexdigest()[:24]}.parquet"
 
 
 # the shape of what `derived` keeps (its columns, their meaning): a change of it is a new version, so
@@ -996,23 +994,18 @@ DERIVED_VERSION = 1
 
 
 def derived(path: Path | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame kept at `path` (`derived_file`), or `compute`d and kept there (atomically; a
+    """The frame kept at `path` (`derived_file`), or `compute`d and kept there (`kept.put`: a
     read-only or full disk only means it is computed again next time)."""
     if path is not None:
         try:
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            kept.used(path)
+            return frame
         except (OSError, ValueError):
-            pass  # not kept yet (or unreadable): computed
+            pass  # not kept yet (or unreadable, or pruned): computed
     frame = compute()
     if path is not None:
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")   # a dashboard's sessions are threads
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        kept.put(path, lambda tmp: frame.to_parquet(tmp, index=False))
     return frame
 
 
