@@ -56,3 +56,17 @@ def test_nothing_half_written_is_left_and_a_bad_limit_is_said(tmp_path, monkeypa
     with pytest.raises(GongkaiError, match="GONGKAI_DERIVED_MAX_MB='two GB': not a number of megabytes"):
         kept.put(tmp_path / kept.FOLDER / "b.csv", lambda tmp: tmp.write_bytes(b"x"))
     assert list((tmp_path / kept.FOLDER).iterdir()) == []   # said before anything is written
+
+
+def test_a_bad_limit_refuses_a_publish_before_it_is_published(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    url, actor = f"sqlite:///{tmp_path / 'r.db'}", Actor("t", None)
+    workflows.load_demo(url, actor=actor)
+    monkeypatch.setenv(kept.LIMIT, "-1")
+    with pytest.raises(GongkaiError, match="cannot be negative"):
+        workflows.publish(url, actor=actor, stage="preliminary", today=dt.date(2018, 1, 5))
+    assert workflows.publications(url, actor=actor) == []

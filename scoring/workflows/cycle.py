@@ -16,7 +16,7 @@ from scoring.method import kinds as rule_kinds
 from scoring.method.engine import Scorecard, score
 from scoring.method.scheme import Scheme
 from scoring.report.model import RANK_INTERVALS_NAME, rank_intervals
-from scoring.store import cycle
+from scoring.store import cycle, kept
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor, PermissionDenied
 from scoring.store.attachments import store_for
@@ -121,6 +121,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
         raise GongkaiError(f"stage {stage!r} is not one of: preliminary, final")
     if days < 1:
         raise GongkaiError(f"--days {days}: a feedback window is at least 1 working day")
+    kept.limit_bytes()   # a bad limit of the kept files is said now, not after the result is published
     with transaction(db) as session:
         who = _as(session, actor, "publish")
         scheme = repo.get_scheme(session, scheme_id=scheme_id)
@@ -153,7 +154,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
                      + (f", feedback window to {end}{mark} ({days} working days)" if stage == Stage.PRELIMINARY else
                         f", frozen; {opened} 整改 problems due {end}{mark}"))
         published = _published(pub, opened, end if stage == Stage.FINAL else None)
-        kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+        intervals_at = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
         from scoring.workflows.documents import keep_report_tables
 
         tables = keep_report_tables(session, card=card, run_id=run_id)
@@ -163,7 +164,7 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
             rectifying_kept(session, pub, card)
     # the report's rank intervals and its tables that grow with the nation (with the CSVs of its parts
     # too long to print), functions of the run, worked out once: here, not per report
-    tables(repo.derived(kept, lambda: rank_intervals(card)))
+    tables(repo.derived(intervals_at, lambda: rank_intervals(card)))
     return published
 
 
