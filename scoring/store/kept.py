@@ -37,11 +37,19 @@ def limit_bytes() -> int:
 
 
 def put(at: Path, write: Callable[[Path], object]) -> bool:
-    """Keep at `at` what `write` writes to the temporary path it is given, atomically (a temporary
-    name of this process and thread: a dashboard's sessions are threads of one process), then keep the
-    folder within its limit. False when it could not be kept (a read-only or full disk): nothing
-    half-written is left behind."""
+    """Keep at `at` what `write` writes to the temporary path it is given (`written`), then keep the
+    folder within its limit. False when it could not be kept (a read-only or full disk)."""
     limit = limit_bytes()   # a bad setting is said before anything is written
+    if not written(at, write):
+        return False
+    prune(next((p for p in at.parents if p.name == FOLDER), at.parent), keep=at, limit=limit)
+    return True
+
+
+def written(at: Path, write: Callable[[Path], object]) -> bool:
+    """Write a file atomically: `write` writes a temporary file beside `at` (named by this process and
+    thread: a dashboard's sessions are threads of one process), which then replaces `at`. False when it
+    could not be written (a read-only or full disk): nothing half-written is left behind."""
     tmp = at.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         at.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +59,6 @@ def put(at: Path, write: Callable[[Path], object]) -> bool:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         return False
-    prune(next((p for p in at.parents if p.name == FOLDER), at.parent), keep=at, limit=limit)
     return True
 
 

@@ -3,6 +3,7 @@ explicit session; only this module and models/db touch SQL."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -292,19 +293,14 @@ def _snapshot(session: Session, scheme_id: str, folder: Path, frame: pd.DataFram
 def _write_snapshot(name: Path, frame: pd.DataFrame, digest: str) -> None:
     """Write a snapshot atomically (Parquet first, digest last: the digest's presence means complete)
     and drop the scheme's older ones; a read-only or full disk only means no snapshot."""
-    try:
-        name.parent.mkdir(parents=True, exist_ok=True)
-        tmp = name.with_suffix(f".{os.getpid()}.tmp")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, name.with_suffix(".parquet"))
-        tmp.write_text(digest)
-        os.replace(tmp, name.with_suffix(".digest"))
-        prefix = name.name.split("-")[0] + "-"
-        for old in name.parent.glob(prefix + "*"):
-            if old.stem != name.name and not old.name.endswith(".tmp"):
+    if not (kept.written(name.with_suffix(".parquet"), lambda tmp: frame.to_parquet(tmp, index=False))
+            and kept.written(name.with_suffix(".digest"), lambda tmp: tmp.write_text(digest))):
+        return
+    prefix = name.name.split("-")[0] + "-"
+    for old in name.parent.glob(prefix + "*"):
+        if old.stem != name.name and not old.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
                 old.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass
 
 
 @dataclass(frozen=True)
