@@ -638,6 +638,9 @@ def publish_cmd(
               + (f", due {cycle_day(pub.due_on, pub.provisional, 'zh-Hans')}" if pub.due_on else ""))
     if pub.provisional:
         err.print(_provisional_note(), markup=False)
+    if pub.unkept:
+        err.print(f"published; the report's tables were not kept with the run ({pub.unkept}): each report "
+                  "works them out", markup=False)
 
 
 def _provisional_note() -> str:

@@ -141,3 +141,18 @@ def test_a_chart_rendered_once_is_not_rendered_again(published, tmp_path, monkey
     assert images_of(tmp_path / "b" / "r.docx") == images_of(tmp_path / "a" / "r.docx") != []
     with pytest.raises(AssertionError, match="rendered before"):
         workflows.write_report(published, actor=ACTOR, outs=[tmp_path / "c" / "r.docx"], lang="en")
+
+
+def test_a_published_result_stands_when_its_report_tables_cannot_be_kept(tmp_path, monkeypatch):
+    """Keeping the report's parts is work saved for its reports, done after the publication is
+    committed: a failure there is said with the result, the result stands, and a report works them out."""
+    def fails(report):
+        raise RuntimeError("the kept folder's disk failed")
+    monkeypatch.setattr(documents, "keep_apart", fails)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    workflows.load_demo(url, actor=ACTOR)
+    pub = workflows.publish(url, actor=ACTOR, stage="preliminary", today=dt.date(2018, 1, 5))
+    assert pub.unkept == "RuntimeError: the kept folder's disk failed"
+    assert [p.id for p in workflows.publications(url, actor=ACTOR)] == [pub.id]
+    monkeypatch.undo()
+    assert workflows.write_report(url, actor=ACTOR, outs=[tmp_path / "r.html"]).failed == []

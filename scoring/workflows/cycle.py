@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from sqlmodel import Session, select
@@ -103,6 +103,7 @@ class Published:
     problems: int = 0
     provisional: bool = False  # its window's end (feedback, or 整改 due) is estimated: 暫定 until the year is loaded
     due_on: dt.date | None = None  # a final result's 整改 due date
+    unkept: str = ""  # why the report's parts could not be kept with the run (the publication stands)
 
 
 def _published(pub, problems: int = 0, due_on: dt.date | None = None) -> Published:
@@ -163,8 +164,12 @@ def publish(db: str | None, *, actor: Actor, stage: str, scheme_id: str | None =
 
             rectifying_kept(session, pub, card)
     # the report's rank intervals and its tables that grow with the nation (with the CSVs of its parts
-    # too long to print), functions of the run, worked out once: here, not per report
-    tables(repo.derived(intervals_at, lambda: rank_intervals(card)))
+    # too long to print), functions of the run, worked out once: here, not per report. Work saved for
+    # the reports, not part of the publication, which is committed: a failure here is said, not raised
+    try:
+        tables(repo.derived(intervals_at, lambda: rank_intervals(card)))
+    except Exception as e:  # noqa: BLE001 — each report works them out again (and says what fails)
+        published = replace(published, unkept=f"{type(e).__name__}: {e}")
     return published
 
 
