@@ -70,3 +70,21 @@ def test_a_bad_limit_refuses_a_publish_before_it_is_published(tmp_path, monkeypa
     with pytest.raises(GongkaiError, match="cannot be negative"):
         workflows.publish(url, actor=actor, stage="preliminary", today=dt.date(2018, 1, 5))
     assert workflows.publications(url, actor=actor) == []
+
+
+def test_a_bad_limit_is_said_by_a_report_whose_parts_are_all_kept(tmp_path, monkeypatch):
+    """A report of a published result keeps nothing new, yet a bad limit is still said, not ignored."""
+    import datetime as dt
+
+    from scoring import workflows
+    from scoring.store.accounts import Actor
+
+    url, actor = f"sqlite:///{tmp_path / 'r.db'}", Actor("t", None)
+    workflows.load_demo(url, actor=actor)
+    workflows.publish(url, actor=actor, stage="preliminary", today=dt.date(2018, 1, 5))
+    monkeypatch.setenv(kept.LIMIT, "lots")
+    for write in (lambda: workflows.write_report(url, actor=actor, outs=[tmp_path / "r.html"]),
+                  lambda: workflows.write_rectifications(url, actor=actor, out=tmp_path / "rect")):
+        with pytest.raises(GongkaiError, match="GONGKAI_DERIVED_MAX_MB='lots'"):
+            write()
+    assert not (tmp_path / "r.html").exists()

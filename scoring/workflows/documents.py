@@ -18,7 +18,7 @@ from scoring.method.engine import Scorecard
 from scoring.report.model import RANK_INTERVALS_NAME, Kept, appendix, body_tables, rank_intervals
 from scoring.report.model import build as build_report
 from scoring.report.write import FORMATS, apart, keep_apart, write
-from scoring.store import cycle, documents
+from scoring.store import cycle, documents, kept
 from scoring.store import repository as repo
 from scoring.store.accounts import Actor
 from scoring.store.audit import audit
@@ -49,6 +49,7 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
     for path in outs:
         if path.suffix.lower() not in FORMATS:
             raise GongkaiError(f"--out {path.name}: unknown report format; use one of {', '.join(FORMATS)}")
+    kept.limit_bytes()   # a bad limit of the kept files is said before anything is written, kept or not
     with transaction(db) as session:
         who = _as(session, actor, "score")
         card, run_id = repo.score_and_record(session, scheme_id=scheme_id, as_of=as_of, who=who.name)
@@ -57,11 +58,11 @@ def write_report(db: str | None, *, actor: Actor, outs: list[Path], scheme_id: s
         from scoring.workflows.quality import report_inputs  # it imports this package
 
         quality = report_inputs(session, card)
-        kept = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
+        intervals_at = repo.derived_file(session, run_id=run_id, name=RANK_INTERVALS_NAME)
         tables = report_tables_at(session, run_id=run_id, lang=lang, records=repo.records_state(summary))
     if on_step:
         on_step("building the report")
-    intervals = repo.derived(kept, lambda: rank_intervals(card))  # worked out once a run (at publish, or here)
+    intervals = repo.derived(intervals_at, lambda: rank_intervals(card))  # worked out once a run (at publish, or here)
     built = build_report(card, summary, run_id, lang, previous=yoy.previous if yoy else "",
                          changes=yoy.changes if yoy else None, quality=quality, intervals=intervals,
                          kept=kept_tables(tables, card, summary, lang))
@@ -111,6 +112,7 @@ def write_rectifications(db: str | None, *, actor: Actor, out: Path, scheme_id: 
     """One 整改通知書 (.docx, or .pdf with `suffix`) per body with a 整改 problem of the final result."""
     if suffix not in (".docx", ".pdf"):
         raise GongkaiError(f"--format {suffix.lstrip('.')}: a 整改通知書 is docx or pdf")
+    kept.limit_bytes()
     from scoring.report.notice import collector_paused
     from scoring.report.notice import write_rectifications as write
 
