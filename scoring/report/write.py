@@ -91,13 +91,13 @@ def write(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     files = apart(report, path)
     for part, at in files.items():   # a copy of the part's CSV kept with the run, else written here
-        kept = _kept(report, part)
+        source = _kept(report, part)
         try:
-            if kept is not None:
-                shutil.copyfile(kept, at)
+            if source is not None:
+                shutil.copyfile(source, at)
                 continue
         except OSError:
-            pass
+            pass   # pruned or unreadable since: written here
         _write_csv(_part(report, part), at)
     if "appendix" in files:
         report = replace(report, appendix=report.appendix.iloc[:0], appendix_file=files["appendix"].name,

@@ -134,10 +134,11 @@ def report_tables_at(session: Session, *, run_id: int, lang: str, records: str |
     """Where the report's tables that grow with the nation are kept with its run (`model.Kept`): every
     body's gaps and findings by the run and language; the appendix, which quotes the stored records'
     urls, notes and files, also by their state (`repo.records_state`; None: not kept)."""
-    at = {part: repo.derived_file(session, run_id=run_id, name=f"report {part} lang={lang} words={_words()}")
+    words = _words()
+    at = {part: repo.derived_file(session, run_id=run_id, name=f"report {part} lang={lang} words={words}")
           for part in ("gaps", "findings")}
     at["appendix"] = None if records is None else repo.derived_file(
-        session, run_id=run_id, name=f"report appendix lang={lang} words={_words()} records={records}")
+        session, run_id=run_id, name=f"report appendix lang={lang} words={words} records={records}")
     return at
 
 
